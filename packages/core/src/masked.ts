@@ -1,0 +1,58 @@
+import { tf } from "./tf.js";
+import type { Tensor } from "./tf.js";
+
+/**
+ * Masked reductions with verl's `torch_functional` semantics: values outside the
+ * mask never reach the result, even when they are NaN or Inf (padding often
+ * holds garbage log-probs), and means divide by `count + 1e-8` so that an empty
+ * mask gives 0 rather than NaN.
+ */
+const MEAN_EPS = 1e-8;
+
+/** Zero where mask is 0 (NaN-safe), values * mask elsewhere. */
+export function applyMask(values: Tensor, mask: Tensor): Tensor {
+  return tf.tidy(() => {
+    const zeros = tf.zerosLike(values);
+    return tf.mul(tf.where(tf.greater(mask, 0), values, zeros), mask);
+  });
+}
+
+/** sum(values * mask) over `axis` (all axes when omitted). */
+export function maskedSum(values: Tensor, mask: Tensor, axis?: number | number[]): Tensor {
+  return tf.tidy(() => tf.sum(applyMask(values, mask), axis));
+}
+
+/** sum(values * mask) / (sum(mask) + 1e-8) over `axis`. */
+export function maskedMean(values: Tensor, mask: Tensor, axis?: number | number[]): Tensor {
+  return tf.tidy(() => tf.div(maskedSum(values, mask, axis), tf.add(tf.sum(mask, axis), MEAN_EPS)));
+}
+
+/**
+ * Masked variance over all elements. `unbiased` applies Bessel's correction
+ * count/(count-1) as verl does; with fewer than two valid elements the
+ * correction is skipped (verl raises there; tokenrl never produces NaN).
+ */
+export function maskedVar(values: Tensor, mask: Tensor, unbiased = true): Tensor {
+  return tf.tidy(() => {
+    const mean = maskedMean(values, mask);
+    const variance = maskedMean(tf.square(tf.sub(values, mean)), mask);
+    if (!unbiased) return variance;
+    const count = tf.sum(mask);
+    const bessel = tf.where(tf.greater(count, 1), tf.div(count, tf.maximum(tf.sub(count, 1), 1)), tf.onesLike(count));
+    return tf.mul(variance, bessel);
+  });
+}
+
+/**
+ * (values - mean) / sqrt(var + 1e-8) with masked statistics over all elements
+ * (verl `masked_whiten`, unbiased variance). With `shiftMean: false` the mean is
+ * added back. The result is not re-masked: callers multiply by the mask.
+ */
+export function maskedWhiten(values: Tensor, mask: Tensor, options: { shiftMean?: boolean } = {}): Tensor {
+  return tf.tidy(() => {
+    const mean = maskedMean(values, mask);
+    const variance = maskedVar(values, mask, true);
+    const whitened = tf.mul(tf.sub(values, mean), tf.rsqrt(tf.add(variance, 1e-8)));
+    return options.shiftMean === false ? tf.add(whitened, mean) : whitened;
+  });
+}
