@@ -1,0 +1,79 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
+import { maskedMean, maskedSum, maskedVar, maskedWhiten, tf, useBackend } from "../src/index";
+
+const X = [
+  [1, 2, 3],
+  [4, Number.NaN, 6],
+];
+const M = [
+  [1, 1, 0],
+  [1, 0, 1],
+];
+// Valid values: 1, 2, 4, 6 -> sum 13, mean 3.25, population var 3.6875, unbiased 3.6875 * 4/3.
+
+function read(t: tf.Tensor): number[] {
+  const v = Array.from(t.dataSync());
+  t.dispose();
+  return v;
+}
+
+const results: Record<string, number[][]> = {};
+
+describe.each(TEST_BACKENDS)("masked reductions on %s", (backend) => {
+  beforeAll(async () => {
+    await useBackend(backend);
+  });
+
+  it("sums and averages only valid entries, ignoring NaN under the mask", () => {
+    const out = tf.tidy(() => {
+      const x = tf.tensor2d(X);
+      const m = tf.tensor2d(M);
+      return [maskedSum(x, m), maskedMean(x, m), maskedSum(x, m, 1), maskedMean(x, m, 1)];
+    });
+    const [sum, mean, rowSum, rowMean] = out.map(read);
+    expect(sum![0]).toBeCloseTo(13, 5);
+    expect(mean![0]).toBeCloseTo(3.25, 5);
+    expect(rowSum).toEqual([3, 10]);
+    expect(rowMean![0]).toBeCloseTo(1.5, 5);
+    expect(rowMean![1]).toBeCloseTo(5, 5);
+    (results[backend] ??= []).push(sum!, mean!, rowSum!, rowMean!);
+  });
+
+  it("computes the unbiased variance and whitens to zero mean, unit variance", () => {
+    const [pop, unb, white] = tf.tidy(() => {
+      const x = tf.tensor2d(X);
+      const m = tf.tensor2d(M);
+      return [maskedVar(x, m, false), maskedVar(x, m, true), maskedWhiten(x, m)];
+    }).map(read);
+    expect(pop![0]).toBeCloseTo(3.6875, 4);
+    expect(unb![0]).toBeCloseTo((3.6875 * 4) / 3, 4);
+    const sd = Math.sqrt((3.6875 * 4) / 3 + 1e-8);
+    expect(white![0]).toBeCloseTo((1 - 3.25) / sd, 4);
+    expect(white![5]).toBeCloseTo((6 - 3.25) / sd, 4);
+    (results[backend] ??= []).push(pop!, unb!, white!.filter((_, i) => [0, 1, 3, 5].includes(i)));
+  });
+
+  it("never produces NaN on an empty mask or a single valid element", () => {
+    const [emptyMean, emptyVar, oneVar, oneWhite] = tf.tidy(() => {
+      const x = tf.tensor2d([[5, 7]]);
+      const none = tf.zeros([1, 2]);
+      const one = tf.tensor2d([[1, 0]]);
+      return [maskedMean(x, none), maskedVar(x, none), maskedVar(x, one), maskedWhiten(x, one)];
+    }).map(read);
+    expect(emptyMean).toEqual([0]);
+    expect(emptyVar).toEqual([0]);
+    expect(oneVar![0]).toBeCloseTo(0, 5);
+    expect(oneWhite!.every(Number.isFinite)).toBe(true);
+  });
+});
+
+describe("backend parity", () => {
+  it("wasm and cpu agree within float32 tolerance", () => {
+    if (!results.wasm || !results.cpu) return;
+    expect(results.wasm.length).toBe(results.cpu.length);
+    results.wasm.forEach((row, i) => {
+      row.forEach((v, j) => expect(Math.abs(v - results.cpu![i]![j]!)).toBeLessThan(1e-5 * (1 + Math.abs(v))));
+    });
+  });
+});
