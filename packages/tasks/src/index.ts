@@ -1,0 +1,3 @@
+export * from "./types.js";
+export * from "./synthetic.js";
+export * from "./jsonl.js";
