@@ -12,7 +12,9 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
 if (args.includes("--help")) {
-  console.log("usage: node tooling/scripts/readme-examples.mjs [PACKAGE_DIR...]\nRuns the js/ts code blocks of each package README; exits 1 if any fails.");
+  console.log(
+    "usage: node tooling/scripts/readme-examples.mjs [PACKAGE_DIR...]\nRuns the js/ts code blocks of each package README; exits 1 if any fails.",
+  );
   process.exit(0);
 }
 
@@ -58,7 +60,9 @@ for (const dir of dirs) {
       console.log(`ok   ${where} (${seconds}s)`);
     } else {
       failed++;
-      console.log(`FAIL ${where} (exit ${r.status ?? r.signal}, ${seconds}s)\n${(r.stderr || r.stdout).trim().split("\n").slice(-15).join("\n")}`);
+      console.log(
+        `FAIL ${where} (exit ${r.status ?? r.signal}, ${seconds}s)\n${(r.stderr || r.stdout).trim().split("\n").slice(-15).join("\n")}`,
+      );
     }
   }
 }

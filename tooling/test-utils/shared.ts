@@ -21,7 +21,9 @@ export function sharedPath(relative: string, whatIsSkipped: string): string | un
   const dir = sharedDir();
   const path = dir ? join(dir, relative) : undefined;
   if (!path || !existsSync(path)) {
-    console.warn(`[skip] ${whatIsSkipped}: ${relative} not found (no ../shared beside the repo; set TOKENRL_SHARED to point at it)`);
+    console.warn(
+      `[skip] ${whatIsSkipped}: ${relative} not found (no ../shared beside the repo; set TOKENRL_SHARED to point at it)`,
+    );
     return undefined;
   }
   return path;

@@ -14,9 +14,11 @@ export class TokenWeightedMean {
 
   /** Adds a micro-batch's token-mean `value` computed over `tokens` valid tokens. */
   add(value: number, tokens: number): this {
-    if (!Number.isFinite(tokens) || tokens < 0) throw new InvalidInputError(`TokenWeightedMean.add: tokens must be >= 0, got ${tokens}`);
+    if (!Number.isFinite(tokens) || tokens < 0)
+      throw new InvalidInputError(`TokenWeightedMean.add: tokens must be >= 0, got ${tokens}`);
     if (tokens === 0) return this;
-    if (!Number.isFinite(value)) throw new InvalidInputError(`TokenWeightedMean.add: value is ${value} over ${tokens} tokens`);
+    if (!Number.isFinite(value))
+      throw new InvalidInputError(`TokenWeightedMean.add: value is ${value} over ${tokens} tokens`);
     this.weightedSum += value * tokens;
     this.tokenCount += tokens;
     return this;

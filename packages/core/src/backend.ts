@@ -97,7 +97,9 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     pending = undefined;
   }
   const log = options.log === undefined ? (line: string) => process.stderr.write(`${line}\n`) : options.log;
-  log?.(`tokenrl: tensor backend ${current.name} (${current.reason}; ${current.threads} thread${current.threads === 1 ? "" : "s"})`);
+  log?.(
+    `tokenrl: tensor backend ${current.name} (${current.reason}; ${current.threads} thread${current.threads === 1 ? "" : "s"})`,
+  );
   return current;
 }
 
@@ -106,19 +108,34 @@ async function choose(forced: BackendName | undefined, forcedBy: string): Promis
     let nativePackage: string | undefined;
     if (forced === "tensorflow") {
       const native = await loadNative();
-      if ("error" in native) throw new BackendUnavailableError("tensorflow", `${native.error}; install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA)`);
+      if ("error" in native)
+        throw new BackendUnavailableError(
+          "tensorflow",
+          `${native.error}; install @tensorflow/tfjs-node (CPU) or @tensorflow/tfjs-node-gpu (CUDA)`,
+        );
       nativePackage = native.pkg;
     }
     if (!(await activate(forced))) throw new BackendUnavailableError(forced, `tf.setBackend("${forced}") failed`);
-    return { name: forced, reason: `forced by ${forcedBy}=${forced}`, threads: threadsOf(forced), ...(nativePackage ? { nativePackage } : {}) };
+    return {
+      name: forced,
+      reason: `forced by ${forcedBy}=${forced}`,
+      threads: threadsOf(forced),
+      ...(nativePackage ? { nativePackage } : {}),
+    };
   }
   const native = await loadNative();
   if ("pkg" in native && (await activate("tensorflow"))) {
-    return { name: "tensorflow", reason: `native ${native.pkg} loaded`, threads: threadsOf("tensorflow"), nativePackage: native.pkg };
+    return {
+      name: "tensorflow",
+      reason: `native ${native.pkg} loaded`,
+      threads: threadsOf("tensorflow"),
+      nativePackage: native.pkg,
+    };
   }
   const why = "error" in native ? native.error : "native backend failed to initialise";
   if (await activate("wasm")) return { name: "wasm", reason: `no native backend: ${why}`, threads: threadsOf("wasm") };
-  if (await activate("cpu")) return { name: "cpu", reason: `no native backend (${why}) and wasm failed to initialise`, threads: 1 };
+  if (await activate("cpu"))
+    return { name: "cpu", reason: `no native backend (${why}) and wasm failed to initialise`, threads: 1 };
   throw new BackendUnavailableError("any", "neither tensorflow, wasm nor cpu could be initialised");
 }
 

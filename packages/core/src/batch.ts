@@ -76,7 +76,8 @@ export function validateBatch(batch: TrainingBatch, required: readonly BatchFiel
   for (const field of MATRIX_FIELDS) {
     const t = batch[field] as Tensor | undefined;
     if (t === undefined) continue;
-    if (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== T) throw new ShapeError(field, `[${B}, ${T}] (as responseMask)`, t.shape);
+    if (t.rank !== 2 || t.shape[0] !== B || t.shape[1] !== T)
+      throw new ShapeError(field, `[${B}, ${T}] (as responseMask)`, t.shape);
     checkDtype(field, t);
   }
   for (const field of VECTOR_FIELDS) {

@@ -29,10 +29,7 @@ export class ShapeError extends TokenrlError {
   readonly expected: string;
   readonly actual: readonly number[];
   constructor(field: string, expected: string, actual: readonly number[], detail = "") {
-    super(
-      "SHAPE",
-      `${field}: expected shape ${expected}, got [${actual.join(", ")}]${detail ? ` (${detail})` : ""}`,
-    );
+    super("SHAPE", `${field}: expected shape ${expected}, got [${actual.join(", ")}]${detail ? ` (${detail})` : ""}`);
     this.field = field;
     this.expected = expected;
     this.actual = actual;

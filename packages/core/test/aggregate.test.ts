@@ -41,8 +41,8 @@ describe.each(TEST_BACKENDS)("aggregateLoss on %s", (backend) => {
   });
 
   it("ignores NaN in masked-out positions", () => {
-    const got = tf.tidy(() =>
-      aggregateLoss(tf.tensor2d([[1, Number.NaN]]), tf.tensor2d([[1, 0]]), "token-mean").dataSync()[0],
+    const got = tf.tidy(
+      () => aggregateLoss(tf.tensor2d([[1, Number.NaN]]), tf.tensor2d([[1, 0]]), "token-mean").dataSync()[0],
     );
     expect(got).toBe(1);
   });
@@ -50,7 +50,12 @@ describe.each(TEST_BACKENDS)("aggregateLoss on %s", (backend) => {
   it("token-mean over micro-batches with the global token count equals the full-batch token-mean", () => {
     const full = tf.tidy(() => aggregateLoss(tf.tensor2d(L), tf.tensor2d(M), "token-mean").dataSync()[0]!);
     const micro = [0, 1].map((i) =>
-      tf.tidy(() => aggregateLoss(tf.tensor2d([L[i]!]), tf.tensor2d([M[i]!]), "token-mean", { globalTokenCount: 6 }).dataSync()[0]!),
+      tf.tidy(
+        () =>
+          aggregateLoss(tf.tensor2d([L[i]!]), tf.tensor2d([M[i]!]), "token-mean", {
+            globalTokenCount: 6,
+          }).dataSync()[0]!,
+      ),
     );
     expect(micro[0]! + micro[1]!).toBeCloseTo(full, 6);
     // The mean of micro-batch means (2.5, 5.5 -> 4) is the bug this guards against.
@@ -76,7 +81,10 @@ describe.each(TEST_BACKENDS)("aggregateLoss on %s", (backend) => {
   it("passes the verl agg_loss reference cases", () => {
     const path = sharedPath("conformance/cases/aggregate.jsonl", "verl agg_loss reference cases");
     if (!path) return;
-    const cases = readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    const cases = readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(cases.length).toBeGreaterThan(0);
     for (const c of cases) {
       const got = tf.tidy(

@@ -51,7 +51,9 @@ describe("initBackend", () => {
       { TOKENRL_BACKEND: "tensorflow" },
     );
     expect(r.status).toBe(3);
-    expect(r.stdout).toMatch(/^BackendUnavailableError BACKEND_UNAVAILABLE tensor backend "tensorflow" is not available/);
+    expect(r.stdout).toMatch(
+      /^BackendUnavailableError BACKEND_UNAVAILABLE tensor backend "tensorflow" is not available/,
+    );
     expect(r.stdout).toContain("install @tensorflow/tfjs-node");
   });
 

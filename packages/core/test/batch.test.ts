@@ -46,7 +46,9 @@ describe("validateBatch", () => {
     );
     const groupIds = tf.tensor1d([0, 1], "float32");
     expect(() => validateBatch({ responseMask: mask, groupIds })).toThrow(DTypeError);
-    expect(() => validateBatch({ responseMask: mask, groupIds })).toThrow("groupIds: expected dtype int32, got float32");
+    expect(() => validateBatch({ responseMask: mask, groupIds })).toThrow(
+      "groupIds: expected dtype int32, got float32",
+    );
     tf.dispose([mask, groupIds]);
   });
 

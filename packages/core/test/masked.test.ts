@@ -19,6 +19,9 @@ function read(t: tf.Tensor): number[] {
 }
 
 const results: Record<string, number[][]> = {};
+function record(backend: string, ...rows: number[][]): void {
+  results[backend] = [...(results[backend] ?? []), ...rows];
+}
 
 describe.each(TEST_BACKENDS)("masked reductions on %s", (backend) => {
   beforeAll(async () => {
@@ -37,30 +40,39 @@ describe.each(TEST_BACKENDS)("masked reductions on %s", (backend) => {
     expect(rowSum).toEqual([3, 10]);
     expect(rowMean![0]).toBeCloseTo(1.5, 5);
     expect(rowMean![1]).toBeCloseTo(5, 5);
-    (results[backend] ??= []).push(sum!, mean!, rowSum!, rowMean!);
+    record(backend, sum!, mean!, rowSum!, rowMean!);
   });
 
   it("computes the unbiased variance and whitens to zero mean, unit variance", () => {
-    const [pop, unb, white] = tf.tidy(() => {
-      const x = tf.tensor2d(X);
-      const m = tf.tensor2d(M);
-      return [maskedVar(x, m, false), maskedVar(x, m, true), maskedWhiten(x, m)];
-    }).map(read);
+    const [pop, unb, white] = tf
+      .tidy(() => {
+        const x = tf.tensor2d(X);
+        const m = tf.tensor2d(M);
+        return [maskedVar(x, m, false), maskedVar(x, m, true), maskedWhiten(x, m)];
+      })
+      .map(read);
     expect(pop![0]).toBeCloseTo(3.6875, 4);
     expect(unb![0]).toBeCloseTo((3.6875 * 4) / 3, 4);
     const sd = Math.sqrt((3.6875 * 4) / 3 + 1e-8);
     expect(white![0]).toBeCloseTo((1 - 3.25) / sd, 4);
     expect(white![5]).toBeCloseTo((6 - 3.25) / sd, 4);
-    (results[backend] ??= []).push(pop!, unb!, white!.filter((_, i) => [0, 1, 3, 5].includes(i)));
+    record(
+      backend,
+      pop!,
+      unb!,
+      white!.filter((_, i) => [0, 1, 3, 5].includes(i)),
+    );
   });
 
   it("never produces NaN on an empty mask or a single valid element", () => {
-    const [emptyMean, emptyVar, oneVar, oneWhite] = tf.tidy(() => {
-      const x = tf.tensor2d([[5, 7]]);
-      const none = tf.zeros([1, 2]);
-      const one = tf.tensor2d([[1, 0]]);
-      return [maskedMean(x, none), maskedVar(x, none), maskedVar(x, one), maskedWhiten(x, one)];
-    }).map(read);
+    const [emptyMean, emptyVar, oneVar, oneWhite] = tf
+      .tidy(() => {
+        const x = tf.tensor2d([[5, 7]]);
+        const none = tf.zeros([1, 2]);
+        const one = tf.tensor2d([[1, 0]]);
+        return [maskedMean(x, none), maskedVar(x, none), maskedVar(x, one), maskedWhiten(x, one)];
+      })
+      .map(read);
     expect(emptyMean).toEqual([0]);
     expect(emptyVar).toEqual([0]);
     expect(oneVar![0]).toBeCloseTo(0, 5);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { DuplicateNameError, UnknownNameError, createRegistry, createRng } from "../src/index";
+import { DuplicateNameError, type UnknownNameError, createRegistry, createRng } from "../src/index";
 import { UnknownNameError as UnknownNameErrorFromSubpath } from "../src/errors";
 
 describe("createRegistry", () => {

@@ -7,7 +7,10 @@ import type { TaskExample } from "./types.js";
  * 2023, MATH-500 as in shared/data). A bad line is reported with its number and
  * the file is not half-read: every problem is collected first.
  */
-export function loadJsonlTasks(path: string, options: { promptField?: string; answerField?: string } = {}): TaskExample[] {
+export function loadJsonlTasks(
+  path: string,
+  options: { promptField?: string; answerField?: string } = {},
+): TaskExample[] {
   const promptField = options.promptField ?? "problem";
   const answerField = options.answerField ?? "answer";
   const lines = readFileSync(path, "utf8").split("\n");

@@ -93,7 +93,8 @@ export const SYNTHETIC_TASK_NAMES = Object.keys(SPECS).sort();
 
 export function createSyntheticTask(name: string, options: SyntheticTaskOptions = {}): Task {
   const spec = SPECS[name];
-  if (!spec) throw new ConfigError("task", `unknown synthetic task "${name}"; known: ${SYNTHETIC_TASK_NAMES.join(", ")}`);
+  if (!spec)
+    throw new ConfigError("task", `unknown synthetic task "${name}"; known: ${SYNTHETIC_TASK_NAMES.join(", ")}`);
   const seed = options.seed ?? 0;
   const length = options.length ?? 3;
   if (!Number.isInteger(length) || length < 1 || length > 12) {
@@ -106,7 +107,8 @@ export function createSyntheticTask(name: string, options: SyntheticTaskOptions 
     stop: [TERMINATOR],
     maxResponseLength: spec.answerLength(length) + 1,
     example(index, split = "train") {
-      if (!Number.isInteger(index) || index < 0) throw new ConfigError("index", `must be a non-negative integer, got ${index}`);
+      if (!Number.isInteger(index) || index < 0)
+        throw new ConfigError("index", `must be a non-negative integer, got ${index}`);
       const { prompt, answer } = spec.make(root.fork(`${split}:${index}`), length);
       return { id: `${name}/${split}/${index}`, prompt, answer, meta: { split, length } };
     },

@@ -52,7 +52,9 @@ describe("synthetic tasks", () => {
   });
 
   it("rejects unknown names and bad lengths with the list of tasks", () => {
-    expect(() => createSyntheticTask("sorting")).toThrow(/unknown synthetic task "sorting"; known: addition, last-digit, majority, reverse/);
+    expect(() => createSyntheticTask("sorting")).toThrow(
+      /unknown synthetic task "sorting"; known: addition, last-digit, majority, reverse/,
+    );
     expect(() => createSyntheticTask("reverse", { length: 0 })).toThrow(/task.length/);
   });
 });
@@ -68,7 +70,9 @@ describe("loadJsonlTasks", () => {
     ]);
     const bad = join(dir, "bad.jsonl");
     writeFileSync(bad, '{"id":"a","problem":"1+1?","answer":"2"}\n{oops\n{"id":"c"}\n');
-    expect(() => loadJsonlTasks(bad)).toThrow(/2 bad line\(s\):\n.*bad.jsonl:2: not JSON.*\n.*bad.jsonl:3: needs a string "problem"/);
+    expect(() => loadJsonlTasks(bad)).toThrow(
+      /2 bad line\(s\):\n.*bad.jsonl:2: not JSON.*\n.*bad.jsonl:3: needs a string "problem"/,
+    );
   });
 
   it("loads the shared benchmark sets", () => {
