@@ -1,0 +1,236 @@
+import { ConfigError, InvalidInputError, createRng, tf } from "@tokenrl/core";
+import type { Rng, Tensor2D, Tensor3D, TrainingBatch } from "@tokenrl/core";
+import type { GenerativeModel, KVCacheLike, TokenizerLike } from "./model.js";
+import { type ResolvedSamplingParams, type SamplingParams, resolveSamplingParams, sampleTokens } from "./sampling.js";
+import { type FinishReason, type RolloutSequence, toTrainingBatch } from "./sequence.js";
+import { StopStringMatcher } from "./stop.js";
+
+export interface GenerateOptions extends SamplingParams {
+  /** Needed for stop strings and for `text`; without it texts are "". */
+  tokenizer?: TokenizerLike;
+  /** Prefill once and decode one token per step from a KV cache (default true). False recomputes the whole sequence each step (the reference the cache is tested against). */
+  useCache?: boolean;
+  /** Randomness for sampling when `seed` is not given; row b samples from `rng.fork(b)`. */
+  rng?: Rng;
+  /** Overrides model.config.eosTokenId / tokenizer.eosTokenId. */
+  eosTokenId?: number;
+  /** Overrides model.config.padTokenId / tokenizer.padTokenId (default 0). */
+  padTokenId?: number;
+  /** Group id per prompt row, copied onto the sequences. */
+  groupIds?: readonly number[];
+}
+
+export interface GenerateStats {
+  /** Forward calls: one prefill plus one per decode step. */
+  forwardCalls: number;
+  /** Tokens sampled across all rows. */
+  generatedTokens: number;
+  /** Prompt tokens (without padding). */
+  promptTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+}
+
+export interface GenerateResult {
+  sequences: RolloutSequence[];
+  texts: string[];
+  stats: GenerateStats;
+}
+
+interface Row {
+  prompt: number[];
+  tokens: number[];
+  logProbs: number[];
+  finish?: FinishReason;
+  stoppedBy?: string | number;
+  stopAt?: number;
+  matcher: StopStringMatcher;
+  rng: Rng;
+}
+
+function resolveIds(model: GenerativeModel, options: GenerateOptions): { eos: readonly number[]; pad: number } {
+  const one = options.eosTokenId ?? model.config.eosTokenId ?? options.tokenizer?.eosTokenId;
+  const eos = options.eosTokenId !== undefined ? [options.eosTokenId] : model.config.eosTokenIds?.length ? model.config.eosTokenIds : one !== undefined ? [one] : [];
+  const pad = options.padTokenId ?? model.config.padTokenId ?? options.tokenizer?.padTokenId ?? 0;
+  return { eos, pad };
+}
+
+function checkPrompts(prompts: readonly (readonly number[])[], vocabSize: number): void {
+  if (prompts.length === 0) throw new InvalidInputError("generate: prompts is empty; pass at least one prompt of token ids");
+  prompts.forEach((p, i) => {
+    if (p.length === 0) throw new InvalidInputError(`generate: prompts[${i}] is empty; every prompt needs at least one token`);
+    const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
+    if (bad !== undefined) throw new InvalidInputError(`generate: prompts[${i}] holds token id ${bad}, outside [0, ${vocabSize})`);
+  });
+}
+
+/** The last position's logits `[A, V]`; disposes the full `[A, L, V]`. */
+function lastLogits(logits: Tensor3D): Tensor2D {
+  const [A, L, V] = logits.shape;
+  const last = tf.tidy(() => tf.reshape(tf.slice(logits, [0, L - 1, 0], [A, 1, V]), [A, V]) as Tensor2D);
+  logits.dispose();
+  return last;
+}
+
+/** Runs one forward and adopts the cache it returns (disposing a replaced one). */
+function step(model: GenerativeModel, ids: number[][], mask: number[][], positions: number[][], cache: KVCacheLike | undefined): { logits: Tensor2D; cache: KVCacheLike } {
+  const A = ids.length;
+  const L = ids[0]!.length;
+  const inputIds = tf.tensor2d(ids.flat(), [A, L], "int32") as Tensor2D;
+  const attentionMask = tf.tensor2d(mask.flat(), [A, mask[0]!.length], "float32") as Tensor2D;
+  const positionIds = tf.tensor2d(positions.flat(), [A, L], "int32") as Tensor2D;
+  try {
+    const out = model.forward(inputIds, { attentionMask, positionIds, ...(cache ? { cache } : {}) });
+    if (cache && out.cache !== cache) cache.dispose();
+    return { logits: lastLogits(out.logits), cache: out.cache };
+  } finally {
+    tf.dispose([inputIds, attentionMask, positionIds]);
+  }
+}
+
+/**
+ * Batched generation. Prompts (token ids) are left-padded into one batch and
+ * prefilled once into the model's KV cache; then every unfinished row gets one
+ * token per step. Finished rows leave the batch (`cache.selectRows`), so late
+ * steps cost only what is still running. A row finishes on EOS (unless
+ * `ignoreEos`), a stop token id, a stop string in its decoded text, or
+ * `maxTokens`.
+ *
+ * Rows sample from independent seeded streams (`seed` or `rng`, forked per row),
+ * so results are reproducible and a row's tokens do not depend on its batch-mates
+ * (up to floating-point differences between batch shapes).
+ */
+export async function generate(model: GenerativeModel, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): Promise<GenerateResult> {
+  const params: ResolvedSamplingParams = resolveSamplingParams(options);
+  const { tokenizer } = options;
+  if (params.stop.length > 0 && !tokenizer) throw new ConfigError("sampling.stop", "stop strings need a tokenizer to decode responses; pass options.tokenizer");
+  if (options.groupIds && options.groupIds.length !== prompts.length) {
+    throw new ConfigError("groupIds", `expected one per prompt (${prompts.length}), got ${options.groupIds.length}`);
+  }
+  checkPrompts(prompts, model.config.vocabSize);
+  const { eos, pad } = resolveIds(model, options);
+  const useCache = options.useCache ?? true;
+  const base = params.seed !== undefined ? createRng(params.seed) : (options.rng ?? createRng(0));
+
+  const B = prompts.length;
+  const P = Math.max(...prompts.map((p) => p.length));
+  const rows: Row[] = prompts.map((p, b) => ({
+    prompt: [...p],
+    tokens: [],
+    logProbs: [],
+    matcher: new StopStringMatcher(params.stop),
+    rng: base.fork(b),
+  }));
+  const paddedIds = rows.map((r) => [...new Array<number>(P - r.prompt.length).fill(pad), ...r.prompt]);
+  const promptMask = rows.map((r) => [...new Array<number>(P - r.prompt.length).fill(0), ...new Array<number>(r.prompt.length).fill(1)]);
+  const promptPositions = rows.map((r) => paddedIds[0]!.map((_, j) => Math.max(0, j - (P - r.prompt.length))));
+
+  const stats: GenerateStats = { forwardCalls: 0, generatedTokens: 0, promptTokens: rows.reduce((n, r) => n + r.prompt.length, 0), prefillMs: 0, decodeMs: 0 };
+  let active = rows.map((_, b) => b);
+  let cache: KVCacheLike | undefined = useCache ? model.createCache(B, P + params.maxTokens) : undefined;
+  try {
+    for (let t = 0; t < params.maxTokens && active.length > 0; t++) {
+      const started = performance.now();
+      let out: { logits: Tensor2D; cache: KVCacheLike };
+      if (t === 0) {
+        out = step(model, paddedIds, promptMask, promptPositions, cache);
+      } else if (useCache) {
+        out = step(
+          model,
+          active.map((b) => [rows[b]!.tokens[t - 1]!]),
+          active.map((b) => [...promptMask[b]!, ...new Array<number>(t).fill(1)]),
+          active.map((b) => [rows[b]!.prompt.length + t - 1]),
+          cache,
+        );
+      } else {
+        out = step(
+          model,
+          active.map((b) => [...paddedIds[b]!, ...rows[b]!.tokens]),
+          active.map((b) => [...promptMask[b]!, ...new Array<number>(t).fill(1)]),
+          active.map((b) => [...promptPositions[b]!, ...rows[b]!.tokens.map((_, j) => rows[b]!.prompt.length + j)]),
+          undefined,
+        );
+      }
+      if (useCache) cache = out.cache;
+      else out.cache.dispose();
+      stats.forwardCalls++;
+      let sampled;
+      try {
+        sampled = await sampleTokens(out.logits, params, active.map((b) => rows[b]!.rng));
+      } finally {
+        out.logits.dispose();
+      }
+      const still: number[] = [];
+      active.forEach((b, i) => {
+        const row = rows[b]!;
+        const token = sampled.tokenIds[i]!;
+        row.tokens.push(token);
+        row.logProbs.push(sampled.logProbs[i]!);
+        stats.generatedTokens++;
+        finishRow(row, token, params, eos, tokenizer);
+        if (!row.finish) still.push(i);
+      });
+      if (t === 0) stats.prefillMs += performance.now() - started;
+      else stats.decodeMs += performance.now() - started;
+      if (still.length < active.length && still.length > 0 && cache) {
+        const selected = cache.selectRows(still);
+        if (selected !== cache) cache.dispose();
+        cache = selected;
+      }
+      active = still.map((i) => active[i]!);
+    }
+  } finally {
+    cache?.dispose();
+  }
+
+  const sequences = rows.map((row, b): RolloutSequence => {
+    const finishReason = row.finish ?? "length";
+    return {
+      promptIds: row.prompt,
+      responseIds: row.tokens,
+      rolloutLogProbs: row.logProbs,
+      finishReason,
+      ...(row.stoppedBy !== undefined ? { stoppedBy: row.stoppedBy } : {}),
+      text: textOf(row, params, tokenizer),
+      ...(options.groupIds ? { groupId: options.groupIds[b]! } : {}),
+    };
+  });
+  return { sequences, texts: sequences.map((s) => s.text), stats };
+}
+
+function finishRow(row: Row, token: number, params: ResolvedSamplingParams, eos: readonly number[], tokenizer: TokenizerLike | undefined): void {
+  if (!params.ignoreEos && eos.includes(token)) {
+    row.finish = "stop";
+    row.stoppedBy = token;
+  } else if (params.stopTokenIds.includes(token)) {
+    row.finish = "stop";
+    row.stoppedBy = token;
+  } else if (row.matcher.active && tokenizer) {
+    const match = row.matcher.check(tokenizer.decode(row.tokens));
+    if (match) {
+      row.finish = "stop";
+      row.stoppedBy = match.stop;
+      row.stopAt = match.index + (params.includeStopStrInOutput ? match.stop.length : 0);
+    }
+  }
+  if (!row.finish && row.tokens.length >= params.maxTokens) row.finish = "length";
+}
+
+/** Decoded response: without the stopping token id, cut at the stop string (vLLM's output text). */
+function textOf(row: Row, params: ResolvedSamplingParams, tokenizer: TokenizerLike | undefined): string {
+  if (!tokenizer) return "";
+  if (typeof row.stoppedBy === "number") return tokenizer.decode(row.tokens.slice(0, -1));
+  const text = tokenizer.decode(row.tokens);
+  return row.stopAt !== undefined ? text.slice(0, row.stopAt) : text;
+}
+
+/** `generate`, then the TrainingBatch fields (caller owns the tensors; `disposeBatch` frees them). */
+export async function generateBatch(
+  model: GenerativeModel,
+  prompts: readonly (readonly number[])[],
+  options: GenerateOptions = {},
+): Promise<GenerateResult & { batch: TrainingBatch }> {
+  const result = await generate(model, prompts, options);
+  const { pad } = resolveIds(model, options);
+  return { ...result, batch: toTrainingBatch(result.sequences, { padTokenId: pad }) };
+}
