@@ -1,0 +1,28 @@
+import { tf } from "@tokenrl/core";
+import type { Tensor, Tensor2D } from "@tokenrl/core";
+
+/**
+ * Embedding lookup `table[ids]` whose gradient is a matmul instead of
+ * `UnsortedSegmentSum`, which the wasm backend lacks (tfjs's `gather` gradient
+ * needs it). Forward: `gather` (exists everywhere). Backward:
+ * `dTable = oneHot(ids)^T @ dy`, a [V, N] x [N, H] matmul: the same FLOPs as
+ * the LM head, fast on every backend, and exactly the scatter-add (each row
+ * of dy lands on its token's row once per occurrence).
+ *
+ * `ids` is any-shape int32; returns `[...ids.shape, H]`.
+ */
+export function embedLookup(table: Tensor2D, ids: Tensor): Tensor {
+  const [V, H] = table.shape;
+  const flat = tf.reshape(ids, [-1]);
+  const lookup = tf.customGrad((t) => {
+    const value = tf.gather(t as Tensor2D, flat);
+    const gradFunc = (dy: Tensor) =>
+      tf.tidy(() => {
+        const oneHot = tf.cast(tf.oneHot(flat, V), "float32");
+        return tf.matMul(oneHot, tf.reshape(dy, [-1, H]) as Tensor2D, true, false);
+      });
+    return { value, gradFunc };
+  });
+  const rows = lookup(table) as Tensor2D;
+  return tf.reshape(rows, [...ids.shape, H]);
+}

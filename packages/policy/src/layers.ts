@@ -1,0 +1,102 @@
+import { tf } from "@tokenrl/core";
+import type { Tensor, Tensor1D, Tensor2D } from "@tokenrl/core";
+
+/**
+ * The building blocks of a Llama/Qwen decoder layer, as plain functions over
+ * weights. Linear weights are stored `[in, out]` so that every projection is
+ * one `[N, in] x [in, out]` matmul over all B*L tokens (the fastest shape on
+ * wasm); checkpoints transpose from/to HF's `[out, in]`.
+ */
+
+/** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. */
+export function rmsNorm(x: Tensor, weight: Tensor1D, eps: number): Tensor {
+  return tf.tidy(() => {
+    const variance = tf.mean(tf.square(x), -1, true);
+    return tf.mul(tf.mul(x, tf.rsqrt(tf.add(variance, eps))), weight);
+  });
+}
+
+/** x @ w (+ b) on 2-D x. */
+export function linear(x: Tensor2D, w: Tensor2D, b?: Tensor1D): Tensor2D {
+  return b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w);
+}
+
+/** RoPE inverse frequencies 1 / theta^(2i / D), i < D/2 (HF's default rope). */
+export function ropeInvFreq(headDim: number, theta: number): Float32Array {
+  const half = headDim / 2;
+  const out = new Float32Array(half);
+  for (let i = 0; i < half; i++) out[i] = 1 / theta ** ((2 * i) / headDim);
+  return out;
+}
+
+/**
+ * cos and sin of position x frequency for every token, `[B, L, 1, D/2]` each,
+ * broadcast over heads. `positions` is `[B, L]` (float32 or int32).
+ */
+export function ropeCosSin(positions: Tensor2D, invFreq: Float32Array): { cos: Tensor; sin: Tensor } {
+  return tf.tidy(() => {
+    const [B, L] = positions.shape;
+    const half = invFreq.length;
+    const angles = tf.mul(tf.reshape(tf.cast(positions, "float32"), [B, L, 1, 1]), tf.tensor4d(invFreq, [1, 1, 1, half]));
+    return { cos: tf.cos(angles), sin: tf.sin(angles) };
+  });
+}
+
+/**
+ * Rotary embedding in HF's `rotate_half` convention (what Llama/Qwen weights
+ * expect): with x = [x1, x2] split at D/2,
+ * out = [x1 cos - x2 sin, x2 cos + x1 sin]. x: `[B, L, heads, D]`.
+ */
+export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return tf.tidy(() => {
+    const [x1, x2] = tf.split(x, 2, -1) as [Tensor, Tensor];
+    return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], -1);
+  });
+}
+
+/**
+ * Grouped-query attention core. q `[B, L, nh, D]`, k/v `[B, nkv, S, D]` (the
+ * cache already appended), bias `[B, 1, L, S]` additive (0 allowed, -1e9 masked).
+ * Query head h uses kv head floor(h / g), g = nh / nkv, as HF's `repeat_kv`:
+ * grouping the g query heads of a kv head into one [g*L, D] block lets one
+ * batched matmul serve them all without copying k/v g times. Returns `[B*L, nh*D]`.
+ */
+export function groupedAttention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor): Tensor2D {
+  return tf.tidy(() => {
+    const [B, L, nh, D] = q.shape as [number, number, number, number];
+    const [, nkv, S] = k.shape as [number, number, number, number];
+    const g = nh / nkv;
+    // [B, nh, L, D] is laid out as (B, nkv, g, L, D) since h = kv * g + r.
+    const qh = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * nkv, g * L, D]);
+    const kh = tf.reshape(k, [B * nkv, S, D]);
+    const vh = tf.reshape(v, [B * nkv, S, D]);
+    const scores = tf.reshape(tf.matMul(qh, kh, false, true), [B, nh, L, S]);
+    const probs = tf.softmax(tf.add(tf.mul(scores, 1 / Math.sqrt(D)), bias));
+    const out = tf.matMul(tf.reshape(probs, [B * nkv, g * L, S]), vh);
+    return tf.reshape(tf.transpose(tf.reshape(out, [B, nh, L, D]), [0, 2, 1, 3]), [B * L, nh * D]) as Tensor2D;
+  });
+}
+
+/** SwiGLU MLP: down(silu(gate(x)) * up(x)), gate and up fused into one `[H, 2I]` matmul. */
+export function swiglu(x: Tensor2D, gateUp: Tensor2D, down: Tensor2D): Tensor2D {
+  return tf.tidy(() => {
+    const [gate, up] = tf.split(tf.matMul(x, gateUp), 2, -1) as [Tensor2D, Tensor2D];
+    return tf.matMul(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), down);
+  });
+}
+
+/** Additive attention bias `[B, 1, L, S]`: 0 where key j is real and j <= pastLen + i, else -1e9 (finite, so all-masked pad rows give no NaN). */
+export function attentionBias(mask: Tensor2D, pastLength: number, length: number): Tensor {
+  return tf.tidy(() => {
+    const [B, S] = mask.shape;
+    const causal = new Float32Array(length * S);
+    for (let i = 0; i < length; i++) for (let j = pastLength + i + 1; j < S; j++) causal[i * S + j] = -1e9;
+    const pad = tf.mul(tf.sub(1, tf.reshape(tf.cast(mask, "float32"), [B, 1, 1, S])), -1e9);
+    return tf.add(tf.tensor4d(causal, [1, 1, length, S]), pad);
+  });
+}
+
+/** HF-style positions from a mask: the count of real tokens before each one (pads get 0). `[B, S]` int32. */
+export function positionsFromMask(mask: Tensor2D): Tensor2D {
+  return tf.tidy(() => tf.cast(tf.relu(tf.sub(tf.cumsum(tf.cast(mask, "float32"), 1), 1)), "int32") as Tensor2D);
+}

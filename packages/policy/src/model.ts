@@ -1,0 +1,190 @@
+import { InvalidInputError, ShapeError, tf } from "@tokenrl/core";
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tokenrl/core";
+import { type KVCache, LayerKVCache } from "./cache.js";
+import type { ModelConfig } from "./config.js";
+import { embedLookup } from "./embedding.js";
+import { type ScoreInput, type ScoreOutput, scoreResponses } from "./score.js";
+import { checkIds } from "./validate.js";
+import { applyRope, attentionBias, groupedAttention, linear, positionsFromMask, ropeCosSin, ropeInvFreq, rmsNorm, swiglu } from "./layers.js";
+
+/** One decoder layer's parameters. Linear weights are `[in, out]`; q/k/v and gate/up are fused column-wise. */
+export interface LayerParams {
+  inputNorm: tf.Variable; // [H]
+  qkv: tf.Variable; // [H, (nh + 2 nkv) D]: q | k | v columns
+  qkvBias?: tf.Variable; // [(nh + 2 nkv) D]
+  qNorm?: tf.Variable; // [D]
+  kNorm?: tf.Variable; // [D]
+  o: tf.Variable; // [nh D, H]
+  oBias?: tf.Variable; // [H]
+  postNorm: tf.Variable; // [H]
+  gateUp: tf.Variable; // [H, 2 I]: gate | up columns
+  down: tf.Variable; // [I, H]
+}
+
+export interface ModelParams {
+  embed: tf.Variable; // [V, H], HF layout
+  layers: LayerParams[];
+  finalNorm: tf.Variable; // [H]
+  lmHead?: tf.Variable; // [H, V]; absent when tied (logits = h @ embed^T)
+}
+
+export interface ForwardOptions {
+  /** Cache from `createCache` or a previous `forward`; consumed (use the returned one). */
+  cache?: KVCache;
+  /** `[B, pastLen + L]`, 1 real, 0 pad. Default: the cache's mask followed by ones. */
+  attentionMask?: Tensor2D;
+  /** `[B, L]` int32. Default: count of real tokens before each position (HF's cumsum(mask) - 1), which handles left padding. */
+  positionIds?: Tensor2D;
+}
+
+export interface ForwardResult {
+  logits: Tensor3D;
+  cache: KVCache;
+}
+
+/**
+ * A Llama / Qwen2 / Qwen3 decoder-only transformer. Parameters are tf.Variables
+ * (float32); `trainableVariables()` lists them for an optimiser.
+ */
+export class CausalLM {
+  readonly config: ModelConfig;
+  readonly params: ModelParams;
+  private readonly invFreq: Float32Array;
+  private disposed = false;
+
+  constructor(config: ModelConfig, params: ModelParams) {
+    this.config = config;
+    this.params = params;
+    this.invFreq = ropeInvFreq(config.headDim, config.ropeTheta);
+  }
+
+  /** An empty cache for `batchSize` rows of at most `maxLength` tokens (prompt + generated). */
+  createCache(batchSize: number, maxLength: number): KVCache {
+    return new LayerKVCache(batchSize, maxLength, this.config.numLayers);
+  }
+
+  trainableVariables(): tf.Variable[] {
+    const p = this.params;
+    const out: tf.Variable[] = [p.embed];
+    for (const l of p.layers) {
+      out.push(l.inputNorm, l.qkv);
+      if (l.qkvBias) out.push(l.qkvBias);
+      if (l.qNorm) out.push(l.qNorm);
+      if (l.kNorm) out.push(l.kNorm);
+      out.push(l.o);
+      if (l.oBias) out.push(l.oBias);
+      out.push(l.postNorm, l.gateUp, l.down);
+    }
+    out.push(p.finalNorm);
+    if (p.lmHead) out.push(p.lmHead);
+    return out;
+  }
+
+  /**
+   * Logits for `inputIds` `[B, L]` int32 after the cached tokens. Returns the
+   * logits `[B, L, V]` (the caller disposes them, or runs this in tf.tidy) and the
+   * cache with these tokens appended; a passed cache is consumed. Without a cache,
+   * a fresh one holding these L tokens is returned (dispose it if unused).
+   */
+  forward(inputIds: Tensor2D, options: ForwardOptions = {}): ForwardResult {
+    this.checkAlive();
+    checkIds("inputIds", inputIds);
+    const [B, L] = inputIds.shape;
+    const cache = (options.cache ?? new LayerKVCache(B, Math.max(L, this.config.maxPositionEmbeddings), this.config.numLayers)) as LayerKVCache;
+    if (!(cache instanceof LayerKVCache)) throw new InvalidInputError("forward: options.cache must come from createCache() or forward()");
+    if (cache.batchSize !== B) throw new ShapeError("inputIds", `[${cache.batchSize}, L] (the cache's batch size)`, inputIds.shape);
+    const past = cache.length;
+    if (past + L > cache.maxLength)
+      throw new InvalidInputError(`forward: ${past} cached + ${L} new tokens exceed the cache's maxLength ${cache.maxLength}`);
+    if (options.attentionMask && (options.attentionMask.rank !== 2 || options.attentionMask.shape[0] !== B || options.attentionMask.shape[1] !== past + L))
+      throw new ShapeError("attentionMask", `[${B}, ${past + L}] (batch, cached + new tokens)`, options.attentionMask.shape);
+    if (options.positionIds && (options.positionIds.rank !== 2 || options.positionIds.shape[0] !== B || options.positionIds.shape[1] !== L))
+      throw new ShapeError("positionIds", `[${B}, ${L}]`, options.positionIds.shape);
+
+    const out = tf.tidy(() => {
+      const pastMask = cache.mask;
+      const mask = options.attentionMask
+        ? // clone: a same-dtype cast may alias the caller's tensor, and the cache disposes its mask.
+          (tf.clone(tf.cast(options.attentionMask, "float32")) as Tensor2D)
+        : pastMask
+          ? (tf.concat([pastMask, tf.ones([B, L])], 1) as Tensor2D)
+          : (tf.ones([B, L]) as Tensor2D);
+      const positions = options.positionIds ?? (tf.slice(positionsFromMask(mask), [0, past], [B, L]) as Tensor2D);
+      const past_ = (i: number) => cache.layer(i);
+      const { hidden, keys, values } = this.decode(inputIds, mask, positions, past, past_);
+      return { logits: tf.reshape(this.lmHead(hidden), [B, L, this.config.vocabSize]) as Tensor3D, keys, values, mask };
+    });
+    const next = new LayerKVCache(B, cache.maxLength, this.config.numLayers, { keys: out.keys, values: out.values, mask: out.mask });
+    cache.consume();
+    return { logits: out.logits, cache: next };
+  }
+
+  /**
+   * The decoder stack: returns the final-normed hidden states `[B*L, H]` and each
+   * layer's keys/values `[B, nkv, past + L, D]` (past ones prepended).
+   * Differentiable; used by `forward` and `scoreResponses`.
+   */
+  decode(
+    inputIds: Tensor2D,
+    mask: Tensor2D,
+    positions: Tensor2D,
+    pastLength: number,
+    pastKv: (layer: number) => { key: Tensor; value: Tensor } | undefined,
+  ): { hidden: Tensor2D; keys: Tensor[]; values: Tensor[] } {
+    const c = this.config;
+    const [B, L] = inputIds.shape;
+    const { numHeads: nh, numKvHeads: nkv, headDim: D, hiddenSize: H } = c;
+    const { cos, sin } = ropeCosSin(positions, this.invFreq);
+    const bias = attentionBias(mask, pastLength, L);
+    let x = tf.reshape(embedLookup(this.params.embed as unknown as Tensor2D, inputIds), [B * L, H]) as Tensor2D;
+    const keys: Tensor[] = [];
+    const values: Tensor[] = [];
+    this.params.layers.forEach((p, i) => {
+      const h = rmsNorm(x, p.inputNorm as unknown as Tensor1D, c.rmsNormEps) as Tensor2D;
+      const qkv = tf.reshape(linear(h, p.qkv as unknown as Tensor2D, p.qkvBias as unknown as Tensor1D | undefined), [B, L, nh + 2 * nkv, D]);
+      let [q, k, v] = tf.split(qkv, [nh, nkv, nkv], 2) as [Tensor, Tensor, Tensor];
+      if (p.qNorm && p.kNorm) {
+        q = rmsNorm(q, p.qNorm as unknown as Tensor1D, c.rmsNormEps);
+        k = rmsNorm(k, p.kNorm as unknown as Tensor1D, c.rmsNormEps);
+      }
+      q = applyRope(q, cos, sin);
+      k = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]);
+      v = tf.transpose(v, [0, 2, 1, 3]);
+      const prev = pastKv(i);
+      if (prev) {
+        k = tf.concat([prev.key, k], 2);
+        v = tf.concat([prev.value, v], 2);
+      }
+      keys.push(k);
+      values.push(v);
+      const attn = groupedAttention(q, k, v, bias);
+      x = tf.add(x, linear(attn, p.o as unknown as Tensor2D, p.oBias as unknown as Tensor1D | undefined));
+      const h2 = rmsNorm(x, p.postNorm as unknown as Tensor1D, c.rmsNormEps) as Tensor2D;
+      x = tf.add(x, swiglu(h2, p.gateUp as unknown as Tensor2D, p.down as unknown as Tensor2D));
+    });
+    return { hidden: rmsNorm(x, this.params.finalNorm as unknown as Tensor1D, c.rmsNormEps) as Tensor2D, keys, values };
+  }
+
+  /** Per-token log-probs and entropies of responses (see `scoreResponses`); differentiable. */
+  scoreResponses(input: ScoreInput): ScoreOutput {
+    this.checkAlive();
+    return scoreResponses(this, input);
+  }
+
+  /** Logits `[N, V]` for hidden states `[N, H]`. */
+  lmHead(hidden: Tensor2D): Tensor2D {
+    const p = this.params;
+    return p.lmHead ? tf.matMul(hidden, p.lmHead as unknown as Tensor2D) : tf.matMul(hidden, p.embed as unknown as Tensor2D, false, true);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    for (const v of this.trainableVariables()) v.dispose();
+    this.disposed = true;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new InvalidInputError("CausalLM: the model was disposed");
+  }
+}
+

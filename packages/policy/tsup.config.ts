@@ -1,0 +1,9 @@
+import { packageTsupConfig } from "../../tooling/tsup.shared";
+
+// The CLI is its own entry (bin: dist/cli.js, needs the node shebang); splitting
+// keeps one copy of the library shared by both entries. The shebang is harmless
+// on the library entry: Node accepts a hashbang line in ES modules.
+export default packageTsupConfig(["src/index.ts", "src/cli.ts"], {
+  splitting: true,
+  banner: { js: "#!/usr/bin/env node" },
+});
