@@ -22,7 +22,8 @@ export interface HostBatch {
 type Field = "tokenRewards" | "groupIds" | "values";
 
 export function readBatch(batch: AdvantageBatch, required: readonly Field[]): HostBatch {
-  if (batch === null || typeof batch !== "object") throw new InvalidInputError(`batch: expected an object of tensors, got ${String(batch)}`);
+  if (batch === null || typeof batch !== "object")
+    throw new InvalidInputError(`batch: expected an object of tensors, got ${String(batch)}`);
   const { B, T } = validateBatch(batch as TrainingBatch, required);
   const mask = batch.responseMask.dataSync() as Float32Array;
   let validCount = 0;

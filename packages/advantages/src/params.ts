@@ -3,7 +3,8 @@ import { ConfigError } from "@tokenrl/core";
 /** Returns a message when `value` is not acceptable, undefined when it is. */
 export type ParamCheck = (value: unknown) => string | undefined;
 
-export const isBoolean: ParamCheck = (v) => (typeof v === "boolean" ? undefined : `expected true or false, got ${show(v)}`);
+export const isBoolean: ParamCheck = (v) =>
+  typeof v === "boolean" ? undefined : `expected true or false, got ${show(v)}`;
 
 export function numberIn(min: number, max: number): ParamCheck {
   return (v) =>
@@ -13,7 +14,8 @@ export function numberIn(min: number, max: number): ParamCheck {
 }
 
 export function oneOf(...allowed: number[]): ParamCheck {
-  return (v) => (typeof v === "number" && allowed.includes(v) ? undefined : `expected one of ${allowed.join(", ")}, got ${show(v)}`);
+  return (v) =>
+    typeof v === "number" && allowed.includes(v) ? undefined : `expected one of ${allowed.join(", ")}, got ${show(v)}`;
 }
 
 /**

@@ -26,13 +26,16 @@ export type AdvantageEstimatorName = (typeof ADVANTAGE_ESTIMATOR_NAMES)[number];
  *
  *     const { advantages } = advantageEstimators.get(config.advantage.name)(batch, config.advantage.params);
  */
-export const advantageEstimators: Registry<AdvantageEstimator> = createRegistry<AdvantageEstimator>("advantage estimator");
+export const advantageEstimators: Registry<AdvantageEstimator> =
+  createRegistry<AdvantageEstimator>("advantage estimator");
 
 // The typed functions validate their params at run time, so the casts only widen the static type.
 advantageEstimators.register("grpo", (batch, params) => grpoAdvantage(batch, params as never));
 advantageEstimators.register("dr-grpo", (batch, params) => drGrpoAdvantage(batch, params as never));
 advantageEstimators.register("rloo", (batch, params) => rlooAdvantage(batch, params as never));
-advantageEstimators.register("reinforce-plus-plus", (batch, params) => reinforcePlusPlusAdvantage(batch, params as never));
+advantageEstimators.register("reinforce-plus-plus", (batch, params) =>
+  reinforcePlusPlusAdvantage(batch, params as never),
+);
 advantageEstimators.register("reinforce-plus-plus-baseline", (batch, params) =>
   reinforcePlusPlusBaselineAdvantage(batch, params as never),
 );

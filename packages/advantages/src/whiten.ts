@@ -1,4 +1,4 @@
-import { maskedWhiten, tf } from "@tokenrl/core";
+import { applyMask, maskedWhiten, tf } from "@tokenrl/core";
 import type { Tensor2D } from "@tokenrl/core";
 import type { HostBatch } from "./host.js";
 
@@ -13,6 +13,7 @@ import type { HostBatch } from "./host.js";
 export function whitenOverValidTokens(values: Tensor2D, responseMask: Tensor2D, host: HostBatch): Tensor2D {
   return tf.tidy(() => {
     if (host.validCount < 2) return tf.zeros([host.B, host.T], "float32") as Tensor2D;
-    return tf.mul(maskedWhiten(values, responseMask), responseMask) as Tensor2D;
+    // applyMask rather than a product: masked positions become +0, not -0.
+    return applyMask(maskedWhiten(values, responseMask), responseMask) as Tensor2D;
   });
 }
