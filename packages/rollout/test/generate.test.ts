@@ -1,0 +1,124 @@
+import { disposeBatch, tf, useBackend, validateBatch } from "@tokenrl/core";
+import { scoreResponses } from "@tokenrl/policy";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
+import { generate, generateBatch, toTrainingBatch } from "../src/index";
+import { tinyPolicy, tokenizer } from "./helpers";
+
+const PROMPTS = ["2+2=", "hello, wor", "a"].map((t) => tokenizer.encode(t));
+
+describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
+  let model: ReturnType<typeof tinyPolicy>;
+  beforeAll(async () => {
+    await useBackend(backend);
+    model = tinyPolicy();
+  });
+  afterAll(() => model.dispose());
+
+  it("greedy with the KV cache emits exactly the tokens of full recomputation", async () => {
+    const opts = { temperature: 0, maxTokens: 12, ignoreEos: true, tokenizer };
+    const cached = await generate(model, PROMPTS, opts);
+    const full = await generate(model, PROMPTS, { ...opts, useCache: false });
+    expect(cached.sequences.map((s) => s.responseIds)).toEqual(full.sequences.map((s) => s.responseIds));
+    cached.sequences.forEach((s, b) => s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(full.sequences[b]!.rolloutLogProbs[t]!, 4)));
+    // One prefill plus one forward per further token.
+    expect(cached.stats.forwardCalls).toBe(12);
+    expect(cached.stats.generatedTokens).toBe(36);
+  });
+
+  it("left padding does not change a row: batched greedy equals each prompt alone", async () => {
+    const opts = { temperature: 0, maxTokens: 8, ignoreEos: true };
+    const batched = await generate(model, PROMPTS, opts);
+    for (let b = 0; b < PROMPTS.length; b++) {
+      const alone = await generate(model, [PROMPTS[b]!], opts);
+      expect(batched.sequences[b]!.responseIds).toEqual(alone.sequences[0]!.responseIds);
+    }
+  });
+
+  it("rolloutLogProbs at temperature 1 are the policy's own log-probs of the sampled tokens", async () => {
+    const { batch } = await generateBatch(model, PROMPTS, { maxTokens: 10, seed: 3, tokenizer });
+    const scored = scoreResponses(model, batch as Parameters<typeof scoreResponses>[1]);
+    const a = batch.rolloutLogProbs!.arraySync();
+    const b = scored.logProbs.arraySync();
+    a.forEach((row, i) => row.forEach((v, t) => expect(v).toBeCloseTo(b[i]![t]!, 4)));
+    tf.dispose([scored.logProbs, scored.entropy]);
+    disposeBatch(batch);
+  });
+
+  it("is reproducible from a seed and differs across seeds", async () => {
+    const run = async (seed: number) => (await generate(model, PROMPTS, { maxTokens: 10, seed, ignoreEos: true })).sequences.map((s) => s.responseIds);
+    const a = await run(1);
+    expect(await run(1)).toEqual(a);
+    expect(await run(2)).not.toEqual(a);
+  });
+
+  it("finishes rows on a stop token, a stop string and maxTokens, and drops them from the batch", async () => {
+    const free = await generate(model, PROMPTS, { temperature: 0, maxTokens: 10, ignoreEos: true, tokenizer });
+    // Stop row 0 at the 3rd token by naming that token as a stop token.
+    const stopToken = free.sequences[0]!.responseIds[2]!;
+    const firstAt = (ids: number[]) => ids.indexOf(stopToken);
+    const byToken = await generate(model, PROMPTS, { temperature: 0, maxTokens: 10, ignoreEos: true, stopTokenIds: [stopToken], tokenizer });
+    byToken.sequences.forEach((s, b) => {
+      const full = free.sequences[b]!.responseIds;
+      const at = firstAt(full);
+      if (at >= 0) {
+        expect(s.finishReason).toBe("stop");
+        expect(s.stoppedBy).toBe(stopToken);
+        // The stop token is kept in the response (trained on, like EOS) but not in the text.
+        expect(s.responseIds).toEqual(full.slice(0, at + 1));
+        expect(s.text).toBe(tokenizer.decode(full.slice(0, at)));
+      } else {
+        expect(s.finishReason).toBe("length");
+        expect(s.responseIds).toEqual(full);
+      }
+    });
+    // Stop string: the text of row 1's tokens 3..4, removed from the output text.
+    const text1 = tokenizer.decode(free.sequences[1]!.responseIds);
+    const stop = text1.slice(3, 5);
+    const byString = await generate(model, [PROMPTS[1]!], { temperature: 0, maxTokens: 10, ignoreEos: true, stop: [stop], tokenizer });
+    const s = byString.sequences[0]!;
+    const at = text1.indexOf(stop);
+    expect(s.finishReason).toBe("stop");
+    expect(s.stoppedBy).toBe(stop);
+    expect(s.text).toBe(text1.slice(0, at));
+    expect(s.responseIds).toEqual(free.sequences[1]!.responseIds.slice(0, at + stop.length));
+    expect(free.sequences.every((q) => q.finishReason === "length" && q.responseIds.length === 10)).toBe(true);
+  });
+
+  it("builds the TrainingBatch fields: left-padded prompts, right-padded responses, masks and groupIds", async () => {
+    const { batch, sequences } = await generateBatch(model, PROMPTS, { temperature: 0, maxTokens: 5, ignoreEos: true, groupIds: [0, 0, 1] });
+    const { B, T } = validateBatch(batch, ["promptIds", "promptMask", "responseIds", "rolloutLogProbs", "groupIds"]);
+    expect([B, T]).toEqual([3, 5]);
+    expect(batch.promptIds!.shape).toEqual([3, 10]);
+    // "a" is one token, left-padded with 9 pads.
+    expect(batch.promptMask!.arraySync()[2]).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+    expect(batch.promptIds!.arraySync()[2]!.slice(0, 9)).toEqual(new Array(9).fill(tokenizer.padTokenId));
+    expect(batch.responseIds!.arraySync()).toEqual(sequences.map((s) => s.responseIds));
+    expect(Array.from(batch.groupIds!.dataSync())).toEqual([0, 0, 1]);
+    disposeBatch(batch);
+    const ragged = toTrainingBatch(
+      [
+        { promptIds: [5], responseIds: [7, 8, 2], rolloutLogProbs: [-1, -2, -3], finishReason: "stop", text: "" },
+        { promptIds: [5, 6], responseIds: [9], rolloutLogProbs: [-4], finishReason: "stop", text: "" },
+      ],
+      { padTokenId: 0 },
+    );
+    expect(ragged.responseMask.arraySync()).toEqual([
+      [1, 1, 1],
+      [1, 0, 0],
+    ]);
+    expect(ragged.rolloutLogProbs!.arraySync()).toEqual([
+      [-1, -2, -3],
+      [-4, 0, 0],
+    ]);
+    disposeBatch(ragged);
+  });
+
+  it("leaks no tensors across 100 generation steps", async () => {
+    await generate(model, PROMPTS, { maxTokens: 3 }); // warm-up: kernels may cache constants
+    const before = tf.memory().numTensors;
+    const out = await generate(model, PROMPTS, { maxTokens: 100, ignoreEos: true, topK: 20, topP: 0.9, minP: 0.01, seed: 9 });
+    expect(out.stats.forwardCalls).toBe(100);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
