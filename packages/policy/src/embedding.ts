@@ -14,11 +14,13 @@ import type { Tensor, Tensor2D } from "@tokenrl/core";
 export function embedLookup(table: Tensor2D, ids: Tensor): Tensor {
   const [V, H] = table.shape;
   const flat = tf.reshape(ids, [-1]);
-  const lookup = tf.customGrad((t) => {
+  const lookup = tf.customGrad((t, save) => {
+    // save() keeps the ids alive until the backward pass, after the caller's tidy freed `flat`.
+    save([flat]);
     const value = tf.gather(t as Tensor2D, flat);
-    const gradFunc = (dy: Tensor) =>
+    const gradFunc = (dy: Tensor, saved: Tensor[]) =>
       tf.tidy(() => {
-        const oneHot = tf.cast(tf.oneHot(flat, V), "float32");
+        const oneHot = tf.cast(tf.oneHot(saved[0]!, V), "float32");
         return tf.matMul(oneHot, tf.reshape(dy, [-1, H]) as Tensor2D, true, false);
       });
     return { value, gradFunc };
