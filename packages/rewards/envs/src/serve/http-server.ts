@@ -1,0 +1,174 @@
+/**
+ * A minimal JSON server on node:http in FastAPI's shapes (what AgentGym's
+ * servers are): handlers return a JSON value sent with 200; unknown routes get
+ * 404 `{"detail": "Not Found"}`; a malformed body gets 422 `{"detail": ...}`.
+ *
+ * Fault injection, for testing clients: answer some requests 503, drop some
+ * connections without answering, or never answer a route (stall). `kill()`
+ * drops every connection at once, as a crashed server would.
+ */
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Socket } from "node:net";
+import { createRng } from "@tokenrl/core/rng";
+
+export interface FaultOptions {
+  /** Answer every n-th request with 503 (n >= 2). */
+  readonly every503?: number;
+  /** Answer each request with 503 with this probability (seeded). */
+  readonly rate503?: number;
+  /** Destroy the connection of every n-th request without answering (n >= 2). */
+  readonly everyReset?: number;
+  /** Routes ("POST /step") that accept the request and never answer. */
+  readonly stall?: readonly string[];
+  readonly seed?: number;
+}
+
+export class ValidationError extends Error {}
+
+export type Handler = (ctx: { body: unknown; query: URLSearchParams }) => unknown;
+
+export interface ServerStats {
+  requests: number;
+  injected503: number;
+  injectedResets: number;
+}
+
+export class JsonServer {
+  readonly stats: ServerStats = { requests: 0, injected503: 0, injectedResets: 0 };
+  private readonly routes = new Map<string, Handler>();
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+  private faults: FaultOptions;
+  private readonly faultRng;
+
+  constructor(faults: FaultOptions = {}) {
+    this.faults = faults;
+    this.faultRng = createRng(faults.seed ?? 0).fork("faults");
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on("connection", (socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+  }
+
+  route(method: "GET" | "POST", path: string, handler: Handler): this {
+    this.routes.set(`${method} ${path}`, handler);
+    return this;
+  }
+
+  /** Change fault injection while running (tests turn faults on mid-episode). */
+  setFaults(faults: FaultOptions): void {
+    this.faults = faults;
+  }
+
+  /** Listen on host:port (port 0 picks a free one); resolves to the base URL. */
+  listen(port = 0, host = "127.0.0.1"): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.server.once("error", reject);
+      this.server.listen(port, host, () => {
+        this.server.off("error", reject);
+        const address = this.server.address() as AddressInfo;
+        resolve(`http://${host}:${address.port}`);
+      });
+    });
+  }
+
+  /** Stop accepting, close idle keep-alive connections, wait for the rest. */
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) return resolve();
+      this.server.close(() => resolve());
+      this.server.closeIdleConnections();
+      // Stalled requests would otherwise hold close() open forever.
+      setTimeout(() => this.destroyAll(), 200).unref();
+    });
+  }
+
+  /** Stop at once, dropping every connection mid-request (a crash). */
+  kill(): Promise<void> {
+    const closed = new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    this.destroyAll();
+    return closed;
+  }
+
+  private destroyAll(): void {
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.stats.requests++;
+    const n = this.stats.requests;
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const key = `${req.method} ${url.pathname}`;
+    const raw = await readBody(req);
+    const f = this.faults;
+    if (f.everyReset && n % f.everyReset === 0) {
+      this.stats.injectedResets++;
+      req.socket.destroy();
+      return;
+    }
+    if ((f.every503 && n % f.every503 === 0) || (f.rate503 && this.faultRng.next() < f.rate503)) {
+      this.stats.injected503++;
+      send(res, 503, { detail: "Service Unavailable (injected)" });
+      return;
+    }
+    if (f.stall?.includes(key)) return;
+    const handler = this.routes.get(key);
+    if (!handler) {
+      send(res, 404, { detail: "Not Found" });
+      return;
+    }
+    let body: unknown;
+    if (raw.length > 0) {
+      try {
+        body = JSON.parse(raw);
+      } catch {
+        send(res, 422, { detail: "request body is not valid JSON" });
+        return;
+      }
+    }
+    try {
+      send(res, 200, handler({ body, query: url.searchParams }));
+    } catch (error) {
+      if (error instanceof ValidationError) send(res, 422, { detail: error.message });
+      else send(res, 500, { detail: error instanceof Error ? error.message : String(error) });
+    }
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", () => resolve(""));
+  });
+}
+
+function send(res: ServerResponse, status: number, value: unknown): void {
+  const text = JSON.stringify(value);
+  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Field readers that fail like FastAPI's validation (422 naming the field). */
+export function intField(body: unknown, field: string): number {
+  const v = (body as Record<string, unknown> | undefined)?.[field];
+  if (!Number.isInteger(v)) throw new ValidationError(`body.${field}: expected an integer, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+export function stringField(body: unknown, field: string): string {
+  const v = (body as Record<string, unknown> | undefined)?.[field];
+  if (typeof v !== "string") throw new ValidationError(`body.${field}: expected a string, got ${JSON.stringify(v)}`);
+  return v;
+}
+
+export function intQuery(query: URLSearchParams, field: string): number {
+  const raw = query.get(field);
+  const v = raw === null ? Number.NaN : Number(raw);
+  if (!Number.isInteger(v)) throw new ValidationError(`query.${field}: expected an integer, got ${JSON.stringify(raw)}`);
+  return v;
+}

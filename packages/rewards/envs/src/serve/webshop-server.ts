@@ -1,0 +1,85 @@
+/**
+ * The offline shop served with the AgentGym WebShop server's routes and bodies
+ * (AGENT_ENVS.md). `session_id` selects the goal; null draws one from the
+ * server's seeded stream. Stepping a finished session answers
+ * `{"error": ...}` rather than silently doing nothing.
+ */
+import { createRng } from "@tokenrl/core/rng";
+import { type Catalogue, SHOP_SESSION_COUNT, generateCatalogue, generateGoal } from "../shop/catalogue.js";
+import { ShopSession } from "../shop/session.js";
+import { type FaultOptions, JsonServer, ValidationError, intField, intQuery, stringField } from "./http-server.js";
+
+export interface WebShopServerOptions {
+  readonly seed?: number;
+  readonly catalogue?: Catalogue;
+  readonly faults?: FaultOptions;
+}
+
+export function createWebShopServer(options: WebShopServerOptions = {}): JsonServer {
+  const server = new JsonServer(options.faults);
+  const catalogue = options.catalogue ?? generateCatalogue({ seed: options.seed });
+  const pickSession = createRng(options.seed ?? 0).fork("webshop/server/sessions");
+  const envs = new Map<number, ShopSession>();
+  let nextIdx = 0;
+
+  const get = (idx: number): ShopSession | { error: string } =>
+    envs.get(idx) ?? { error: `The environment ${idx} does not exist.` };
+
+  server
+    .route("GET", "/", () => "ok")
+    .route("GET", "/list_envs", () => [...envs.keys()])
+    .route("POST", "/create", () => {
+      const idx = nextIdx++;
+      envs.set(idx, new ShopSession(catalogue, generateGoal(catalogue, pickSession.int(SHOP_SESSION_COUNT))));
+      return idx;
+    })
+    .route("POST", "/reset", ({ body }) => {
+      const idx = intField(body, "env_idx");
+      const raw = (body as Record<string, unknown> | undefined)?.session_id;
+      if (raw !== null && raw !== undefined && !Number.isInteger(raw)) {
+        throw new ValidationError(`body.session_id: expected an integer or null, got ${JSON.stringify(raw)}`);
+      }
+      if (!envs.has(idx)) return { error: `The environment ${idx} does not exist.` };
+      const session = (raw as number | null | undefined) ?? pickSession.int(SHOP_SESSION_COUNT);
+      if (session < 0 || session >= SHOP_SESSION_COUNT) return { error: `session_id ${session} is out of range` };
+      const s = new ShopSession(catalogue, generateGoal(catalogue, session));
+      envs.set(idx, s);
+      return [s.observation(), null];
+    })
+    .route("POST", "/step", ({ body }) => {
+      const idx = intField(body, "env_idx");
+      const action = stringField(body, "action");
+      const s = get(idx);
+      if ("error" in s) return s;
+      if (s.done) return { error: `The task with environment ${idx} has finished.` };
+      const r = s.step(action);
+      return { state: r.observation, reward: r.reward, done: r.done, info: null };
+    })
+    .route("GET", "/available_actions", ({ query }) => {
+      const s = get(intQuery(query, "env_idx"));
+      return "error" in s ? s : s.availableActions();
+    })
+    .route("GET", "/instruction_text", ({ query }) => {
+      const s = get(intQuery(query, "env_idx"));
+      return "error" in s ? s : s.instructionText;
+    })
+    .route("GET", "/observation", ({ query }) => {
+      const s = get(intQuery(query, "env_idx"));
+      return "error" in s ? s : s.observation();
+    })
+    .route("GET", "/state", ({ query }) => {
+      const s = get(intQuery(query, "env_idx"));
+      if ("error" in s) return s;
+      const obs = s.observation();
+      const html = `<html><body>${obs
+        .split(" [SEP] ")
+        .map((part) => `<div>${escapeHtml(part)}</div>`)
+        .join("")}</body></html>`;
+      return { url: s.url(), html, instruction_text: s.instructionText };
+    });
+  return server;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
