@@ -1,0 +1,203 @@
+import { ConfigError, aggregateLoss, tf, validateBatch } from "@tokenrl/core";
+import type { Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import { HTPO_CELLS, HTPO_PARTITION_DEFAULTS, disposePartition, htpoPartition } from "@tokenrl/partitioners";
+import type { HtpoCell, HtpoPartitionOptions, Partition } from "@tokenrl/partitioners";
+import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
+import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
+import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { clampedLogRatio, clippedSurrogate, dualClip, iota, maskedFraction, maskedMeanScalar, ppoKl, stopGradient } from "./ops.js";
+
+/**
+ * HTPO, hierarchical token-level objective control (arXiv 2605.08283,
+ * ALGORITHMS.md section 4). Two steps a reader can find by name:
+ *
+ * 1. partition: `htpoPartition` (@tokenrl/partitioners) puts every token in
+ *    one of the 2 x 2 x 2 difficulty x verdict x entropy cells and marks the
+ *    two detach subsets;
+ * 2. per-cell objective: `HTPO_CELL_OBJECTIVES` below, one entry per cell,
+ *    then dual clip for A < 0 and the aggregation (token-mean).
+ *
+ * `sign: "paper"` (default) gives the three out-of-clip branches the sign of
+ * the paper's objective `J = (1 +/- eps) pi / sg(pi) A`; `sign: "released"`
+ * negates them as the released reference code does (it lowers the
+ * probability of the tokens it says it encourages). That sign is the only
+ * difference between the two.
+ */
+export type HtpoSign = "paper" | "released";
+
+export interface HtpoOptions extends HtpoPartitionOptions, AggregationOptions {
+  /** eps_low (0.2, as DAPO). */
+  clipLow: number;
+  /** eps_high (0.28, DAPO's clip-higher). */
+  clipHigh: number;
+  /** Dual-clip constant for A < 0 (10, as the HTPO/DAPO recipe); null = off. */
+  dualClip: number | null;
+  /** "paper" (default) or "released" (the reference code's sign of the out-of-clip branches). */
+  sign: HtpoSign;
+}
+
+export const HTPO_DEFAULTS: Readonly<HtpoOptions> = Object.freeze({
+  ...HTPO_PARTITION_DEFAULTS,
+  clipLow: 0.2,
+  clipHigh: 0.28,
+  dualClip: 10,
+  sign: "paper",
+  aggregation: "token-mean",
+  lossScaleFactor: null,
+});
+
+/** Everything a cell's objective may use, per token `[B, T]`. */
+export interface HtpoCellInputs {
+  /** Clamped ratio r = exp(clamp(logp - oldLogp, -20, 20)). */
+  ratio: Tensor;
+  /** sg(r), for choosing branches (the choice carries no gradient). */
+  ratioValue: Tensor;
+  advantages: Tensor;
+  /** PPO clipped surrogate max(-A r, -A clip(r)). */
+  ppo: Tensor;
+  /** exp(logp - sg(logp)): value 1, gradient d logp. */
+  iota: Tensor;
+  /** sg(1/r) computed as exp(oldLogp - logp) without the clamp, as the reference does. */
+  inverseRatio: Tensor;
+  /** +1 for sign "paper", -1 for "released": multiplies the out-of-clip branches. */
+  sign: number;
+  clipLow: number;
+  clipHigh: number;
+  partition: Partition<HtpoCell>;
+}
+
+const inside = (x: Tensor, low: number, high: number) => tf.logicalAnd(tf.greaterEqual(x, low), tf.lessEqual(x, high));
+
+/** "keep the PPO loss but zero it on a detach subset": the subset gets no gradient at all. */
+const ppoExcept = (subset: HtpoCell) => (c: HtpoCellInputs) => tf.mul(c.ppo, tf.sub(1, c.partition.masks[subset]));
+
+/** hard & correct & high: encourage forking tokens (out-of-clip tokens keep a constant-weight gradient). */
+function encourageForking(c: HtpoCellInputs): Tensor {
+  const above = tf.mul(tf.mul(c.advantages, c.iota), -c.sign * (1 + c.clipHigh));
+  const below = tf.mul(tf.neg(tf.mul(stopGradient(c.inverseRatio), c.advantages)), tf.mul(c.iota, c.sign));
+  const surrogate = tf.mul(tf.neg(c.advantages), c.ratio);
+  return tf.where(tf.greater(c.ratioValue, 1 + c.clipHigh), above, tf.where(tf.less(c.ratioValue, 1 - c.clipLow), below, surrogate));
+}
+
+/** wrong & high: penalise forking tokens (no upper clip; below 1 - eps_low a constant-weight gradient). */
+function penaliseForking(c: HtpoCellInputs): Tensor {
+  const below = tf.mul(tf.mul(c.advantages, c.iota), -c.sign * (1 - c.clipLow));
+  return tf.where(tf.less(c.ratioValue, 1 - c.clipLow), below, tf.mul(tf.neg(c.advantages), c.ratio));
+}
+
+/** The per-cell objectives (the table of ALGORITHMS.md section 4), before dual clip. */
+export const HTPO_CELL_OBJECTIVES: Readonly<Record<(typeof HTPO_CELLS)[number], (c: HtpoCellInputs) => Tensor>> = {
+  "hard-correct-low": ppoExcept("detach-lowest"),
+  "hard-correct-high": encourageForking,
+  "easy-correct-low": (c) => c.ppo,
+  "easy-correct-high": ppoExcept("detach-highest"),
+  "hard-wrong-low": (c) => c.ppo,
+  "hard-wrong-high": penaliseForking,
+  "easy-wrong-low": (c) => c.ppo,
+  "easy-wrong-high": penaliseForking,
+};
+
+export function resolveHtpoOptions(options: Partial<HtpoOptions> = {}): HtpoOptions {
+  const o = resolveOptions("htpo", HTPO_DEFAULTS, options);
+  checkEpsilon("htpo.clipLow", o.clipLow);
+  checkEpsilon("htpo.clipHigh", o.clipHigh);
+  checkDualClip("htpo.dualClip", o.dualClip);
+  checkAggregation("htpo", o.aggregation);
+  if (o.sign !== "paper" && o.sign !== "released") {
+    throw new ConfigError("htpo.sign", `expected "paper" or "released", got "${o.sign}"`);
+  }
+  return o;
+}
+
+export function partitionOptionsOf(o: HtpoOptions): HtpoPartitionOptions {
+  return {
+    difficultyThreshold: o.difficultyThreshold,
+    highEntropyRatio: o.highEntropyRatio,
+    detachLowRatio: o.detachLowRatio,
+    detachHighRatio: o.detachHighRatio,
+  };
+}
+
+/**
+ * Per-cell metrics: `cells/<cell>/tokens`, `cells/<cell>/ratioMean`,
+ * `cells/<cell>/entropyMean` for the eight cells and the two detach subsets.
+ */
+function cellMetrics(partition: Partition<HtpoCell>, ratio: Tensor, entropy: Tensor): Record<string, Scalar> {
+  const metrics: Record<string, Scalar> = {};
+  for (const name of Object.keys(partition.masks) as HtpoCell[]) {
+    const mask = partition.masks[name];
+    metrics[`cells/${name}/tokens`] = tf.clone(partition.counts[name]);
+    metrics[`cells/${name}/ratioMean`] = maskedMeanScalar(ratio, mask);
+    metrics[`cells/${name}/entropyMean`] = maskedMeanScalar(entropy, mask);
+  }
+  return metrics;
+}
+
+export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
+  const o = resolveHtpoOptions(options);
+  validateBatch(batch, ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"]);
+  const own = context.partition ? undefined : htpoPartition(batch, partitionOptionsOf(o));
+  const partition = (context.partition ?? own) as Partition<HtpoCell>;
+  try {
+    return tf.tidy(() => {
+      const mask = batch.responseMask;
+      const logProbs = logProbsOf(batch, "htpo");
+      const A = batch.advantages!;
+      const logRatio = clampedLogRatio(logProbs, batch.oldLogProbs!);
+      const ratio = tf.exp(logRatio);
+      const ratioValue = stopGradient(ratio);
+      const surrogate = clippedSurrogate(ratio, A, o.clipLow, o.clipHigh);
+      const inputs: HtpoCellInputs = {
+        ratio,
+        ratioValue,
+        advantages: A,
+        ppo: surrogate.loss,
+        iota: iota(logProbs),
+        // Only read where r < 1 - eps_low; elsewhere 1, so an overflow there cannot turn a zero gradient into NaN.
+        inverseRatio: tf.where(tf.less(ratioValue, 1 - o.clipLow), tf.exp(tf.sub(batch.oldLogProbs!, logProbs)), tf.onesLike(ratio)),
+        sign: o.sign === "paper" ? 1 : -1,
+        clipLow: o.clipLow,
+        clipHigh: o.clipHigh,
+        partition,
+      };
+      let perToken: Tensor = tf.zerosLike(ratio);
+      for (const cell of HTPO_CELLS) {
+        // where, not multiply: a cell's objective may be non-finite on tokens outside it (1/r overflow).
+        perToken = tf.where(tf.greater(partition.masks[cell], 0), HTPO_CELL_OBJECTIVES[cell](inputs), perToken);
+      }
+      const capped = dualClip(perToken, A, o.dualClip);
+
+      // clipFraction as the reference counts it: low-entropy tokens where the PPO clip is taken,
+      // plus high-entropy tokens in an out-of-clip branch, over all valid tokens.
+      const m = partition.masks;
+      const lowCells = tf.addN([m["hard-correct-low"], m["easy-correct-low"], m["hard-wrong-low"], m["easy-wrong-low"]]);
+      const wrongHigh = tf.add(m["hard-wrong-high"], m["easy-wrong-high"]);
+      const clippedTokens = tf.addN([
+        tf.mul(lowCells, tf.cast(surrogate.clipped, "float32")),
+        tf.mul(m["easy-correct-high"], tf.cast(surrogate.clipped, "float32")),
+        tf.mul(m["hard-correct-high"], tf.sub(1, tf.cast(inside(ratio, 1 - o.clipLow, 1 + o.clipHigh), "float32"))),
+        tf.mul(wrongHigh, tf.cast(tf.less(ratio, 1 - o.clipLow), "float32")),
+      ]);
+      return {
+        loss: aggregateLoss(capped.loss as Tensor2D, mask, o.aggregation, aggregateOptions(o, context)),
+        metrics: {
+          clipFraction: maskedMeanScalar(clippedTokens, mask),
+          clipFractionLower: maskedFraction(capped.lower, mask),
+          ppoKl: ppoKl(logRatio, mask),
+          ...cellMetrics(partition, ratio, batch.entropy!),
+        },
+      };
+    });
+  } finally {
+    if (own) disposePartition(own);
+  }
+}
+
+export const htpo: Objective<HtpoOptions> = {
+  name: "htpo",
+  description: "HTPO: HTPO partition (difficulty x verdict x entropy), then a per-cell objective, dual clip, token-mean",
+  requires: ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"],
+  defaults: HTPO_DEFAULTS,
+  compute: htpoLoss,
+};
+objectives.register("htpo", htpo);

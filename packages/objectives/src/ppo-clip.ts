@@ -1,0 +1,81 @@
+import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
+import type { TrainingBatch } from "@tokenrl/core";
+import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
+import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
+import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { clampedLogRatio, clippedSurrogate, dualClip, maskedFraction, ppoKl } from "./ops.js";
+
+/**
+ * PPO clipped surrogate with clip-higher and dual clip (verl `vanilla`,
+ * `compute_policy_loss_vanilla`; Schulman et al. 2017, DAPO's clip-higher,
+ * Ye et al. 2020's dual clip):
+ *
+ *   r = exp(clamp(logp - oldLogp, -20, 20))
+ *   L = max(-A r, -A clip(r, 1 - clipLow, 1 + clipHigh));  for A < 0: L = min(L, -A dualClip)
+ *
+ * Metrics: clipFraction, clipFractionLower, ppoKl (FORMAT.md names).
+ */
+export interface PpoClipOptions extends AggregationOptions {
+  /** eps_low: the ratio is clipped below at 1 - clipLow (0.2). */
+  clipLow: number;
+  /** eps_high: the ratio is clipped above at 1 + clipHigh (0.2; DAPO's clip-higher uses 0.28). */
+  clipHigh: number;
+  /** Dual-clip constant c for A < 0 (3.0, verl `clip_ratio_c`); null switches it off. */
+  dualClip: number | null;
+}
+
+export const PPO_CLIP_DEFAULTS: Readonly<PpoClipOptions> = Object.freeze({
+  clipLow: 0.2,
+  clipHigh: 0.2,
+  dualClip: 3,
+  aggregation: "token-mean",
+  lossScaleFactor: null,
+});
+
+export function resolvePpoClipOptions(options: Partial<PpoClipOptions> = {}): PpoClipOptions {
+  const o = resolveOptions("ppo-clip", PPO_CLIP_DEFAULTS, options);
+  checkEpsilon("ppo-clip.clipLow", o.clipLow);
+  checkEpsilon("ppo-clip.clipHigh", o.clipHigh);
+  checkDualClip("ppo-clip.dualClip", o.dualClip);
+  checkAggregation("ppo-clip", o.aggregation);
+  return o;
+}
+
+/** The op-chain implementation (any backend; autograd gives the gradient). */
+export function ppoClipOpChain(batch: TrainingBatch, o: PpoClipOptions, context: ObjectiveContext = {}): ObjectiveResult {
+  return tf.tidy(() => {
+    const mask = batch.responseMask;
+    const A = batch.advantages!;
+    const logRatio = clampedLogRatio(logProbsOf(batch, "ppo-clip"), batch.oldLogProbs!);
+    const ratio = tf.exp(logRatio);
+    const surrogate = clippedSurrogate(ratio, A, o.clipLow, o.clipHigh);
+    const capped = dualClip(surrogate.loss, A, o.dualClip);
+    return {
+      loss: aggregateLoss(capped.loss, mask, o.aggregation, aggregateOptions(o, context)),
+      metrics: {
+        clipFraction: maskedFraction(surrogate.clipped, mask),
+        clipFractionLower: maskedFraction(capped.lower, mask),
+        ppoKl: ppoKl(logRatio, mask),
+      },
+    };
+  });
+}
+
+export function ppoClipLoss(
+  batch: TrainingBatch,
+  options: Partial<PpoClipOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
+  const o = resolvePpoClipOptions(options);
+  validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
+  return ppoClipOpChain(batch, o, context);
+}
+
+export const ppoClip: Objective<PpoClipOptions> = {
+  name: "ppo-clip",
+  description: "PPO clip with clip-higher and dual clip (verl vanilla): max(-A r, -A clip(r)), min(., -A c) for A < 0",
+  requires: ["logProbs", "oldLogProbs", "advantages"],
+  defaults: PPO_CLIP_DEFAULTS,
+  compute: ppoClipLoss,
+};
+objectives.register("ppo-clip", ppoClip);

@@ -1,0 +1,5 @@
+export * from "./partition.js";
+export { countAtRatio, pickPerRow, sortValidDescending } from "./rank.js";
+export * from "./htpo.js";
+export * from "./entropy-quantile.js";
+export * from "./position.js";
