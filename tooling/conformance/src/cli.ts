@@ -1,0 +1,89 @@
+import { parseArgs } from "node:util";
+import { BACKEND_NAMES, initBackend } from "@tokenrl/core";
+import type { BackendName } from "@tokenrl/core";
+import { loadOpModules } from "./load-ops.js";
+import { defaultCasesDir } from "./paths.js";
+import { runConformance, summaryLine } from "./runner.js";
+
+const HELP = `usage: tokenrl-conformance [options] [DIR...]
+
+Runs every case in every *.jsonl file of each DIR (or a single .jsonl file)
+through the public API of the tokenrl packages and compares each value with
+|got - want| <= atol + rtol * |want| (shared/conformance/FORMAT.md).
+Default DIR: ../shared/conformance/cases beside the repository
+($TOKENRL_SHARED/conformance/cases when set).
+
+Prints every failure (case id, field, largest error) and closes with the line
+"N passed, M failed". Exits 1 when any case fails or cannot run (unknown op,
+unknown param, missing input, malformed line), 2 on a usage error.
+
+options:
+  --backend NAME     tensor backend: ${BACKEND_NAMES.join(", ")} (default: the first that loads,
+                     or $TOKENRL_BACKEND)
+  --filter TEXT      only cases whose id contains TEXT (repeatable: any of them)
+  --verbose          a line per case with its largest error, and per-op totals
+  --help             this text`;
+
+async function main(argv: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    process.stderr.write(`tokenrl-conformance: ${(err as Error).message}\n\n${HELP}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const backend = values.backend;
+  if (backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(backend)) {
+    process.stderr.write(`tokenrl-conformance: --backend: unknown backend "${backend}"; expected one of ${BACKEND_NAMES.join(", ")}\n`);
+    return 2;
+  }
+
+  let dirs = positionals;
+  if (dirs.length === 0) {
+    const fallback = defaultCasesDir();
+    if (!fallback.exists) {
+      process.stdout.write(
+        `conformance cases not available: ${fallback.path} not found (pass DIR or set TOKENRL_SHARED); nothing to run\n${summaryLine({ passed: 0, failed: 0 })}\n`,
+      );
+      return 0;
+    }
+    dirs = [fallback.path];
+  }
+
+  await initBackend(backend ? { backend: backend as BackendName } : {});
+  const loaded = await loadOpModules();
+  for (const e of loaded.errors) process.stderr.write(`tokenrl-conformance: op module ${e.module}: ${e.message}\n`);
+  if (values.verbose) process.stderr.write(`tokenrl-conformance: ops ${[...loaded.ops.keys()].sort().join(", ")}\n`);
+
+  const summary = await runConformance(dirs, loaded, { filters: values.filter ?? [], verbose: values.verbose ?? false });
+  process.stdout.write(`${summaryLine(summary)}\n`);
+  return summary.failed > 0 ? 1 : 0;
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      backend: { type: "string" },
+      filter: { type: "string", multiple: true },
+      verbose: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`tokenrl-conformance: ${(err as Error).stack ?? String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

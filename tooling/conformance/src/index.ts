@@ -1,0 +1,10 @@
+export * from "./op.js";
+export { parseCase } from "./case.js";
+export type { CaseLocation, ConformanceCase } from "./case.js";
+export { compareField } from "./compare.js";
+export type { FieldComparison } from "./compare.js";
+export { defaultOpsDir, loadOpModules } from "./load-ops.js";
+export type { LoadedOps } from "./load-ops.js";
+export { defaultCasesDir, repoRoot } from "./paths.js";
+export { checkResult, runConformance, summaryLine } from "./runner.js";
+export type { RunOptions, RunSummary } from "./runner.js";
