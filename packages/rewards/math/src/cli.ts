@@ -1,0 +1,125 @@
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { VerifierPool } from "./pool.js";
+import type { VerifyResult } from "./verify.js";
+
+const HELP = `tokenrl-math-verify: verify math answers against gold answers (Math-Verify rules)
+
+Usage: tokenrl-math-verify [FILE] [--timeout-ms N] [--concurrency N]
+
+Reads JSON lines {"gold": ..., "prediction": ..., ...} from FILE (or standard input
+when FILE is omitted or "-") and writes each line back to standard output with
+"equal" added, plus "error" ("timeout", "parse_error", "invalid_input", ...) when a
+pair could not be judged. A line that is not valid JSON becomes
+{"line": N, "equal": false, "error": "invalid_json", "message": ...} and the run goes on.
+A summary (count, equal, errors, time) is printed on standard error.
+
+Options:
+  --timeout-ms N    per-pair limit on parsing and comparison (default 5000)
+  --concurrency N   worker threads (default: number of cores)
+  -h, --help        show this help
+`;
+
+interface Args {
+  file?: string;
+  timeoutMs?: number;
+  concurrency?: number;
+}
+
+function parseArgs(argv: string[]): Args | "help" {
+  const args: Args = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const value = () => {
+      const v = argv[++i];
+      const n = Number(v);
+      if (v === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer, got ${v ?? "nothing"}`);
+      return n;
+    };
+    if (a === "-h" || a === "--help") return "help";
+    else if (a === "--timeout-ms") args.timeoutMs = value();
+    else if (a === "--concurrency") args.concurrency = value();
+    else if (a.startsWith("--")) throw new Error(`unknown option ${a} (see --help)`);
+    else if (args.file === undefined) args.file = a;
+    else throw new Error(`unexpected argument ${a} (one input file at most)`);
+  }
+  return args;
+}
+
+async function main(): Promise<number> {
+  let args: Args | "help";
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    process.stderr.write(`tokenrl-math-verify: ${(e as Error).message}\n`);
+    return 2;
+  }
+  if (args === "help") {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const input = args.file && args.file !== "-" ? createReadStream(args.file) : process.stdin;
+  input.on("error", (e: Error) => {
+    process.stderr.write(`tokenrl-math-verify: cannot read ${args.file}: ${e.message}\n`);
+    process.exit(2);
+  });
+  const pool = new VerifierPool({ timeoutMs: args.timeoutMs, concurrency: args.concurrency });
+  const started = performance.now();
+  let count = 0;
+  let equal = 0;
+  let errors = 0;
+  // Results are written in input order: each line waits for the one before it.
+  let tail: Promise<void> = Promise.resolve();
+  const emit = (p: Promise<string>) => {
+    tail = tail.then(async () => {
+      process.stdout.write(`${await p}\n`);
+    });
+  };
+  let lineNo = 0;
+  for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    lineNo++;
+    if (line.trim() === "") continue;
+    count++;
+    let record: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(line);
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("line is not a JSON object");
+      record = parsed as Record<string, unknown>;
+    } catch (e) {
+      errors++;
+      emit(Promise.resolve(JSON.stringify({ line: lineNo, equal: false, error: "invalid_json", message: (e as Error).message })));
+      continue;
+    }
+    const { gold, prediction } = record;
+    if (typeof gold !== "string" || typeof prediction !== "string") {
+      errors++;
+      emit(Promise.resolve(JSON.stringify({ ...record, equal: false, error: "invalid_input", message: `line ${lineNo}: "gold" and "prediction" must be strings` })));
+      continue;
+    }
+    emit(
+      pool.verify(gold, prediction).then((r: VerifyResult) => {
+        if (r.equal) equal++;
+        if (r.error && r.error !== "parse_error") errors++;
+        const out: Record<string, unknown> = { ...record, equal: r.equal };
+        if (r.error) out.error = r.error;
+        return JSON.stringify(out);
+      }),
+    );
+    if (count % 1000 === 0) process.stderr.write(`... ${count} lines read\n`);
+  }
+  await tail;
+  await pool.close();
+  const secs = (performance.now() - started) / 1000;
+  process.stderr.write(`count=${count} equal=${equal} errors=${errors} time=${secs.toFixed(2)}s\n`);
+  return 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e) => {
+    process.stderr.write(`tokenrl-math-verify: ${(e as Error).stack ?? e}\n`);
+    process.exitCode = 1;
+  },
+);

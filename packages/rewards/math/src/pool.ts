@@ -1,0 +1,180 @@
+import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { Worker } from "node:worker_threads";
+import { ConfigError } from "@tokenrl/core/errors";
+import type { VerifyOptions, VerifyResult } from "./verify.js";
+
+/**
+ * Runs verifications on worker threads so that one pathological answer (an
+ * exponent tower, megabytes of braces) cannot stall a batch: every task has a
+ * deadline, and a worker that misses it is terminated and replaced while the
+ * other workers keep going.
+ */
+export interface PoolOptions {
+  /** Worker threads; default: the number of cores (os.availableParallelism()). */
+  concurrency?: number;
+  /** Per-pair limit on parsing + comparison, in milliseconds; default 5000 (Math-Verify's 5 s). */
+  timeoutMs?: number;
+  /** Comparison settings passed to every verification (e.g. floatRounding). */
+  verify?: VerifyOptions;
+  /** Where the built worker script is; default: worker.js beside this module (dist/). */
+  workerUrl?: URL;
+}
+
+export interface VerifyPair {
+  gold: string;
+  prediction: string;
+}
+
+interface Task {
+  id: number;
+  gold: string;
+  prediction: string;
+  timeoutMs: number;
+  resolve: (r: VerifyResult) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  task?: Task;
+  timer?: NodeJS.Timeout;
+}
+
+function defaultWorkerUrl(): URL {
+  const beside = new URL("./worker.js", import.meta.url);
+  if (existsSync(fileURLToPath(beside))) return beside;
+  // Running from src/ (tests): use the built worker.
+  return new URL("../dist/worker.js", import.meta.url);
+}
+
+function checkPositiveInt(path: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ConfigError(path, `must be a positive integer, got ${v}`);
+}
+
+export class VerifierPool {
+  readonly concurrency: number;
+  readonly timeoutMs: number;
+  private readonly options: VerifyOptions;
+  private readonly workerUrl: URL;
+  private readonly slots: Slot[] = [];
+  private readonly queue: Task[] = [];
+  private nextId = 1;
+  private closed = false;
+  /** Workers terminated because a task ran past its deadline. */
+  timeouts = 0;
+
+  constructor(options: PoolOptions = {}) {
+    checkPositiveInt("concurrency", options.concurrency);
+    checkPositiveInt("timeoutMs", options.timeoutMs);
+    this.concurrency = options.concurrency ?? Math.max(1, availableParallelism());
+    this.timeoutMs = options.timeoutMs ?? 5000;
+    this.options = options.verify ?? {};
+    this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
+    if (!existsSync(fileURLToPath(this.workerUrl)))
+      throw new ConfigError("workerUrl", `worker script not found at ${fileURLToPath(this.workerUrl)} (run the package build first)`);
+  }
+
+  /** Verifies one pair; never rejects: failures come back as `{ equal: false, error }`. */
+  verify(gold: string, prediction: string, timeoutMs = this.timeoutMs): Promise<VerifyResult> {
+    if (this.closed) return Promise.reject(new ConfigError("pool", "verify() called after close()"));
+    if (typeof gold !== "string" || typeof prediction !== "string") {
+      return Promise.resolve({ equal: false, error: "invalid_input", goldParsed: null, predictionParsed: null });
+    }
+    return new Promise((resolve) => {
+      this.queue.push({ id: this.nextId++, gold, prediction, timeoutMs, resolve });
+      this.dispatch();
+    });
+  }
+
+  /** Verifies many pairs in parallel; results are in input order. */
+  verifyBatch(pairs: readonly VerifyPair[]): Promise<VerifyResult[]> {
+    return Promise.all(pairs.map((p) => this.verify(p.gold, p.prediction)));
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.queue.splice(0)) t.resolve({ equal: false, error: "timeout", goldParsed: null, predictionParsed: null });
+    await Promise.all(
+      this.slots.splice(0).map(async (s) => {
+        if (s.timer) clearTimeout(s.timer);
+        s.task?.resolve({ equal: false, error: "timeout", goldParsed: null, predictionParsed: null });
+        await s.worker.terminate();
+      }),
+    );
+  }
+
+  private spawn(): Slot {
+    const worker = new Worker(this.workerUrl);
+    // Idle workers must not keep the process alive; in-flight tasks hold a ref'd timer.
+    worker.unref();
+    const slot: Slot = { worker };
+    worker.on("message", (msg: { id: number; result: VerifyResult }) => {
+      const task = slot.task;
+      if (!task || task.id !== msg.id) return;
+      this.finish(slot, msg.result);
+    });
+    worker.on("error", () => this.replace(slot, "compare_error"));
+    worker.on("exit", () => {
+      if (slot.task) this.replace(slot, "compare_error");
+    });
+    return slot;
+  }
+
+  private finish(slot: Slot, result: VerifyResult): void {
+    const task = slot.task!;
+    if (slot.timer) clearTimeout(slot.timer);
+    slot.task = undefined;
+    slot.timer = undefined;
+    task.resolve(result);
+    this.dispatch();
+  }
+
+  private replace(slot: Slot, error: "timeout" | "compare_error"): void {
+    const i = this.slots.indexOf(slot);
+    if (i < 0) return;
+    const task = slot.task;
+    slot.task = undefined;
+    if (slot.timer) clearTimeout(slot.timer);
+    void slot.worker.terminate();
+    this.slots.splice(i, 1);
+    if (error === "timeout") this.timeouts++;
+    task?.resolve({ equal: false, error, goldParsed: null, predictionParsed: null });
+    this.dispatch();
+  }
+
+  private dispatch(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0) {
+      let slot = this.slots.find((s) => !s.task);
+      if (!slot) {
+        if (this.slots.length >= this.concurrency) return;
+        slot = this.spawn();
+        this.slots.push(slot);
+      }
+      const task = this.queue.shift()!;
+      slot.task = task;
+      const s = slot;
+      s.timer = setTimeout(() => this.replace(s, "timeout"), task.timeoutMs);
+      s.worker.postMessage({ id: task.id, gold: task.gold, prediction: task.prediction, options: this.options });
+    }
+  }
+}
+
+let shared: VerifierPool | undefined;
+
+/** Verifies one pair on a shared pool (created on first use, sized to the cores). */
+export function verify(gold: string, prediction: string, options: { timeoutMs?: number } = {}): Promise<VerifyResult> {
+  shared ??= new VerifierPool();
+  return shared.verify(gold, prediction, options.timeoutMs);
+}
+
+/** Verifies a batch on a fresh pool that is closed afterwards. */
+export async function verifyBatch(pairs: readonly VerifyPair[], options: PoolOptions = {}): Promise<VerifyResult[]> {
+  const pool = new VerifierPool(options);
+  try {
+    return await pool.verifyBatch(pairs);
+  } finally {
+    await pool.close();
+  }
+}
