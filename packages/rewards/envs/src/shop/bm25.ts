@@ -47,10 +47,14 @@ export class Bm25Index {
   }
 
   score(query: string, doc: number): number {
+    return this.scoreTokens(tokenize(query), doc);
+  }
+
+  private scoreTokens(terms: readonly string[], doc: number): number {
     const tf = this.termFreqs[doc]!;
     const norm = this.k1 * (1 - this.b + (this.b * this.lengths[doc]!) / this.avgLength);
     let s = 0;
-    for (const term of tokenize(query)) {
+    for (const term of terms) {
       const f = tf.get(term);
       if (!f) continue;
       s += (this.idf(term) * f * (this.k1 + 1)) / (f + norm);
@@ -60,9 +64,10 @@ export class Bm25Index {
 
   /** Indices of documents with a positive score, best first, at most `limit`. */
   search(query: string, limit: number): number[] {
+    const terms = tokenize(query);
     const scored: { doc: number; s: number }[] = [];
     for (let d = 0; d < this.termFreqs.length; d++) {
-      const s = this.score(query, d);
+      const s = this.scoreTokens(terms, d);
       if (s > 0) scored.push({ doc: d, s });
     }
     scored.sort((x, y) => y.s - x.s || x.doc - y.doc);
