@@ -1,4 +1,4 @@
-import { tf } from "@tokenrl/core";
+import { ShapeError, tf } from "@tokenrl/core";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
 
 /**
@@ -11,12 +11,13 @@ import type { Tensor, Tensor2D } from "@tokenrl/core";
  *
  * `ids` is any-shape int32; returns `[...ids.shape, H]`.
  */
-export function embedLookup(table: Tensor2D, ids: Tensor): Tensor {
-  const [V, H] = table.shape;
+export function embedLookup(table: Tensor, ids: Tensor): Tensor {
+  if (table.rank !== 2) throw new ShapeError("table", "[V, H]", table.shape);
+  const [V, H] = table.shape as [number, number];
   const flat = tf.reshape(ids, [-1]);
   const lookup = tf.customGrad((t, save) => {
     // save() keeps the ids alive until the backward pass, after the caller's tidy freed `flat`.
-    save([flat]);
+    (save as tf.GradSaveFunc)([flat]);
     const value = tf.gather(t as Tensor2D, flat);
     const gradFunc = (dy: Tensor, saved: Tensor[]) =>
       tf.tidy(() => {

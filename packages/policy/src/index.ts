@@ -15,3 +15,5 @@ export { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetenso
 export type { RawTensor, SafetensorsDType, SafetensorsFile } from "./safetensors.js";
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtypes.js";
 export { embedLookup } from "./embedding.js";
+export { generate, sampleToken, scoreSequence } from "./generate.js";
+export type { GenerateOptions, GenerateResult } from "./generate.js";

@@ -136,7 +136,7 @@ export class CausalLM {
     const { numHeads: nh, numKvHeads: nkv, headDim: D, hiddenSize: H } = c;
     const { cos, sin } = ropeCosSin(positions, this.invFreq);
     const bias = attentionBias(mask, pastLength, L);
-    let x = tf.reshape(embedLookup(this.params.embed as unknown as Tensor2D, inputIds), [B * L, H]) as Tensor2D;
+    let x = tf.reshape(embedLookup(this.params.embed, inputIds), [B * L, H]) as Tensor2D;
     const keys: Tensor[] = [];
     const values: Tensor[] = [];
     this.params.layers.forEach((p, i) => {

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { tf, useBackend } from "@tokenrl/core";
 import {
   CharTokenizer,
@@ -14,8 +14,8 @@ import {
   readCheckpointTensors,
   savePolicy,
   serializeSafetensors,
-} from "../src/index";
-import { ids2d, tinyModel, values } from "./helpers";
+} from "../src/index.js";
+import { ids2d, tinyModel, values } from "./helpers.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "policy-ckpt-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../src/index";
+import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "../src/index.js";
 
 const bits = (x: number) => {
   const f = new Float32Array([x]);

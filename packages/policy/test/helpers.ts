@@ -1,7 +1,7 @@
 import { tf } from "@tokenrl/core";
 import type { Tensor } from "@tokenrl/core";
-import { type CausalLM, createPolicy, makeConfig } from "../src/index";
-import type { ModelConfigInput } from "../src/index";
+import { type CausalLM, createPolicy, makeConfig } from "../src/index.js";
+import type { ModelConfigInput } from "../src/index.js";
 
 /** A tiny GQA model (4 query heads share 2 kv heads) with Qwen3's q/k norm: exercises every code path. */
 export const TINY: ModelConfigInput = {

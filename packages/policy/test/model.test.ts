@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { tf, useBackend } from "@tokenrl/core";
-import type { CausalLM } from "../src/index";
-import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers";
+import type { CausalLM } from "../src/index.js";
+import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers.js";
 
 describe.each(TEST_BACKENDS)("CausalLM on %s", (backend) => {
   let model: CausalLM;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { tf, useBackend } from "@tokenrl/core";
-import { embedLookup } from "../src/index";
-import type { CausalLM } from "../src/index";
-import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers";
+import { embedLookup } from "../src/index.js";
+import type { CausalLM } from "../src/index.js";
+import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers.js";
 
 const V = 23;
 
