@@ -2,9 +2,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { batchFromArrays, disposeBatch, tf, useBackend } from "@tokenrl/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { sharedPath } from "../../../tooling/test-utils/shared";
-import { advantageEstimators } from "../src/index";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { sharedPath } from "../../../tooling/test-utils/shared.js";
+import { advantageEstimators } from "../src/index.js";
 
 // The reference values (verl@1dda039b core_algos) in ../shared/conformance/cases,
 // checked here through the registry; tooling/conformance checks the same files end to end.

@@ -1,8 +1,8 @@
 import { ConfigError, InvalidInputError, NonFiniteError, ShapeError, useBackend } from "@tokenrl/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { drGrpoAdvantage, grpoAdvantage, rlooAdvantage } from "../src/index";
-import { allFinite, expectClose, run } from "./helpers";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { drGrpoAdvantage, grpoAdvantage, rlooAdvantage } from "../src/index.js";
+import { allFinite, expectClose, run } from "./helpers.js";
 
 // Group of three with scores 1, 0, 0 (the reward sits on different tokens; the score is the row sum):
 // mean 1/3; deviations 2/3, -1/3, -1/3; sum of squares 4/9 + 1/9 + 1/9 = 2/3.

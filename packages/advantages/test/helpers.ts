@@ -1,6 +1,6 @@
 import { batchFromArrays, disposeBatch, tf } from "@tokenrl/core";
 import type { BatchArrays } from "@tokenrl/core";
-import type { AdvantageBatch, AdvantageResult } from "../src/index";
+import type { AdvantageBatch, AdvantageResult } from "../src/index.js";
 
 /** Runs an estimator on plain arrays and returns plain arrays, freeing every tensor. */
 export function run(

@@ -1,7 +1,7 @@
 import { UnknownNameError, batchFromArrays, disposeBatch, tf, useBackend } from "@tokenrl/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { ADVANTAGE_ESTIMATOR_NAMES, advantageEstimators, grpoAdvantage } from "../src/index";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { ADVANTAGE_ESTIMATOR_NAMES, advantageEstimators, grpoAdvantage } from "../src/index.js";
 
 const ARRAYS = {
   tokenRewards: [

@@ -1,8 +1,8 @@
 import { ConfigError, ShapeError, useBackend } from "@tokenrl/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { gaeAdvantage, reinforcePlusPlusAdvantage, reinforcePlusPlusBaselineAdvantage } from "../src/index";
-import { allFinite, expectClose, run } from "./helpers";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { gaeAdvantage, reinforcePlusPlusAdvantage, reinforcePlusPlusBaselineAdvantage } from "../src/index.js";
+import { allFinite, expectClose, run } from "./helpers.js";
 
 // verl masked_whiten divides by sqrt(var + 1e-8); with var = 0.25 that is 0.5 * (1 - 2e-8): below float32 precision,
 // so the hand values below use the plain std.

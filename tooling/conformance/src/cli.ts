@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
-import { BACKEND_NAMES, initBackend } from "@tokenrl/core";
-import type { BackendName } from "@tokenrl/core";
-import { loadOpModules } from "./load-ops.js";
 import { defaultCasesDir } from "./paths.js";
-import { runConformance, summaryLine } from "./runner.js";
+import { summaryLine } from "./summary.js";
+
+// TensorFlow.js and the op modules load only once there is work to do, so that
+// --help and usage errors answer at once.
+const BACKEND_NAMES = ["tensorflow", "wasm", "cpu"] as const;
 
 const HELP = `usage: tokenrl-conformance [options] [DIR...]
 
@@ -39,7 +40,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const backend = values.backend;
   if (backend !== undefined && !(BACKEND_NAMES as readonly string[]).includes(backend)) {
-    process.stderr.write(`tokenrl-conformance: --backend: unknown backend "${backend}"; expected one of ${BACKEND_NAMES.join(", ")}\n`);
+    process.stderr.write(
+      `tokenrl-conformance: --backend: unknown backend "${backend}"; expected one of ${BACKEND_NAMES.join(", ")}\n`,
+    );
     return 2;
   }
 
@@ -55,12 +58,25 @@ async function main(argv: string[]): Promise<number> {
     dirs = [fallback.path];
   }
 
-  await initBackend(backend ? { backend: backend as BackendName } : {});
+  const [{ initBackend }, { loadOpModules }, { runConformance }] = await Promise.all([
+    import("@tokenrl/core"),
+    import("./load-ops.js"),
+    import("./runner.js"),
+  ]);
+  await initBackend(backend ? { backend: backend as (typeof BACKEND_NAMES)[number] } : {});
   const loaded = await loadOpModules();
   for (const e of loaded.errors) process.stderr.write(`tokenrl-conformance: op module ${e.module}: ${e.message}\n`);
   if (values.verbose) process.stderr.write(`tokenrl-conformance: ops ${[...loaded.ops.keys()].sort().join(", ")}\n`);
 
-  const summary = await runConformance(dirs, loaded, { filters: values.filter ?? [], verbose: values.verbose ?? false });
+  const summary = await runConformance(dirs, loaded, {
+    filters: values.filter ?? [],
+    verbose: values.verbose ?? false,
+  });
+  if (summary.passed + summary.failed === 0) {
+    process.stderr.write(
+      `tokenrl-conformance: no case${values.filter?.length ? " matched --filter" : " found"} in ${dirs.join(", ")}\n`,
+    );
+  }
   process.stdout.write(`${summaryLine(summary)}\n`);
   return summary.failed > 0 ? 1 : 0;
 }

@@ -43,7 +43,8 @@ export function compareField(got: Nested, want: Nested, atol: number, rtol: numb
       for (let i = 0; i < w.length; i++) if (!visit(g[i], w[i], [...at, i])) return false;
       return true;
     }
-    if (!isExpectedLeaf(w)) throw new Error(`expected value at [${at.join("][")}] is ${JSON.stringify(w)}, not a number or "NaN"`);
+    if (!isExpectedLeaf(w))
+      throw new Error(`expected value at [${at.join("][")}] is ${JSON.stringify(w)}, not a number or "NaN"`);
     if (typeof g !== "number") return false;
     result.count++;
     let error: number;

@@ -6,5 +6,6 @@ export type { FieldComparison } from "./compare.js";
 export { defaultOpsDir, loadOpModules } from "./load-ops.js";
 export type { LoadedOps } from "./load-ops.js";
 export { defaultCasesDir, repoRoot } from "./paths.js";
-export { checkResult, runConformance, summaryLine } from "./runner.js";
+export { checkResult, runConformance } from "./runner.js";
+export { summaryLine } from "./summary.js";
 export type { RunOptions, RunSummary } from "./runner.js";

@@ -56,7 +56,10 @@ export async function loadOpModules(dir: string = defaultOpsDir()): Promise<Load
       }
       const existing = loaded.ops.get(op);
       if (existing) {
-        loaded.errors.push({ module: name, message: `op "${op}" is also defined by ${existing.module}; keeping ${existing.module}'s` });
+        loaded.errors.push({
+          module: name,
+          message: `op "${op}" is also defined by ${existing.module}; keeping ${existing.module}'s`,
+        });
         continue;
       }
       loaded.ops.set(op, { handler: handler as OpHandler, module: name });

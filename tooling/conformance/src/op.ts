@@ -48,7 +48,13 @@ export interface OpModule {
   ops: Record<string, OpHandler>;
 }
 
-export type ConformanceErrorCode = "UNKNOWN_OP" | "UNKNOWN_PARAM" | "BAD_PARAM" | "MISSING_INPUT" | "BAD_INPUT" | "BAD_CASE";
+export type ConformanceErrorCode =
+  | "UNKNOWN_OP"
+  | "UNKNOWN_PARAM"
+  | "BAD_PARAM"
+  | "MISSING_INPUT"
+  | "BAD_INPUT"
+  | "BAD_CASE";
 
 /** A case the runner cannot run. Always a failure, never a skip. */
 export class ConformanceError extends Error {
@@ -121,7 +127,8 @@ export function matrix(c: CaseInput, name: string): number[][] {
   value.forEach((row: unknown[], i) => {
     if (row.length !== width) throw new BadInputError(name, `row ${i} has ${row.length} entries, row 0 has ${width}`);
     row.forEach((v, t) => {
-      if (typeof v !== "number") throw new BadInputError(name, `[${i}][${t}] is ${JSON.stringify(v)}, expected a number`);
+      if (typeof v !== "number")
+        throw new BadInputError(name, `[${i}][${t}] is ${JSON.stringify(v)}, expected a number`);
     });
   });
   return value as number[][];

@@ -25,11 +25,6 @@ export interface RunSummary {
   byOp: Map<string, [number, number]>;
 }
 
-/** The closing line, exactly as the root scripts and CI read it. */
-export function summaryLine(s: Pick<RunSummary, "passed" | "failed">): string {
-  return `${s.passed} passed, ${s.failed} failed`;
-}
-
 interface Source {
   /** A case, or the reason a line / file / folder could not be read. */
   entry: { kind: "case"; c: ConformanceCase } | { kind: "error"; id: string; message: string };
@@ -50,7 +45,10 @@ function* readSources(paths: readonly string[]): Generator<Source> {
           .map((f) => join(path, f))
       : [path];
     if (files.length === 0) {
-      yield { entry: { kind: "error", id: path, message: "no *.jsonl files in this folder" }, where: { file: path, line: 0 } };
+      yield {
+        entry: { kind: "error", id: path, message: "no *.jsonl files in this folder" },
+        where: { file: path, line: 0 },
+      };
     }
     for (const file of files) {
       const lines = readFileSync(file, "utf8").split("\n");
@@ -61,7 +59,14 @@ function* readSources(paths: readonly string[]): Generator<Source> {
         try {
           yield { entry: { kind: "case", c: parseCase(text) }, where };
         } catch (err) {
-          yield { entry: { kind: "error", id: `${basename(file)}:${i + 1}`, message: `malformed case: ${(err as Error).message}` }, where };
+          yield {
+            entry: {
+              kind: "error",
+              id: `${basename(file)}:${i + 1}`,
+              message: `malformed case: ${(err as Error).message}`,
+            },
+            where,
+          };
         }
       }
     }
@@ -71,7 +76,11 @@ function* readSources(paths: readonly string[]): Generator<Source> {
 function formatNumber(n: number | "NaN"): string {
   if (n === "NaN" || Number.isNaN(n)) return "NaN";
   if (!Number.isFinite(n)) return String(n);
-  return n === 0 ? "0" : Math.abs(n) >= 1e-3 && Math.abs(n) < 1e5 ? String(Number(n.toPrecision(7))) : n.toExponential(4);
+  return n === 0
+    ? "0"
+    : Math.abs(n) >= 1e-3 && Math.abs(n) < 1e5
+      ? String(Number(n.toPrecision(7)))
+      : n.toExponential(4);
 }
 
 function describeFailure(field: string, cmp: FieldComparison, c: ConformanceCase): string {
@@ -109,7 +118,9 @@ export function checkResult(c: ConformanceCase, result: OpResult): { failures: s
     }
     const got = result.outputs[field];
     if (got === undefined) {
-      failures.push(`${field}: the op produced no such output (it produced ${Object.keys(result.outputs).join(", ") || "nothing"})`);
+      failures.push(
+        `${field}: the op produced no such output (it produced ${Object.keys(result.outputs).join(", ") || "nothing"})`,
+      );
       continue;
     }
     const cmp = compareField(got, want, c.atol, c.rtol);
@@ -125,7 +136,11 @@ export function checkResult(c: ConformanceCase, result: OpResult): { failures: s
  * caller prints `summaryLine`. A case that cannot run (unknown op, unknown
  * param, missing input, malformed line, a throwing handler) is a failure.
  */
-export async function runConformance(paths: readonly string[], loaded: LoadedOps, options: RunOptions = {}): Promise<RunSummary> {
+export async function runConformance(
+  paths: readonly string[],
+  loaded: LoadedOps,
+  options: RunOptions = {},
+): Promise<RunSummary> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const filters = options.filters ?? [];
   const summary: RunSummary = { passed: 0, failed: 0, byOp: new Map() };

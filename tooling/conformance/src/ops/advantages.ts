@@ -18,7 +18,11 @@ interface AdvantageOp {
 }
 
 const ADVANTAGE_OPS: Record<string, AdvantageOp> = {
-  "advantage/grpo": { estimator: "grpo", params: ["normalizeByStd", "epsilon", "ddof"], inputs: ["tokenRewards", "groupIds"] },
+  "advantage/grpo": {
+    estimator: "grpo",
+    params: ["normalizeByStd", "epsilon", "ddof"],
+    inputs: ["tokenRewards", "groupIds"],
+  },
   "advantage/dr-grpo": { estimator: "dr-grpo", params: [], inputs: ["tokenRewards", "groupIds"] },
   "advantage/rloo": { estimator: "rloo", params: [], inputs: ["tokenRewards", "groupIds"] },
   "advantage/reinforce-plus-plus": { estimator: "reinforce-plus-plus", params: ["gamma"], inputs: ["tokenRewards"] },
@@ -54,8 +58,8 @@ const aggregate: OpHandler = (c) => {
   const lossScaleFactor = numberParam(c, "lossScaleFactor", null, true);
   const values = matrix(c, "values");
   const mask = matrix(c, "responseMask");
-  const value = tf.tidy(() =>
-    aggregateLoss(tf.tensor2d(values), tf.tensor2d(mask), mode, { lossScaleFactor }).dataSync()[0]!,
+  const value = tf.tidy(
+    () => aggregateLoss(tf.tensor2d(values), tf.tensor2d(mask), mode, { lossScaleFactor }).dataSync()[0]!,
   );
   return { outputs: { value } };
 };

@@ -24,9 +24,18 @@ interface LossOp {
   vectors?: readonly BatchField[];
 }
 
-const num = (name: string, fallback: number): Reader => (c) => numberParam(c, name, fallback);
-const nullableNum = (name: string, fallback: number | null): Reader => (c) => numberParam(c, name, fallback, true);
-const aggregation = (fallback: AggregationMode): Reader => (c) => stringParam(c, "aggregation", AGGREGATION_MODES, fallback);
+const num =
+  (name: string, fallback: number): Reader =>
+  (c) =>
+    numberParam(c, name, fallback);
+const nullableNum =
+  (name: string, fallback: number | null): Reader =>
+  (c) =>
+    numberParam(c, name, fallback, true);
+const aggregation =
+  (fallback: AggregationMode): Reader =>
+  (c) =>
+    stringParam(c, "aggregation", AGGREGATION_MODES, fallback);
 
 const LOSS_OPS: Record<string, LossOp> = {
   "loss/ppo-clip": {
