@@ -84,16 +84,16 @@ export function isGreedy(params: ResolvedSamplingParams): boolean {
 }
 
 /**
- * Log-probs of the processed sampling distribution for a batch of logits
- * `[B, V]`: temperature, then top-k, then top-p, then min-p (vLLM's order), each
- * dropped token set to -Infinity. The top token always survives, so no row is
- * ever empty. Ties at a threshold are all kept. Greedy returns log_softmax(logits).
+ * The processed sampling logits for a batch `[B, V]`: temperature, then top-k,
+ * then top-p, then min-p (vLLM's order), each dropped token set to -Infinity.
+ * Not normalised. The top token always survives, so no row is ever empty. Ties
+ * at a threshold are all kept. Greedy returns the logits unchanged.
  */
-export function processLogits(logits: Tensor2D, params: SamplingParams | ResolvedSamplingParams): Tensor2D {
+export function filterLogits(logits: Tensor2D, params: SamplingParams | ResolvedSamplingParams): Tensor2D {
   const p = resolveSamplingParams(params);
   return tf.tidy(() => {
     let x = tf.cast(logits, "float32") as Tensor2D;
-    if (isGreedy(p)) return tf.logSoftmax(x) as Tensor2D;
+    if (isGreedy(p)) return x;
     const [, V] = x.shape;
     const negInf = Number.NEGATIVE_INFINITY;
     if (p.temperature !== 1) x = tf.div(x, p.temperature);
@@ -115,8 +115,13 @@ export function processLogits(logits: Tensor2D, params: SamplingParams | Resolve
       const floor = tf.mul(tf.max(probs, 1, true), p.minP);
       x = tf.where(tf.greaterEqual(probs, floor), x, negInf);
     }
-    return tf.logSoftmax(x) as Tensor2D;
+    return x;
   });
+}
+
+/** Log-probs of the processed sampling distribution (`log_softmax(filterLogits(...))`); greedy gives log_softmax(logits). */
+export function processLogits(logits: Tensor2D, params: SamplingParams | ResolvedSamplingParams): Tensor2D {
+  return tf.tidy(() => tf.logSoftmax(filterLogits(logits, params)) as Tensor2D);
 }
 
 /** One sampled token per row and its log-prob under the mode's distribution. */
@@ -125,42 +130,54 @@ export interface SampledTokens {
   logProbs: Float32Array;
 }
 
+/** x[b, idx[b]] per row. One-hot select rather than tf.gather with batchDims, which reads out of bounds on the wasm backend (tfjs 4.22). */
+function pick(x: Tensor2D, idx: Tensor1D): Tensor1D {
+  const chosen = tf.cast(tf.oneHot(idx, x.shape[1]), "bool");
+  return tf.sum(tf.where(chosen, x, 0), 1) as Tensor1D;
+}
+
+/** x[b, idx[b]] - logsumexp(x[b]) per row. */
+function logProbAt(x: Tensor2D, idx: Tensor1D): Tensor1D {
+  return tf.sub(pick(x, idx), tf.logSumExp(x, 1)) as Tensor1D;
+}
+
 /**
  * Samples one token per row of `logits` `[B, V]`. Randomness comes from `rngs`
  * (one per row, so a row's tokens do not depend on which other rows share the
  * batch): each row draws one uniform u in (0, 1) and takes the first token
- * whose cumulative probability reaches u times the row's total (inverse CDF on
- * the device; only B numbers go in and 2B come back).
+ * whose cumulative unnormalised probability reaches u times the row's total
+ * (inverse CDF on the device; only B numbers go in and 2B come back, and the
+ * [B, V] work is one exp and one cumsum).
  */
 export async function sampleTokens(logits: Tensor2D, params: SamplingParams | ResolvedSamplingParams, rngs: readonly Rng[]): Promise<SampledTokens> {
   const p = resolveSamplingParams(params);
   const [B] = logits.shape;
   if (!isGreedy(p) && rngs.length !== B) throw new ConfigError("rngs", `expected one Rng per row (${B}), got ${rngs.length}`);
   const [ids, lps] = tf.tidy(() => {
-    const processed = processLogits(logits, p);
-    const V = processed.shape[1];
-    let tokenIds: Tensor1D;
+    const raw = tf.cast(logits, "float32") as Tensor2D;
     if (isGreedy(p)) {
-      tokenIds = tf.cast(tf.argMax(processed, 1), "int32") as Tensor1D;
-    } else {
-      const uniforms = rngs.map((rng) => {
-        let u = rng.next();
-        while (u === 0) u = rng.next();
-        return u;
-      });
-      const cdf = tf.cumsum(tf.exp(processed), 1);
-      const total = tf.slice(cdf, [0, V - 1], [-1, 1]);
-      const target = tf.mul(tf.tensor2d(uniforms, [B, 1]), total);
-      // u < 1 makes target < total, so the index is at most V - 1; a zero-probability
-      // token never has cdf_i >= target > cdf_{i-1}, so it is never chosen.
-      tokenIds = tf.sum(tf.cast(tf.less(cdf, target), "int32"), 1) as Tensor1D;
+      const idx = tf.cast(tf.argMax(raw, 1), "int32") as Tensor1D;
+      return [idx, logProbAt(raw, idx)];
     }
-    let source = processed;
-    if (!isGreedy(p) && p.logProbsMode === "raw") source = tf.logSoftmax(tf.cast(logits, "float32")) as Tensor2D;
-    if (!isGreedy(p) && p.logProbsMode === "temperature") source = tf.logSoftmax(tf.div(tf.cast(logits, "float32"), p.temperature)) as Tensor2D;
-    const chosen = tf.cast(tf.oneHot(tokenIds, V), "bool");
-    const logProbs = tf.sum(tf.where(chosen, source, tf.zerosLike(source)), 1) as Tensor1D;
-    return [tokenIds, logProbs];
+    const uniforms = rngs.map((rng) => {
+      let u = rng.next();
+      while (u === 0) u = rng.next();
+      return u;
+    });
+    const x = filterLogits(raw, p);
+    const V = x.shape[1];
+    const m = tf.max(x, 1, true);
+    const cdf = tf.cumsum(tf.exp(tf.sub(x, m)), 1);
+    const total = tf.slice(cdf, [0, V - 1], [-1, 1]);
+    // u < 1 makes target < total, so the index is at most V - 1; a dropped token adds
+    // nothing to the cdf, so cdf_i >= target > cdf_{i-1} never holds for it.
+    const target = tf.mul(tf.tensor2d(uniforms, [B, 1]), total);
+    const idx = tf.sum(tf.cast(tf.less(cdf, target), "int32"), 1) as Tensor1D;
+    let logProbs: Tensor1D;
+    if (p.logProbsMode === "raw") logProbs = logProbAt(raw, idx);
+    else if (p.logProbsMode === "temperature") logProbs = logProbAt(tf.div(raw, p.temperature) as Tensor2D, idx);
+    else logProbs = tf.sub(tf.sub(pick(x, idx), tf.reshape(m, [B])), tf.log(tf.reshape(total, [B]))) as Tensor1D;
+    return [idx, logProbs];
   });
   try {
     const [tokenIds, logProbs] = await Promise.all([ids.data() as Promise<Int32Array>, lps.data() as Promise<Float32Array>]);

@@ -1,8 +1,8 @@
 import { disposeBatch, initBackend, validateBatch } from "@tokenrl/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PLAIN_TEMPLATE, createLocalEngine, runAgentLoop, toTrainingBatch } from "../src/index";
-import type { AgentEnvironment, AgentStepResult } from "../src/index";
-import { tinyPolicy, tokenizer } from "./helpers";
+import { PLAIN_TEMPLATE, createLocalEngine, runAgentLoop, toTrainingBatch } from "../src/index.js";
+import type { AgentEnvironment, AgentStepResult } from "../src/index.js";
+import { tinyPolicy, tokenizer } from "./helpers.js";
 
 /** Answers every turn with "obs k"; done (reward 1) after `doneAfter` steps. Records what it was sent. */
 class ScriptedEnv implements AgentEnvironment {

@@ -1,9 +1,9 @@
 import { disposeBatch, tf, useBackend, validateBatch } from "@tokenrl/core";
 import { scoreResponses } from "@tokenrl/policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { generate, generateBatch, toTrainingBatch } from "../src/index";
-import { tinyPolicy, tokenizer } from "./helpers";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { generate, generateBatch, toTrainingBatch } from "../src/index.js";
+import { tinyPolicy, tokenizer } from "./helpers.js";
 
 const PROMPTS = ["2+2=", "hello, wor", "a"].map((t) => tokenizer.encode(t));
 

@@ -1,8 +1,8 @@
 import { initBackend } from "@tokenrl/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createLocalEngine, dynamicSampling, sampleGroups } from "../src/index";
-import type { RolloutEngine, RolloutSequence } from "../src/index";
-import { tinyPolicy, tokenizer } from "./helpers";
+import { createLocalEngine, dynamicSampling, sampleGroups } from "../src/index.js";
+import type { RolloutEngine, RolloutSequence } from "../src/index.js";
+import { tinyPolicy, tokenizer } from "./helpers.js";
 
 /** An engine whose response to prompt [p] at sample k is [p, k]: verdicts can be scripted from the ids. */
 function scriptedEngine(): RolloutEngine & { calls: number } {

@@ -9,9 +9,9 @@ import {
   createCompletionsServer,
   createRemoteEngine,
   generate,
-} from "../src/index";
-import type { CompletionsServer } from "../src/index";
-import { tinyPolicy, tokenizer } from "./helpers";
+} from "../src/index.js";
+import type { CompletionsServer } from "../src/index.js";
+import { tinyPolicy, tokenizer } from "./helpers.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

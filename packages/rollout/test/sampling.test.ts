@@ -1,7 +1,7 @@
 import { ConfigError, createRng, tf, useBackend } from "@tokenrl/core";
 import { beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { processLogits, resolveSamplingParams, sampleTokens } from "../src/index";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { processLogits, resolveSamplingParams, sampleTokens } from "../src/index.js";
 
 // Logits [0, ln 2, ln 4] give probabilities 1/7, 2/7, 4/7.
 const LOGITS = [0, Math.log(2), Math.log(4)];

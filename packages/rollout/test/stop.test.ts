@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { StopStringMatcher } from "../src/index";
+import { StopStringMatcher } from "../src/index.js";
 
 describe("StopStringMatcher", () => {
   it("finds a stop string completed across two steps' text", () => {
