@@ -30,12 +30,19 @@ export type Expr =
   | { t: "namedset"; name: "R" | "N" | "Z" | "Q" | "C" | "empty" };
 
 export const isSetLike = (e: Expr): boolean =>
-  e.t === "set" || e.t === "interval" || e.t === "union" || e.t === "intersect" || e.t === "minus" || e.t === "namedset";
+  e.t === "set" ||
+  e.t === "interval" ||
+  e.t === "union" ||
+  e.t === "intersect" ||
+  e.t === "minus" ||
+  e.t === "namedset";
 
-export const isRelation = (e: Expr): boolean => e.t === "rel" || (e.t === "and" && e.args.length > 0 && e.args.every((a) => a.t === "rel"));
+export const isRelation = (e: Expr): boolean =>
+  e.t === "rel" || (e.t === "and" && e.args.length > 0 && e.args.every((a) => a.t === "rel"));
 
 export const isEquation = (e: Expr): boolean =>
-  (e.t === "rel" && e.op === "=") || (e.t === "and" && e.args.length > 0 && e.args.every((a) => a.t === "rel" && a.op === "="));
+  (e.t === "rel" && e.op === "=") ||
+  (e.t === "and" && e.args.length > 0 && e.args.every((a) => a.t === "rel" && a.op === "="));
 
 /** Like latex2sympy2_extended's is_expr_of_only_symbols: `x`, `AB`, `|AB|`, `A/S`, `(p, q)`. */
 export function onlySymbols(e: Expr): boolean {

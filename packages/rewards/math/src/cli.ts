@@ -33,7 +33,8 @@ function parseArgs(argv: string[]): Args | "help" {
     const value = () => {
       const v = argv[++i];
       const n = Number(v);
-      if (v === undefined || !Number.isInteger(n) || n < 1) throw new Error(`${a} needs a positive integer, got ${v ?? "nothing"}`);
+      if (v === undefined || !Number.isInteger(n) || n < 1)
+        throw new Error(`${a} needs a positive integer, got ${v ?? "nothing"}`);
       return n;
     };
     if (a === "-h" || a === "--help") return "help";
@@ -83,17 +84,31 @@ async function main(): Promise<number> {
     let record: Record<string, unknown>;
     try {
       const parsed: unknown = JSON.parse(line);
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("line is not a JSON object");
+      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+        throw new Error("line is not a JSON object");
       record = parsed as Record<string, unknown>;
     } catch (e) {
       errors++;
-      emit(Promise.resolve(JSON.stringify({ line: lineNo, equal: false, error: "invalid_json", message: (e as Error).message })));
+      emit(
+        Promise.resolve(
+          JSON.stringify({ line: lineNo, equal: false, error: "invalid_json", message: (e as Error).message }),
+        ),
+      );
       continue;
     }
     const { gold, prediction } = record;
     if (typeof gold !== "string" || typeof prediction !== "string") {
       errors++;
-      emit(Promise.resolve(JSON.stringify({ ...record, equal: false, error: "invalid_input", message: `line ${lineNo}: "gold" and "prediction" must be strings` })));
+      emit(
+        Promise.resolve(
+          JSON.stringify({
+            ...record,
+            equal: false,
+            error: "invalid_input",
+            message: `line ${lineNo}: "gold" and "prediction" must be strings`,
+          }),
+        ),
+      );
       continue;
     }
     emit(

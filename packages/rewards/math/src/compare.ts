@@ -43,7 +43,8 @@ export function answersEqual(gold: Expr, pred: Expr, opts: CompareOptions = DEFA
 
   if (structEqual(gold, pred)) return true;
   if (isRelation(gold) && isRelation(pred)) return relationsEqual(gold, pred, opts);
-  if (isSetLike(gold) || isSetLike(pred) || gold.t === "tuple" || pred.t === "tuple") return setsEqual(gold, pred, opts);
+  if (isSetLike(gold) || isSetLike(pred) || gold.t === "tuple" || pred.t === "tuple")
+    return setsEqual(gold, pred, opts);
   if (gold.t === "sym" || pred.t === "sym") return symbolsEqual(gold, pred);
   if (isRelation(gold) || isRelation(pred)) return false;
   return valuesEqual(gold, pred, opts);
@@ -155,7 +156,11 @@ function matrixValue(e: Expr): Expr[][] | undefined {
       else {
         if (acc[0]!.length !== m.length) return undefined;
         const left: Expr[][] = acc;
-        acc = left.map((row) => m[0]!.map((_c, j) => ({ t: "add", args: row.map((x, k) => ({ t: "mul", args: [x, m[k]![j]!] }) as Expr) }) as Expr));
+        acc = left.map((row) =>
+          m[0]!.map(
+            (_c, j) => ({ t: "add", args: row.map((x, k) => ({ t: "mul", args: [x, m[k]![j]!] }) as Expr) }) as Expr,
+          ),
+        );
       }
     }
     if (!acc) return undefined;
@@ -225,7 +230,9 @@ function setsEqual(g: Expr, p: Expr, opts: CompareOptions): boolean {
   const a: Expr = isSetLike(g) || g.t === "tuple" ? g : { t: "set", elems: [g] };
   const b: Expr = isSetLike(p) || p.t === "tuple" ? p : { t: "set", elems: [p] };
   if (a.t === "interval" && b.t === "interval") {
-    return a.lopen === b.lopen && a.ropen === b.ropen && answersEqual(a.lo, b.lo, opts) && answersEqual(a.hi, b.hi, opts);
+    return (
+      a.lopen === b.lopen && a.ropen === b.ropen && answersEqual(a.lo, b.lo, opts) && answersEqual(a.hi, b.hi, opts)
+    );
   }
   if (structEqual(dedupe(a), dedupe(b))) return true;
   if (isSetLike(a) && isSetLike(b)) {
@@ -239,11 +246,13 @@ function setsEqual(g: Expr, p: Expr, opts: CompareOptions): boolean {
   // (1,2) parses as an open interval; the pair 1,2 compares with its endpoints.
   if (a.t === "interval" && (b.t === "set" || b.t === "tuple") && a.lopen && a.ropen && dedupe(b).t !== "interval") {
     const bb = dedupe(b);
-    if ((bb.t === "set" || bb.t === "tuple") && bb.elems.length === 2) return elementsEqual({ t: "tuple", elems: [a.lo, a.hi] }, bb, opts);
+    if ((bb.t === "set" || bb.t === "tuple") && bb.elems.length === 2)
+      return elementsEqual({ t: "tuple", elems: [a.lo, a.hi] }, bb, opts);
   }
   if (b.t === "interval" && (a.t === "set" || a.t === "tuple") && b.lopen && b.ropen) {
     const aa = dedupe(a);
-    if ((aa.t === "set" || aa.t === "tuple") && aa.elems.length === 2) return elementsEqual(aa, { t: "tuple", elems: [b.lo, b.hi] }, opts);
+    if ((aa.t === "set" || aa.t === "tuple") && aa.elems.length === 2)
+      return elementsEqual(aa, { t: "tuple", elems: [b.lo, b.hi] }, opts);
   }
   return false;
 }
@@ -264,7 +273,11 @@ function dedupe(e: Expr): Expr {
   return { t: "set", elems };
 }
 
-function elementsEqual(a: Extract<Expr, { t: "set" | "tuple" }>, b: Extract<Expr, { t: "set" | "tuple" }>, opts: CompareOptions): boolean {
+function elementsEqual(
+  a: Extract<Expr, { t: "set" | "tuple" }>,
+  b: Extract<Expr, { t: "set" | "tuple" }>,
+  opts: CompareOptions,
+): boolean {
   if (a.elems.length !== b.elems.length) return false;
   const n = a.elems.length;
   const ordered = a.t === "tuple" || (a.t === "set" && b.t === "tuple" && false);
@@ -421,13 +434,17 @@ export function relationToSet(e: Expr): Expr | undefined {
     if (r.t !== "rel") return undefined;
     let op = r.op;
     let v: Expr;
-    let c: number | undefined;
+    let c: number;
     let cE: Expr;
-    if ((c = endpoint(r.rhs)) !== undefined && freeSymbols(r.lhs).size > 0) {
+    const right = endpoint(r.rhs);
+    const left = endpoint(r.lhs);
+    if (right !== undefined && freeSymbols(r.lhs).size > 0) {
       v = r.lhs;
+      c = right;
       cE = r.rhs;
-    } else if ((c = endpoint(r.lhs)) !== undefined && freeSymbols(r.rhs).size > 0) {
+    } else if (left !== undefined && freeSymbols(r.rhs).size > 0) {
       v = r.rhs;
+      c = left;
       cE = r.lhs;
       op = INVERSE[op];
     } else return undefined;

@@ -88,6 +88,8 @@ function patterns(): Pattern[] {
     [envs, 300],
     [latexEnvs(true), 50],
     ["(?<first_latexBoxed>\\\\boxed\\{.+\\})", 50],
+    // Not a Math-Verify pattern: a bare \fbox{...} (normalisation already reads \fbox like \boxed).
+    ["(?<first_latexBoxed>\\\\fbox\\{.+\\})", 50],
   ];
   const expr: Array<[string, number]> = [
     [`${ci("final answer is")}:?\\s*${EXPR_OR_NUMBER}\\.?\\s?I hope`, 0],

@@ -16,7 +16,45 @@ type Tok =
   | { k: "cmd"; s: string } // without the backslash; "\\" for a row break
   | { k: "ch"; s: string }; // single character (letters, operators, brackets)
 
-const SPACE_CMDS = new Set([",", ";", ":", " ", "!", "quad", "qquad", "enspace", "thinspace", "medspace", "thickspace", "displaystyle", "textstyle", "limits", "nolimits", "left", "right", "mleft", "mright", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "middle", "prime", "circ", "degree", "dots", "cdots", "ldots", "hfill", "nonumber", "notag"]);
+const SPACE_CMDS = new Set([
+  ",",
+  ";",
+  ":",
+  " ",
+  "!",
+  "quad",
+  "qquad",
+  "enspace",
+  "thinspace",
+  "medspace",
+  "thickspace",
+  "displaystyle",
+  "textstyle",
+  "limits",
+  "nolimits",
+  "left",
+  "right",
+  "mleft",
+  "mright",
+  "big",
+  "Big",
+  "bigg",
+  "Bigg",
+  "bigl",
+  "bigr",
+  "Bigl",
+  "Bigr",
+  "biggl",
+  "biggr",
+  "middle",
+  "prime",
+  "dots",
+  "cdots",
+  "ldots",
+  "hfill",
+  "nonumber",
+  "notag",
+]);
 const UNICODE: Record<string, Tok> = {
   "×": { k: "cmd", s: "times" },
   "÷": { k: "cmd", s: "div" },
@@ -26,7 +64,7 @@ const UNICODE: Record<string, Tok> = {
   "≤": { k: "cmd", s: "le" },
   "≥": { k: "cmd", s: "ge" },
   "≠": { k: "cmd", s: "ne" },
-  "π": { k: "cmd", s: "pi" },
+  π: { k: "cmd", s: "pi" },
   "∞": { k: "cmd", s: "infty" },
   "√": { k: "cmd", s: "sqrt" },
   "∪": { k: "cmd", s: "cup" },
@@ -57,7 +95,22 @@ function tokenize(src: string): Tok[] {
       const m = /^[a-zA-Z]+/.exec(src.slice(i + 1, i + 40));
       if (m) {
         i += 1 + m[0].length;
-        if (m[0] === "operatorname" || m[0] === "mathrm" || m[0] === "text" || m[0] === "textbf" || m[0] === "mbox" || m[0] === "textit" || m[0] === "mathit" || m[0] === "mathbf" || m[0] === "textrm" || m[0] === "textnormal" || m[0] === "mathbb" || m[0] === "mathcal" || m[0] === "begin" || m[0] === "end") {
+        if (
+          m[0] === "operatorname" ||
+          m[0] === "mathrm" ||
+          m[0] === "text" ||
+          m[0] === "textbf" ||
+          m[0] === "mbox" ||
+          m[0] === "textit" ||
+          m[0] === "mathit" ||
+          m[0] === "mathbf" ||
+          m[0] === "textrm" ||
+          m[0] === "textnormal" ||
+          m[0] === "mathbb" ||
+          m[0] === "mathcal" ||
+          m[0] === "begin" ||
+          m[0] === "end"
+        ) {
           // Keep the raw braced argument as one token: it is a name, not math.
           let j = i;
           while (src[j] === " ") j++;
@@ -91,10 +144,44 @@ function tokenize(src: string): Tok[] {
   return out;
 }
 
-const FUNCTIONS = new Set(["sin", "cos", "tan", "sec", "csc", "cot", "arcsin", "arccos", "arctan", "arcsec", "arccsc", "arccot", "sinh", "cosh", "tanh", "ln", "log", "lg", "exp", "det"]);
+const FUNCTIONS = new Set([
+  "sin",
+  "cos",
+  "tan",
+  "sec",
+  "csc",
+  "cot",
+  "arcsin",
+  "arccos",
+  "arctan",
+  "arcsec",
+  "arccsc",
+  "arccot",
+  "sinh",
+  "cosh",
+  "tanh",
+  "ln",
+  "log",
+  "lg",
+  "exp",
+  "det",
+]);
 const RELATIONS: Record<string, RelOp | "approx" | "in" | "notin"> = {
-  le: "<=", leq: "<=", leqslant: "<=", ge: ">=", geq: ">=", geqslant: ">=", lt: "<", gt: ">",
-  ne: "!=", neq: "!=", approx: "approx", in: "in", notin: "notin", sim: "approx", simeq: "approx",
+  le: "<=",
+  leq: "<=",
+  leqslant: "<=",
+  ge: ">=",
+  geq: ">=",
+  geqslant: ">=",
+  lt: "<",
+  gt: ">",
+  ne: "!=",
+  neq: "!=",
+  approx: "approx",
+  in: "in",
+  notin: "notin",
+  sim: "approx",
+  simeq: "approx",
 };
 const MATRIX_ENVS = new Set(["pmatrix", "bmatrix", "Bmatrix", "matrix", "vmatrix", "Vmatrix", "smallmatrix", "array"]);
 
@@ -109,7 +196,13 @@ export function negate(e: Expr): Expr {
 const numericValue = (e: Expr): number | undefined => {
   if (e.t === "num") return toNumber(e.value);
   if (e.t === "const" && e.name === "inf") return Number.POSITIVE_INFINITY;
-  if (e.t === "mul" && e.args.length === 2 && e.args[0]!.t === "num" && e.args[1]!.t === "const" && e.args[1]!.name === "inf")
+  if (
+    e.t === "mul" &&
+    e.args.length === 2 &&
+    e.args[0]!.t === "num" &&
+    e.args[1]!.t === "const" &&
+    e.args[1]!.name === "inf"
+  )
     return toNumber(e.args[0]!.value) * Number.POSITIVE_INFINITY;
   if (e.t === "const" && e.name === "pi") return Math.PI;
   return undefined;
@@ -261,7 +354,24 @@ class Parser {
       return false;
     }
     const s = t.s;
-    if (s in RELATIONS || s === "cup" || s === "cap" || s === "setminus" || s === "pm" || s === "mp" || s === "times" || s === "cdot" || s === "div" || s === "\\" || s === "}" || s === "rfloor" || s === "rceil") return false;
+    if (
+      s in RELATIONS ||
+      s === "circ" ||
+      s === "degree" ||
+      s === "cup" ||
+      s === "cap" ||
+      s === "setminus" ||
+      s === "pm" ||
+      s === "mp" ||
+      s === "times" ||
+      s === "cdot" ||
+      s === "div" ||
+      s === "\\" ||
+      s === "}" ||
+      s === "rfloor" ||
+      s === "rceil"
+    )
+      return false;
     if (s.startsWith("end{")) return false;
     if (s === "|") return this.absDepth === 0;
     return true;
@@ -314,7 +424,7 @@ class Parser {
       } else if (this.isCh("%")) {
         this.i++;
         base = { t: "mul", args: [base, num(rat(1n, 100n))] };
-      } else if (this.isCh("'")) {
+      } else if (this.isCh("'") || this.isCmd("circ") || this.isCmd("degree")) {
         this.i++;
       } else return base;
     }
@@ -324,6 +434,10 @@ class Parser {
   private isDegreeMark(): boolean {
     if (this.isCmd("circ") || this.isCmd("degree")) {
       this.i++;
+      return true;
+    }
+    if (this.isCh("{") && (this.isCmd("circ", 1) || this.isCmd("degree", 1)) && this.isCh("}", 2)) {
+      this.i += 3;
       return true;
     }
     if (this.isCh("{") && this.isCh("}", 1)) {
@@ -376,7 +490,8 @@ class Parser {
       }
     }
     const closer = this.peek();
-    if (!closer || closer.k !== "ch" || (closer.s !== ")" && closer.s !== "]")) throw new LatexSyntaxError("unclosed bracket");
+    if (!closer || closer.k !== "ch" || (closer.s !== ")" && closer.s !== "]"))
+      throw new LatexSyntaxError("unclosed bracket");
     this.i++;
     const close = closer.s;
     if (elems.length === 0) throw new LatexSyntaxError("empty brackets");
@@ -392,7 +507,8 @@ class Parser {
       const l = numericValue(lo);
       const h = numericValue(hi);
       // An interval that would be empty is a pair of numbers, e.g. the point (3, 1).
-      if (l !== undefined && h !== undefined && ((lopen && ropen && h <= l) || (!lopen && !ropen && h < l))) return { t: "tuple", elems };
+      if (l !== undefined && h !== undefined && ((lopen && ropen && h <= l) || (!lopen && !ropen && h < l)))
+        return { t: "tuple", elems };
       return { t: "interval", lo, hi, lopen, ropen };
     }
     if (open === "(" && close === ")") return { t: "tuple", elems };
@@ -445,7 +561,8 @@ class Parser {
       if (sub?.k === "ch" && sub.s === "{") {
         let j = this.i + 1;
         let text = "";
-        while (j < this.toks.length && !(this.toks[j]!.k === "ch" && this.toks[j]!.s === "}")) text += this.toks[j++]!.s;
+        while (j < this.toks.length && !(this.toks[j]!.k === "ch" && this.toks[j]!.s === "}"))
+          text += this.toks[j++]!.s;
         this.i = j + 1;
         name = `${c}_${text}`;
       } else if (sub) {
@@ -586,7 +703,13 @@ class Parser {
     else f = { t: "fn", name: name === "log" ? "ln" : name, args: [arg] };
     if (power) {
       // \sin^{-1} x is arcsin x; \sin^2 x is (\sin x)^2.
-      if (power.t === "num" && power.value.n === -1n && power.value.d === 1n && f.t === "fn" && /^(sin|cos|tan)$/.test(f.name))
+      if (
+        power.t === "num" &&
+        power.value.n === -1n &&
+        power.value.d === 1n &&
+        f.t === "fn" &&
+        /^(sin|cos|tan)$/.test(f.name)
+      )
         return { t: "fn", name: `arc${f.name}`, args: f.args };
       return { t: "pow", base: f, exp: power };
     }
@@ -619,7 +742,8 @@ class Parser {
       rows[rows.length - 1]!.push(this.parseAdditive());
     }
     const full = rows.filter((r) => r.length > 0);
-    if (full.length === 0 || full.some((r) => r.length !== full[0]!.length)) throw new LatexSyntaxError("ragged matrix");
+    if (full.length === 0 || full.some((r) => r.length !== full[0]!.length))
+      throw new LatexSyntaxError("ragged matrix");
     const m: Expr = { t: "matrix", rows: full };
     if (env === "vmatrix") return { t: "fn", name: "det", args: [m] };
     return m;
@@ -642,7 +766,15 @@ export function parseNumber(s: string): Expr {
 }
 
 function divide(a: Expr, b: Expr): Expr {
-  if (a.t === "num" && b.t === "num" && !a.float && !b.float && b.value.n !== 0n && a.value.d === 1n && b.value.d === 1n)
+  if (
+    a.t === "num" &&
+    b.t === "num" &&
+    !a.float &&
+    !b.float &&
+    b.value.n !== 0n &&
+    a.value.d === 1n &&
+    b.value.d === 1n
+  )
     return num(rat(a.value.n * b.value.d, a.value.d * b.value.n));
   return { t: "mul", args: [a, { t: "pow", base: b, exp: MINUS_ONE }] };
 }
@@ -672,7 +804,9 @@ function expandInner(e: Expr): Expr[] {
       const bs = expandInner(e.b);
       if (!e.a) return bs.flatMap((b) => [negate(b), b]);
       const as = expandInner(e.a);
-      return as.flatMap((a) => bs.flatMap((b) => [{ t: "add", args: [a, b] } as Expr, { t: "add", args: [a, negate(b)] } as Expr]));
+      return as.flatMap((a) =>
+        bs.flatMap((b) => [{ t: "add", args: [a, b] } as Expr, { t: "add", args: [a, negate(b)] } as Expr]),
+      );
     }
     case "add":
     case "mul": {
@@ -680,11 +814,20 @@ function expandInner(e: Expr): Expr[] {
       return cartesian(lists).map((args) => ({ t: e.t, args }) as Expr);
     }
     case "pow":
-      return cartesian([expandInner(e.base), expandInner(e.exp)]).map(([base, exp]) => ({ t: "pow", base: base!, exp: exp! }));
+      return cartesian([expandInner(e.base), expandInner(e.exp)]).map(([base, exp]) => ({
+        t: "pow",
+        base: base!,
+        exp: exp!,
+      }));
     case "fn":
       return cartesian(e.args.map(expandInner)).map((args) => ({ t: "fn", name: e.name, args }));
     case "rel":
-      return cartesian([expandInner(e.lhs), expandInner(e.rhs)]).map(([lhs, rhs]) => ({ t: "rel", op: e.op, lhs: lhs!, rhs: rhs! }));
+      return cartesian([expandInner(e.lhs), expandInner(e.rhs)]).map(([lhs, rhs]) => ({
+        t: "rel",
+        op: e.op,
+        lhs: lhs!,
+        rhs: rhs!,
+      }));
     default:
       return [e];
   }

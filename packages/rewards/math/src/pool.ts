@@ -37,6 +37,8 @@ interface Task {
 
 interface Slot {
   worker: Worker;
+  /** Set once the worker has loaded and warmed up; deadlines start only then. */
+  ready: boolean;
   task?: Task;
   timer?: NodeJS.Timeout;
 }
@@ -49,7 +51,8 @@ function defaultWorkerUrl(): URL {
 }
 
 function checkPositiveInt(path: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new ConfigError(path, `must be a positive integer, got ${v}`);
+  if (v !== undefined && (!Number.isInteger(v) || v < 1))
+    throw new ConfigError(path, `must be a positive integer, got ${v}`);
 }
 
 export class VerifierPool {
@@ -60,6 +63,8 @@ export class VerifierPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
+  /** Set when a worker failed to start (e.g. dist/ missing or broken). */
+  startupError: Error | undefined;
   private closed = false;
   /** Workers terminated because a task ran past its deadline. */
   timeouts = 0;
@@ -72,7 +77,10 @@ export class VerifierPool {
     this.options = options.verify ?? {};
     this.workerUrl = options.workerUrl ?? defaultWorkerUrl();
     if (!existsSync(fileURLToPath(this.workerUrl)))
-      throw new ConfigError("workerUrl", `worker script not found at ${fileURLToPath(this.workerUrl)} (run the package build first)`);
+      throw new ConfigError(
+        "workerUrl",
+        `worker script not found at ${fileURLToPath(this.workerUrl)} (run the package build first)`,
+      );
   }
 
   /** Verifies one pair; never rejects: failures come back as `{ equal: false, error }`. */
@@ -94,7 +102,8 @@ export class VerifierPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const t of this.queue.splice(0)) t.resolve({ equal: false, error: "timeout", goldParsed: null, predictionParsed: null });
+    for (const t of this.queue.splice(0))
+      t.resolve({ equal: false, error: "timeout", goldParsed: null, predictionParsed: null });
     await Promise.all(
       this.slots.splice(0).map(async (s) => {
         if (s.timer) clearTimeout(s.timer);
@@ -108,17 +117,35 @@ export class VerifierPool {
     const worker = new Worker(this.workerUrl);
     // Idle workers must not keep the process alive; in-flight tasks hold a ref'd timer.
     worker.unref();
-    const slot: Slot = { worker };
-    worker.on("message", (msg: { id: number; result: VerifyResult }) => {
+    const slot: Slot = { worker, ready: false };
+    worker.on("message", (msg: { id: number; result: VerifyResult; ready?: boolean }) => {
+      if (msg.ready) {
+        slot.ready = true;
+        this.dispatch();
+        return;
+      }
       const task = slot.task;
       if (!task || task.id !== msg.id) return;
       this.finish(slot, msg.result);
     });
-    worker.on("error", () => this.replace(slot, "compare_error"));
+    worker.on("error", (err) => {
+      if (!slot.ready) return this.failStartup(slot, err);
+      this.replace(slot, "compare_error");
+    });
     worker.on("exit", () => {
       if (slot.task) this.replace(slot, "compare_error");
     });
     return slot;
+  }
+
+  /** A worker that cannot even start would be replaced forever: fail the queue instead. */
+  private failStartup(slot: Slot, err: Error): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    void slot.worker.terminate();
+    this.startupError = err;
+    for (const t of this.queue.splice(0))
+      t.resolve({ equal: false, error: "compare_error", goldParsed: null, predictionParsed: null });
   }
 
   private finish(slot: Slot, result: VerifyResult): void {
@@ -146,11 +173,13 @@ export class VerifierPool {
   private dispatch(): void {
     if (this.closed) return;
     while (this.queue.length > 0) {
-      let slot = this.slots.find((s) => !s.task);
+      const slot = this.slots.find((s) => s.ready && !s.task);
       if (!slot) {
-        if (this.slots.length >= this.concurrency) return;
-        slot = this.spawn();
-        this.slots.push(slot);
+        // Start workers up to the limit; queued tasks go out as each one reports ready.
+        const starting = this.slots.filter((s) => !s.ready).length;
+        const wanted = Math.min(this.concurrency - this.slots.length, this.queue.length - starting);
+        for (let k = 0; k < wanted; k++) this.slots.push(this.spawn());
+        return;
       }
       const task = this.queue.shift()!;
       slot.task = task;

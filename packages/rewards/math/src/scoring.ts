@@ -15,7 +15,8 @@ export interface OverlongOptions {
 }
 
 function checkOverlong(o: OverlongOptions): number {
-  if (!Number.isFinite(o.maxLength) || o.maxLength <= 0) throw new ConfigError("maxLength", `must be > 0, got ${o.maxLength}`);
+  if (!Number.isFinite(o.maxLength) || o.maxLength <= 0)
+    throw new ConfigError("maxLength", `must be > 0, got ${o.maxLength}`);
   if (!Number.isFinite(o.bufferLength) || o.bufferLength <= 0 || o.bufferLength > o.maxLength)
     throw new ConfigError("bufferLength", `must be in (0, maxLength=${o.maxLength}], got ${o.bufferLength}`);
   const f = o.penaltyFactor ?? 1;
@@ -30,7 +31,8 @@ function checkOverlong(o: OverlongOptions): number {
  */
 export function overlongPenalty(length: number, options: OverlongOptions): number {
   const factor = checkOverlong(options);
-  if (!Number.isFinite(length) || length < 0) throw new ConfigError("length", `must be a non-negative number, got ${length}`);
+  if (!Number.isFinite(length) || length < 0)
+    throw new ConfigError("length", `must be a non-negative number, got ${length}`);
   const start = options.maxLength - options.bufferLength;
   if (length <= start) return 0;
   return Math.min((-(length - start) / options.bufferLength) * factor, 0);

@@ -1,0 +1,52 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { VerifierPool } from "../src/pool.js";
+
+// A prediction whose extraction regexes take seconds (tens of thousands of "$"
+// openings, each scanned to the end): the pathological input of the test.
+const PATHOLOGICAL = "$1+".repeat(60_000);
+
+describe("VerifierPool", () => {
+  const pool = new VerifierPool({ concurrency: 2, timeoutMs: 400 });
+  afterAll(() => pool.close());
+
+  it("verifies a batch in input order", async () => {
+    const results = await pool.verifyBatch([
+      { gold: "$\\frac{1}{2}$", prediction: "\\boxed{0.5}" },
+      { gold: "$3$", prediction: "\\boxed{4}" },
+      { gold: "$(1,2]$", prediction: "the interval is $(1, 2]$" },
+    ]);
+    expect(results.map((r) => r.equal)).toEqual([true, false, true]);
+  });
+
+  it("times a pathological input out within its limit while the rest of the batch completes", async () => {
+    const started = performance.now();
+    const pairs = [
+      { gold: "$5$", prediction: "\\boxed{5}" },
+      { gold: "$5$", prediction: PATHOLOGICAL },
+      { gold: "$x+1$", prediction: "\\boxed{1+x}" },
+      { gold: "$7$", prediction: "\\boxed{8}" },
+    ];
+    const results = await pool.verifyBatch(pairs);
+    const elapsed = performance.now() - started;
+    expect(results[1]).toMatchObject({ equal: false, error: "timeout" });
+    expect(results.filter((_, i) => i !== 1).map((r) => [r.equal, r.error])).toEqual([
+      [true, undefined],
+      [true, undefined],
+      [false, undefined],
+    ]);
+    // 400 ms limit + worker restart; far below the seconds the input takes in-thread.
+    expect(elapsed).toBeLessThan(3000);
+    expect(pool.timeouts).toBe(1);
+    // The replaced worker keeps serving.
+    expect((await pool.verify("$2$", "\\boxed{2}")).equal).toBe(true);
+  });
+
+  it("answers non-string input with invalid_input instead of throwing", async () => {
+    const r = await pool.verify(42 as unknown as string, "1");
+    expect(r).toMatchObject({ equal: false, error: "invalid_input" });
+  });
+
+  it("rejects a bad concurrency with a ConfigError naming the field", () => {
+    expect(() => new VerifierPool({ concurrency: 0 })).toThrow(/concurrency/);
+  });
+});
