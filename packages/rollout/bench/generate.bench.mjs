@@ -24,7 +24,9 @@ const config = makeConfig({
 const model = createPolicy(config, { seed: 0 });
 const params = parameterCount(config);
 const out = (line) => process.stdout.write(`${line}\n`);
-out(`backend ${info.name} (${info.threads} thread${info.threads === 1 ? "" : "s"}); policy ${(params / 1e6).toFixed(2)}M parameters (H ${config.hiddenSize}, ${config.numLayers} layers, V ${config.vocabSize}, GQA ${config.numHeads}/${config.numKvHeads})`);
+out(
+  `backend ${info.name} (${info.threads} thread${info.threads === 1 ? "" : "s"}); policy ${(params / 1e6).toFixed(2)}M parameters (H ${config.hiddenSize}, ${config.numLayers} layers, V ${config.vocabSize}, GQA ${config.numHeads}/${config.numKvHeads})`,
+);
 
 function matmulGflops(m, k, n, reps) {
   const a = tf.randomNormal([m, k]);
@@ -44,11 +46,17 @@ function matmulGflops(m, k, n, reps) {
 const H = config.hiddenSize;
 const D = config.headDim;
 // Matmul FLOPs per token: 2 x (q/k/v/o + MLP weights per layer + LM head); attention adds 4 x layers x heads x D x context.
-const weightFlops = 2 * (config.numLayers * (H * (config.numHeads + 2 * config.numKvHeads) * D + config.numHeads * D * H + 3 * H * config.intermediateSize) + H * config.vocabSize);
+const weightFlops =
+  2 *
+  (config.numLayers *
+    (H * (config.numHeads + 2 * config.numKvHeads) * D + config.numHeads * D * H + 3 * H * config.intermediateSize) +
+    H * config.vocabSize);
 const attnFlops = (ctx) => 4 * config.numLayers * config.numHeads * D * ctx;
 
 function prompts(batch, len) {
-  return Array.from({ length: batch }, (_, b) => Array.from({ length: len }, (_, j) => 4 + ((b * 31 + j * 7) % (config.vocabSize - 4))));
+  return Array.from({ length: batch }, (_, b) =>
+    Array.from({ length: len }, (_, j) => 4 + ((b * 31 + j * 7) % (config.vocabSize - 4))),
+  );
 }
 
 async function timeGenerate(batch, promptLen, newTokens, useCache) {
@@ -60,13 +68,23 @@ async function timeGenerate(batch, promptLen, newTokens, useCache) {
   const tokens = r.stats.generatedTokens;
   // Context of new token t is promptLen + t; average over the run.
   const avgCtx = promptLen + (newTokens - 1) / 2;
-  const flops = tokens * (weightFlops + attnFlops(avgCtx)) + batch * promptLen * (weightFlops + attnFlops(promptLen / 2));
-  return { s, tokens, tps: tokens / s, gflops: flops / s / 1e9, prefillMs: r.stats.prefillMs, decodeMs: r.stats.decodeMs };
+  const flops =
+    tokens * (weightFlops + attnFlops(avgCtx)) + batch * promptLen * (weightFlops + attnFlops(promptLen / 2));
+  return {
+    s,
+    tokens,
+    tps: tokens / s,
+    gflops: flops / s / 1e9,
+    prefillMs: r.stats.prefillMs,
+    decodeMs: r.stats.decodeMs,
+  };
 }
 
 const mm512 = matmulGflops(512, 512, 512, quick ? 3 : 10);
 const mmDecode = matmulGflops(64, H, config.intermediateSize, quick ? 20 : 100);
-out(`tf.matMul: 512x512x512 ${mm512.toFixed(1)} GFLOP/s; 64x${H}x${config.intermediateSize} (a batch-64 decode MLP shape) ${mmDecode.toFixed(1)} GFLOP/s`);
+out(
+  `tf.matMul: 512x512x512 ${mm512.toFixed(1)} GFLOP/s; 64x${H}x${config.intermediateSize} (a batch-64 decode MLP shape) ${mmDecode.toFixed(1)} GFLOP/s`,
+);
 
 for (const batch of [1, 64]) {
   const newTokens = quick ? 32 : batch === 1 ? 128 : 64;
@@ -83,5 +101,7 @@ if (process.env.BENCH_SKIP_NOCACHE === "1") {
 }
 const cached = await timeGenerate(1, 16, long, true);
 const uncached = await timeGenerate(1, 16, long, false);
-out(`batch 1, ${long} new tokens: KV cache ${cached.s.toFixed(2)} s, full recompute ${uncached.s.toFixed(2)} s: speed-up ${(uncached.s / cached.s).toFixed(1)}x`);
+out(
+  `batch 1, ${long} new tokens: KV cache ${cached.s.toFixed(2)} s, full recompute ${uncached.s.toFixed(2)} s: speed-up ${(uncached.s / cached.s).toFixed(1)}x`,
+);
 model.dispose();

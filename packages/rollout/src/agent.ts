@@ -83,18 +83,28 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentEpis
   const template = options.template ?? PLAIN_TEMPLATE;
   const tokenizer = engine.tokenizer;
   if (!tokenizer) throw new ConfigError("engine.tokenizer", "the agent loop needs an engine with a tokenizer");
-  if (taskIds.length !== environments.length) throw new ConfigError("taskIds", `expected one per environment (${environments.length}), got ${taskIds.length}`);
-  if (options.groupIds && options.groupIds.length !== environments.length) throw new ConfigError("groupIds", `expected one per environment (${environments.length}), got ${options.groupIds.length}`);
-  if (!Number.isInteger(maxTurns) || maxTurns < 1) throw new ConfigError("maxTurns", `must be an integer >= 1, got ${maxTurns}`);
-  if (!Number.isInteger(maxResponseTokens) || maxResponseTokens < 1) throw new ConfigError("maxResponseTokens", `must be an integer >= 1, got ${maxResponseTokens}`);
+  if (taskIds.length !== environments.length)
+    throw new ConfigError("taskIds", `expected one per environment (${environments.length}), got ${taskIds.length}`);
+  if (options.groupIds && options.groupIds.length !== environments.length)
+    throw new ConfigError(
+      "groupIds",
+      `expected one per environment (${environments.length}), got ${options.groupIds.length}`,
+    );
+  if (!Number.isInteger(maxTurns) || maxTurns < 1)
+    throw new ConfigError("maxTurns", `must be an integer >= 1, got ${maxTurns}`);
+  if (!Number.isInteger(maxResponseTokens) || maxResponseTokens < 1)
+    throw new ConfigError("maxResponseTokens", `must be an integer >= 1, got ${maxResponseTokens}`);
   const stop = [...(options.sampling?.stop ?? []), ...template.stop];
 
   const episodes: Running[] = await Promise.all(
     environments.map(async (env, index) => {
       const { observation } = await env.reset(taskIds[index]!);
-      const preamble = (env.preamble ?? []).map((m) => (m.role === "user" ? template.user(m.content) : template.assistant(m.content))).join("");
+      const preamble = (env.preamble ?? [])
+        .map((m) => (m.role === "user" ? template.user(m.content) : template.assistant(m.content)))
+        .join("");
       const prompt = tokenizer.encode(preamble + template.user(observation) + template.generationPrompt);
-      if (prompt.length === 0) throw new InvalidInputError(`runAgentLoop: environment ${index} produced an empty prompt`);
+      if (prompt.length === 0)
+        throw new InvalidInputError(`runAgentLoop: environment ${index} produced an empty prompt`);
       return { index, env, prompt, ids: [], mask: [], logProbs: [], stepRewards: [], actions: [] };
     }),
   );
@@ -134,7 +144,9 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentEpis
           e.finish = "turns";
           return;
         }
-        const observation = tokenizer.encode(template.afterTurn + template.user(result.observation) + template.generationPrompt);
+        const observation = tokenizer.encode(
+          template.afterTurn + template.user(result.observation) + template.generationPrompt,
+        );
         if (e.ids.length + observation.length > maxResponseTokens) {
           e.finish = "length";
           return;
@@ -146,17 +158,19 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentEpis
     );
   }
 
-  return episodes.map((e): AgentEpisode => ({
-    promptIds: e.prompt,
-    responseIds: e.ids,
-    responseMask: e.mask,
-    rolloutLogProbs: e.logProbs,
-    finishReason: e.finish ?? "turns",
-    text: tokenizer.decode(e.ids),
-    reward: e.stepRewards.length ? e.stepRewards[e.stepRewards.length - 1]! : 0,
-    stepRewards: e.stepRewards,
-    turns: e.actions.length,
-    actions: e.actions,
-    ...(options.groupIds ? { groupId: options.groupIds[e.index]! } : {}),
-  }));
+  return episodes.map(
+    (e): AgentEpisode => ({
+      promptIds: e.prompt,
+      responseIds: e.ids,
+      responseMask: e.mask,
+      rolloutLogProbs: e.logProbs,
+      finishReason: e.finish ?? "turns",
+      text: tokenizer.decode(e.ids),
+      reward: e.stepRewards.length ? e.stepRewards[e.stepRewards.length - 1]! : 0,
+      stepRewards: e.stepRewards,
+      turns: e.actions.length,
+      actions: e.actions,
+      ...(options.groupIds ? { groupId: options.groupIds[e.index]! } : {}),
+    }),
+  );
 }

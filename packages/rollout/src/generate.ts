@@ -1,7 +1,13 @@
 import { ConfigError, InvalidInputError, createRng, tf } from "@tokenrl/core";
 import type { Rng, Tensor2D, Tensor3D, TrainingBatch } from "@tokenrl/core";
 import type { GenerativeModel, KVCacheLike, TokenizerLike } from "./model.js";
-import { type ResolvedSamplingParams, type SamplingParams, resolveSamplingParams, sampleTokens } from "./sampling.js";
+import {
+  type ResolvedSamplingParams,
+  type SampledTokens,
+  type SamplingParams,
+  resolveSamplingParams,
+  sampleTokens,
+} from "./sampling.js";
 import { type FinishReason, type RolloutSequence, toTrainingBatch } from "./sequence.js";
 import { StopStringMatcher } from "./stop.js";
 
@@ -50,17 +56,27 @@ interface Row {
 
 function resolveIds(model: GenerativeModel, options: GenerateOptions): { eos: readonly number[]; pad: number } {
   const one = options.eosTokenId ?? model.config.eosTokenId ?? options.tokenizer?.eosTokenId;
-  const eos = options.eosTokenId !== undefined ? [options.eosTokenId] : model.config.eosTokenIds?.length ? model.config.eosTokenIds : one !== undefined ? [one] : [];
+  const eos =
+    options.eosTokenId !== undefined
+      ? [options.eosTokenId]
+      : model.config.eosTokenIds?.length
+        ? model.config.eosTokenIds
+        : one !== undefined
+          ? [one]
+          : [];
   const pad = options.padTokenId ?? model.config.padTokenId ?? options.tokenizer?.padTokenId ?? 0;
   return { eos, pad };
 }
 
 function checkPrompts(prompts: readonly (readonly number[])[], vocabSize: number): void {
-  if (prompts.length === 0) throw new InvalidInputError("generate: prompts is empty; pass at least one prompt of token ids");
+  if (prompts.length === 0)
+    throw new InvalidInputError("generate: prompts is empty; pass at least one prompt of token ids");
   prompts.forEach((p, i) => {
-    if (p.length === 0) throw new InvalidInputError(`generate: prompts[${i}] is empty; every prompt needs at least one token`);
+    if (p.length === 0)
+      throw new InvalidInputError(`generate: prompts[${i}] is empty; every prompt needs at least one token`);
     const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
-    if (bad !== undefined) throw new InvalidInputError(`generate: prompts[${i}] holds token id ${bad}, outside [0, ${vocabSize})`);
+    if (bad !== undefined)
+      throw new InvalidInputError(`generate: prompts[${i}] holds token id ${bad}, outside [0, ${vocabSize})`);
   });
 }
 
@@ -73,7 +89,13 @@ function lastLogits(logits: Tensor3D): Tensor2D {
 }
 
 /** Runs one forward and adopts the cache it returns (disposing a replaced one). */
-function step(model: GenerativeModel, ids: number[][], mask: number[][], positions: number[][], cache: KVCacheLike | undefined): { logits: Tensor2D; cache: KVCacheLike } {
+function step(
+  model: GenerativeModel,
+  ids: number[][],
+  mask: number[][],
+  positions: number[][],
+  cache: KVCacheLike | undefined,
+): { logits: Tensor2D; cache: KVCacheLike } {
   const A = ids.length;
   const L = ids[0]!.length;
   const inputIds = tf.tensor2d(ids.flat(), [A, L], "int32") as Tensor2D;
@@ -100,10 +122,15 @@ function step(model: GenerativeModel, ids: number[][], mask: number[][], positio
  * so results are reproducible and a row's tokens do not depend on its batch-mates
  * (up to floating-point differences between batch shapes).
  */
-export async function generate(model: GenerativeModel, prompts: readonly (readonly number[])[], options: GenerateOptions = {}): Promise<GenerateResult> {
+export async function generate(
+  model: GenerativeModel,
+  prompts: readonly (readonly number[])[],
+  options: GenerateOptions = {},
+): Promise<GenerateResult> {
   const params: ResolvedSamplingParams = resolveSamplingParams(options);
   const { tokenizer } = options;
-  if (params.stop.length > 0 && !tokenizer) throw new ConfigError("sampling.stop", "stop strings need a tokenizer to decode responses; pass options.tokenizer");
+  if (params.stop.length > 0 && !tokenizer)
+    throw new ConfigError("sampling.stop", "stop strings need a tokenizer to decode responses; pass options.tokenizer");
   if (options.groupIds && options.groupIds.length !== prompts.length) {
     throw new ConfigError("groupIds", `expected one per prompt (${prompts.length}), got ${options.groupIds.length}`);
   }
@@ -122,10 +149,19 @@ export async function generate(model: GenerativeModel, prompts: readonly (readon
     rng: base.fork(b),
   }));
   const paddedIds = rows.map((r) => [...new Array<number>(P - r.prompt.length).fill(pad), ...r.prompt]);
-  const promptMask = rows.map((r) => [...new Array<number>(P - r.prompt.length).fill(0), ...new Array<number>(r.prompt.length).fill(1)]);
+  const promptMask = rows.map((r) => [
+    ...new Array<number>(P - r.prompt.length).fill(0),
+    ...new Array<number>(r.prompt.length).fill(1),
+  ]);
   const promptPositions = rows.map((r) => paddedIds[0]!.map((_, j) => Math.max(0, j - (P - r.prompt.length))));
 
-  const stats: GenerateStats = { forwardCalls: 0, generatedTokens: 0, promptTokens: rows.reduce((n, r) => n + r.prompt.length, 0), prefillMs: 0, decodeMs: 0 };
+  const stats: GenerateStats = {
+    forwardCalls: 0,
+    generatedTokens: 0,
+    promptTokens: rows.reduce((n, r) => n + r.prompt.length, 0),
+    prefillMs: 0,
+    decodeMs: 0,
+  };
   let active = rows.map((_, b) => b);
   let cache: KVCacheLike | undefined = useCache ? model.createCache(B, P + params.maxTokens) : undefined;
   try {
@@ -154,9 +190,13 @@ export async function generate(model: GenerativeModel, prompts: readonly (readon
       if (useCache) cache = out.cache;
       else out.cache.dispose();
       stats.forwardCalls++;
-      let sampled;
+      let sampled: SampledTokens;
       try {
-        sampled = await sampleTokens(out.logits, params, active.map((b) => rows[b]!.rng));
+        sampled = await sampleTokens(
+          out.logits,
+          params,
+          active.map((b) => rows[b]!.rng),
+        );
       } finally {
         out.logits.dispose();
       }
@@ -191,14 +231,20 @@ export async function generate(model: GenerativeModel, prompts: readonly (readon
       rolloutLogProbs: row.logProbs,
       finishReason,
       ...(row.stoppedBy !== undefined ? { stoppedBy: row.stoppedBy } : {}),
-      text: textOf(row, params, tokenizer),
+      text: textOf(row, tokenizer),
       ...(options.groupIds ? { groupId: options.groupIds[b]! } : {}),
     };
   });
   return { sequences, texts: sequences.map((s) => s.text), stats };
 }
 
-function finishRow(row: Row, token: number, params: ResolvedSamplingParams, eos: readonly number[], tokenizer: TokenizerLike | undefined): void {
+function finishRow(
+  row: Row,
+  token: number,
+  params: ResolvedSamplingParams,
+  eos: readonly number[],
+  tokenizer: TokenizerLike | undefined,
+): void {
   if (!params.ignoreEos && eos.includes(token)) {
     row.finish = "stop";
     row.stoppedBy = token;
@@ -217,7 +263,7 @@ function finishRow(row: Row, token: number, params: ResolvedSamplingParams, eos:
 }
 
 /** Decoded response: without the stopping token id, cut at the stop string (vLLM's output text). */
-function textOf(row: Row, params: ResolvedSamplingParams, tokenizer: TokenizerLike | undefined): string {
+function textOf(row: Row, tokenizer: TokenizerLike | undefined): string {
   if (!tokenizer) return "";
   if (typeof row.stoppedBy === "number") return tokenizer.decode(row.tokens.slice(0, -1));
   const text = tokenizer.decode(row.tokens);

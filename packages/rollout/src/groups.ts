@@ -15,9 +15,14 @@ export interface GroupSamplingOptions extends SamplingParams {
  * `prompts.length * G` rows: prompt i's responses are rows i*G .. i*G+G-1, each
  * with `groupId = firstGroupId + i`.
  */
-export async function sampleGroups(engine: RolloutEngine, prompts: readonly (readonly number[])[], options: GroupSamplingOptions): Promise<RolloutSequence[]> {
+export async function sampleGroups(
+  engine: RolloutEngine,
+  prompts: readonly (readonly number[])[],
+  options: GroupSamplingOptions,
+): Promise<RolloutSequence[]> {
   const { groupSize, firstGroupId = 0, ...params } = options;
-  if (!Number.isInteger(groupSize) || groupSize < 1) throw new ConfigError("groupSize", `must be an integer >= 1, got ${groupSize}`);
+  if (!Number.isInteger(groupSize) || groupSize < 1)
+    throw new ConfigError("groupSize", `must be an integer >= 1, got ${groupSize}`);
   const repeated = prompts.flatMap((p) => new Array<readonly number[]>(groupSize).fill(p));
   const sequences = await engine.generate(repeated, params);
   return sequences.map((s, r) => ({ ...s, groupId: firstGroupId + Math.floor(r / groupSize) }));
@@ -73,10 +78,20 @@ export async function dynamicSampling(options: DynamicSamplingOptions): Promise<
   const { engine, groupSize, numGroups, verify } = options;
   const maxBatches = options.maxGenerationBatches ?? 1;
   const perBatch = options.promptsPerBatch ?? numGroups;
-  if (!Number.isInteger(numGroups) || numGroups < 1) throw new ConfigError("numGroups", `must be an integer >= 1, got ${numGroups}`);
-  if (!Number.isInteger(maxBatches) || maxBatches < 1) throw new ConfigError("maxGenerationBatches", `must be an integer >= 1, got ${maxBatches}`);
-  if (!Number.isInteger(perBatch) || perBatch < 1) throw new ConfigError("promptsPerBatch", `must be an integer >= 1, got ${perBatch}`);
-  const stats: DynamicSamplingStats = { generationBatches: 0, groupsGenerated: 0, groupsDropped: 0, groupsKept: 0, groupsSurplus: 0, filled: false };
+  if (!Number.isInteger(numGroups) || numGroups < 1)
+    throw new ConfigError("numGroups", `must be an integer >= 1, got ${numGroups}`);
+  if (!Number.isInteger(maxBatches) || maxBatches < 1)
+    throw new ConfigError("maxGenerationBatches", `must be an integer >= 1, got ${maxBatches}`);
+  if (!Number.isInteger(perBatch) || perBatch < 1)
+    throw new ConfigError("promptsPerBatch", `must be an integer >= 1, got ${perBatch}`);
+  const stats: DynamicSamplingStats = {
+    generationBatches: 0,
+    groupsGenerated: 0,
+    groupsDropped: 0,
+    groupsKept: 0,
+    groupsSurplus: 0,
+    filled: false,
+  };
   const sequences: RolloutSequence[] = [];
   const verdicts: number[] = [];
   while (stats.groupsKept < numGroups && stats.generationBatches < maxBatches) {
@@ -85,7 +100,10 @@ export async function dynamicSampling(options: DynamicSamplingOptions): Promise<
     const generated = await sampleGroups(engine, prompts, { ...options.sampling, groupSize });
     stats.generationBatches++;
     const got = await verify(generated);
-    if (got.length !== generated.length) throw new InvalidInputError(`dynamicSampling: verify returned ${got.length} verdicts for ${generated.length} sequences`);
+    if (got.length !== generated.length)
+      throw new InvalidInputError(
+        `dynamicSampling: verify returned ${got.length} verdicts for ${generated.length} sequences`,
+      );
     for (let g = 0; g < prompts.length; g++) {
       stats.groupsGenerated++;
       const rows = generated.slice(g * groupSize, (g + 1) * groupSize);

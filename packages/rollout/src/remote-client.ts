@@ -61,7 +61,15 @@ interface Server extends ServerStats {
   root: string;
 }
 
-const RETRY_CODES = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "UND_ERR_SOCKET", "UND_ERR_CONNECT_TIMEOUT", "EAI_AGAIN"]);
+const RETRY_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "EAI_AGAIN",
+]);
 
 function networkCode(err: unknown): string | undefined {
   let e: unknown = err;
@@ -93,9 +101,11 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
     return { url: u, root, inFlight: 0, requests: 0, failures: 0 };
   });
   const balancing = options.balancing ?? "least-in-flight";
-  if (balancing !== "round-robin" && balancing !== "least-in-flight") throw new ConfigError("balancing", `must be "round-robin" or "least-in-flight", got "${balancing}"`);
+  if (balancing !== "round-robin" && balancing !== "least-in-flight")
+    throw new ConfigError("balancing", `must be "round-robin" or "least-in-flight", got "${balancing}"`);
   const maxAttempts = options.maxAttempts ?? 4;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new ConfigError("maxAttempts", `must be an integer >= 1, got ${maxAttempts}`);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw new ConfigError("maxAttempts", `must be an integer >= 1, got ${maxAttempts}`);
   const backoffMs = options.backoffMs ?? 250;
   const maxBackoffMs = options.maxBackoffMs ?? 8000;
   const timeoutMs = options.timeoutMs ?? 300_000;
@@ -118,7 +128,12 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
 
   type Attempt = { json: unknown } | { error: Error; retryable: boolean; retryAfterMs?: number };
 
-  async function attemptOnce(server: Server, path: string, body: Record<string, unknown>, attempt: number): Promise<Attempt> {
+  async function attemptOnce(
+    server: Server,
+    path: string,
+    body: Record<string, unknown>,
+    attempt: number,
+  ): Promise<Attempt> {
     const url = server.root + path;
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
@@ -127,7 +142,10 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
     try {
       const res = await doFetch(url, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
+        },
         body: JSON.stringify({ ...body, ...options.extraBody }),
         signal: controller.signal,
       });
@@ -136,22 +154,42 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
         try {
           return { json: JSON.parse(text) };
         } catch (cause) {
-          return { error: new RemoteEngineError(url, `response is not JSON: ${text.slice(0, 200)}`, { status: res.status, attempts: attempt, retryable: false, cause }), retryable: false };
+          return {
+            error: new RemoteEngineError(url, `response is not JSON: ${text.slice(0, 200)}`, {
+              status: res.status,
+              attempts: attempt,
+              retryable: false,
+              cause,
+            }),
+            retryable: false,
+          };
         }
       }
       const retryable = res.status === 429 || res.status >= 500;
       const ra = Number(res.headers.get("retry-after"));
       return {
-        error: new RemoteEngineError(url, `HTTP ${res.status}: ${text.slice(0, 300)}`, { status: res.status, attempts: attempt, retryable }),
+        error: new RemoteEngineError(url, `HTTP ${res.status}: ${text.slice(0, 300)}`, {
+          status: res.status,
+          attempts: attempt,
+          retryable,
+        }),
         retryable,
         ...(Number.isFinite(ra) && ra > 0 ? { retryAfterMs: ra * 1000 } : {}),
       };
     } catch (err) {
-      if (controller.signal.aborted) return { error: new TimeoutError(`POST ${url} (attempt ${attempt})`, timeoutMs), retryable: retryOnTimeout };
+      if (controller.signal.aborted)
+        return { error: new TimeoutError(`POST ${url} (attempt ${attempt})`, timeoutMs), retryable: retryOnTimeout };
       const code = networkCode(err);
       // fetch reports resets and refusals as "fetch failed" with the socket error as cause.
       const retryable = code === undefined || RETRY_CODES.has(code);
-      return { error: new RemoteEngineError(url, `request failed (${code ?? (err as Error).message})`, { attempts: attempt, retryable, cause: err }), retryable };
+      return {
+        error: new RemoteEngineError(url, `request failed (${code ?? (err as Error).message})`, {
+          attempts: attempt,
+          retryable,
+          cause: err,
+        }),
+        retryable,
+      };
     } finally {
       clearTimeout(timer);
       server.inFlight--;
@@ -166,27 +204,51 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
       server.failures++;
       if (!outcome.retryable || attempt >= maxAttempts) throw outcome.error;
       const exp = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1)) * (0.5 + 0.5 * jitter.next());
-      await sleep(outcome.retryAfterMs !== undefined && outcome.retryAfterMs < maxBackoffMs ? outcome.retryAfterMs : exp);
+      await sleep(
+        outcome.retryAfterMs !== undefined && outcome.retryAfterMs < maxBackoffMs ? outcome.retryAfterMs : exp,
+      );
     }
   }
 
-  async function complete(prompt: string | readonly number[], params: SamplingParams & { n?: number } = {}): Promise<RemoteChoice[]> {
+  async function complete(
+    prompt: string | readonly number[],
+    params: SamplingParams & { n?: number } = {},
+  ): Promise<RemoteChoice[]> {
     const { n = 1, ...rest } = params;
     const p = resolveSamplingParams(rest);
-    const body = { model: options.model, prompt: typeof prompt === "string" ? prompt : [...prompt], ...samplingBody(p, n), logprobs: 1, ...(returnTokenIds ? { return_tokens_as_token_ids: true } : {}) };
+    const body = {
+      model: options.model,
+      prompt: typeof prompt === "string" ? prompt : [...prompt],
+      ...samplingBody(p, n),
+      logprobs: 1,
+      ...(returnTokenIds ? { return_tokens_as_token_ids: true } : {}),
+    };
     const { json, url } = await post("/v1/completions", body);
     return parseChoices(json, url, "completions", options.tokenizer);
   }
 
-  async function chat(messages: readonly ChatMessage[], params: SamplingParams & { n?: number } = {}): Promise<RemoteChoice[]> {
+  async function chat(
+    messages: readonly ChatMessage[],
+    params: SamplingParams & { n?: number } = {},
+  ): Promise<RemoteChoice[]> {
     const { n = 1, ...rest } = params;
     const p = resolveSamplingParams(rest);
-    const body = { model: options.model, messages, ...samplingBody(p, n), logprobs: true, top_logprobs: 0, ...(returnTokenIds ? { return_tokens_as_token_ids: true } : {}) };
+    const body = {
+      model: options.model,
+      messages,
+      ...samplingBody(p, n),
+      logprobs: true,
+      top_logprobs: 0,
+      ...(returnTokenIds ? { return_tokens_as_token_ids: true } : {}),
+    };
     const { json, url } = await post("/v1/chat/completions", body);
     return parseChoices(json, url, "chat", options.tokenizer);
   }
 
-  async function generate(prompts: readonly (readonly number[])[], params: SamplingParams = {}): Promise<RolloutSequence[]> {
+  async function generate(
+    prompts: readonly (readonly number[])[],
+    params: SamplingParams = {},
+  ): Promise<RolloutSequence[]> {
     // Runs of the same prompt (a GRPO group) go as one request with n = run length,
     // so the server shares the prefix; distinct prompts go as separate requests
     // so the balancer can spread a batch over the servers.
@@ -197,12 +259,23 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
       else runs.push({ start: i, n: 1 });
     });
     const answers = await Promise.all(
-      runs.map((run, r) => complete(prompts[run.start]!, { ...params, n: run.n, ...(params.seed !== undefined ? { seed: (params.seed + r) >>> 0 } : {}) })),
+      runs.map((run, r) =>
+        complete(prompts[run.start]!, {
+          ...params,
+          n: run.n,
+          ...(params.seed !== undefined ? { seed: (params.seed + r) >>> 0 } : {}),
+        }),
+      ),
     );
     const out: RolloutSequence[] = [];
     runs.forEach((run, r) => {
       const choices = answers[r]!;
-      if (choices.length !== run.n) throw new RemoteEngineError(options.baseUrls.join(", "), `asked for n=${run.n} choices, got ${choices.length}`, { attempts: 1, retryable: false });
+      if (choices.length !== run.n)
+        throw new RemoteEngineError(
+          options.baseUrls.join(", "),
+          `asked for n=${run.n} choices, got ${choices.length}`,
+          { attempts: 1, retryable: false },
+        );
       for (const c of choices) {
         if (!c.tokenIds) {
           throw new LogProbsUnavailableError(
@@ -211,7 +284,13 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
             "ask vLLM for `return_tokens_as_token_ids` (returnTokenIds: true) or pass a tokenizer that maps each returned token to one id",
           );
         }
-        out.push({ promptIds: [...prompts[run.start]!], responseIds: c.tokenIds, rolloutLogProbs: c.logProbs, finishReason: c.finishReason, text: c.text });
+        out.push({
+          promptIds: [...prompts[run.start]!],
+          responseIds: c.tokenIds,
+          rolloutLogProbs: c.logProbs,
+          finishReason: c.finishReason,
+          text: c.text,
+        });
       }
     });
     return out;

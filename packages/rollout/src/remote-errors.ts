@@ -10,8 +10,16 @@ export class RemoteEngineError extends TokenrlError {
   readonly status: number | undefined;
   readonly attempts: number;
   readonly retryable: boolean;
-  constructor(url: string, message: string, details: { status?: number; attempts: number; retryable: boolean; cause?: unknown }) {
-    super("INVALID_INPUT", `remote engine ${url}: ${message}${details.attempts > 1 ? ` (after ${details.attempts} attempts)` : ""}`, { cause: details.cause });
+  constructor(
+    url: string,
+    message: string,
+    details: { status?: number; attempts: number; retryable: boolean; cause?: unknown },
+  ) {
+    super(
+      "INVALID_INPUT",
+      `remote engine ${url}: ${message}${details.attempts > 1 ? ` (after ${details.attempts} attempts)` : ""}`,
+      { cause: details.cause },
+    );
     this.url = url;
     this.status = details.status;
     this.attempts = details.attempts;

@@ -74,7 +74,11 @@ function numbersOrThrow(values: unknown[], url: string, field: string): number[]
   return values.map((v, i) => {
     // The first token of an echoed prompt has a null log-prob; a sampled token never does.
     if (typeof v !== "number" || !Number.isFinite(v)) {
-      throw new LogProbsUnavailableError(url, `a finite ${field}[${i}] (got ${JSON.stringify(v)})`, "the server returned a malformed log-prob");
+      throw new LogProbsUnavailableError(
+        url,
+        `a finite ${field}[${i}] (got ${JSON.stringify(v)})`,
+        "the server returned a malformed log-prob",
+      );
     }
     return v;
   });
@@ -84,10 +88,18 @@ const HINT =
   "rollout needs the sampled tokens' log-probs: use a server that honours `logprobs` (vLLM, SGLang, llama.cpp server; start vLLM with --logprobs-mode processed_logprobs to get the sampling distribution's)";
 
 /** Parses `choices` of a /v1/completions or /v1/chat/completions response, in `index` order. */
-export function parseChoices(body: unknown, url: string, kind: "completions" | "chat", tokenizer?: TokenizerLike): RemoteChoice[] {
+export function parseChoices(
+  body: unknown,
+  url: string,
+  kind: "completions" | "chat",
+  tokenizer?: TokenizerLike,
+): RemoteChoice[] {
   const choices = (body as { choices?: unknown })?.choices;
-  if (!Array.isArray(choices)) throw new LogProbsUnavailableError(url, "`choices` array", "the body is not an OpenAI-compatible completion");
-  const ordered = [...choices].sort((a, b) => ((a as { index?: number }).index ?? 0) - ((b as { index?: number }).index ?? 0));
+  if (!Array.isArray(choices))
+    throw new LogProbsUnavailableError(url, "`choices` array", "the body is not an OpenAI-compatible completion");
+  const ordered = [...choices].sort(
+    (a, b) => ((a as { index?: number }).index ?? 0) - ((b as { index?: number }).index ?? 0),
+  );
   return ordered.map((c: Record<string, unknown>, i) => {
     let text: string;
     let tokens: string[];
@@ -104,7 +116,8 @@ export function parseChoices(body: unknown, url: string, kind: "completions" | "
       const message = c.message as { content?: unknown } | undefined;
       text = typeof message?.content === "string" ? message.content : "";
       const lp = c.logprobs as ChatLogProbs | null | undefined;
-      if (!lp || !Array.isArray(lp.content)) throw new LogProbsUnavailableError(url, `choices[${i}].logprobs.content`, HINT);
+      if (!lp || !Array.isArray(lp.content))
+        throw new LogProbsUnavailableError(url, `choices[${i}].logprobs.content`, HINT);
       const entries = lp.content as { token?: unknown; logprob?: unknown }[];
       tokens = entries.map((e) => String(e.token ?? ""));
       logProbs = numbersOrThrow(
@@ -114,7 +127,11 @@ export function parseChoices(body: unknown, url: string, kind: "completions" | "
       );
     }
     if (tokens.length !== logProbs.length) {
-      throw new LogProbsUnavailableError(url, `one log-prob per token in choices[${i}] (${tokens.length} tokens, ${logProbs.length} log-probs)`, HINT);
+      throw new LogProbsUnavailableError(
+        url,
+        `one log-prob per token in choices[${i}] (${tokens.length} tokens, ${logProbs.length} log-probs)`,
+        HINT,
+      );
     }
     const tokenIds = tokenIdsOf(tokens, tokenizer);
     return { text, tokens, logProbs, finishReason: finishReasonOf(c.finish_reason), ...(tokenIds ? { tokenIds } : {}) };

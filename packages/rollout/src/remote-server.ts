@@ -135,7 +135,10 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Han
       if (prompt.every((x) => typeof x === "string")) return (prompt as string[]).map((p) => tokenizer.encode(p));
       if (prompt.every((x) => Array.isArray(x) && x.every((y) => typeof y === "number"))) return prompt as number[][];
     }
-    throw new HttpError(400, "prompt must be a string, a list of strings, a list of token ids, or a list of such lists");
+    throw new HttpError(
+      400,
+      "prompt must be a string, a list of strings, a list of token ids, or a list of such lists",
+    );
   }
 
   async function run(prompts: number[][], params: SamplingParams & { n: number }): Promise<RolloutSequence[]> {
@@ -179,7 +182,8 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Han
   async function chat(body: Record<string, unknown>): Promise<unknown> {
     if (body.stream === true) throw new HttpError(400, "stream is not supported by this server");
     const messages = body.messages;
-    if (!Array.isArray(messages) || messages.length === 0) throw new HttpError(400, "messages must be a non-empty list");
+    if (!Array.isArray(messages) || messages.length === 0)
+      throw new HttpError(400, "messages must be a non-empty list");
     const text = messages
       .map((m: { role?: unknown; content?: unknown }, i) => {
         if (typeof m?.content !== "string") throw new HttpError(400, `messages[${i}].content must be a string`);
@@ -200,7 +204,14 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Han
         finish_reason: s.finishReason === "length" ? "length" : "stop",
         logprobs:
           body.logprobs === true
-            ? { content: s.responseIds.map((id, t) => ({ token: printed(id, asIds), logprob: s.rolloutLogProbs[t], bytes: null, top_logprobs: [] })) }
+            ? {
+                content: s.responseIds.map((id, t) => ({
+                  token: printed(id, asIds),
+                  logprob: s.rolloutLogProbs[t],
+                  bytes: null,
+                  top_logprobs: [],
+                })),
+              }
             : null,
       })),
       usage: usage(sequences),
@@ -211,25 +222,44 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Han
     const path = (req.url ?? "/").split("?")[0];
     (async () => {
       if (req.method === "GET" && path === "/health") return send(res, 200, { status: "ok" });
-      if (req.method === "GET" && path === "/v1/models") return send(res, 200, { object: "list", data: [{ id: modelName, object: "model", owned_by: "tokenrl" }] });
+      if (req.method === "GET" && path === "/v1/models")
+        return send(res, 200, { object: "list", data: [{ id: modelName, object: "model", owned_by: "tokenrl" }] });
       if (req.method === "POST" && (path === "/v1/completions" || path === "/v1/chat/completions")) {
         const body = await readBody(req, maxBodyBytes);
-        if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HttpError(400, "request body must be a JSON object");
+        if (typeof body !== "object" || body === null || Array.isArray(body))
+          throw new HttpError(400, "request body must be a JSON object");
         const b = body as Record<string, unknown>;
-        if (b.model !== undefined && b.model !== modelName) throw new HttpError(404, `model "${String(b.model)}" is not served here; this server serves "${modelName}"`);
+        if (b.model !== undefined && b.model !== modelName)
+          throw new HttpError(404, `model "${String(b.model)}" is not served here; this server serves "${modelName}"`);
         return send(res, 200, path === "/v1/completions" ? await completions(b) : await chat(b));
       }
       throw new HttpError(404, `no route ${req.method} ${path}`);
     })().catch((err: unknown) => {
-      const status = err instanceof HttpError ? err.status : err instanceof ConfigError || err instanceof InvalidInputError ? 400 : 500;
+      const status =
+        err instanceof HttpError
+          ? err.status
+          : err instanceof ConfigError || err instanceof InvalidInputError
+            ? 400
+            : 500;
       const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent) send(res, status, { error: { message, type: status < 500 ? "invalid_request_error" : "server_error", code: err instanceof TokenrlError ? err.code : null } });
+      if (!res.headersSent)
+        send(res, status, {
+          error: {
+            message,
+            type: status < 500 ? "invalid_request_error" : "server_error",
+            code: err instanceof TokenrlError ? err.code : null,
+          },
+        });
       else res.end();
     });
   };
 }
 
-function usage(sequences: readonly RolloutSequence[]): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+function usage(sequences: readonly RolloutSequence[]): {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+} {
   const prompt = sequences.reduce((n, s) => n + s.promptIds.length, 0);
   const completion = sequences.reduce((n, s) => n + s.responseIds.length, 0);
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };

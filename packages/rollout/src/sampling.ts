@@ -67,14 +67,30 @@ export function resolveSamplingParams(params: SamplingParams = {}): ResolvedSamp
     logProbsMode: params.logProbsMode ?? "processed",
     ...(params.seed !== undefined ? { seed: params.seed } : {}),
   };
-  check(Number.isFinite(r.temperature) && r.temperature >= 0, "temperature", `must be >= 0 (0 = greedy), got ${r.temperature}`);
+  check(
+    Number.isFinite(r.temperature) && r.temperature >= 0,
+    "temperature",
+    `must be >= 0 (0 = greedy), got ${r.temperature}`,
+  );
   check(Number.isInteger(r.topK) && r.topK >= -1, "topK", `must be an integer >= 0 (0 or -1 = off), got ${r.topK}`);
   check(r.topP > 0 && r.topP <= 1, "topP", `must be in (0, 1], got ${r.topP}`);
   check(r.minP >= 0 && r.minP <= 1, "minP", `must be in [0, 1], got ${r.minP}`);
   check(Number.isInteger(r.maxTokens) && r.maxTokens >= 1, "maxTokens", `must be an integer >= 1, got ${r.maxTokens}`);
-  check(Array.isArray(r.stop) && r.stop.every((s) => typeof s === "string" && s.length > 0), "stop", "must be a list of non-empty strings");
-  check(Array.isArray(r.stopTokenIds) && r.stopTokenIds.every((t) => Number.isInteger(t) && t >= 0), "stopTokenIds", "must be a list of token ids");
-  check(LOG_PROBS_MODES.includes(r.logProbsMode), "logProbsMode", `must be one of ${LOG_PROBS_MODES.join(", ")}, got "${r.logProbsMode}"`);
+  check(
+    Array.isArray(r.stop) && r.stop.every((s) => typeof s === "string" && s.length > 0),
+    "stop",
+    "must be a list of non-empty strings",
+  );
+  check(
+    Array.isArray(r.stopTokenIds) && r.stopTokenIds.every((t) => Number.isInteger(t) && t >= 0),
+    "stopTokenIds",
+    "must be a list of token ids",
+  );
+  check(
+    LOG_PROBS_MODES.includes(r.logProbsMode),
+    "logProbsMode",
+    `must be one of ${LOG_PROBS_MODES.join(", ")}, got "${r.logProbsMode}"`,
+  );
   if (r.seed !== undefined) check(Number.isFinite(r.seed), "seed", `must be a finite number, got ${r.seed}`);
   return r;
 }
@@ -149,10 +165,15 @@ function logProbAt(x: Tensor2D, idx: Tensor1D): Tensor1D {
  * (inverse CDF on the device; only B numbers go in and 2B come back, and the
  * [B, V] work is one exp and one cumsum).
  */
-export async function sampleTokens(logits: Tensor2D, params: SamplingParams | ResolvedSamplingParams, rngs: readonly Rng[]): Promise<SampledTokens> {
+export async function sampleTokens(
+  logits: Tensor2D,
+  params: SamplingParams | ResolvedSamplingParams,
+  rngs: readonly Rng[],
+): Promise<SampledTokens> {
   const p = resolveSamplingParams(params);
   const [B] = logits.shape;
-  if (!isGreedy(p) && rngs.length !== B) throw new ConfigError("rngs", `expected one Rng per row (${B}), got ${rngs.length}`);
+  if (!isGreedy(p) && rngs.length !== B)
+    throw new ConfigError("rngs", `expected one Rng per row (${B}), got ${rngs.length}`);
   const [ids, lps] = tf.tidy(() => {
     const raw = tf.cast(logits, "float32") as Tensor2D;
     if (isGreedy(p)) {
@@ -180,7 +201,10 @@ export async function sampleTokens(logits: Tensor2D, params: SamplingParams | Re
     return [idx, logProbs];
   });
   try {
-    const [tokenIds, logProbs] = await Promise.all([ids.data() as Promise<Int32Array>, lps.data() as Promise<Float32Array>]);
+    const [tokenIds, logProbs] = await Promise.all([
+      ids.data() as Promise<Int32Array>,
+      lps.data() as Promise<Float32Array>,
+    ]);
     return { tokenIds, logProbs };
   } finally {
     ids.dispose();

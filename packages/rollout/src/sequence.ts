@@ -56,9 +56,12 @@ export function toTrainingBatch(sequences: readonly RolloutSequence[], options: 
   sequences.forEach((s, b) => {
     const n = s.responseIds.length;
     if (n > T) throw new ShapeError(`sequences[${b}].responseIds`, `at most ${T} tokens (responseLength)`, [n]);
-    if (s.promptIds.length > P) throw new ShapeError(`sequences[${b}].promptIds`, `at most ${P} tokens (promptLength)`, [s.promptIds.length]);
-    if (s.rolloutLogProbs.length !== n) throw new ShapeError(`sequences[${b}].rolloutLogProbs`, `[${n}] (as responseIds)`, [s.rolloutLogProbs.length]);
-    if (s.responseMask && s.responseMask.length !== n) throw new ShapeError(`sequences[${b}].responseMask`, `[${n}] (as responseIds)`, [s.responseMask.length]);
+    if (s.promptIds.length > P)
+      throw new ShapeError(`sequences[${b}].promptIds`, `at most ${P} tokens (promptLength)`, [s.promptIds.length]);
+    if (s.rolloutLogProbs.length !== n)
+      throw new ShapeError(`sequences[${b}].rolloutLogProbs`, `[${n}] (as responseIds)`, [s.rolloutLogProbs.length]);
+    if (s.responseMask && s.responseMask.length !== n)
+      throw new ShapeError(`sequences[${b}].responseMask`, `[${n}] (as responseIds)`, [s.responseMask.length]);
     const offset = P - s.promptIds.length;
     s.promptIds.forEach((id, j) => {
       promptIds[b * P + offset + j] = id;
@@ -80,6 +83,13 @@ export function toTrainingBatch(sequences: readonly RolloutSequence[], options: 
     responseIds: tf.tensor2d(responseIds, [B, T], "int32") as Tensor2D,
     responseMask: tf.tensor2d(responseMask, [B, T], "float32") as Tensor2D,
     rolloutLogProbs: tf.tensor2d(rolloutLogProbs, [B, T], "float32") as Tensor2D,
-    ...(withGroups ? { groupIds: tf.tensor1d(sequences.map((s) => s.groupId!), "int32") as Tensor1D } : {}),
+    ...(withGroups
+      ? {
+          groupIds: tf.tensor1d(
+            sequences.map((s) => s.groupId!),
+            "int32",
+          ) as Tensor1D,
+        }
+      : {}),
   };
 }

@@ -33,7 +33,15 @@ describe("agent loop", () => {
   it("appends observations to the context with responseMask 0 and stops when the environment is done", async () => {
     const engine = createLocalEngine({ model, tokenizer, seed: 4 });
     const envs = [new ScriptedEnv(2), new ScriptedEnv(5)];
-    const episodes = await runAgentLoop({ engine, environments: envs, taskIds: [3, 8], maxTurns: 3, maxResponseTokens: 200, maxTurnTokens: 6, groupIds: [0, 0] });
+    const episodes = await runAgentLoop({
+      engine,
+      environments: envs,
+      taskIds: [3, 8],
+      maxTurns: 3,
+      maxResponseTokens: 200,
+      maxTurnTokens: 6,
+      groupIds: [0, 0],
+    });
 
     const e0 = episodes[0]!;
     expect(tokenizer.decode(e0.promptIds)).toBe("User: rules\nAssistant: ok\nUser: task 3\nAssistant: ");
@@ -47,7 +55,11 @@ describe("agent loop", () => {
     const n1 = e0.responseMask.indexOf(0);
     expect(n1).toBeGreaterThan(0);
     expect(e0.responseIds.slice(n1, n1 + obs.length)).toEqual(obs);
-    expect(e0.responseMask).toEqual([...new Array(n1).fill(1), ...new Array(obs.length).fill(0), ...new Array(e0.responseIds.length - n1 - obs.length).fill(1)]);
+    expect(e0.responseMask).toEqual([
+      ...new Array(n1).fill(1),
+      ...new Array(obs.length).fill(0),
+      ...new Array(e0.responseIds.length - n1 - obs.length).fill(1),
+    ]);
     expect(e0.rolloutLogProbs.slice(n1, n1 + obs.length)).toEqual(new Array(obs.length).fill(0));
     expect(e0.rolloutLogProbs.filter((_, t) => e0.responseMask[t] === 1).every((lp) => lp < 0)).toBe(true);
 

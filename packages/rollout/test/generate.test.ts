@@ -20,7 +20,9 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
     const cached = await generate(model, PROMPTS, opts);
     const full = await generate(model, PROMPTS, { ...opts, useCache: false });
     expect(cached.sequences.map((s) => s.responseIds)).toEqual(full.sequences.map((s) => s.responseIds));
-    cached.sequences.forEach((s, b) => s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(full.sequences[b]!.rolloutLogProbs[t]!, 4)));
+    cached.sequences.forEach((s, b) =>
+      s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(full.sequences[b]!.rolloutLogProbs[t]!, 4)),
+    );
     // One prefill plus one forward per further token.
     expect(cached.stats.forwardCalls).toBe(12);
     expect(cached.stats.generatedTokens).toBe(36);
@@ -46,7 +48,8 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
   });
 
   it("is reproducible from a seed and differs across seeds", async () => {
-    const run = async (seed: number) => (await generate(model, PROMPTS, { maxTokens: 10, seed, ignoreEos: true })).sequences.map((s) => s.responseIds);
+    const run = async (seed: number) =>
+      (await generate(model, PROMPTS, { maxTokens: 10, seed, ignoreEos: true })).sequences.map((s) => s.responseIds);
     const a = await run(1);
     expect(await run(1)).toEqual(a);
     expect(await run(2)).not.toEqual(a);
@@ -57,7 +60,13 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
     // Stop row 0 at the 3rd token by naming that token as a stop token.
     const stopToken = free.sequences[0]!.responseIds[2]!;
     const firstAt = (ids: number[]) => ids.indexOf(stopToken);
-    const byToken = await generate(model, PROMPTS, { temperature: 0, maxTokens: 10, ignoreEos: true, stopTokenIds: [stopToken], tokenizer });
+    const byToken = await generate(model, PROMPTS, {
+      temperature: 0,
+      maxTokens: 10,
+      ignoreEos: true,
+      stopTokenIds: [stopToken],
+      tokenizer,
+    });
     byToken.sequences.forEach((s, b) => {
       const full = free.sequences[b]!.responseIds;
       const at = firstAt(full);
@@ -75,7 +84,13 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
     // Stop string: the text of row 1's tokens 3..4, removed from the output text.
     const text1 = tokenizer.decode(free.sequences[1]!.responseIds);
     const stop = text1.slice(3, 5);
-    const byString = await generate(model, [PROMPTS[1]!], { temperature: 0, maxTokens: 10, ignoreEos: true, stop: [stop], tokenizer });
+    const byString = await generate(model, [PROMPTS[1]!], {
+      temperature: 0,
+      maxTokens: 10,
+      ignoreEos: true,
+      stop: [stop],
+      tokenizer,
+    });
     const s = byString.sequences[0]!;
     const at = text1.indexOf(stop);
     expect(s.finishReason).toBe("stop");
@@ -86,7 +101,12 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
   });
 
   it("builds the TrainingBatch fields: left-padded prompts, right-padded responses, masks and groupIds", async () => {
-    const { batch, sequences } = await generateBatch(model, PROMPTS, { temperature: 0, maxTokens: 5, ignoreEos: true, groupIds: [0, 0, 1] });
+    const { batch, sequences } = await generateBatch(model, PROMPTS, {
+      temperature: 0,
+      maxTokens: 5,
+      ignoreEos: true,
+      groupIds: [0, 0, 1],
+    });
     const { B, T } = validateBatch(batch, ["promptIds", "promptMask", "responseIds", "rolloutLogProbs", "groupIds"]);
     expect([B, T]).toEqual([3, 5]);
     expect(batch.promptIds!.shape).toEqual([3, 10]);
@@ -117,7 +137,14 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
   it("leaks no tensors across 100 generation steps", async () => {
     await generate(model, PROMPTS, { maxTokens: 3 }); // warm-up: kernels may cache constants
     const before = tf.memory().numTensors;
-    const out = await generate(model, PROMPTS, { maxTokens: 100, ignoreEos: true, topK: 20, topP: 0.9, minP: 0.01, seed: 9 });
+    const out = await generate(model, PROMPTS, {
+      maxTokens: 100,
+      ignoreEos: true,
+      topK: 20,
+      topP: 0.9,
+      minP: 0.01,
+      seed: 9,
+    });
     expect(out.stats.forwardCalls).toBe(100);
     expect(tf.memory().numTensors).toBe(before);
   });

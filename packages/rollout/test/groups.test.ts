@@ -15,7 +15,13 @@ function scriptedEngine(): RolloutEngine & { calls: number } {
       return prompts.map((p) => {
         const k = counts.get(p[0]!) ?? 0;
         counts.set(p[0]!, k + 1);
-        return { promptIds: [...p], responseIds: [p[0]!, k], rolloutLogProbs: [-1, -1], finishReason: "stop" as const, text: "" };
+        return {
+          promptIds: [...p],
+          responseIds: [p[0]!, k],
+          rolloutLogProbs: [-1, -1],
+          finishReason: "stop" as const,
+          text: "",
+        };
       });
     },
   };
@@ -32,7 +38,11 @@ describe("group sampling", () => {
 
   it("samples G responses per prompt with groupIds", async () => {
     const engine = createLocalEngine({ model, tokenizer, seed: 1 });
-    const out = await sampleGroups(engine, ["ab", "c"].map((t) => tokenizer.encode(t)), { groupSize: 3, maxTokens: 4, firstGroupId: 10 });
+    const out = await sampleGroups(
+      engine,
+      ["ab", "c"].map((t) => tokenizer.encode(t)),
+      { groupSize: 3, maxTokens: 4, firstGroupId: 10 },
+    );
     expect(out.map((s) => s.groupId)).toEqual([10, 10, 10, 11, 11, 11]);
     expect(out.map((s) => tokenizer.decode(s.promptIds))).toEqual(["ab", "ab", "ab", "c", "c", "c"]);
     // Same prompt, independent streams: the three responses of a group are not all identical.
@@ -55,7 +65,14 @@ describe("group sampling", () => {
       verify: (seqs) => seqs.map((s) => table[s.responseIds[0]!]![s.responseIds[1]!]!),
     });
     // Batch 1 keeps prompt 2 (1 of 3); batch 2 keeps prompt 4, fills the batch, and prompt 5 is surplus.
-    expect(result.stats).toEqual({ generationBatches: 2, groupsGenerated: 6, groupsDropped: 3, groupsKept: 2, groupsSurplus: 1, filled: true });
+    expect(result.stats).toEqual({
+      generationBatches: 2,
+      groupsGenerated: 6,
+      groupsDropped: 3,
+      groupsKept: 2,
+      groupsSurplus: 1,
+      filled: true,
+    });
     expect(result.sequences.map((s) => s.promptIds[0])).toEqual([2, 2, 4, 4]);
     expect(result.sequences.map((s) => s.groupId)).toEqual([0, 0, 1, 1]);
     expect(result.verdicts).toEqual([1, 0, 0, 1]);
@@ -72,7 +89,13 @@ describe("group sampling", () => {
       maxGenerationBatches: 2,
       verify: (seqs) => seqs.map(() => 1),
     });
-    expect(result.stats).toMatchObject({ generationBatches: 2, groupsGenerated: 8, groupsDropped: 8, groupsKept: 0, filled: false });
+    expect(result.stats).toMatchObject({
+      generationBatches: 2,
+      groupsGenerated: 8,
+      groupsDropped: 8,
+      groupsKept: 0,
+      filled: false,
+    });
     expect(result.sequences).toEqual([]);
   });
 });

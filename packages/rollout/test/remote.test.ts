@@ -55,7 +55,9 @@ describe("OpenAI-compatible server and remote engine over 127.0.0.1", () => {
     const remote = await engine.generate(prompts, params);
     const local = await generate(model, prompts, { ...params, tokenizer });
     expect(remote.map((s) => s.responseIds)).toEqual(local.sequences.map((s) => s.responseIds));
-    remote.forEach((s, b) => s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(local.sequences[b]!.rolloutLogProbs[t]!, 5)));
+    remote.forEach((s, b) =>
+      s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(local.sequences[b]!.rolloutLogProbs[t]!, 5)),
+    );
     expect(remote.map((s) => s.text)).toEqual(local.texts);
     expect(remote.every((s) => s.finishReason === "length")).toBe(true);
   });
@@ -92,7 +94,13 @@ describe("OpenAI-compatible server and remote engine over 127.0.0.1", () => {
       handler(req, res);
     });
     try {
-      const engine = createRemoteEngine({ baseUrls: [flaky.url], model: "tiny", tokenizer, backoffMs: 5, maxAttempts: 4 });
+      const engine = createRemoteEngine({
+        baseUrls: [flaky.url],
+        model: "tiny",
+        tokenizer,
+        backoffMs: 5,
+        maxAttempts: 4,
+      });
       const out = await engine.generate([tokenizer.encode("x")], { maxTokens: 2, ignoreEos: true });
       expect(calls).toBe(3);
       expect(out[0]!.responseIds).toHaveLength(2);
@@ -140,7 +148,13 @@ describe("OpenAI-compatible server and remote engine over 127.0.0.1", () => {
       /* never answers */
     });
     try {
-      const engine = createRemoteEngine({ baseUrls: [silent.url], model: "tiny", timeoutMs: 100, maxAttempts: 2, backoffMs: 5 });
+      const engine = createRemoteEngine({
+        baseUrls: [silent.url],
+        model: "tiny",
+        timeoutMs: 100,
+        maxAttempts: 2,
+        backoffMs: 5,
+      });
       const started = Date.now();
       const err = await engine.complete("x").catch((e: unknown) => e);
       expect(err).toBeInstanceOf(TimeoutError);
@@ -186,7 +200,10 @@ describe("OpenAI-compatible server and remote engine over 127.0.0.1", () => {
       // Four different prompts at once: least-in-flight puts two on each server.
       seen.fill(0);
       const lif = createRemoteEngine({ baseUrls: urls, model: "tiny", tokenizer });
-      const out = await lif.generate(["a", "b", "c", "d"].map((t) => tokenizer.encode(t)), { maxTokens: 2 });
+      const out = await lif.generate(
+        ["a", "b", "c", "d"].map((t) => tokenizer.encode(t)),
+        { maxTokens: 2 },
+      );
       expect(out).toHaveLength(4);
       expect(seen).toEqual([2, 2]);
       expect(lif.stats().map((s) => s.requests)).toEqual([2, 2]);

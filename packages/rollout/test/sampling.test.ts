@@ -71,7 +71,9 @@ describe.each(TEST_BACKENDS)("logits processing on %s", (backend) => {
     expect(Array.from(raw.tokenIds)).toEqual(Array.from(processed.tokenIds));
     const z = 1 + Math.SQRT2 + 2;
     const temp = await sampleTokens(logits, { temperature: 2, topK: 2, logProbsMode: "temperature" }, rngs);
-    temp.tokenIds.forEach((t, i) => expect(temp.logProbs[i]).toBeCloseTo(Math.log([1 / z, Math.SQRT2 / z, 2 / z][t]!), 5));
+    temp.tokenIds.forEach((t, i) =>
+      expect(temp.logProbs[i]).toBeCloseTo(Math.log([1 / z, Math.SQRT2 / z, 2 / z][t]!), 5),
+    );
     logits.dispose();
   });
 
@@ -90,7 +92,15 @@ describe.each(TEST_BACKENDS)("logits processing on %s", (backend) => {
     const logits = tf.zeros([64, V]) as tf.Tensor2D;
     const draw = async (seed: number) => {
       const root = createRng(seed);
-      return Array.from((await sampleTokens(logits, {}, Array.from({ length: 64 }, (_, b) => root.fork(b)))).tokenIds);
+      return Array.from(
+        (
+          await sampleTokens(
+            logits,
+            {},
+            Array.from({ length: 64 }, (_, b) => root.fork(b)),
+          )
+        ).tokenIds,
+      );
     };
     const a = await draw(3);
     expect(await draw(3)).toEqual(a);
