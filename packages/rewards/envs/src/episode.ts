@@ -100,7 +100,9 @@ export interface EpisodeSummary {
   readonly failed: number;
 }
 
-export function summariseEpisodes(results: readonly Pick<EpisodeResult, "success" | "reward" | "steps" | "failed">[]): EpisodeSummary {
+export function summariseEpisodes(
+  results: readonly Pick<EpisodeResult, "success" | "reward" | "steps" | "failed">[],
+): EpisodeSummary {
   const n = results.length;
   if (n === 0) return { episodes: 0, successRate: 0, score: 0, meanSteps: 0, failed: 0 };
   let success = 0;

@@ -13,7 +13,11 @@ const WEBSHOP_INSTRUCTIONS =
 
 export const ALFWORLD_PREAMBLE: readonly ConversationMessage[] = Object.freeze([
   { role: "user", content: ALFWORLD_INSTRUCTIONS, trained: false },
-  { role: "assistant", content: "OK. I'll follow your instructions and try my best to solve the task.", trained: false },
+  {
+    role: "assistant",
+    content: "OK. I'll follow your instructions and try my best to solve the task.",
+    trained: false,
+  },
 ]);
 
 export const WEBSHOP_PREAMBLE: readonly ConversationMessage[] = Object.freeze([

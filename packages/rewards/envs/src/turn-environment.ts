@@ -57,7 +57,8 @@ export abstract class TurnEnvironment implements Environment {
 
   async step(turn: string): Promise<StepResult> {
     if (!this.current) throw new EpisodeStateError(`${this.name}: step() called before reset()`);
-    if (this.finished) throw new EpisodeStateError(`${this.name}: step() called after the episode finished; reset() first`);
+    if (this.finished)
+      throw new EpisodeStateError(`${this.name}: step() called after the episode finished; reset() first`);
     this.steps++;
     const parsed = parseTurn(turn, this.actionFormat);
     if (!parsed) {

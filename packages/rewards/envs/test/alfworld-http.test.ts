@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { AlfWorldEnv, createAlfWorldPool } from "../src/agentgym/adapters.js";
 import { AlfWorldClient } from "../src/agentgym/alfworld-client.js";
 import { runEpisode } from "../src/episode.js";
-import { EnvHttpError, EnvServerError, EnvUnavailableError, EpisodeStateError } from "../src/errors.js";
+import { EnvHttpError, EnvServerError, EpisodeStateError } from "../src/errors.js";
 import { HOUSEHOLD_TASK_TYPES } from "../src/household/catalogue.js";
 import { solveHousehold } from "../src/household/expert.js";
 import { generateHousehold } from "../src/household/generate.js";
@@ -87,11 +87,13 @@ describe("ALFWorld adapter against the served household on 127.0.0.1", () => {
     );
   });
 
-  it("turns {\"error\": ...} bodies and bad requests into typed errors", async () => {
+  it('turns {"error": ...} bodies and bad requests into typed errors', async () => {
     const url = await start(createAlfWorldServer());
     const client = new AlfWorldClient({ baseUrl: url, ...FAST });
     await expect(client.step(99, "look")).rejects.toThrow(EnvServerError);
-    await expect(client.step(99, "look")).rejects.toThrow("POST /step: the environment server answered with an error: The id 99 is not valid.");
+    await expect(client.step(99, "look")).rejects.toThrow(
+      "POST /step: the environment server answered with an error: The id 99 is not valid.",
+    );
     const id = await client.create();
     await expect(client.step(id, "look")).rejects.toThrow(/has not been reset/);
     await expect(client.reset(id, 0, "Pixels" as "Text")).rejects.toThrow(/world_type must be one of/);
@@ -159,7 +161,9 @@ describe("ALFWorld adapter against the served household on 127.0.0.1", () => {
       }),
     );
     expect(result).toMatchObject({ failed: true, success: false, reward: 0, done: false, steps: 2 });
-    expect(result.error).toMatch(/^EnvUnavailableError: POST \/step: environment server at .* is unreachable after 4 attempt/);
+    expect(result.error).toMatch(
+      /^EnvUnavailableError: POST \/step: environment server at .* is unreachable after 4 attempt/,
+    );
     expect(Date.now() - t0).toBeLessThan(5000);
   });
 

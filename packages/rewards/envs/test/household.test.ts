@@ -50,7 +50,13 @@ describe("household game", () => {
 
   it("answers Nothing happened. to anything outside the grammar or not applicable here", () => {
     const g = new HouseholdGame(kitchen("pick_and_place"));
-    for (const bad of ["dance", "take egg 2 from sidetable 1", "go to bathtub 1", "heat egg 1 with microwave 1", "close drawer 1"]) {
+    for (const bad of [
+      "dance",
+      "take egg 2 from sidetable 1",
+      "go to bathtub 1",
+      "heat egg 1 with microwave 1",
+      "close drawer 1",
+    ]) {
       expect(g.step(bad).observation).toBe(NOTHING_HAPPENED);
     }
     expect(g.stepCount).toBe(5);
@@ -115,10 +121,16 @@ describe("household game", () => {
 
   it("needs two objects in the target for pick_two_obj_and_place", () => {
     const g = new HouseholdGame(kitchen("pick_two_obj_and_place"));
-    for (const cmd of ["go to sidetable 1", "take egg 2 from sidetable 1", "go to countertop 1", "put egg 2 in/on countertop 1"]) {
+    for (const cmd of [
+      "go to sidetable 1",
+      "take egg 2 from sidetable 1",
+      "go to countertop 1",
+      "put egg 2 in/on countertop 1",
+    ]) {
       expect(g.step(cmd).done).toBe(false);
     }
-    for (const cmd of ["go to drawer 1", "open drawer 1", "take egg 1 from drawer 1", "go to countertop 1"]) g.step(cmd);
+    for (const cmd of ["go to drawer 1", "open drawer 1", "take egg 1 from drawer 1", "go to countertop 1"])
+      g.step(cmd);
     expect(g.step("put egg 1 in/on countertop 1").won).toBe(true);
   });
 
@@ -156,7 +168,10 @@ describe("household generation", () => {
   it("the scripted expert solves every task type over many seeds, train and held-out", () => {
     const solvedByType = new Map<string, number>();
     for (const seed of [0, 1, 2]) {
-      for (const game of [...Array.from({ length: 40 }, (_, i) => i * 60), ...Array.from({ length: 20 }, (_, i) => 2420 + i * 10)]) {
+      for (const game of [
+        ...Array.from({ length: 40 }, (_, i) => i * 60),
+        ...Array.from({ length: 20 }, (_, i) => 2420 + i * 10),
+      ]) {
         for (const taskType of HOUSEHOLD_TASK_TYPES) {
           const world = generateHousehold(game, { seed, taskType });
           const plan = solveHousehold(world);
@@ -176,7 +191,8 @@ describe("household generation", () => {
   it("a uniformly random agent almost never wins in 50 steps (tasks are not trivial)", () => {
     let wins = 0;
     const games = 300;
-    for (let game = 0; game < games; game++) if (playHouseholdRandomly(generateHousehold(game), 1000 + game).won) wins++;
+    for (let game = 0; game < games; game++)
+      if (playHouseholdRandomly(generateHousehold(game), 1000 + game).won) wins++;
     // README reports this rate; measured 0/300 at seed 0.
     expect(wins / games).toBeLessThan(0.05);
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { WebShopEnv, createWebShopPool } from "../src/agentgym/adapters.js";
 import { WebShopClient } from "../src/agentgym/webshop-client.js";
 import { runEpisode, summariseEpisodes } from "../src/episode.js";
-import { EnvHttpError, EnvServerError } from "../src/errors.js";
+import { type EnvHttpError, EnvServerError } from "../src/errors.js";
 import { createWebShopServer } from "../src/serve/webshop-server.js";
 import { generateCatalogue, generateGoal } from "../src/shop/catalogue.js";
 import { solveShop } from "../src/shop/expert.js";
@@ -45,7 +45,13 @@ describe("WebShop adapter against the served shop on 127.0.0.1", () => {
       expect(r).toMatchObject({ success: true, reward: 1, steps: plan.length, done: true, taskType: "webshop" });
       results.push(r);
     }
-    expect(summariseEpisodes(results)).toEqual({ episodes: 8, successRate: 1, score: 100, meanSteps: expect.any(Number), failed: 0 });
+    expect(summariseEpisodes(results)).toEqual({
+      episodes: 8,
+      successRate: 1,
+      score: 100,
+      meanSteps: expect.any(Number),
+      failed: 0,
+    });
     expect((await env.reset(499)).info.split).toBe("test");
     expect((await env.reset(500)).info.split).toBe("train");
   });
@@ -54,7 +60,9 @@ describe("WebShop adapter against the served shop on 127.0.0.1", () => {
     const url = await start(createWebShopServer({ catalogue }));
     const env = new WebShopEnv({ baseUrl: url, ...FAST, actionFormat: "plain" });
     const goal = generateGoal(catalogue, 42);
-    const plan = solveShop(catalogue, goal).filter((a) => !Object.values(goal.options).some((v) => a === `click[${v}]`));
+    const plan = solveShop(catalogue, goal).filter(
+      (a) => !Object.values(goal.options).some((v) => a === `click[${v}]`),
+    );
     const r = await runEpisode(env, 42, () => plan.shift() ?? "click[Buy Now]");
     const a = goal.attributes.length;
     const o = Object.keys(goal.options).length;
@@ -73,7 +81,7 @@ describe("WebShop adapter against the served shop on 127.0.0.1", () => {
     expect(s.availableActions.slice(0, 2)).toEqual(["click[Back to Search]", "click[Next >]"]);
   });
 
-  it("turns {\"error\": ...} bodies and bad requests into typed errors", async () => {
+  it('turns {"error": ...} bodies and bad requests into typed errors', async () => {
     const url = await start(createWebShopServer({ catalogue }));
     const client = new WebShopClient({ baseUrl: url, ...FAST });
     await expect(client.step(7, "search[x]")).rejects.toThrow(EnvServerError);

@@ -48,7 +48,8 @@ export class WebShopClient {
   /** `sessionId` selects the goal; null lets the server pick one. Returns the first observation. */
   async reset(envIdx: number, sessionId: number | null): Promise<string> {
     const r = await this.http.post("/reset", { env_idx: envIdx, session_id: sessionId });
-    if (!Array.isArray(r) || typeof r[0] !== "string") throw new EnvProtocolError("POST /reset", "[observation, null]", r);
+    if (!Array.isArray(r) || typeof r[0] !== "string")
+      throw new EnvProtocolError("POST /reset", "[observation, null]", r);
     return r[0];
   }
 

@@ -61,7 +61,11 @@ export function solveHousehold(world: HouseholdWorld): string[] {
 }
 
 /** A uniformly random agent over the admissible commands; returns whether it won and how many steps it took. */
-export function playHouseholdRandomly(world: HouseholdWorld, seed: number, maxSteps = 50): { won: boolean; steps: number } {
+export function playHouseholdRandomly(
+  world: HouseholdWorld,
+  seed: number,
+  maxSteps = 50,
+): { won: boolean; steps: number } {
   const rng = createRng(seed);
   const game = new HouseholdGame(world, { maxSteps });
   while (!game.done) game.step(rng.pick(game.availableActions()));

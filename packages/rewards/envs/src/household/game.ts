@@ -111,23 +111,32 @@ export class HouseholdGame {
     return { observation, reward: this.won ? 1 : 0, done: this.finished, won: this.won };
   }
 
+  /** The grammar: the first pattern that matches the whole command decides what it does. */
+  private readonly grammar: readonly [RegExp, (m: RegExpMatchArray) => string][] = [
+    [/^look$/, () => this.look()],
+    [/^inventory$/, () => this.inventory()],
+    [/^go to (.+)$/, (m) => this.goTo(m[1]!)],
+    [/^take (.+) from (.+)$/, (m) => this.take(m[1]!, m[2]!)],
+    [/^put (.+) (?:in\/on|in|on) (.+)$/, (m) => this.put(m[1]!, m[2]!)],
+    [/^open (.+)$/, (m) => this.setOpen(m[1]!, true)],
+    [/^close (.+)$/, (m) => this.setOpen(m[1]!, false)],
+    [/^(clean|heat|cool) (.+) with (.+)$/, (m) => this.transform(m[1]!, m[2]!, m[3]!)],
+    [/^use (.+)$/, (m) => this.lamp(m[1]!, "on")],
+    [/^toggle (.+)$/, (m) => this.lamp(m[1]!, "toggle")],
+    [/^examine (.+)$/, (m) => this.examine(m[1]!)],
+  ];
+
   private apply(cmd: string): string {
-    let m: RegExpMatchArray | null;
-    if (cmd === "look") return this.look();
-    if (cmd === "inventory") {
-      const held = this.held;
-      return held ? `You are carrying: ${withArticle(held.name)}.` : "You are not carrying anything.";
+    for (const [pattern, run] of this.grammar) {
+      const m = cmd.match(pattern);
+      if (m) return run(m);
     }
-    if ((m = cmd.match(/^go to (.+)$/))) return this.goTo(m[1]!);
-    if ((m = cmd.match(/^take (.+) from (.+)$/))) return this.take(m[1]!, m[2]!);
-    if ((m = cmd.match(/^put (.+) (?:in\/on|in|on) (.+)$/))) return this.put(m[1]!, m[2]!);
-    if ((m = cmd.match(/^open (.+)$/))) return this.setOpen(m[1]!, true);
-    if ((m = cmd.match(/^close (.+)$/))) return this.setOpen(m[1]!, false);
-    if ((m = cmd.match(/^(clean|heat|cool) (.+) with (.+)$/))) return this.transform(m[1]!, m[2]!, m[3]!);
-    if ((m = cmd.match(/^use (.+)$/))) return this.lamp(m[1]!, "on");
-    if ((m = cmd.match(/^toggle (.+)$/))) return this.lamp(m[1]!, "toggle");
-    if ((m = cmd.match(/^examine (.+)$/))) return this.examine(m[1]!);
     return NOTHING_HAPPENED;
+  }
+
+  private inventory(): string {
+    const held = this.held;
+    return held ? `You are carrying: ${withArticle(held.name)}.` : "You are not carrying anything.";
   }
 
   private itemsIn(receptacle: string): Item[] {
@@ -228,7 +237,9 @@ export class HouseholdGame {
     if (!visible) return NOTHING_HAPPENED;
     const states = [item.hot ? "hot" : "", item.cool ? "cool" : "", item.clean ? "clean" : ""].filter(Boolean);
     if (item.isLamp) return `This is a ${item.name}. It is turned ${item.lampOn ? "on" : "off"}.`;
-    return states.length ? `This is a ${states.join(", ")} ${item.name}.` : `There's nothing special about ${item.name}.`;
+    return states.length
+      ? `This is a ${states.join(", ")} ${item.name}.`
+      : `There's nothing special about ${item.name}.`;
   }
 
   /** ALFWorld's goal conditions, by type (any object of the goal type counts, as in ALFWorld). */

@@ -87,7 +87,9 @@ export class JsonServer {
 
   /** Stop at once, dropping every connection mid-request (a crash). */
   kill(): Promise<void> {
-    const closed = new Promise<void>((resolve) => (this.server.listening ? this.server.close(() => resolve()) : resolve()));
+    const closed = new Promise<void>((resolve) =>
+      this.server.listening ? this.server.close(() => resolve()) : resolve(),
+    );
     this.destroyAll();
     return closed;
   }
@@ -169,6 +171,7 @@ export function stringField(body: unknown, field: string): string {
 export function intQuery(query: URLSearchParams, field: string): number {
   const raw = query.get(field);
   const v = raw === null ? Number.NaN : Number(raw);
-  if (!Number.isInteger(v)) throw new ValidationError(`query.${field}: expected an integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(v))
+    throw new ValidationError(`query.${field}: expected an integer, got ${JSON.stringify(raw)}`);
   return v;
 }

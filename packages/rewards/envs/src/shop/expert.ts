@@ -27,7 +27,9 @@ export function solveShop(catalogue: Catalogue, goal: ShopGoal): string[] {
   for (const value of Object.values(goal.options)) act(`click[${value}]`);
   act("click[Buy Now]");
   if (session.purchase?.reward !== 1) {
-    throw new Error(`shop expert: bought ${goal.asin} for reward ${session.purchase?.reward} on session ${goal.session}`);
+    throw new Error(
+      `shop expert: bought ${goal.asin} for reward ${session.purchase?.reward} on session ${goal.session}`,
+    );
   }
   return actions;
 }
@@ -37,14 +39,21 @@ export function solveShop(catalogue: Catalogue, goal: ShopGoal): string[] {
  * baseline starts this way), then clicks uniformly among the clickables until it
  * buys or runs out of steps. Returns the reward (0 when it never buys).
  */
-export function playShopRandomly(catalogue: Catalogue, goal: ShopGoal, seed: number, maxSteps = 15): { reward: number; steps: number } {
+export function playShopRandomly(
+  catalogue: Catalogue,
+  goal: ShopGoal,
+  seed: number,
+  maxSteps = 15,
+): { reward: number; steps: number } {
   const rng = createRng(seed);
   const session = new ShopSession(catalogue, goal);
   let steps = 0;
   let reward = 0;
   while (!session.done && steps < maxSteps) {
     const { has_search_bar, clickables } = session.availableActions();
-    const action = has_search_bar ? `search[${goal.instruction.replace(/^Find me /, "")}]` : `click[${rng.pick(clickables)}]`;
+    const action = has_search_bar
+      ? `search[${goal.instruction.replace(/^Find me /, "")}]`
+      : `click[${rng.pick(clickables)}]`;
     reward = session.step(action).reward;
     steps++;
   }

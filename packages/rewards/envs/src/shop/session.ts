@@ -110,7 +110,14 @@ export class ShopSession {
         const product = this.product(p.asin);
         const parts = [head, "Back to Search", "< Prev"];
         for (const [dim, values] of Object.entries(product.options)) parts.push(dim, ...values);
-        parts.push(product.title, `Price: $${product.price.toFixed(2)}`, "Rating: N.A.", "Description", "Features", "Buy Now");
+        parts.push(
+          product.title,
+          `Price: $${product.price.toFixed(2)}`,
+          "Rating: N.A.",
+          "Description",
+          "Features",
+          "Buy Now",
+        );
         return `${this.clickedNote}${parts.join(" [SEP] ")}`;
       }
       case "sub": {
