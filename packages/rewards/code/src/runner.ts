@@ -1,0 +1,272 @@
+import { availableParallelism } from "node:os";
+import { ConfigError, InvalidInputError, TokenrlError } from "@tokenrl/core/errors";
+import { parseExactJson, pythonEquals, stdoutMatches, toExactJson } from "./compare.js";
+import { JS_HARNESS, PYTHON_HARNESS } from "./harness.js";
+import { describeIsolation, detectIsolation, type IsolationReport } from "./isolation.js";
+import { type ProbeReport, probeSandbox } from "./probe.js";
+import { runSandboxed, type SandboxOutcome } from "./sandbox.js";
+import {
+  type CodeSample,
+  DEFAULT_LIMITS,
+  LANGUAGES,
+  type Limits,
+  type ResultCode,
+  type SampleResult,
+  type TestOutcome,
+} from "./types.js";
+
+export interface CodeRunnerOptions {
+  limits?: Partial<Limits>;
+  /** Parallel test executions; default and maximum: the number of cores. */
+  concurrency?: number;
+  /** First uid of the per-slot sandbox uids (slot i runs as uidBase + i). Default 61000; must be unused. */
+  uidBase?: number;
+  pythonPath?: string;
+  nodePath?: string;
+  /** Throw instead of running with a warning when a protection is missing. Default false. */
+  requireFullIsolation?: boolean;
+  /** Where isolation warnings go. Default: console.error with a loud prefix. */
+  warn?: (message: string) => void;
+}
+
+/** Extra address space Node needs beyond its heap: V8 reserves ~0.8 GiB of virtual memory at start. */
+const NODE_ADDRESS_SPACE_OVERHEAD_MB = 1024;
+const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+const MEMORY_PATTERNS = /MemoryError|JavaScript heap out of memory|Reached heap limit|Array buffer allocation failed|Cannot allocate memory|std::bad_alloc/;
+
+/** Sandbox failure that is not the program's fault (e.g. tmpfs could not be mounted). */
+export class SandboxError extends TokenrlError {
+  constructor(message: string) {
+    super("BACKEND_UNAVAILABLE", `code sandbox: ${message}`);
+  }
+}
+
+/**
+ * Runs code samples against their tests in the sandbox. Create once (isolation is probed then),
+ * reuse for many samples; calls may overlap, executions are capped at `concurrency`.
+ */
+export class CodeRunner {
+  readonly isolation: IsolationReport;
+  readonly limits: Limits;
+  readonly concurrency: number;
+  readonly uidBase: number;
+  private readonly freeSlots: number[];
+  private readonly waiters: Array<(slot: number) => void> = [];
+
+  private constructor(isolation: IsolationReport, limits: Limits, concurrency: number, uidBase: number) {
+    this.isolation = isolation;
+    this.limits = limits;
+    this.concurrency = concurrency;
+    this.uidBase = uidBase;
+    this.freeSlots = Array.from({ length: concurrency }, (_, i) => i);
+  }
+
+  static create(options: CodeRunnerOptions = {}): CodeRunner {
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    for (const [k, v] of Object.entries(limits)) {
+      if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+        throw new ConfigError(`limits.${k}`, `must be a positive number, got ${String(v)}`);
+      }
+    }
+    const cores = availableParallelism();
+    const concurrency = options.concurrency ?? cores;
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > cores) {
+      throw new ConfigError("concurrency", `must be an integer in [1, ${cores}] (the number of cores), got ${concurrency}`);
+    }
+    const uidBase = options.uidBase ?? 61000;
+    if (!Number.isInteger(uidBase) || uidBase < 1000 || uidBase + concurrency > 65534) {
+      throw new ConfigError("uidBase", `must be an integer in [1000, ${65534 - concurrency}], got ${uidBase}`);
+    }
+    const isolation = detectIsolation({
+      ...(options.pythonPath ? { pythonPath: options.pythonPath } : {}),
+      ...(options.nodePath ? { nodePath: options.nodePath } : {}),
+    });
+    const warn = options.warn ?? ((m: string) => console.error(`[tokenrl/reward-code] WARNING: ${m}`));
+    if (isolation.warnings.length > 0) {
+      if (options.requireFullIsolation) {
+        throw new SandboxError(`full isolation required but: ${isolation.warnings.join("; ")}`);
+      }
+      for (const w of isolation.warnings) warn(w);
+    }
+    return new CodeRunner(isolation, limits, concurrency, uidBase);
+  }
+
+  /**
+   * Runs a harmless probe (10 forks under a limit of 4, writes to / and `hostDir`, a loopback
+   * connect) as slot 0's uid and reports what held. Run it before trusting the sandbox with hostile code.
+   */
+  async probe(hostDir = process.cwd()): Promise<ProbeReport> {
+    const slot = await this.acquire();
+    try {
+      return await probeSandbox(this.isolation, this.uidBase + slot, hostDir);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  describe(): string {
+    return describeIsolation(this.isolation);
+  }
+
+  /** Runs every test of one sample; never throws for anything the program does. */
+  async run(sample: CodeSample): Promise<SampleResult> {
+    validateSample(sample);
+    const { inputs, outputs, fnName } = sample.tests;
+    const outcomes = await Promise.all(inputs.map((input, i) => this.runTest(sample, input, outputs[i], fnName)));
+    // A syntax error is a property of the program, not of one test: report it for every test.
+    const compileFailure = outcomes.find((o) => o.status === "compile_error");
+    const tests = compileFailure ? outcomes.map((o) => ({ ...o, status: "compile_error" as const, detail: compileFailure.detail })) : outcomes;
+    const results = tests.map((t) => t.status);
+    return {
+      ...(sample.id !== undefined ? { id: sample.id } : {}),
+      passed: results.length > 0 && results.every((r) => r === "pass"),
+      results,
+      tests,
+    };
+  }
+
+  private async runTest(sample: CodeSample, input: string | readonly unknown[], expected: unknown, fnName: string | undefined): Promise<TestOutcome> {
+    const slot = await this.acquire();
+    try {
+      const outcome = await runSandboxed(this.buildSpec(sample, input, fnName, slot), this.isolation);
+      if (outcome.channel === "setup-failed") throw new SandboxError(outcome.stderrTail.trim());
+      return classify(outcome, expected, fnName !== undefined);
+    } finally {
+      this.release(slot);
+    }
+  }
+
+  private buildSpec(sample: CodeSample, input: string | readonly unknown[], fnName: string | undefined, slot: number) {
+    const L = this.limits;
+    const files: Record<string, string> = {};
+    let argv: string[];
+    let addressSpaceBytes: number;
+    if (sample.language === "python") {
+      if (!this.isolation.python) throw new SandboxError("no python3 usable by the sandbox user (set pythonPath)");
+      files["solution.py"] = sample.code;
+      files["harness.py"] = PYTHON_HARNESS;
+      argv = [this.isolation.python, "-I", "-B", "harness.py", fnName ? "call" : "stdio", ...(fnName ? [fnName] : [])];
+      addressSpaceBytes = L.memoryMb * 1024 * 1024;
+    } else {
+      if (!this.isolation.node) throw new SandboxError("no node usable by the sandbox user (set nodePath)");
+      files["solution.js"] = sample.code;
+      files["harness.cjs"] = JS_HARNESS;
+      argv = [
+        this.isolation.node,
+        `--max-old-space-size=${L.memoryMb}`,
+        "--stack-size=8192",
+        "harness.cjs",
+        fnName ? "call" : "stdio",
+        ...(fnName ? [fnName] : []),
+      ];
+      // V8 cannot start under a tight RLIMIT_AS; the heap limit above is the real memory bound.
+      addressSpaceBytes = (L.memoryMb + NODE_ADDRESS_SPACE_OVERHEAD_MB) * 1024 * 1024;
+    }
+    if (fnName) files["args.json"] = JSON.stringify(callArguments(input));
+    return {
+      argv,
+      files,
+      stdin: fnName ? "" : String(input),
+      uid: this.uidBase + slot,
+      wallMs: Math.round(L.timeLimitSec * 1000),
+      cpuSec: Math.max(1, Math.ceil(L.timeLimitSec)),
+      addressSpaceBytes,
+      maxProcesses: L.maxProcesses,
+      outputLimitBytes: L.outputLimitKb * 1024,
+      diskBytes: L.diskMb * 1024 * 1024,
+    };
+  }
+
+  private acquire(): Promise<number> {
+    const slot = this.freeSlots.pop();
+    if (slot !== undefined) return Promise.resolve(slot);
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  private release(slot: number): void {
+    const next = this.waiters.shift();
+    if (next) next(slot);
+    else this.freeSlots.push(slot);
+  }
+}
+
+/** LiveCodeBench call inputs are one JSON value per line; an array is taken as the arguments. */
+function callArguments(input: string | readonly unknown[]): unknown[] {
+  if (Array.isArray(input)) return [...input];
+  return String(input)
+    .split("\n")
+    .map((line, k) => {
+      try {
+        return JSON.parse(line);
+      } catch (e) {
+        throw new InvalidInputError(`tests.inputs: line ${k + 1} of a function-call input is not JSON: ${line.slice(0, 80)}`, { cause: e });
+      }
+    });
+}
+
+function validateSample(sample: CodeSample): void {
+  if (typeof sample !== "object" || sample === null) throw new InvalidInputError("sample must be an object");
+  if (!LANGUAGES.includes(sample.language)) {
+    throw new InvalidInputError(`language: expected one of ${LANGUAGES.join(", ")}, got ${JSON.stringify(sample.language)}`);
+  }
+  if (typeof sample.code !== "string") throw new InvalidInputError(`code: expected a string, got ${typeof sample.code}`);
+  const t = sample.tests;
+  if (typeof t !== "object" || t === null || !Array.isArray(t.inputs) || !Array.isArray(t.outputs)) {
+    throw new InvalidInputError("tests: expected {inputs: [...], outputs: [...]}");
+  }
+  if (t.inputs.length !== t.outputs.length) {
+    throw new InvalidInputError(`tests: ${t.inputs.length} inputs but ${t.outputs.length} outputs; they must pair up`);
+  }
+  if (t.fnName !== undefined && (typeof t.fnName !== "string" || !IDENTIFIER.test(t.fnName))) {
+    throw new InvalidInputError(`tests.fnName: expected an identifier, got ${JSON.stringify(t.fnName)}`);
+  }
+  if (t.fnName === undefined) {
+    t.inputs.forEach((x, i) => {
+      if (typeof x !== "string") throw new InvalidInputError(`tests.inputs[${i}]: stdin tests need string inputs, got ${typeof x}`);
+    });
+  } else {
+    t.inputs.forEach((x) => callArguments(x));
+  }
+}
+
+function expectedReturn(expected: unknown) {
+  // LiveCodeBench stores the expected return value as JSON text.
+  if (typeof expected === "string") {
+    try {
+      return parseExactJson(expected);
+    } catch {
+      return toExactJson(expected);
+    }
+  }
+  return toExactJson(expected);
+}
+
+/** Turns what the sandbox observed into a verdict. Order matters: limits first, then the harness's report. */
+export function classify(o: SandboxOutcome, expected: unknown, callBased: boolean): TestOutcome {
+  const base = { wallMs: Math.round(o.wallMs), exitCode: o.exitCode, signal: o.signal, stderrTail: o.stderrTail };
+  const verdict = (status: ResultCode, detail?: string): TestOutcome => ({ status, ...base, ...(detail ? { detail } : {}) });
+  if (o.killedFor === "output") return verdict("output_limit", "output exceeded the limit; program killed");
+  if (o.killedFor === "wall") return verdict("time_limit", "wall-clock limit reached; program killed");
+  const tag = o.channel.slice(0, 1);
+  const payload = o.channel.slice(2);
+  if (tag === "C") return verdict("compile_error", payload);
+  if (tag === "M" || MEMORY_PATTERNS.test(o.stderrTail)) return verdict("memory_limit", "out of memory under the memory limit");
+  if (o.signal === 24) return verdict("time_limit", "CPU-time limit reached (SIGXCPU)");
+  if (o.signal === 25) return verdict("output_limit", "file-size limit reached (SIGXFSZ)");
+  if (o.signal === 9) return verdict("time_limit", "killed by SIGKILL (hard CPU limit)");
+  if (tag === "E") return verdict("runtime_error", payload);
+  if (o.signal !== null) return verdict("runtime_error", `killed by signal ${o.signal}`);
+  if (o.exitCode !== 0) return verdict("runtime_error", `exit code ${o.exitCode}`);
+  if (!callBased) {
+    return stdoutMatches(o.stdout, String(expected)) ? verdict("pass") : verdict("wrong_answer", "stdout differs from the expected output");
+  }
+  if (tag === "U") return verdict("wrong_answer", `return value is not JSON-serialisable: ${payload}`);
+  if (tag !== "R") return verdict("runtime_error", "the harness reported no return value");
+  let actual;
+  try {
+    actual = parseExactJson(payload);
+  } catch {
+    return verdict("wrong_answer", "return value is not valid JSON");
+  }
+  return pythonEquals(actual, expectedReturn(expected)) ? verdict("pass") : verdict("wrong_answer", "return value differs from the expected output");
+}

@@ -1,0 +1,255 @@
+import { spawn } from "node:child_process";
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { IsolationReport } from "./isolation.js";
+
+/** One program execution request. Paths in `argv` are relative to the sandbox cwd. */
+export interface SandboxSpec {
+  argv: string[];
+  files: Record<string, string>;
+  stdin: string;
+  /** uid (and gid) the program runs as when privileges can be dropped. */
+  uid: number;
+  wallMs: number;
+  cpuSec: number;
+  /** RLIMIT_AS in bytes; 0 = unlimited. */
+  addressSpaceBytes: number;
+  maxProcesses: number;
+  outputLimitBytes: number;
+  diskBytes: number;
+}
+
+export interface SandboxOutcome {
+  exitCode: number | null;
+  signal: number | null;
+  stdout: string;
+  stderrTail: string;
+  /** What the harness wrote on fd 3. */
+  channel: string;
+  killedFor?: "wall" | "output";
+  wallMs: number;
+}
+
+const STDERR_TAIL = 4096;
+const SETUP_FAILED = "tokenrl-sandbox: setup failed:";
+
+// Runs as root inside the new mount/pid/net namespaces (pid 1 of the pid namespace), before
+// privileges are dropped. $stage is the host staging dir holding the program's files; cwd keeps
+// pointing at it after /tmp is covered, so the files can still be copied in.
+const SETUP_SCRIPT = `
+uid=$1; gid=$2; disk=$3; shift 3
+fail() { echo "${SETUP_FAILED} $1" >&2; exit 125; }
+mount -t tmpfs -o "size=$disk,nr_inodes=4096,mode=0700,uid=$uid,gid=$gid,nosuid,nodev" tokenrl-sandbox /tmp || fail "tmpfs on /tmp"
+cp -- * /tmp/ || fail "copy files"
+for d in /var/tmp /run/lock /dev/shm; do
+  if [ -d "$d" ]; then mount -t tmpfs -o size=4k,nr_inodes=8,mode=0755 tokenrl-empty "$d" || fail "hide $d"; fi
+done
+cd /tmp || fail "cd /tmp"
+"$@"
+exit $?
+`;
+
+/**
+ * Runs one program under every protection `iso` reports as available, kills everything it started
+ * when it ends or breaks a limit, and removes its files. Never throws for anything the program does.
+ */
+export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<SandboxOutcome> {
+  const stage = mkdtempSync(join(tmpdir(), "tokenrl-code-"));
+  for (const [name, content] of Object.entries(spec.files)) writeFileSync(join(stage, name), content, { mode: 0o644 });
+  const inner: string[] = [];
+  if (iso.rlimits) {
+    inner.push(
+      iso.tools.prlimit!,
+      `--as=${spec.addressSpaceBytes > 0 ? spec.addressSpaceBytes : "unlimited"}`,
+      // soft limit sends SIGXCPU (reported as time_limit), the hard limit one second later SIGKILL.
+      `--cpu=${spec.cpuSec}:${spec.cpuSec + 1}`,
+      `--nproc=${spec.maxProcesses}`,
+      `--fsize=${spec.diskBytes}`,
+      "--nofile=256",
+      "--core=0",
+      "--",
+    );
+  }
+  if (iso.dropUser) {
+    inner.push(iso.tools.setpriv!, `--reuid=${spec.uid}`, `--regid=${spec.uid}`, "--clear-groups", "--no-new-privs", "--");
+  }
+  inner.push(...spec.argv);
+
+  let command: string;
+  let args: string[];
+  let cwd: string;
+  if (iso.mounts && iso.pids && iso.network) {
+    command = iso.tools.unshare!;
+    args = [
+      "--mount",
+      "--net",
+      "--pid",
+      "--fork",
+      "--kill-child",
+      "--mount-proc",
+      "/bin/sh",
+      "-c",
+      SETUP_SCRIPT,
+      "tokenrl-sandbox",
+      String(spec.uid),
+      String(spec.uid),
+      String(spec.diskBytes),
+      ...inner,
+    ];
+    cwd = stage;
+  } else {
+    // Degraded: run in the staging dir itself, which the sandbox uid must own to write to.
+    if (iso.dropUser) {
+      for (const name of [".", ...Object.keys(spec.files)]) {
+        try {
+          chownSync(join(stage, name), spec.uid, spec.uid);
+        } catch {}
+      }
+    }
+    command = inner[0]!;
+    args = inner.slice(1);
+    cwd = stage;
+  }
+
+  const started = performance.now();
+  return new Promise<SandboxOutcome>((resolve) => {
+    const child = spawn(command, args, {
+      cwd,
+      detached: true, // own process group, so one kill reaches unshare and the namespace's init
+      stdio: ["pipe", "pipe", "pipe", "pipe"],
+      env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: "/tmp", TMPDIR: "/tmp" },
+    });
+    const stdoutChunks: Buffer[] = [];
+    let stdoutBytes = 0;
+    let stderrBytes = 0;
+    let stderrTail = Buffer.alloc(0);
+    const channelChunks: Buffer[] = [];
+    let channelBytes = 0;
+    let killedFor: SandboxOutcome["killedFor"];
+    let finished = false;
+    let exitInfo: { code: number | null; sig: NodeJS.Signals | null } | undefined;
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    };
+    const kill = (why: NonNullable<SandboxOutcome["killedFor"]>) => {
+      if (exitInfo === undefined) killedFor ??= why;
+      killGroup();
+    };
+    const timer = setTimeout(() => kill("wall"), spec.wallMs);
+    child.stdout!.on("data", (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > spec.outputLimitBytes) return kill("output");
+      stdoutChunks.push(chunk);
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      stderrBytes += chunk.length;
+      stderrTail = Buffer.concat([stderrTail, chunk]);
+      if (stderrTail.length > STDERR_TAIL) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL);
+      if (stderrBytes > spec.outputLimitBytes) kill("output");
+    });
+    const channel = child.stdio[3] as NodeJS.ReadableStream;
+    channel.on("data", (chunk: Buffer) => {
+      channelBytes += chunk.length;
+      if (channelBytes > spec.outputLimitBytes) return kill("output");
+      channelChunks.push(chunk);
+    });
+    channel.on("error", () => {});
+    child.stdin!.on("error", () => {}); // EPIPE when the program exits without reading its input
+    child.stdin!.end(spec.stdin);
+    child.on("error", () => kill("wall"));
+    child.on("exit", (code, sig) => {
+      exitInfo = { code, sig };
+      // Whatever is left (without a pid namespace: detached children holding our pipes) dies now.
+      if (iso.dropUser) killAllOfUid(spec.uid);
+      killGroup();
+      setTimeout(() => {
+        if (finished) return;
+        for (const s of [child.stdout, child.stderr, channel]) (s as NodeJS.ReadableStream & { destroy(): void })?.destroy();
+        finish(exitInfo!.code, exitInfo!.sig);
+      }, 1000).unref();
+    });
+    child.on("close", (code, sig) => finish(exitInfo?.code ?? code, exitInfo?.sig ?? sig));
+    const finish = (code: number | null, sig: NodeJS.Signals | null) => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      const wallMs = performance.now() - started;
+      if (iso.dropUser) killAllOfUid(spec.uid);
+      rmSync(stage, { recursive: true, force: true });
+      let exitCode: number | null = code;
+      let signal: number | null = sig ? signalNumber(sig) : null;
+      // The namespace's init is /bin/sh, which reports a program killed by signal N as exit 128+N.
+      if (exitCode !== null && exitCode > 128 && exitCode <= 128 + 64 && iso.pids) {
+        signal = exitCode - 128;
+        exitCode = null;
+      }
+      const stderrText = stderrTail.toString("utf8");
+      if (exitCode === 125 && stderrText.includes(SETUP_FAILED)) {
+        resolve({ exitCode, signal, stdout: "", stderrTail: stderrText, channel: "setup-failed", wallMs });
+        return;
+      }
+      resolve({
+        exitCode,
+        signal,
+        stdout: Buffer.concat(stdoutChunks).toString("utf8"),
+        stderrTail: stderrText,
+        channel: Buffer.concat(channelChunks).toString("utf8"),
+        ...(killedFor ? { killedFor } : {}),
+        wallMs,
+      });
+    };
+  });
+}
+
+
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9,
+  SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGXCPU: 24, SIGXFSZ: 25,
+};
+function signalNumber(name: string): number {
+  return SIGNALS[name] ?? -1;
+}
+
+/**
+ * SIGKILLs every process whose real uid is `uid`, repeating until none is left (a process can fork
+ * between the scan and the kill). The slot's uid runs nothing else, so this is exact. Used after
+ * every run: with a pid namespace there is normally nothing to find; without one this is what stops
+ * detached children.
+ */
+export function killAllOfUid(uid: number): number {
+  let killed = 0;
+  for (let round = 0; round < 50; round++) {
+    const pids = processesOfUid(uid);
+    if (pids.length === 0) return killed;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, "SIGKILL");
+        killed++;
+      } catch {}
+    }
+  }
+  return killed;
+}
+
+/** Pids whose real uid is `uid`, read from /proc. */
+export function processesOfUid(uid: number): number[] {
+  const out: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const status = readFileSync(`/proc/${e}/status`, "utf8");
+      const m = /^Uid:\s+(\d+)/m.exec(status);
+      if (m && Number(m[1]) === uid) out.push(Number(e));
+    } catch {}
+  }
+  return out;
+}
