@@ -1,0 +1,76 @@
+/**
+ * Argument parsing for `tokenrl-env`, separate from the process wiring so it can
+ * be tested without spawning a process.
+ */
+import { ConfigError } from "@tokenrl/core/errors";
+
+export const HELP = `Usage: tokenrl-env serve <alfworld|webshop> [options]
+
+Serve an offline environment with the AgentGym server's routes and bodies:
+  alfworld  a generated text household (ALFWorld's 6 task types, games 0-2419
+            train, 2420-2619 held-out), routes / /create /reset /step
+            /available_actions /observation /detail
+  webshop   a generated shop (BM25 search, item pages, options, Buy Now,
+            WebShop's reward; sessions 0-499 held-out, 500-5999 train), routes
+            / /list_envs /create /reset /step /available_actions
+            /instruction_text /observation /state
+
+Options:
+  --port N            port to listen on (default 36001 alfworld, 36003 webshop; 0 = any free port)
+  --host H            address to bind (default 127.0.0.1)
+  --seed S            seed of the generated games / catalogue (default 0)
+  --max-steps N       alfworld: steps before an unsolved game ends (default 50)
+  --fault-503-rate R  answer this fraction of requests with 503 (testing clients)
+  -h, --help          show this help
+`;
+
+export interface ServeArgs {
+  readonly which: "alfworld" | "webshop";
+  readonly port: number;
+  readonly host: string;
+  readonly seed: number;
+  readonly maxSteps: number | undefined;
+  readonly rate503: number | undefined;
+}
+
+/** `{ help: true }` for --help / no arguments; throws ConfigError naming the bad argument. */
+export function parseCliArgs(argv: readonly string[]): { help: true } | ({ help: false } & ServeArgs) {
+  const args = [...argv];
+  if (args.length === 0 || args.includes("--help") || args.includes("-h")) return { help: true };
+  const [command, which] = args.splice(0, 2);
+  if (command !== "serve") throw new ConfigError("command", `unknown command "${command}" (expected "serve")`);
+  if (which !== "alfworld" && which !== "webshop") {
+    throw new ConfigError("environment", `serve needs "alfworld" or "webshop", got "${which ?? ""}"`);
+  }
+  const port = numberFlag(args, "--port") ?? (which === "alfworld" ? 36001 : 36003);
+  const host = stringFlag(args, "--host") ?? "127.0.0.1";
+  const seed = numberFlag(args, "--seed") ?? 0;
+  const maxSteps = numberFlag(args, "--max-steps");
+  const rate503 = numberFlag(args, "--fault-503-rate");
+  if (args.length > 0) throw new ConfigError("options", `unknown option(s): ${args.join(" ")}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new ConfigError("--port", `expected 0-65535, got ${port}`);
+  if (rate503 !== undefined && !(rate503 >= 0 && rate503 <= 1)) {
+    throw new ConfigError("--fault-503-rate", `expected a number in [0, 1], got ${rate503}`);
+  }
+  return { help: false, which, port, host, seed, maxSteps, rate503 };
+}
+
+function numberFlag(args: string[], name: string): number | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = Number(args[i + 1]);
+  if (args[i + 1] === undefined || !Number.isFinite(v))
+    throw new ConfigError(name, `needs a number, got ${JSON.stringify(args[i + 1])}`);
+  args.splice(i, 2);
+  return v;
+}
+
+function stringFlag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined) throw new ConfigError(name, "needs a value");
+  args.splice(i, 2);
+  return v;
+}
