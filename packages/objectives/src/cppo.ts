@@ -1,6 +1,8 @@
 import { ConfigError, aggregateLoss, applyMask, tf, validateBatch } from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { pickPerRow, sortValidDescending } from "@tokenrl/partitioners";
+import { pickPerRow, sortValidDescending, useHostKernels } from "@tokenrl/partitioners";
+import { cppoKernel } from "./host/cppo.kernel.js";
+import { hostData, hostLoss } from "./host/loss.js";
 import { checkPositive, resolveOptions } from "./config.js";
 import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
@@ -104,6 +106,11 @@ export function cppoKeepMask(
 export function cppoLoss(batch: TrainingBatch, options: Partial<CppoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
   const o = resolveCppoOptions(options);
   validateBatch(batch, ["logProbs", "rolloutLogProbs", "advantages"]);
+  if (useHostKernels()) {
+    return hostLoss(logProbsOf(batch, "cppo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
+      cppoKernel(io, hostData(batch.rolloutLogProbs!), hostData(batch.advantages!), o),
+    );
+  }
   return tf.tidy(() => {
     const mask = batch.responseMask;
     const logProbs = logProbsOf(batch, "cppo");

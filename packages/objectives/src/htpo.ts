@@ -1,7 +1,10 @@
 import { ConfigError, aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import { HTPO_CELLS, HTPO_PARTITION_DEFAULTS, disposePartition, htpoPartition } from "@tokenrl/partitioners";
-import type { HtpoCell, HtpoPartitionOptions, Partition } from "@tokenrl/partitioners";
+import { useHostKernels } from "@tokenrl/partitioners";
+import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, Partition } from "@tokenrl/partitioners";
+import { hostData, hostLoss } from "./host/loss.js";
+import { htpoKernel } from "./host/htpo.kernel.js";
 import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
 import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
@@ -137,8 +140,9 @@ export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {
   const o = resolveHtpoOptions(options);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"]);
   const own = context.partition ? undefined : htpoPartition(batch, partitionOptionsOf(o));
-  const partition = (context.partition ?? own) as Partition<HtpoCell>;
+  const partition = (context.partition ?? own) as HtpoPartition;
   try {
+    if (useHostKernels() && partition.tokenCells) return htpoHost(batch, o, partition.tokenCells, context);
     return tf.tidy(() => {
       const mask = batch.responseMask;
       const logProbs = logProbsOf(batch, "htpo");
@@ -191,6 +195,18 @@ export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {
   } finally {
     if (own) disposePartition(own);
   }
+}
+
+/** The fused host kernel (wasm / cpu): the same cell table in one pass over the tokens. */
+function htpoHost(batch: TrainingBatch, o: HtpoOptions, tokenCells: Uint8Array, context: ObjectiveContext): ObjectiveResult {
+  return hostLoss(logProbsOf(batch, "htpo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
+    htpoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), hostData(batch.entropy!), tokenCells, {
+      clipLow: o.clipLow,
+      clipHigh: o.clipHigh,
+      dualClip: o.dualClip,
+      sign: o.sign === "paper" ? 1 : -1,
+    }),
+  );
 }
 
 export const htpo: Objective<HtpoOptions> = {

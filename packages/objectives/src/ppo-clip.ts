@@ -1,5 +1,8 @@
 import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
+import { useHostKernels } from "@tokenrl/partitioners";
+import { hostData, hostLoss } from "./host/loss.js";
+import { ppoClipKernel } from "./host/ppo-clip.kernel.js";
 import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
 import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
@@ -68,7 +71,15 @@ export function ppoClipLoss(
 ): ObjectiveResult {
   const o = resolvePpoClipOptions(options);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
-  return ppoClipOpChain(batch, o, context);
+  return useHostKernels() ? ppoClipHost(batch, o, context) : ppoClipOpChain(batch, o, context);
+}
+
+/** The fused host kernel (wasm / cpu): same numbers, one pass, analytic gradient. */
+export function ppoClipHost(batch: TrainingBatch, o: PpoClipOptions, context: ObjectiveContext = {}): ObjectiveResult {
+  const mask = batch.responseMask;
+  return hostLoss(logProbsOf(batch, "ppo-clip"), mask, o.aggregation, aggregateOptions(o, context), (io) =>
+    ppoClipKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+  );
 }
 
 export const ppoClip: Objective<PpoClipOptions> = {

@@ -2,8 +2,8 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { batchFromArrays, disposeBatch, tf } from "@tokenrl/core";
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
-import { cispoLoss, cppoLoss, gspoLoss, htpoLoss, klPenalty, lossAndGrad, ppoClipLoss, readMetrics, sapoLoss } from "../src/index";
-import type { ObjectiveResult } from "../src/index";
+import { cispoLoss, cppoLoss, gspoLoss, htpoLoss, klPenalty, lossAndGrad, ppoClipLoss, readMetrics, sapoLoss } from "../src/index.js";
+import type { ObjectiveResult } from "../src/index.js";
 
 /** One conformance case (shared/conformance/FORMAT.md). */
 export interface Case {

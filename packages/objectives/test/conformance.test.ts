@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { sharedPath } from "../../../tooling/test-utils/shared";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { sharedPath } from "../../../tooling/test-utils/shared.js";
 import { tf, useBackend } from "@tokenrl/core";
-import { compare, readCases, runCase } from "./cases";
+import { compare, readCases, runCase } from "./cases.js";
 
 const dir = sharedPath("conformance/cases", "objective conformance cases");
 const cases = dir ? readCases(dir, /^(loss-.*|kl)\.jsonl$/) : [];

@@ -2,6 +2,8 @@ import { ConfigError, tf, validateBatch } from "@tokenrl/core";
 import type { Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import { assertRatio, makePartition, partitioners, resolveOptions } from "./partition.js";
 import type { Partition, Partitioner } from "./partition.js";
+import { useHostKernels } from "./host.js";
+import { htpoPartitionHost } from "./htpo-host.js";
 import { countAtRatio, pickPerRow, sortValidDescending } from "./rank.js";
 
 /**
@@ -58,6 +60,16 @@ export const HTPO_CELLS = [
 export const HTPO_SUBSETS = ["detach-lowest", "detach-highest"] as const;
 export type HtpoCell = (typeof HTPO_CELLS)[number] | (typeof HTPO_SUBSETS)[number];
 
+/**
+ * An HTPO partition. On the wasm and cpu backends it also carries
+ * `tokenCells`, each token's cell index in `HTPO_CELLS` order (+16 when in
+ * detach-lowest, +32 when in detach-highest, 255 off the mask), which the
+ * fused HTPO loss reads instead of the ten masks.
+ */
+export interface HtpoPartition extends Partition<HtpoCell> {
+  readonly tokenCells?: Uint8Array;
+}
+
 function checkOptions(o: HtpoPartitionOptions): void {
   if (!Number.isFinite(o.difficultyThreshold)) {
     throw new ConfigError("htpo.difficultyThreshold", `expected a finite accuracy threshold, got ${o.difficultyThreshold}`);
@@ -77,10 +89,15 @@ export function groupAccuracy(correct: Tensor1D, groupIds: Tensor1D): Tensor1D {
 }
 
 /** Partitions a batch (needs responseMask, entropy, correct, groupIds) into the HTPO cells. */
-export function htpoPartition(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): Partition<HtpoCell> {
+export function htpoPartition(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoPartition {
   const o = resolveOptions("htpo", HTPO_PARTITION_DEFAULTS, options);
   checkOptions(o);
   validateBatch(batch, ["entropy", "correct", "groupIds"]);
+  return useHostKernels() ? htpoPartitionHost(batch, o) : htpoPartitionTensor(batch, o);
+}
+
+/** The tensor-op version (any backend, no host reads). */
+export function htpoPartitionTensor(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoPartition {
   const masks = tf.tidy(() => {
     const valid = tf.cast(tf.greater(batch.responseMask, 0), "float32") as Tensor2D;
     const entropy = batch.entropy!;

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+// Loss + gradient throughput (tokens/s) of every objective at B x T = 64 x 2048.
+// Usage: node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only name,name]
+// Build first (pnpm build): this imports dist/.
+import { parseArgs } from "node:util";
+import { createRng, initBackend, tf } from "@tokenrl/core";
+import { composeObjective, disposeResult, lossAndGrad, objectives } from "../dist/index.js";
+
+const { values } = parseArgs({
+  options: {
+    backend: { type: "string", default: "wasm" },
+    iters: { type: "string", default: "20" },
+    only: { type: "string" },
+    B: { type: "string", default: "64" },
+    T: { type: "string", default: "2048" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (values.help) {
+  console.log("node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only ppo-clip,htpo] [--B 64] [--T 2048]");
+  process.exit(0);
+}
+await initBackend({ backend: values.backend });
+const B = Number(values.B);
+const T = Number(values.T);
+const iters = Number(values.iters);
+const rng = createRng(7);
+
+// A realistic batch: lengths 25%..100% of T, groups of 8, log-probs near the old ones.
+const fill = (f) => Array.from({ length: B }, (_, i) => Array.from({ length: T }, (_, t) => f(i, t)));
+const lengths = Array.from({ length: B }, () => rng.int(Math.floor(T / 4), T + 1));
+const responseMask = fill((i, t) => (t < lengths[i] ? 1 : 0));
+const oldLp = fill(() => -Math.abs(rng.normal()) * 1.5);
+const logp = oldLp.map((row) => row.map((v) => v + rng.normal() * 0.1));
+const rollout = oldLp.map((row) => row.map((v) => v + rng.normal() * 0.02));
+const correct = Array.from({ length: B }, () => (rng.next() < 0.5 ? 1 : 0));
+const groupIds = Array.from({ length: B }, (_, i) => Math.floor(i / 8));
+const adv = fill((i) => (correct[i] ? 1 : -1) * (0.5 + rng.next()));
+const entropy = fill(() => Math.abs(rng.normal()) * 2);
+
+const batch = {
+  responseMask: tf.tensor2d(responseMask),
+  logProbs: tf.tensor2d(logp),
+  oldLogProbs: tf.tensor2d(oldLp),
+  rolloutLogProbs: tf.tensor2d(rollout),
+  refLogProbs: tf.tensor2d(oldLp),
+  advantages: tf.tensor2d(adv),
+  entropy: tf.tensor2d(entropy),
+  correct: tf.tensor1d(correct),
+  groupIds: tf.tensor1d(groupIds, "int32"),
+};
+
+const cases = {
+  "ppo-clip": (b) => objectives.get("ppo-clip").compute(b, { clipHigh: 0.28 }),
+  gspo: (b) => objectives.get("gspo").compute(b),
+  sapo: (b) => objectives.get("sapo").compute(b),
+  cispo: (b) => objectives.get("cispo").compute(b),
+  htpo: (b) => objectives.get("htpo").compute(b),
+  cppo: (b) => objectives.get("cppo").compute(b),
+  "ppo-clip+k3": composeObjective({ policy: "ppo-clip", kl: { coef: 0.001, estimator: "k3" } }),
+};
+const only = values.only ? values.only.split(",") : Object.keys(cases);
+const tokens = B * T;
+console.log(`backend ${tf.getBackend()}, B x T = ${B} x ${T}, ${iters} iterations after 3 warm-up`);
+const results = {};
+for (const name of only) {
+  const run = () => {
+    const r = lossAndGrad(cases[name], batch);
+    r.loss.dataSync();
+    r.grad.dataSync();
+    tf.dispose([r.loss, r.grad, ...Object.values(r.metrics)]);
+  };
+  for (let i = 0; i < 3; i++) run();
+  const before = tf.memory().numTensors;
+  const start = performance.now();
+  for (let i = 0; i < iters; i++) run();
+  const ms = (performance.now() - start) / iters;
+  const leaked = tf.memory().numTensors - before;
+  results[name] = ms;
+  console.log(
+    `${name.padEnd(12)} ${ms.toFixed(2).padStart(8)} ms/call  ${(tokens / ms / 1000).toFixed(2).padStart(7)} M tokens/s${leaked ? `  LEAK ${leaked}` : ""}`,
+  );
+}
+if (results["ppo-clip"]) {
+  for (const name of ["htpo", "cppo"]) {
+    if (results[name]) console.log(`${name} / ppo-clip cost: ${(results[name] / results["ppo-clip"]).toFixed(2)}x`);
+  }
+}

@@ -1,0 +1,125 @@
+import { tf } from "@tokenrl/core";
+import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D } from "@tokenrl/core";
+
+/**
+ * Host (JS) loss kernels for the wasm and cpu backends, where tensors live
+ * in host memory: one pass over the tokens computes the loss, its analytic
+ * gradient with respect to logProbs and the metrics, in place of a chain of
+ * 20-odd tensor ops and their autograd. `hostLoss` wraps a kernel in
+ * `tf.customGrad`, so callers differentiate it like any op. On other
+ * backends the objectives use their op chains (see `useHostKernels`).
+ */
+
+/**
+ * A kernel's view of one call: the host copies it reads, the aggregation
+ * coefficient of each row, and the gradient it fills.
+ */
+export interface KernelIO {
+  B: number;
+  T: number;
+  logProbs: Float32Array;
+  mask: Float32Array;
+  /** Per-row aggregation coefficient c_i (see `rowCoefficients`). */
+  coef: Float64Array;
+  /** d loss / d logProbs to fill: `c_i m_it d(L_it)/d logp_it` on valid tokens, 0 elsewhere. */
+  grad: Float32Array;
+}
+
+/** What a kernel returns: the aggregated loss `sum_i c_i sum_t m_it L_it` and its metrics. */
+export interface KernelOutput {
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+/**
+ * Per-row coefficients c_i with `aggregate(L) = sum_i c_i sum_t m_it L_it`
+ * (m the mask value where mask > 0), matching core's `aggregateLoss` in every mode.
+ */
+export function rowCoefficients(
+  mask: Float32Array | Int32Array | Uint8Array,
+  B: number,
+  T: number,
+  mode: AggregationMode,
+  options: AggregateOptions = {},
+): Float64Array {
+  const coef = new Float64Array(B);
+  const rowTokens = new Float64Array(B);
+  let tokens = 0;
+  let rows = 0;
+  for (let i = 0; i < B; i++) {
+    let s = 0;
+    for (let t = 0; t < T; t++) {
+      const m = mask[i * T + t]!;
+      if (m > 0) s += m;
+    }
+    rowTokens[i] = s;
+    tokens += s;
+    if (s > 0) rows++;
+  }
+  const seqRows = Math.max(options.globalSequenceCount ?? rows, 1);
+  for (let i = 0; i < B; i++) {
+    switch (mode) {
+      case "token-sum":
+        coef[i] = 1;
+        break;
+      case "token-mean":
+        coef[i] = 1 / Math.max(options.globalTokenCount ?? tokens, 1e-8);
+        break;
+      case "seq-mean-token-sum":
+        coef[i] = 1 / seqRows;
+        break;
+      case "seq-mean-token-mean":
+        coef[i] = rowTokens[i]! > 0 ? 1 / (rowTokens[i]! + 1e-8) / seqRows : 0;
+        break;
+      default:
+        coef[i] = 1 / (seqRows * (options.lossScaleFactor ?? T));
+    }
+  }
+  return coef;
+}
+
+/** Host copies of tensors (a memcpy on wasm / cpu). */
+export function hostData(t: Tensor): Float32Array {
+  return t.dataSync() as Float32Array;
+}
+
+/**
+ * Runs `kernel` as a differentiable op of `logProbs`: the value is the
+ * kernel's aggregated loss, the gradient the one it filled, times dy. Metrics
+ * come back as scalars created after the op (outside its tidy).
+ */
+export function hostLoss(
+  logProbs: Tensor2D,
+  mask: Tensor2D,
+  mode: AggregationMode,
+  aggregate: AggregateOptions,
+  kernel: (io: KernelIO) => KernelOutput,
+): { loss: Scalar; metrics: Record<string, Scalar> } {
+  const [B, T] = logProbs.shape;
+  let metrics: Record<string, number> = {};
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs types custom-gradient inputs as Tensor | GradSaveFunc
+  const op = tf.customGrad(((x: Tensor2D) => {
+    const m = hostData(mask);
+    const grad = new Float32Array(B * T);
+    const out = kernel({ B, T, logProbs: hostData(x), mask: m, coef: rowCoefficients(m, B, T, mode, aggregate), grad });
+    metrics = out.metrics;
+    const total = out.loss;
+    return {
+      value: tf.scalar(total),
+      gradFunc: (dy: Tensor) => {
+        // dy is the scalar upstream gradient (1 unless the loss is scaled). Scaling on the
+        // host avoids tfjs-wasm's slow broadcasting multiply.
+        const scale = dy.dataSync()[0]!;
+        if (scale !== 1) for (let j = 0; j < grad.length; j++) grad[j]! *= scale;
+        return tf.tensor2d(grad, [B, T]);
+      },
+    };
+  }) as any);
+  const loss = (op as (x: Tensor2D) => Scalar)(logProbs);
+  const metricTensors: Record<string, Scalar> = {};
+  for (const [name, value] of Object.entries(metrics)) metricTensors[name] = tf.scalar(value);
+  return { loss, metrics: metricTensors };
+}
+
+/** verl `masked_mean` denominator. */
+export const meanOver = (sum: number, count: number): number => sum / (count + 1e-8);
