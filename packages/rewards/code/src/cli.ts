@@ -24,6 +24,8 @@ Options:
   --output-limit-kb <n>   stdout/stderr bytes allowed before the program is killed, KiB [${DEFAULT_LIMITS.outputLimitKb}]
   --max-processes <n>     process/thread limit for the sandbox user [${DEFAULT_LIMITS.maxProcesses}]
   --concurrency <n>       parallel test executions (at most the number of cores) [cores]
+  --uid-base <n>          first sandbox uid; slot i runs as uid+i. Two concurrent runs on one machine
+                          need disjoint ranges [61000]
   --details               also write per-test details ("tests": wall time, exit code, stderr tail)
   --require-isolation     exit with an error instead of running when a protection is missing
   -h, --help              show this help
@@ -39,22 +41,26 @@ function positive(name: string, v: string | undefined): number | undefined {
   return n;
 }
 
+const OPTIONS = {
+  "time-limit": { type: "string" },
+  "memory-mb": { type: "string" },
+  "output-limit-kb": { type: "string" },
+  "max-processes": { type: "string" },
+  concurrency: { type: "string" },
+  "uid-base": { type: "string" },
+  details: { type: "boolean" },
+  "require-isolation": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+function parseCli() {
+  return parseArgs({ allowPositionals: true, options: OPTIONS });
+}
+
 async function main(): Promise<void> {
-  let parsed;
+  let parsed: ReturnType<typeof parseCli>;
   try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: {
-        "time-limit": { type: "string" },
-        "memory-mb": { type: "string" },
-        "output-limit-kb": { type: "string" },
-        "max-processes": { type: "string" },
-        concurrency: { type: "string" },
-        details: { type: "boolean" },
-        "require-isolation": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
+    parsed = parseCli();
   } catch (e) {
     process.stderr.write(`tokenrl-code-eval: ${(e as Error).message}\n\n${HELP}`);
     process.exit(2);
@@ -73,11 +79,13 @@ async function main(): Promise<void> {
     }).filter(([, x]) => x !== undefined),
   );
   const concurrency = positive("concurrency", v.concurrency);
+  const uidBase = positive("uid-base", v["uid-base"]);
   let runner: CodeRunner;
   try {
     runner = CodeRunner.create({
       limits,
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(uidBase !== undefined ? { uidBase } : {}),
       ...(v["require-isolation"] ? { requireFullIsolation: true } : {}),
     });
   } catch (e) {
@@ -117,7 +125,8 @@ async function main(): Promise<void> {
         let record: Record<string, unknown>;
         try {
           record = JSON.parse(line);
-          if (typeof record !== "object" || record === null || Array.isArray(record)) throw new Error("not a JSON object");
+          if (typeof record !== "object" || record === null || Array.isArray(record))
+            throw new Error("not a JSON object");
         } catch (e) {
           errors++;
           return JSON.stringify({ line: at, error: `invalid JSON: ${(e as Error).message}` });
@@ -134,10 +143,19 @@ async function main(): Promise<void> {
           samples++;
           if (result.passed) passed++;
           for (const r of result.results) counts[r]++;
-          return JSON.stringify({ ...record, passed: result.passed, results: result.results, ...(v.details ? { tests: result.tests } : {}) });
+          return JSON.stringify({
+            ...record,
+            passed: result.passed,
+            results: result.results,
+            ...(v.details ? { tests: result.tests } : {}),
+          });
         } catch (e) {
           errors++;
-          return JSON.stringify({ ...(record.id !== undefined ? { id: record.id } : {}), line: at, error: (e as Error).message });
+          return JSON.stringify({
+            ...(record.id !== undefined ? { id: record.id } : {}),
+            line: at,
+            error: (e as Error).message,
+          });
         }
       })(),
     );

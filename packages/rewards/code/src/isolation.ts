@@ -72,18 +72,30 @@ export function detectIsolation(options: DetectOptions = {}): IsolationReport {
   const root = process.getuid?.() === 0;
   const tools = { unshare: findTool("unshare"), setpriv: findTool("setpriv"), prlimit: findTool("prlimit") };
   const dropUser = root && tools.setpriv !== undefined;
-  if (!root) warnings.push("not running as root: programs run as YOUR uid, so they can write wherever you can and RLIMIT_NPROC counts your own processes");
-  else if (!tools.setpriv) warnings.push("setpriv not found (util-linux): programs would run as root; refusing to drop privileges is unsafe");
+  if (!root)
+    warnings.push(
+      "not running as root: programs run as YOUR uid, so they can write wherever you can and RLIMIT_NPROC counts your own processes",
+    );
+  else if (!tools.setpriv)
+    warnings.push("setpriv not found (util-linux): programs would run as root; refusing to drop privileges is unsafe");
   let namespaces = false;
   if (tools.unshare && root) {
-    const r = spawnSync(tools.unshare, ["--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "true"], {
-      timeout: 5000,
-      stdio: "ignore",
-    });
+    const r = spawnSync(
+      tools.unshare,
+      ["--mount", "--net", "--pid", "--fork", "--kill-child", "--mount-proc", "true"],
+      {
+        timeout: 5000,
+        stdio: "ignore",
+      },
+    );
     namespaces = r.status === 0;
-    if (!namespaces) warnings.push(`unshare --mount --net --pid failed (status ${r.status}): no network, mount or pid namespace`);
+    if (!namespaces)
+      warnings.push(`unshare --mount --net --pid failed (status ${r.status}): no network, mount or pid namespace`);
   } else if (!tools.unshare) warnings.push("unshare not found (util-linux): no network, mount or pid namespace");
-  else warnings.push("namespaces need root here: programs can use the network, see host /tmp, and detached children survive unless swept by uid");
+  else
+    warnings.push(
+      "namespaces need root here: programs can use the network, see host /tmp, and detached children survive unless swept by uid",
+    );
   const rlimits = tools.prlimit !== undefined;
   if (!rlimits) warnings.push("prlimit not found (util-linux): NO memory, CPU or process-count limits");
   const python = pickInterpreter(

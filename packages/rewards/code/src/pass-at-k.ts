@@ -11,7 +11,8 @@ export function passAtK(n: number, c: number, k: number): number {
     ["c", c],
     ["k", k],
   ] as const) {
-    if (!Number.isInteger(v) || v < 0) throw new InvalidInputError(`passAtK: ${name} must be a non-negative integer, got ${v}`);
+    if (!Number.isInteger(v) || v < 0)
+      throw new InvalidInputError(`passAtK: ${name} must be a non-negative integer, got ${v}`);
   }
   if (c > n) throw new InvalidInputError(`passAtK: c (${c} correct) cannot exceed n (${n} samples)`);
   if (k < 1 || k > n) throw new InvalidInputError(`passAtK: k must be in [1, n=${n}], got ${k}`);
@@ -29,7 +30,8 @@ export function meanPassAtK(perProblem: ReadonlyArray<readonly boolean[]>, k: nu
   if (perProblem.length === 0) throw new InvalidInputError("meanPassAtK: no problems given");
   let sum = 0;
   perProblem.forEach((flags, p) => {
-    if (flags.length < k) throw new InvalidInputError(`meanPassAtK: problem ${p} has ${flags.length} samples, fewer than k=${k}`);
+    if (flags.length < k)
+      throw new InvalidInputError(`meanPassAtK: problem ${p} has ${flags.length} samples, fewer than k=${k}`);
     sum += passAtK(flags.length, flags.filter(Boolean).length, k);
   });
   return sum / perProblem.length;

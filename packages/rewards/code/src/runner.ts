@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { ConfigError, InvalidInputError, TokenrlError } from "@tokenrl/core/errors";
-import { parseExactJson, pythonEquals, stdoutMatches, toExactJson } from "./compare.js";
+import { type ExactJson, parseExactJson, pythonEquals, stdoutMatches, toExactJson } from "./compare.js";
 import { JS_HARNESS, PYTHON_HARNESS } from "./harness.js";
 import { describeIsolation, detectIsolation, type IsolationReport } from "./isolation.js";
 import { type ProbeReport, probeSandbox } from "./probe.js";
@@ -32,7 +32,8 @@ export interface CodeRunnerOptions {
 /** Extra address space Node needs beyond its heap: V8 reserves ~0.8 GiB of virtual memory at start. */
 const NODE_ADDRESS_SPACE_OVERHEAD_MB = 1024;
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const MEMORY_PATTERNS = /MemoryError|JavaScript heap out of memory|Reached heap limit|Array buffer allocation failed|Cannot allocate memory|std::bad_alloc/;
+const MEMORY_PATTERNS =
+  /MemoryError|JavaScript heap out of memory|Reached heap limit|Array buffer allocation failed|Cannot allocate memory|std::bad_alloc/;
 
 /** Sandbox failure that is not the program's fault (e.g. tmpfs could not be mounted). */
 export class SandboxError extends TokenrlError {
@@ -71,7 +72,10 @@ export class CodeRunner {
     const cores = availableParallelism();
     const concurrency = options.concurrency ?? cores;
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > cores) {
-      throw new ConfigError("concurrency", `must be an integer in [1, ${cores}] (the number of cores), got ${concurrency}`);
+      throw new ConfigError(
+        "concurrency",
+        `must be an integer in [1, ${cores}] (the number of cores), got ${concurrency}`,
+      );
     }
     const uidBase = options.uidBase ?? 61000;
     if (!Number.isInteger(uidBase) || uidBase < 1000 || uidBase + concurrency > 65534) {
@@ -115,7 +119,9 @@ export class CodeRunner {
     const outcomes = await Promise.all(inputs.map((input, i) => this.runTest(sample, input, outputs[i], fnName)));
     // A syntax error is a property of the program, not of one test: report it for every test.
     const compileFailure = outcomes.find((o) => o.status === "compile_error");
-    const tests = compileFailure ? outcomes.map((o) => ({ ...o, status: "compile_error" as const, detail: compileFailure.detail })) : outcomes;
+    const tests = compileFailure
+      ? outcomes.map((o) => ({ ...o, status: "compile_error" as const, detail: compileFailure.detail }))
+      : outcomes;
     const results = tests.map((t) => t.status);
     return {
       ...(sample.id !== undefined ? { id: sample.id } : {}),
@@ -125,7 +131,12 @@ export class CodeRunner {
     };
   }
 
-  private async runTest(sample: CodeSample, input: string | readonly unknown[], expected: unknown, fnName: string | undefined): Promise<TestOutcome> {
+  private async runTest(
+    sample: CodeSample,
+    input: string | readonly unknown[],
+    expected: unknown,
+    fnName: string | undefined,
+  ): Promise<TestOutcome> {
     const slot = await this.acquire();
     try {
       const outcome = await runSandboxed(this.buildSpec(sample, input, fnName, slot), this.isolation);
@@ -199,7 +210,10 @@ function callArguments(input: string | readonly unknown[]): unknown[] {
       try {
         return JSON.parse(line);
       } catch (e) {
-        throw new InvalidInputError(`tests.inputs: line ${k + 1} of a function-call input is not JSON: ${line.slice(0, 80)}`, { cause: e });
+        throw new InvalidInputError(
+          `tests.inputs: line ${k + 1} of a function-call input is not JSON: ${line.slice(0, 80)}`,
+          { cause: e },
+        );
       }
     });
 }
@@ -207,9 +221,12 @@ function callArguments(input: string | readonly unknown[]): unknown[] {
 function validateSample(sample: CodeSample): void {
   if (typeof sample !== "object" || sample === null) throw new InvalidInputError("sample must be an object");
   if (!LANGUAGES.includes(sample.language)) {
-    throw new InvalidInputError(`language: expected one of ${LANGUAGES.join(", ")}, got ${JSON.stringify(sample.language)}`);
+    throw new InvalidInputError(
+      `language: expected one of ${LANGUAGES.join(", ")}, got ${JSON.stringify(sample.language)}`,
+    );
   }
-  if (typeof sample.code !== "string") throw new InvalidInputError(`code: expected a string, got ${typeof sample.code}`);
+  if (typeof sample.code !== "string")
+    throw new InvalidInputError(`code: expected a string, got ${typeof sample.code}`);
   const t = sample.tests;
   if (typeof t !== "object" || t === null || !Array.isArray(t.inputs) || !Array.isArray(t.outputs)) {
     throw new InvalidInputError("tests: expected {inputs: [...], outputs: [...]}");
@@ -222,7 +239,8 @@ function validateSample(sample: CodeSample): void {
   }
   if (t.fnName === undefined) {
     t.inputs.forEach((x, i) => {
-      if (typeof x !== "string") throw new InvalidInputError(`tests.inputs[${i}]: stdin tests need string inputs, got ${typeof x}`);
+      if (typeof x !== "string")
+        throw new InvalidInputError(`tests.inputs[${i}]: stdin tests need string inputs, got ${typeof x}`);
     });
   } else {
     t.inputs.forEach((x) => callArguments(x));
@@ -244,13 +262,18 @@ function expectedReturn(expected: unknown) {
 /** Turns what the sandbox observed into a verdict. Order matters: limits first, then the harness's report. */
 export function classify(o: SandboxOutcome, expected: unknown, callBased: boolean): TestOutcome {
   const base = { wallMs: Math.round(o.wallMs), exitCode: o.exitCode, signal: o.signal, stderrTail: o.stderrTail };
-  const verdict = (status: ResultCode, detail?: string): TestOutcome => ({ status, ...base, ...(detail ? { detail } : {}) });
+  const verdict = (status: ResultCode, detail?: string): TestOutcome => ({
+    status,
+    ...base,
+    ...(detail ? { detail } : {}),
+  });
   if (o.killedFor === "output") return verdict("output_limit", "output exceeded the limit; program killed");
   if (o.killedFor === "wall") return verdict("time_limit", "wall-clock limit reached; program killed");
   const tag = o.channel.slice(0, 1);
   const payload = o.channel.slice(2);
   if (tag === "C") return verdict("compile_error", payload);
-  if (tag === "M" || MEMORY_PATTERNS.test(o.stderrTail)) return verdict("memory_limit", "out of memory under the memory limit");
+  if (tag === "M" || MEMORY_PATTERNS.test(o.stderrTail))
+    return verdict("memory_limit", "out of memory under the memory limit");
   if (o.signal === 24) return verdict("time_limit", "CPU-time limit reached (SIGXCPU)");
   if (o.signal === 25) return verdict("output_limit", "file-size limit reached (SIGXFSZ)");
   if (o.signal === 9) return verdict("time_limit", "killed by SIGKILL (hard CPU limit)");
@@ -258,15 +281,19 @@ export function classify(o: SandboxOutcome, expected: unknown, callBased: boolea
   if (o.signal !== null) return verdict("runtime_error", `killed by signal ${o.signal}`);
   if (o.exitCode !== 0) return verdict("runtime_error", `exit code ${o.exitCode}`);
   if (!callBased) {
-    return stdoutMatches(o.stdout, String(expected)) ? verdict("pass") : verdict("wrong_answer", "stdout differs from the expected output");
+    return stdoutMatches(o.stdout, String(expected))
+      ? verdict("pass")
+      : verdict("wrong_answer", "stdout differs from the expected output");
   }
   if (tag === "U") return verdict("wrong_answer", `return value is not JSON-serialisable: ${payload}`);
   if (tag !== "R") return verdict("runtime_error", "the harness reported no return value");
-  let actual;
+  let actual: ExactJson;
   try {
     actual = parseExactJson(payload);
   } catch {
     return verdict("wrong_answer", "return value is not valid JSON");
   }
-  return pythonEquals(actual, expectedReturn(expected)) ? verdict("pass") : verdict("wrong_answer", "return value differs from the expected output");
+  return pythonEquals(actual, expectedReturn(expected))
+    ? verdict("pass")
+    : verdict("wrong_answer", "return value differs from the expected output");
 }

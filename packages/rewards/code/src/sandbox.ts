@@ -72,7 +72,14 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
     );
   }
   if (iso.dropUser) {
-    inner.push(iso.tools.setpriv!, `--reuid=${spec.uid}`, `--regid=${spec.uid}`, "--clear-groups", "--no-new-privs", "--");
+    inner.push(
+      iso.tools.setpriv!,
+      `--reuid=${spec.uid}`,
+      `--regid=${spec.uid}`,
+      "--clear-groups",
+      "--no-new-privs",
+      "--",
+    );
   }
   inner.push(...spec.argv);
 
@@ -167,7 +174,8 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
       killGroup();
       setTimeout(() => {
         if (finished) return;
-        for (const s of [child.stdout, child.stderr, channel]) (s as NodeJS.ReadableStream & { destroy(): void })?.destroy();
+        for (const s of [child.stdout, child.stderr, channel])
+          (s as NodeJS.ReadableStream & { destroy(): void })?.destroy();
         finish(exitInfo!.code, exitInfo!.sig);
       }, 1000).unref();
     });
@@ -204,10 +212,24 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
   });
 }
 
-
 const SIGNALS: Record<string, number> = {
-  SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9,
-  SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGXCPU: 24, SIGXFSZ: 25,
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
 };
 function signalNumber(name: string): number {
   return SIGNALS[name] ?? -1;

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decimalEquals, parseDecimal, parseExactJson, pythonEquals, stdoutMatches, toExactJson } from "../src/compare.js";
+import {
+  decimalEquals,
+  parseDecimal,
+  parseExactJson,
+  pythonEquals,
+  stdoutMatches,
+  toExactJson,
+} from "../src/compare.js";
 import { meanPassAtK, passAtK } from "../src/pass-at-k.js";
 
 describe("stdoutMatches (LiveCodeBench stdio rules)", () => {
@@ -25,7 +32,8 @@ describe("stdoutMatches (LiveCodeBench stdio rules)", () => {
 
 describe("parseDecimal", () => {
   it("accepts what Python's Decimal accepts", () => {
-    for (const s of ["5.", ".5", "+1", "1_000", "1E-2", "Infinity", "-inf", "nan"]) expect(parseDecimal(s)).toBeDefined();
+    for (const s of ["5.", ".5", "+1", "1_000", "1E-2", "Infinity", "-inf", "nan"])
+      expect(parseDecimal(s)).toBeDefined();
     for (const s of ["1__0", "1_", "0x10", "1,000", ""]) expect(parseDecimal(s)).toBeUndefined();
   });
   it("NaN equals nothing, infinities equal by sign", () => {
@@ -83,6 +91,14 @@ describe("passAtK", () => {
     expect(() => passAtK(3, 1, 4)).toThrow(/k must be in \[1, n=3\]/);
   });
   it("averages over problems", () => {
-    expect(meanPassAtK([[true, false], [false, false]], 1)).toBeCloseTo(0.25, 12);
+    expect(
+      meanPassAtK(
+        [
+          [true, false],
+          [false, false],
+        ],
+        1,
+      ),
+    ).toBeCloseTo(0.25, 12);
   });
 });

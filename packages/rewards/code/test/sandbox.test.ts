@@ -57,15 +57,25 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
     const p = await runner.probe(PACKAGE_DIR);
     expect(p.uid).toBeGreaterThanOrEqual(UID_BASE);
     expect(p.forksSucceeded).toBeLessThanOrEqual(3);
-    expect(p).toMatchObject({ processLimitWorks: true, rootWritable: false, hostDirWritable: false, networkBlocked: true, ok: true });
+    expect(p).toMatchObject({
+      processLimitWorks: true,
+      rootWritable: false,
+      hostDirWritable: false,
+      networkBlocked: true,
+      ok: true,
+    });
   });
 
   it("grades ordinary Python and JavaScript programs", async () => {
     const add = "a, b = map(int, input().split())\nprint(a + b)";
     expect((await runner.run(py(add, ["1 2", "2 2"], ["3", "5"]))).results).toEqual(["pass", "wrong_answer"]);
     expect((await runner.run(py("raise ValueError('boom')"))).results).toEqual(["runtime_error"]);
-    expect((await runner.run(py("def f(:\n  pass", ["", ""], ["", ""]))).results).toEqual(["compile_error", "compile_error"]);
-    const jsAdd = "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\nconsole.log(a + b);";
+    expect((await runner.run(py("def f(:\n  pass", ["", ""], ["", ""]))).results).toEqual([
+      "compile_error",
+      "compile_error",
+    ]);
+    const jsAdd =
+      "const [a, b] = require('fs').readFileSync(0, 'utf8').trim().split(/\\s+/).map(Number);\nconsole.log(a + b);";
     expect((await runner.run(js(jsAdd, ["1 2"], ["3"]))).results).toEqual(["pass"]);
     expect((await runner.run(js("let x = ;"))).results).toEqual(["compile_error"]);
     expect((await runner.run(js("throw new Error('boom')"))).results).toEqual(["runtime_error"]);
@@ -73,12 +83,19 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
 
   it("grades function-call tests with a class Solution method (LiveCodeBench call format)", async () => {
     const tests = { inputs: ["[1, 2, 3]\n2", "[5]\n0"], outputs: ["[3, 4, 5]", "[5]"], fnName: "addAll" };
-    const pySol = "class Solution:\n    def addAll(self, nums: List[int], k: int) -> List[int]:\n        return tuple(x + k for x in nums)";
+    const pySol =
+      "class Solution:\n    def addAll(self, nums: List[int], k: int) -> List[int]:\n        return tuple(x + k for x in nums)";
     expect((await runner.run({ language: "python", code: pySol, tests })).results).toEqual(["pass", "pass"]);
     const jsSol = "class Solution { addAll(nums, k) { return nums.map((x) => x + k + (k === 0 ? 1 : 0)); } }";
-    expect((await runner.run({ language: "javascript", code: jsSol, tests })).results).toEqual(["pass", "wrong_answer"]);
+    expect((await runner.run({ language: "javascript", code: jsSol, tests })).results).toEqual([
+      "pass",
+      "wrong_answer",
+    ]);
     const missing = "def other():\n    return 1";
-    expect((await runner.run({ language: "python", code: missing, tests })).results).toEqual(["compile_error", "compile_error"]);
+    expect((await runner.run({ language: "python", code: missing, tests })).results).toEqual([
+      "compile_error",
+      "compile_error",
+    ]);
   });
 
   it("stops an infinite loop (time_limit) within the wall limit", async () => {
@@ -90,15 +107,21 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
 
   it("stops a memory hog (memory_limit) in Python and JavaScript", async () => {
     expect((await runner.run(py("x = bytearray(1 << 30)"))).results).toEqual(["memory_limit"]);
-    expect((await runner.run(py("a = []\nwhile True:\n    a.append([0] * 1000000)"))).results).toEqual(["memory_limit"]);
+    expect((await runner.run(py("a = []\nwhile True:\n    a.append([0] * 1000000)"))).results).toEqual([
+      "memory_limit",
+    ]);
     const jsHog = "const a = [];\nfor (;;) a.push(new Array(1e6).fill(1.5));";
     expect((await runner.run(js(jsHog))).results).toEqual(["memory_limit"]);
   });
 
   it("kills a program printing without end (output_limit), on stdout and on stderr", async () => {
     expect((await runner.run(py("while True:\n    print('x' * 10000)"))).results).toEqual(["output_limit"]);
-    expect((await runner.run(py("import sys\nwhile True:\n    sys.stderr.write('y' * 10000)"))).results).toEqual(["output_limit"]);
-    expect((await runner.run(js("for (;;) process.stdout.write('z'.repeat(10000));"))).results).toEqual(["output_limit"]);
+    expect((await runner.run(py("import sys\nwhile True:\n    sys.stderr.write('y' * 10000)"))).results).toEqual([
+      "output_limit",
+    ]);
+    expect((await runner.run(js("for (;;) process.stdout.write('z'.repeat(10000));"))).results).toEqual([
+      "output_limit",
+    ]);
   });
 
   it("cannot write outside its private temp dir; /tmp inside is private", async () => {
@@ -155,7 +178,8 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
       "print('done')",
     ].join("\n");
     expect((await runner.run(py(daemon, [""], ["done"]))).results).toEqual(["pass"]);
-    const jsDaemon = "require('child_process').spawn('sleep', ['300'], { detached: true, stdio: 'ignore' }).unref();\nconsole.log('done');";
+    const jsDaemon =
+      "require('child_process').spawn('sleep', ['300'], { detached: true, stdio: 'ignore' }).unref();\nconsole.log('done');";
     expect((await runner.run(js(jsDaemon, [""], ["done"]))).results).toEqual(["pass"]);
     // A detached child that keeps the output pipe open while the program loops: killed at the limit.
     const holder = "import subprocess\nsubprocess.Popen(['setsid', 'sleep', '300'])\nwhile True:\n    pass";
