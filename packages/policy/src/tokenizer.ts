@@ -89,6 +89,8 @@ export class HfTokenizer implements PolicyTokenizer {
   }
 
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
+    // The library rejects an empty id list; an empty response decodes to "".
+    if (ids.length === 0) return "";
     return this.impl.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
   }
 

@@ -1,0 +1,6 @@
+import { packageTsupConfig } from "../../tooling/tsup.shared";
+
+export default packageTsupConfig(["src/index.ts", "src/cli.ts"], {
+  splitting: true,
+  banner: { js: "#!/usr/bin/env node" },
+});
