@@ -1,4 +1,5 @@
 import { tf } from "@tokenrl/core";
+import type { Tensor } from "@tokenrl/core";
 
 /**
  * Whether partitions run as host (JS) kernels: on the wasm and cpu backends
@@ -19,4 +20,28 @@ export function useHostKernels(): boolean {
   if (choice !== "auto") return choice === "host";
   const backend = tf.getBackend();
   return backend === "wasm" || backend === "cpu";
+}
+
+/** A tensor's values as a host array (float32, int32 or bool storage). */
+export type HostArray = Float32Array | Int32Array | Uint8Array;
+
+interface WasmHeapBackend {
+  typedArrayFromHeap(info: { dataId: object; shape: number[]; dtype: string }): HostArray;
+  dataIdMap: { has(dataId: object): boolean };
+}
+
+/**
+ * A tensor's values, read where they live without a copy when possible: on
+ * wasm a view of the wasm heap (`typedArrayFromHeap`, what tfjs-wasm's own JS
+ * kernels use), on cpu the backend's own array (`dataSync` returns it as is);
+ * otherwise a `dataSync` copy. Read-only. A wasm heap view is valid only until
+ * the next wasm allocation (a growing heap detaches it), so host kernels take
+ * their views, finish reading, and only then create tensors; they never keep a view.
+ */
+export function hostView(t: Tensor): HostArray {
+  const backend = tf.backend() as unknown as Partial<WasmHeapBackend>;
+  if (typeof backend.typedArrayFromHeap === "function" && backend.dataIdMap?.has(t.dataId)) {
+    return backend.typedArrayFromHeap(t);
+  }
+  return t.dataSync() as HostArray;
 }

@@ -2,24 +2,33 @@ import { tf } from "@tokenrl/core";
 import type { Scalar, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import type { HtpoCell, HtpoPartition, HtpoPartitionOptions } from "./htpo.js";
 import { HTPO_CELLS, HTPO_SUBSETS } from "./htpo.js";
+import { hostView } from "./host.js";
+import type { HostArray } from "./host.js";
 
 /** Bits of `HtpoPartition.tokenCells` above the cell index (0..7; 255 = not a valid token). */
 export const DETACH_LOWEST_BIT = 16;
 export const DETACH_HIGHEST_BIT = 32;
 export const NOT_A_TOKEN = 255;
 
+/** Each token's HTPO cell (`tokenCells`, see `HtpoPartition`) and the token count of every cell. */
+export interface HtpoTokenCells {
+  tokenCells: Uint8Array;
+  /** Token counts in `[...HTPO_CELLS, ...HTPO_SUBSETS]` order. */
+  counts: Float64Array;
+}
+
 /**
- * The HTPO partition as a host loop (wasm / cpu backends): the same rules as
- * the tensor version, one sort per row, subset sizes in float64 as the
- * reference computes them. Also returns `tokenCells`, the cell of every token,
- * which the fused HTPO loss reads instead of ten masks.
+ * The HTPO partition rules as a host loop (wasm / cpu backends), without
+ * building mask tensors: what the fused HTPO loss reads. One sort per row;
+ * subset sizes in float64 as the reference computes them.
  */
-export function htpoPartitionHost(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoPartition {
+export function htpoTokenCells(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoTokenCells {
   const [B, T] = batch.responseMask.shape as [number, number];
-  const mask = batch.responseMask.dataSync();
-  const entropy = batch.entropy!.dataSync();
   const correct = batch.correct!.dataSync();
   const groups = batch.groupIds!.dataSync();
+  // Views, not copies (see hostView); nothing below allocates a tensor.
+  const mask = hostView(batch.responseMask);
+  const entropy = hostView(batch.entropy!);
 
   // Difficulty: accuracy of each group over the batch.
   const hits = new Map<number, [number, number]>();
@@ -33,59 +42,153 @@ export function htpoPartitionHost(batch: TrainingBatch, o: HtpoPartitionOptions)
   const cells = new Uint8Array(B * T).fill(NOT_A_TOKEN);
   const counts = new Float64Array(HTPO_CELLS.length + HTPO_SUBSETS.length);
   const row = new Float32Array(T);
+  const threshold = Math.fround(o.difficultyThreshold);
   for (let i = 0; i < B; i++) {
     const [c, g] = hits.get(groups[i]!)!;
-    const hard = Math.fround(c / g) < Math.fround(o.difficultyThreshold);
-    const isCorrect = correct[i]! > 0;
-    // Cell index = difficulty * 4 + verdict * 2 + entropy, matching HTPO_CELLS' order.
-    const base = (hard ? 0 : 2) + (isCorrect ? 0 : 4);
-    let n = 0;
-    for (let t = 0; t < T; t++) if (mask[i * T + t]! > 0) row[n++] = entropy[i * T + t]!;
-    if (n === 0) continue;
-    const sorted = row.subarray(0, n).sort(); // ascending
-    const k = Math.max(Math.floor(o.highEntropyRatio * n), 1);
-    const tau = sorted[n - k]!;
-    let nHigh = 0;
-    for (let j = 0; j < n; j++) if (sorted[j]! >= tau) nHigh++;
-    const nLow = n - nHigh;
-    const k2 = Math.max(Math.floor(o.detachHighRatio * nHigh), 1);
-    const topHigh = sorted[n - k2]!;
-    const k1 = Math.max(Math.floor(o.detachLowRatio * nLow), 1);
-    const k1thSmallestLow = nLow > 0 ? sorted[Math.min(k1, nLow) - 1]! : Number.NEGATIVE_INFINITY;
-    const detachLow = hard && isCorrect;
-    const detachHigh = !hard && isCorrect;
-    for (let t = 0; t < T; t++) {
-      const at = i * T + t;
-      if (!(mask[at]! > 0)) continue;
-      const h = entropy[at]!;
-      const high = h >= tau;
-      let code = base + (high ? 1 : 0);
-      counts[code]!++;
-      if (detachLow && !high && h < k1thSmallestLow) {
-        code |= DETACH_LOWEST_BIT;
-        counts[8]!++;
-      } else if (detachHigh && high && h >= topHigh) {
-        code |= DETACH_HIGHEST_BIT;
-        counts[9]!++;
-      }
-      cells[at] = code;
+    const hard = Math.fround(c / g) < threshold;
+    cellsOfRow(mask, entropy, cells, counts, row, i * T, T, hard, correct[i]! > 0, o);
+  }
+  return { tokenCells: cells, counts };
+}
+
+/**
+ * One row's cells. A function of its own, called per row, so V8 optimises it
+ * whole instead of on-stack-replacing a loop inside a long function.
+ */
+function cellsOfRow(
+  mask: HostArray,
+  entropy: HostArray,
+  cells: Uint8Array,
+  counts: Float64Array,
+  row: Float32Array,
+  start: number,
+  T: number,
+  hard: boolean,
+  isCorrect: boolean,
+  o: HtpoPartitionOptions,
+): void {
+  // Cell index = difficulty * 4 + verdict * 2 + entropy, matching HTPO_CELLS' order.
+  const base = (hard ? 0 : 2) + (isCorrect ? 0 : 4);
+  const end = start + T;
+  let n = 0;
+  let nan = false;
+  for (let j = start; j < end; j++) {
+    if (mask[j]! > 0) {
+      const h = entropy[j]!;
+      if (h !== h) nan = true;
+      row[n++] = h;
     }
   }
+  if (n === 0) return;
+  // The order statistics the rules need: tau (the k-th largest), the k2-th largest and the
+  // k1-th smallest low value. Selection (O(n)) gives the same values a full sort would; a NaN
+  // (sorted last by TypedArray sort) takes the sort path so the values stay those of the sort.
+  const k = Math.max(Math.floor(o.highEntropyRatio * n), 1);
+  let tau: number;
+  let nHigh = 0;
+  let topHigh: number;
+  let k1thSmallestLow = Number.NEGATIVE_INFINITY;
+  if (nan) {
+    const sorted = row.subarray(0, n).sort(); // ascending
+    tau = sorted[n - k]!;
+    for (let j = 0; j < n; j++) if (sorted[j]! >= tau) nHigh++;
+    topHigh = sorted[n - Math.max(Math.floor(o.detachHighRatio * nHigh), 1)]!;
+    const nLow = n - nHigh;
+    if (nLow > 0) k1thSmallestLow = sorted[Math.min(Math.max(Math.floor(o.detachLowRatio * nLow), 1), nLow) - 1]!;
+  } else {
+    // After select(row, n - k, ...): row[0, n-k) <= tau <= row(n-k, n).
+    tau = select(row, n - k, 0, n - 1);
+    for (let j = 0; j < n; j++) if (row[j]! >= tau) nHigh++;
+    const k2 = Math.max(Math.floor(o.detachHighRatio * nHigh), 1);
+    // Sorted positions [n - nHigh, n - k] all hold tau; above n - k, select in the upper part.
+    topHigh = k2 >= k ? tau : select(row, n - k2, n - k + 1, n - 1);
+    const nLow = n - nHigh;
+    // nLow <= n - k, so the k1-th smallest lies in the lower part.
+    if (nLow > 0) k1thSmallestLow = select(row, Math.min(Math.max(Math.floor(o.detachLowRatio * nLow), 1), nLow) - 1, 0, n - k - 1);
+  }
+  const detachLow = hard && isCorrect;
+  const detachHigh = !hard && isCorrect;
+  for (let j = start; j < end; j++) {
+    if (!(mask[j]! > 0)) continue;
+    const h = entropy[j]!;
+    const high = h >= tau;
+    let code = base + (high ? 1 : 0);
+    counts[code]!++;
+    if (detachLow && !high && h < k1thSmallestLow) {
+      code |= DETACH_LOWEST_BIT;
+      counts[8]!++;
+    } else if (detachHigh && high && h >= topHigh) {
+      code |= DETACH_HIGHEST_BIT;
+      counts[9]!++;
+    }
+    cells[j] = code;
+  }
+}
 
+/**
+ * The HTPO partition as a host loop (wasm / cpu backends): the same rules as
+ * the tensor version (`htpoTokenCells`), plus the ten mask tensors built in
+ * one pass over the cells. Also returns `tokenCells`, which the fused HTPO
+ * loss reads instead of the masks.
+ */
+export function htpoPartitionHost(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoPartition {
+  const [B, T] = batch.responseMask.shape as [number, number];
+  const { tokenCells: cells, counts } = htpoTokenCells(batch, o);
   const names = [...HTPO_CELLS, ...HTPO_SUBSETS] as HtpoCell[];
+  const values = names.map(() => new Float32Array(B * T));
+  for (let j = 0; j < B * T; j++) {
+    const code = cells[j]!;
+    if (code === NOT_A_TOKEN) continue;
+    values[code & 15]![j] = 1;
+    if (code & DETACH_LOWEST_BIT) values[8]![j] = 1;
+    else if (code & DETACH_HIGHEST_BIT) values[9]![j] = 1;
+  }
   const masks = {} as Record<HtpoCell, Tensor2D>;
   const countTensors = {} as Record<HtpoCell, Scalar>;
   names.forEach((name, index) => {
-    const values = new Float32Array(B * T);
-    for (let j = 0; j < B * T; j++) {
-      const code = cells[j]!;
-      if (code === NOT_A_TOKEN) continue;
-      const hit =
-        index < 8 ? (code & 15) === index : index === 8 ? (code & DETACH_LOWEST_BIT) !== 0 : (code & DETACH_HIGHEST_BIT) !== 0;
-      if (hit) values[j] = 1;
-    }
-    masks[name] = tf.tensor2d(values, [B, T]);
+    masks[name] = tf.tensor2d(values[index]!, [B, T]);
     countTensors[name] = tf.scalar(counts[index]!);
   });
   return { partitioner: "htpo", masks, counts: countTensors, tokenCells: cells };
+}
+
+/**
+ * Quickselect (Numerical Recipes' `select`): rearranges a[l..r] so that a[k]
+ * holds the value a sort would put there, with a[l..k) <= a[k] <= a(k..r].
+ * No NaN in a[l..r].
+ */
+export function select(a: Float32Array, k: number, l: number, r: number): number {
+  let lo = l;
+  let hi = r;
+  for (;;) {
+    if (hi <= lo + 1) {
+      if (hi === lo + 1 && a[hi]! < a[lo]!) swap(a, lo, hi);
+      return a[k]!;
+    }
+    swap(a, (lo + hi) >>> 1, lo + 1);
+    if (a[lo]! > a[hi]!) swap(a, lo, hi);
+    if (a[lo + 1]! > a[hi]!) swap(a, lo + 1, hi);
+    if (a[lo]! > a[lo + 1]!) swap(a, lo, lo + 1);
+    let i = lo + 1;
+    let j = hi;
+    const pivot = a[lo + 1]!;
+    for (;;) {
+      do i++;
+      while (a[i]! < pivot);
+      do j--;
+      while (a[j]! > pivot);
+      if (j < i) break;
+      swap(a, i, j);
+    }
+    a[lo + 1] = a[j]!;
+    a[j] = pivot;
+    if (j >= k) hi = j - 1;
+    if (j <= k) lo = i;
+  }
+}
+
+function swap(a: Float32Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }

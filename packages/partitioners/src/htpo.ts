@@ -3,7 +3,8 @@ import type { Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import { assertRatio, makePartition, partitioners, resolveOptions } from "./partition.js";
 import type { Partition, Partitioner } from "./partition.js";
 import { useHostKernels } from "./host.js";
-import { htpoPartitionHost } from "./htpo-host.js";
+import { htpoPartitionHost, htpoTokenCells } from "./htpo-host.js";
+import type { HtpoTokenCells } from "./htpo-host.js";
 import { countAtRatio, pickPerRow, sortValidDescending } from "./rank.js";
 
 /**
@@ -94,6 +95,18 @@ export function htpoPartition(batch: TrainingBatch, options: Partial<HtpoPartiti
   checkOptions(o);
   validateBatch(batch, ["entropy", "correct", "groupIds"]);
   return useHostKernels() ? htpoPartitionHost(batch, o) : htpoPartitionTensor(batch, o);
+}
+
+/**
+ * Each token's HTPO cell and the cell counts, computed on the host without
+ * building the mask tensors (what the fused HTPO loss reads). Host memory
+ * only: meant for the wasm and cpu backends (see `useHostKernels`).
+ */
+export function htpoCells(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoTokenCells {
+  const o = resolveOptions("htpo", HTPO_PARTITION_DEFAULTS, options);
+  checkOptions(o);
+  validateBatch(batch, ["entropy", "correct", "groupIds"]);
+  return htpoTokenCells(batch, o);
 }
 
 /** The tensor-op version (any backend, no host reads). */

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { ConfigError, batchFromArrays, disposeBatch, tf, useBackend } from "@tokenrl/core";
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
-import { disposePartition, entropyQuantilePartition, htpoPartition, partitioners, positionPartition, readCounts, setHostKernels } from "../src/index.js";
+import { createRng } from "@tokenrl/core";
+import { HTPO_CELLS, HTPO_SUBSETS, disposePartition, entropyQuantilePartition, htpoCells, htpoPartition, partitioners, positionPartition, readCounts, setHostKernels } from "../src/index.js";
+import { select } from "../src/htpo-host.js";
 import type { Partition } from "../src/index.js";
 
 const masksOf = async (p: Partition) =>
@@ -158,6 +160,63 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
         disposePartition(positionPartition(b));
       }
       expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+
+  it("quickselect finds the value a sort puts at every index, ties included, and partitions around it", () => {
+    const rng = createRng(3);
+    for (let trial = 0; trial < 40; trial++) {
+      const n = 1 + rng.int(60);
+      // Few distinct values: many ties.
+      const a = Float32Array.from({ length: n }, () => rng.int(trial % 2 ? 4 : 1000) / 4);
+      const sorted = a.slice().sort();
+      for (let k = 0; k < n; k++) {
+        const b = a.slice();
+        const v = select(b, k, 0, n - 1);
+        expect(v).toBe(sorted[k]);
+        for (let j = 0; j < k; j++) expect(b[j]!).toBeLessThanOrEqual(v);
+        for (let j = k + 1; j < n; j++) expect(b[j]!).toBeGreaterThanOrEqual(v);
+      }
+    }
+  });
+
+  it("host and tensor HTPO partitions agree on a random batch with tied entropies; htpoCells matches the masks", async () => {
+    const rng = createRng(11);
+    const B = 12;
+    const T = 40;
+    const lengths = Array.from({ length: B }, () => rng.int(T + 1));
+    const arrays = {
+      responseMask: Array.from({ length: B }, (_, i) => Array.from({ length: T }, (_, t) => (t < lengths[i]! ? 1 : 0))),
+      entropy: Array.from({ length: B }, () => Array.from({ length: T }, () => rng.int(6) / 2)),
+      correct: Array.from({ length: B }, () => (rng.next() < 0.5 ? 1 : 0)),
+      groupIds: Array.from({ length: B }, (_, i) => Math.floor(i / 4)),
+    };
+    await withBatch(arrays, async (b) => {
+      const options = { highEntropyRatio: 0.3, detachLowRatio: 0.25, detachHighRatio: 0.5 };
+      setHostKernels("host");
+      const host = htpoPartition(b, options);
+      const cells = htpoCells(b, options);
+      setHostKernels("tensor");
+      const tensor = htpoPartition(b, options);
+      setHostKernels("auto");
+      expect(await masksOf(host)).toEqual(await masksOf(tensor));
+      expect(await readCounts(host)).toEqual(await readCounts(tensor));
+      const names = [...HTPO_CELLS, ...HTPO_SUBSETS];
+      const hostMasks = await masksOf(host);
+      names.forEach((name, index) => {
+        const fromCells = Array.from({ length: B }, (_, i) =>
+          Array.from({ length: T }, (_, t) => {
+            const code = cells.tokenCells[i * T + t]!;
+            if (code === 255) return 0;
+            if (index < 8) return (code & 15) === index ? 1 : 0;
+            return code & (index === 8 ? 16 : 32) ? 1 : 0;
+          }),
+        );
+        expect(fromCells).toEqual(hostMasks[name]);
+        expect(cells.counts[index]).toBe(fromCells.flat().reduce((x, y) => x + y, 0));
+      });
+      disposePartition(host);
+      disposePartition(tensor);
     });
   });
 });
