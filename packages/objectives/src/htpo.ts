@@ -1,6 +1,6 @@
 import { ConfigError, aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { HTPO_CELLS, HTPO_PARTITION_DEFAULTS, disposePartition, htpoPartition } from "@tokenrl/partitioners";
+import { HTPO_CELLS, HTPO_PARTITION_DEFAULTS, disposePartition, htpoCells, htpoPartition } from "@tokenrl/partitioners";
 import { useHostKernels } from "@tokenrl/partitioners";
 import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, Partition } from "@tokenrl/partitioners";
 import { hostData, hostLoss } from "./host/loss.js";
@@ -139,10 +139,16 @@ function cellMetrics(partition: Partition<HtpoCell>, ratio: Tensor, entropy: Ten
 export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
   const o = resolveHtpoOptions(options);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"]);
+  if (useHostKernels()) {
+    // The fused kernel reads each token's cell; without a given partition only the cells are built (no mask tensors).
+    const given = (context.partition as HtpoPartition | undefined)?.tokenCells;
+    if (!context.partition || given) {
+      return htpoHost(batch, o, given ?? htpoCells(batch, partitionOptionsOf(o)).tokenCells, context);
+    }
+  }
   const own = context.partition ? undefined : htpoPartition(batch, partitionOptionsOf(o));
   const partition = (context.partition ?? own) as HtpoPartition;
   try {
-    if (useHostKernels() && partition.tokenCells) return htpoHost(batch, o, partition.tokenCells, context);
     return tf.tidy(() => {
       const mask = batch.responseMask;
       const logProbs = logProbsOf(batch, "htpo");

@@ -1,4 +1,6 @@
 import { tf } from "@tokenrl/core";
+import { hostView } from "@tokenrl/partitioners";
+import type { HostArray } from "@tokenrl/partitioners";
 import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D } from "@tokenrl/core";
 
 /**
@@ -14,11 +16,13 @@ import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D } from
  * A kernel's view of one call: the host copies it reads, the aggregation
  * coefficient of each row, and the gradient it fills.
  */
+export type { HostArray };
+
 export interface KernelIO {
   B: number;
   T: number;
   logProbs: Float32Array;
-  mask: Float32Array;
+  mask: HostArray;
   /** Per-row aggregation coefficient c_i (see `rowCoefficients`). */
   coef: Float64Array;
   /** d loss / d logProbs to fill: `c_i m_it d(L_it)/d logp_it` on valid tokens, 0 elsewhere. */
@@ -36,7 +40,7 @@ export interface KernelOutput {
  * (m the mask value where mask > 0), matching core's `aggregateLoss` in every mode.
  */
 export function rowCoefficients(
-  mask: Float32Array | Int32Array | Uint8Array,
+  mask: HostArray,
   B: number,
   T: number,
   mode: AggregationMode,
@@ -47,23 +51,21 @@ export function rowCoefficients(
   let tokens = 0;
   let rows = 0;
   for (let i = 0; i < B; i++) {
-    let s = 0;
-    for (let t = 0; t < T; t++) {
-      const m = mask[i * T + t]!;
-      if (m > 0) s += m;
-    }
+    const s = validSum(mask, i * T, i * T + T);
     rowTokens[i] = s;
     tokens += s;
     if (s > 0) rows++;
   }
   const seqRows = Math.max(options.globalSequenceCount ?? rows, 1);
+  const tokenMean = 1 / Math.max(options.globalTokenCount ?? tokens, 1e-8);
+  const norm = 1 / (seqRows * (options.lossScaleFactor ?? T));
   for (let i = 0; i < B; i++) {
     switch (mode) {
       case "token-sum":
         coef[i] = 1;
         break;
       case "token-mean":
-        coef[i] = 1 / Math.max(options.globalTokenCount ?? tokens, 1e-8);
+        coef[i] = tokenMean;
         break;
       case "seq-mean-token-sum":
         coef[i] = 1 / seqRows;
@@ -72,15 +74,30 @@ export function rowCoefficients(
         coef[i] = rowTokens[i]! > 0 ? 1 / (rowTokens[i]! + 1e-8) / seqRows : 0;
         break;
       default:
-        coef[i] = 1 / (seqRows * (options.lossScaleFactor ?? T));
+        coef[i] = norm;
     }
   }
   return coef;
 }
 
-/** Host copies of tensors (a memcpy on wasm / cpu). */
+/**
+ * Sum of the mask values > 0 in [start, end). A function of its own (called
+ * per row) rather than a loop inside a long function: V8 then optimises it as
+ * a whole instead of on-stack-replacing the loop, whose code deoptimised on
+ * every call at the not-yet-seen code after the loop.
+ */
+export function validSum(mask: HostArray, start: number, end: number): number {
+  let s = 0;
+  for (let j = start; j < end; j++) {
+    const m = mask[j]!;
+    if (m > 0) s += m;
+  }
+  return s;
+}
+
+/** A float32 tensor's values without a copy where possible (see `hostView`; read-only, never kept). */
 export function hostData(t: Tensor): Float32Array {
-  return t.dataSync() as Float32Array;
+  return hostView(t) as Float32Array;
 }
 
 /**

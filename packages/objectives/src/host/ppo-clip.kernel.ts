@@ -1,4 +1,4 @@
-import type { KernelIO, KernelOutput } from "./loss.js";
+import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
 
 /**
  * PPO clip (verl vanilla) per token with its analytic gradient, aggregated by
@@ -12,54 +12,75 @@ export interface PpoClipParams {
   dualClip: number | null;
 }
 
+/** Running sums of one call: [count, clipped, lower, kl]. */
+type Sums = Float64Array;
+
 export function ppoClipKernel(io: KernelIO, oldLogProbs: Float32Array, advantages: Float32Array, p: PpoClipParams): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
   const lo = 1 - p.clipLow;
   const hi = 1 + p.clipHigh;
   const dual = p.dualClip ?? Number.POSITIVE_INFINITY;
+  const sums: Sums = new Float64Array(4);
   let total = 0;
+  // One call per row (see validSum in ./loss.ts for why the loop is not inline).
+  for (let i = 0; i < B; i++) total += ppoClipRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, lo, hi, dual, sums);
+  const d = sums[0]! + 1e-8;
+  return { loss: total, metrics: { clipFraction: sums[1]! / d, clipFractionLower: sums[2]! / d, ppoKl: sums[3]! / d } };
+}
+
+/** One row: fills grad[start, end) and returns c * sum_t m L. */
+function ppoClipRow(
+  logProbs: Float32Array,
+  oldLogProbs: Float32Array,
+  advantages: Float32Array,
+  mask: HostArray,
+  grad: Float32Array,
+  start: number,
+  end: number,
+  c: number,
+  lo: number,
+  hi: number,
+  dual: number,
+  sums: Sums,
+): number {
+  let rowLoss = 0;
   let count = 0;
   let clipped = 0;
   let lower = 0;
   let kl = 0;
-  for (let i = 0; i < B; i++) {
-    const c = coef[i]!;
-    let rowLoss = 0;
-    for (let j = i * T, end = j + T; j < end; j++) {
-      const m = mask[j]!;
-      if (!(m > 0)) continue;
-      const A = advantages[j]!;
-      const x = logProbs[j]! - oldLogProbs[j]!;
-      const lr = x < -20 ? -20 : x > 20 ? 20 : x;
-      const r = Math.exp(lr);
-      const dr = lr === x ? r : 0;
-      const l1 = -A * r;
-      const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
-      let L: number;
-      let dL: number;
-      if (l1 >= l2) {
-        L = l1;
-        dL = -A * dr;
-      } else {
-        L = l2;
-        dL = r >= lo && r <= hi ? -A * dr : 0;
-        clipped += m;
-      }
-      if (A < 0) {
-        const cap = -A * dual;
-        if (L > cap) lower += m;
-        if (cap <= L) {
-          L = cap;
-          dL = 0;
-        }
-      }
-      rowLoss += m * L;
-      grad[j] = c * m * dL;
-      count += m;
-      kl -= m * lr;
+  for (let j = start; j < end; j++) {
+    const m = mask[j]!;
+    if (!(m > 0)) continue;
+    const A = advantages[j]!;
+    const x = logProbs[j]! - oldLogProbs[j]!;
+    const lr = x < -20 ? -20 : x > 20 ? 20 : x;
+    const r = Math.exp(lr);
+    const dr = lr === x ? r : 0;
+    const l1 = -A * r;
+    const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
+    let L = l1;
+    let dL = -A * dr;
+    if (!(l1 >= l2)) {
+      L = l2;
+      if (!(r >= lo && r <= hi)) dL = 0;
+      clipped += m;
     }
-    total += c * rowLoss;
+    if (A < 0) {
+      const cap = -A * dual;
+      if (L > cap) lower += m;
+      if (cap <= L) {
+        L = cap;
+        dL = 0;
+      }
+    }
+    rowLoss += m * L;
+    grad[j] = c * m * dL;
+    count += m;
+    kl -= m * lr;
   }
-  const d = count + 1e-8;
-  return { loss: total, metrics: { clipFraction: clipped / d, clipFractionLower: lower / d, ppoKl: kl / d } };
+  sums[0]! += count;
+  sums[1]! += clipped;
+  sums[2]! += lower;
+  sums[3]! += kl;
+  return c * rowLoss;
 }
