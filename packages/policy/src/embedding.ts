@@ -1,4 +1,5 @@
 import { ShapeError, tf } from "@tokenrl/core";
+import { matMul } from "./matmul.js";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
 
 /**
@@ -22,7 +23,8 @@ export function embedLookup(table: Tensor, ids: Tensor): Tensor {
     const gradFunc = (dy: Tensor, saved: Tensor[]) =>
       tf.tidy(() => {
         const oneHot = tf.cast(tf.oneHot(saved[0]!, V), "float32");
-        return tf.matMul(oneHot, tf.reshape(dy, [-1, H]) as Tensor2D, true, false);
+        // (dy^T @ oneHot)^T: transposes the small [N, H] and [H, V] operands rather than the [N, V] one-hot.
+        return tf.transpose(matMul(tf.transpose(tf.reshape(dy, [-1, H])), oneHot));
       });
     return { value, gradFunc };
   });

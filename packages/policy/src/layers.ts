@@ -1,5 +1,6 @@
 import { tf } from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D } from "@tokenrl/core";
+import { matMul } from "./matmul.js";
 
 /**
  * The building blocks of a Llama/Qwen decoder layer, as plain functions over
@@ -18,7 +19,7 @@ export function rmsNorm(x: Tensor, weight: Tensor1D, eps: number): Tensor {
 
 /** x @ w (+ b) on 2-D x. */
 export function linear(x: Tensor2D, w: Tensor2D, b?: Tensor1D): Tensor2D {
-  return b ? tf.add(tf.matMul(x, w), b) : tf.matMul(x, w);
+  return (b ? tf.add(matMul(x, w), b) : matMul(x, w)) as Tensor2D;
 }
 
 /** RoPE inverse frequencies 1 / theta^(2i / D), i < D/2 (HF's default rope). */
@@ -70,9 +71,9 @@ export function groupedAttention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor):
     const qh = tf.reshape(tf.transpose(q, [0, 2, 1, 3]), [B * nkv, g * L, D]);
     const kh = tf.reshape(k, [B * nkv, S, D]);
     const vh = tf.reshape(v, [B * nkv, S, D]);
-    const scores = tf.reshape(tf.matMul(qh, kh, false, true), [B, nh, L, S]);
+    const scores = tf.reshape(matMul(qh, kh, false, true), [B, nh, L, S]);
     const probs = tf.softmax(tf.add(tf.mul(scores, 1 / Math.sqrt(D)), bias));
-    const out = tf.matMul(tf.reshape(probs, [B * nkv, g * L, S]), vh);
+    const out = matMul(tf.reshape(probs, [B * nkv, g * L, S]), vh);
     return tf.reshape(tf.transpose(tf.reshape(out, [B, nh, L, D]), [0, 2, 1, 3]), [B * L, nh * D]) as Tensor2D;
   });
 }
@@ -80,8 +81,8 @@ export function groupedAttention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor):
 /** SwiGLU MLP: down(silu(gate(x)) * up(x)), gate and up fused into one `[H, 2I]` matmul. */
 export function swiglu(x: Tensor2D, gateUp: Tensor2D, down: Tensor2D): Tensor2D {
   return tf.tidy(() => {
-    const [gate, up] = tf.split(tf.matMul(x, gateUp), 2, -1) as [Tensor2D, Tensor2D];
-    return tf.matMul(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), down);
+    const [gate, up] = tf.split(matMul(x, gateUp), 2, -1) as [Tensor2D, Tensor2D];
+    return matMul(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), down) as Tensor2D;
   });
 }
 

@@ -3,6 +3,7 @@ import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tokenrl/core";
 import { type KVCache, LayerKVCache } from "./cache.js";
 import type { ModelConfig } from "./config.js";
 import { embedLookup } from "./embedding.js";
+import { matMul } from "./matmul.js";
 import { type ScoreInput, type ScoreOutput, scoreResponses } from "./score.js";
 import { checkIds } from "./validate.js";
 import { applyRope, attentionBias, groupedAttention, linear, positionsFromMask, ropeCosSin, ropeInvFreq, rmsNorm, swiglu } from "./layers.js";
@@ -174,7 +175,7 @@ export class CausalLM {
   /** Logits `[N, V]` for hidden states `[N, H]`. */
   lmHead(hidden: Tensor2D): Tensor2D {
     const p = this.params;
-    return p.lmHead ? tf.matMul(hidden, p.lmHead as unknown as Tensor2D) : tf.matMul(hidden, p.embed as unknown as Tensor2D, false, true);
+    return (p.lmHead ? matMul(hidden, p.lmHead) : matMul(hidden, p.embed, false, true)) as Tensor2D;
   }
 
   dispose(): void {

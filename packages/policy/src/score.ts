@@ -52,10 +52,16 @@ export function scoreResponses(model: CausalLM, input: ScoreInput): ScoreOutput 
     const H = model.config.hiddenSize;
     // Position P-1+t predicts response token t.
     const h = tf.reshape(tf.slice(tf.reshape(hidden, [B, P + T, H]), [0, P - 1, 0], [B, T, H]), [B * T, H]) as Tensor2D;
-    const logp = tf.logSoftmax(model.lmHead(h));
+    // Max-shifted log-softmax sharing one exp with the entropy: with s = x - max(x), e = exp(s),
+    // Z = sum(e): log p = s - log Z and H = -sum p log p = log Z - sum(p * s).
+    const logits = model.lmHead(h);
+    const shifted = tf.sub(logits, tf.max(logits, -1, true));
+    const e = tf.exp(shifted);
+    const z = tf.sum(e, -1, true);
+    const logZ = tf.log(z);
     const target = tf.cast(tf.oneHot(tf.reshape(responseIds, [-1]), V), "float32");
-    const logProbs = tf.reshape(tf.sum(tf.mul(logp, target), -1), [B, T]);
-    const entropy = tf.reshape(tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1)), [B, T]);
+    const logProbs = tf.reshape(tf.sub(tf.sum(tf.mul(shifted, target), -1, true), logZ), [B, T]);
+    const entropy = tf.reshape(tf.sub(logZ, tf.sum(tf.mul(tf.div(e, z), shifted), -1, true)), [B, T]);
     return { logProbs: tf.mul(logProbs, respMask) as Tensor2D, entropy: tf.mul(entropy, respMask) as Tensor2D };
   });
 }

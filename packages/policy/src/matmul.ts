@@ -1,0 +1,57 @@
+import { tf } from "@tokenrl/core";
+import type { Tensor } from "@tokenrl/core";
+
+/**
+ * Matrix multiply that stays on the wasm backend's fast path. Measured here
+ * (tfjs-backend-wasm 4.22, one thread): only an untransposed, unbatched
+ * `[M, K] x [K, N]` reaches XNNPACK (~20 GFLOP/s); `transposeA`/`transposeB`
+ * and batch > 1 run a naive loop at 0.25-1.5 GFLOP/s, and tfjs's own matMul
+ * gradient uses exactly those transposed forms. So on wasm a product
+ * transposes explicitly (a cheap copy), runs a batched one as a depthwise
+ * convolution, and has a custom gradient built from the same forms.
+ * Other backends get `tf.matMul` unchanged. Rank 2 or 3 (batch first).
+ */
+export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
+  if (tf.getBackend() !== "wasm") return tf.matMul(a, b, transposeA, transposeB);
+  return tf.tidy(() => fastMatMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b));
+}
+
+function swapLast(t: Tensor): Tensor {
+  return t.rank === 2 ? tf.transpose(t) : tf.transpose(t, [0, 2, 1]);
+}
+
+/** `a @ b` with only untransposed 2-D products, forward and backward. */
+function fastMatMul(a: Tensor, b: Tensor): Tensor {
+  const f = tf.customGrad((x, y, save) => {
+    (save as tf.GradSaveFunc)([x as Tensor, y as Tensor]);
+    return {
+      value: plainMatMul(x as Tensor, y as Tensor),
+      // d(a @ b)/da = dy @ b^T, d/db = a^T @ dy
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sa, sb] = saved as [Tensor, Tensor];
+        return [plainMatMul(dy, swapLast(sb)), plainMatMul(swapLast(sa), dy)];
+      },
+    };
+  });
+  return f(a, b);
+}
+
+function plainMatMul(a: Tensor, b: Tensor): Tensor {
+  if (a.rank === 2) return tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D);
+  return depthwiseBatchMatMul(a as tf.Tensor3D, b as tf.Tensor3D);
+}
+
+/**
+ * `[G, M, K] x [G, K, N]` as one depthwise convolution (XNNPACK-backed on wasm,
+ * 2-5x the batched-matmul kernel there): input `[M, 1, K, G]` (batch M, width K,
+ * channel g), filter `[1, K, G, N]` (channel multiplier N), valid padding, so
+ * out[m, 0, 0, g*N + n] = sum_k a[g, m, k] * b[g, k, n].
+ */
+function depthwiseBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): Tensor {
+  const [G, M, K] = a.shape;
+  const N = b.shape[2];
+  const x = tf.reshape(tf.transpose(a, [1, 2, 0]), [M, 1, K, G]) as tf.Tensor4D;
+  const f = tf.reshape(tf.transpose(b, [1, 0, 2]), [1, K, G, N]) as tf.Tensor4D;
+  const y = tf.depthwiseConv2d(x, f, 1, "valid");
+  return tf.transpose(tf.reshape(y, [M, G, N]), [1, 0, 2]);
+}
