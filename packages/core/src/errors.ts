@@ -12,7 +12,13 @@ export type TokenrlErrorCode =
   | "NON_FINITE"
   | "BACKEND_UNAVAILABLE"
   | "TIMEOUT"
-  | "INVALID_INPUT";
+  | "INVALID_INPUT"
+  /** An environment server (ALFWorld, WebShop, offline) rejected a request, was unreachable, or broke its protocol. */
+  | "ENVIRONMENT"
+  /** A remote inference engine (vLLM, SGLang, ...) failed or answered without what rollout needs. */
+  | "REMOTE"
+  /** The code sandbox could not be set up (not the program's fault). */
+  | "SANDBOX";
 
 export class TokenrlError extends Error {
   readonly code: TokenrlErrorCode;

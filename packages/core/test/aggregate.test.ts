@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedPath } from "../../../tooling/test-utils/shared";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { AGGREGATION_MODES, TokenWeightedMean, aggregateLoss, microBatchLossScale, tf, useBackend } from "../src/index";
-import type { AggregationMode } from "../src/index";
+import { sharedPath } from "../../../tooling/test-utils/shared.js";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { AGGREGATION_MODES, TokenWeightedMean, aggregateLoss, microBatchLossScale, tf, useBackend } from "../src/index.js";
+import type { AggregationMode } from "../src/index.js";
 
 const L = [
   [1, 2, 3, 4],

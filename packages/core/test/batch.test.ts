@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { DTypeError, ShapeError, batchFromArrays, disposeBatch, tf, useBackend, validateBatch } from "../src/index";
+import { DTypeError, ShapeError, batchFromArrays, disposeBatch, tf, useBackend, validateBatch } from "../src/index.js";
 
 beforeAll(async () => {
   await useBackend("cpu");

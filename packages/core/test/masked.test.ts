@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { TEST_BACKENDS } from "../../../tooling/test-utils/backends";
-import { maskedMean, maskedSum, maskedVar, maskedWhiten, tf, useBackend } from "../src/index";
+import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
+import { maskedMean, maskedSum, maskedVar, maskedWhiten, tf, useBackend } from "../src/index.js";
 
 const X = [
   [1, 2, 3],

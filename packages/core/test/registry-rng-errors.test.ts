@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DuplicateNameError, type UnknownNameError, createRegistry, createRng } from "../src/index";
-import { UnknownNameError as UnknownNameErrorFromSubpath } from "../src/errors";
+import { DuplicateNameError, type UnknownNameError, createRegistry, createRng } from "../src/index.js";
+import { UnknownNameError as UnknownNameErrorFromSubpath } from "../src/errors.js";
 
 describe("createRegistry", () => {
   it("registers, lists sorted and gets by name", () => {

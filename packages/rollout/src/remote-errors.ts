@@ -16,7 +16,7 @@ export class RemoteEngineError extends TokenrlError {
     details: { status?: number; attempts: number; retryable: boolean; cause?: unknown },
   ) {
     super(
-      "INVALID_INPUT",
+      "REMOTE",
       `remote engine ${url}: ${message}${details.attempts > 1 ? ` (after ${details.attempts} attempts)` : ""}`,
       { cause: details.cause },
     );
@@ -37,7 +37,7 @@ export class LogProbsUnavailableError extends TokenrlError {
   readonly url: string;
   readonly missing: string;
   constructor(url: string, missing: string, hint: string) {
-    super("INVALID_INPUT", `remote engine ${url}: response has no ${missing}; ${hint}`);
+    super("REMOTE", `remote engine ${url}: response has no ${missing}; ${hint}`);
     this.url = url;
     this.missing = missing;
   }

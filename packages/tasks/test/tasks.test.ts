@@ -2,8 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { sharedPath } from "../../../tooling/test-utils/shared";
-import { SYNTHETIC_TASK_NAMES, createSyntheticTask, loadJsonlTasks } from "../src/index";
+import { sharedPath } from "../../../tooling/test-utils/shared.js";
+import { SYNTHETIC_TASK_NAMES, createSyntheticTask, loadJsonlTasks } from "../src/index.js";
 
 describe("synthetic tasks", () => {
   it("computes the right answers", () => {

@@ -38,7 +38,7 @@ const MEMORY_PATTERNS =
 /** Sandbox failure that is not the program's fault (e.g. tmpfs could not be mounted). */
 export class SandboxError extends TokenrlError {
   constructor(message: string) {
-    super("BACKEND_UNAVAILABLE", `code sandbox: ${message}`);
+    super("SANDBOX", `code sandbox: ${message}`);
   }
 }
 

@@ -1,8 +1,7 @@
 /**
  * Errors an environment reports. They extend core's TokenrlError so trainers can
- * switch on `code`; core has no environment-specific code yet, so a server that
- * cannot be reached uses BACKEND_UNAVAILABLE and a request the server rejected
- * uses INVALID_INPUT. Timeouts are core's TimeoutError.
+ * switch on `code`: every one here has code "ENVIRONMENT", but for
+ * EpisodeStateError (a caller's mistake, "INVALID_INPUT"). Timeouts are core's TimeoutError.
  */
 import { TokenrlError } from "@tokenrl/core/errors";
 
@@ -11,7 +10,7 @@ export class EnvServerError extends TokenrlError {
   readonly route: string;
   readonly serverMessage: string;
   constructor(route: string, serverMessage: string) {
-    super("INVALID_INPUT", `${route}: the environment server answered with an error: ${serverMessage}`);
+    super("ENVIRONMENT", `${route}: the environment server answered with an error: ${serverMessage}`);
     this.route = route;
     this.serverMessage = serverMessage;
   }
@@ -23,7 +22,7 @@ export class EnvHttpError extends TokenrlError {
   readonly status: number;
   constructor(route: string, status: number, body: string, attempts: number) {
     super(
-      "INVALID_INPUT",
+      "ENVIRONMENT",
       `${route}: HTTP ${status} after ${attempts} attempt(s)${body ? `: ${body.slice(0, 300)}` : ""}`,
     );
     this.route = route;
@@ -36,7 +35,7 @@ export class EnvUnavailableError extends TokenrlError {
   readonly route: string;
   constructor(route: string, baseUrl: string, attempts: number, cause: unknown) {
     super(
-      "BACKEND_UNAVAILABLE",
+      "ENVIRONMENT",
       `${route}: environment server at ${baseUrl} is unreachable after ${attempts} attempt(s): ${describe(cause)}`,
       { cause },
     );
@@ -48,7 +47,7 @@ export class EnvUnavailableError extends TokenrlError {
 export class EnvProtocolError extends TokenrlError {
   readonly route: string;
   constructor(route: string, expected: string, got: unknown) {
-    super("INVALID_INPUT", `${route}: expected ${expected}, got ${JSON.stringify(got)?.slice(0, 300)}`);
+    super("ENVIRONMENT", `${route}: expected ${expected}, got ${JSON.stringify(got)?.slice(0, 300)}`);
     this.route = route;
   }
 }
