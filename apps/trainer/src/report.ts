@@ -86,7 +86,7 @@ function esc(s: string): string {
 /** Writes report.json and a self-contained report.html into `out`; returns the HTML path. */
 export function writeReport(out: string, input: ReportInput): string {
   const { config, records, initialEval, finalEval, preset, completed } = input;
-  const cellKeys = [...new Set(records.flatMap((r) => Object.keys(r)).filter((k) => /^policy\/cell\/.+\/tokens$/.test(k)))];
+  const cellKeys = [...new Set(records.flatMap((r) => Object.keys(r)).filter((k) => /^policy\/cells\/.+\/tokens$/.test(k)))];
   const summary = {
     preset: preset.name,
     task: `${config.task.name} (length ${config.task.length})`,
@@ -111,7 +111,7 @@ export function writeReport(out: string, input: ReportInput): string {
     cellKeys.length
       ? lineChart(
           "HTPO cells: tokens per cell",
-          cellKeys.map((k) => seriesOf(records, "rl", k, k.replace(/^policy\/cell\//, "").replace(/\/tokens$/, ""))),
+          cellKeys.map((k) => seriesOf(records, "rl", k, k.replace(/^policy\/cells\//, "").replace(/\/tokens$/, ""))),
         )
       : "",
     lineChart("Supervised warm-up loss", [seriesOf(records, "sft", "loss", "nll")]),
