@@ -29,7 +29,7 @@ function seriesOf(records: MetricsRecord[], phase: string, key: string, name = k
   };
 }
 
-const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563", "#ca8a04"];
+const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563", "#ca8a04", "#db2777", "#65a30d"];
 
 /** A line chart as inline SVG: no script, no network, renders in any browser and in headless Chromium. */
 export function lineChart(title: string, series: Series[], options: { yLabel?: string } = {}): string {
@@ -53,7 +53,8 @@ export function lineChart(title: string, series: Series[], options: { yLabel?: s
   const grid = ticks(y0, y1, 4)
     .map((y) => `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" class="grid"/><text x="${m.l - 6}" y="${sy(y) + 4}" text-anchor="end">${fmt(y)}</text>`)
     .join("");
-  const xticks = ticks(x0, x1, 4)
+  // Steps are integers: label whole steps only.
+  const xticks = [...new Set(ticks(x0, x1, 4).map((x) => Math.round(x)))]
     .map((x) => `<text x="${sx(x)}" y="${H - m.b + 16}" text-anchor="middle">${fmt(x)}</text>`)
     .join("");
   const lines = series
