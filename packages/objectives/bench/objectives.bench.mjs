@@ -24,6 +24,7 @@ await initBackend({ backend: values.backend });
 const B = Number(values.B);
 const T = Number(values.T);
 const iters = Number(values.iters);
+const WARMUP = 5;
 const rng = createRng(7);
 
 // A realistic batch: lengths 25%..100% of T, groups of 8, log-probs near the old ones.
@@ -61,7 +62,10 @@ const cases = {
 };
 const only = values.only ? values.only.split(",") : Object.keys(cases);
 const tokens = B * T;
-console.log(`backend ${tf.getBackend()}, B x T = ${B} x ${T}, ${iters} iterations after 3 warm-up`);
+console.log(
+  `backend ${tf.getBackend()}, B x T = ${B} x ${T}, ${iters} timed calls after ${WARMUP} warm-up calls; ` +
+    "ms/call = mean wall time; median = median wall time per call; cpu = process CPU time per call (less sensitive to a shared machine)",
+);
 const results = {};
 for (const name of only) {
   const run = () => {
@@ -70,19 +74,35 @@ for (const name of only) {
     r.grad.dataSync();
     tf.dispose([r.loss, r.grad, ...Object.values(r.metrics)]);
   };
-  for (let i = 0; i < 3; i++) run();
+  for (let i = 0; i < WARMUP; i++) run();
   const before = tf.memory().numTensors;
+  const times = [];
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
-  for (let i = 0; i < iters; i++) run();
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    run();
+    times.push(performance.now() - t0);
+  }
   const ms = (performance.now() - start) / iters;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / iters;
+  const median = times.sort((x, y) => x - y)[Math.floor(iters / 2)];
   const leaked = tf.memory().numTensors - before;
-  results[name] = ms;
+  results[name] = { ms, median, cpuMs };
+  const rate = (t) => (tokens / t / 1000).toFixed(2).padStart(7);
   console.log(
-    `${name.padEnd(12)} ${ms.toFixed(2).padStart(8)} ms/call  ${(tokens / ms / 1000).toFixed(2).padStart(7)} M tokens/s${leaked ? `  LEAK ${leaked}` : ""}`,
+    `${name.padEnd(12)} ${ms.toFixed(2).padStart(7)} ms/call ${rate(ms)} M tok/s | median ${median.toFixed(2).padStart(6)} ms ${rate(median)} M tok/s | cpu ${cpuMs.toFixed(2).padStart(6)} ms ${rate(cpuMs)} M tok/s${leaked ? `  LEAK ${leaked}` : ""}`,
   );
 }
 if (results["ppo-clip"]) {
-  for (const name of ["htpo", "cppo"]) {
-    if (results[name]) console.log(`${name} / ppo-clip cost: ${(results[name] / results["ppo-clip"]).toFixed(2)}x`);
+  const base = results["ppo-clip"];
+  for (const name of ["htpo", "cppo", "gspo", "sapo", "cispo"]) {
+    const r = results[name];
+    if (r) {
+      console.log(
+        `${name} / ppo-clip cost: mean ${(r.ms / base.ms).toFixed(2)}x, median ${(r.median / base.median).toFixed(2)}x, cpu ${(r.cpuMs / base.cpuMs).toFixed(2)}x`,
+      );
+    }
   }
 }

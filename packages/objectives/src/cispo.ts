@@ -1,5 +1,8 @@
 import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
+import { useHostKernels } from "@tokenrl/partitioners";
+import { cispoKernel } from "./host/cispo.kernel.js";
+import { hostData, hostLoss } from "./host/loss.js";
 import { checkEpsilon, resolveOptions } from "./config.js";
 import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
@@ -34,6 +37,16 @@ export function cispoLoss(batch: TrainingBatch, options: Partial<CispoOptions> =
   checkEpsilon("cispo.clipHigh", o.clipHigh);
   checkAggregation("cispo", o.aggregation);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
+  if (useHostKernels()) {
+    return hostLoss(logProbsOf(batch, "cispo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
+      cispoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+    );
+  }
+  return cispoOpChain(batch, o, context);
+}
+
+/** The op-chain implementation (any backend; autograd gives the gradient). */
+export function cispoOpChain(batch: TrainingBatch, o: CispoOptions, context: ObjectiveContext = {}): ObjectiveResult {
   return tf.tidy(() => {
     const mask = batch.responseMask;
     const logProbs = logProbsOf(batch, "cispo");

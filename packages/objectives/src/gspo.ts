@@ -1,5 +1,8 @@
 import { aggregateLoss, applyMask, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
+import { useHostKernels } from "@tokenrl/partitioners";
+import { gspoKernel } from "./host/gspo.kernel.js";
+import { hostData, hostLoss } from "./host/loss.js";
 import { checkEpsilon, resolveOptions } from "./config.js";
 import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
 import type { Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
@@ -32,6 +35,16 @@ export function gspoLoss(batch: TrainingBatch, options: Partial<GspoOptions> = {
   checkEpsilon("gspo.clipLow", o.clipLow);
   checkEpsilon("gspo.clipHigh", o.clipHigh);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
+  if (useHostKernels()) {
+    return hostLoss(logProbsOf(batch, "gspo"), batch.responseMask, "seq-mean-token-mean", aggregateOptions({}, context), (io) =>
+      gspoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+    );
+  }
+  return gspoOpChain(batch, o, context);
+}
+
+/** The op-chain implementation (any backend; autograd gives the gradient). */
+export function gspoOpChain(batch: TrainingBatch, o: GspoOptions, context: ObjectiveContext = {}): ObjectiveResult {
   return tf.tidy(() => {
     const mask = batch.responseMask;
     const logProbs = logProbsOf(batch, "gspo");

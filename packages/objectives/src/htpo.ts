@@ -1,8 +1,8 @@
 import { ConfigError, aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { HTPO_CELLS, HTPO_PARTITION_DEFAULTS, disposePartition, htpoCells, htpoPartition } from "@tokenrl/partitioners";
+import { HTPO_CELLS, HTPO_PARTITION_DEFAULTS, disposePartition, htpoPartition, htpoRules } from "@tokenrl/partitioners";
 import { useHostKernels } from "@tokenrl/partitioners";
-import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, Partition } from "@tokenrl/partitioners";
+import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, HtpoRowRules, Partition } from "@tokenrl/partitioners";
 import { hostData, hostLoss } from "./host/loss.js";
 import { htpoKernel } from "./host/htpo.kernel.js";
 import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
@@ -140,11 +140,11 @@ export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {
   const o = resolveHtpoOptions(options);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"]);
   if (useHostKernels()) {
-    // The fused kernel reads each token's cell; without a given partition only the cells are built (no mask tensors).
-    const given = (context.partition as HtpoPartition | undefined)?.tokenCells;
-    if (!context.partition || given) {
-      return htpoHost(batch, o, given ?? htpoCells(batch, partitionOptionsOf(o)).tokenCells, context);
-    }
+    // The fused kernel applies the per-row partition rules inline: a given host partition's,
+    // or else rules computed here (no cell array, no mask tensors).
+    const given = (context.partition as HtpoPartition | undefined)?.rules;
+    if (given) return htpoHost(batch, o, given, context);
+    if (!context.partition) return htpoHost(batch, o, htpoRules(batch, partitionOptionsOf(o)), context);
   }
   const own = context.partition ? undefined : htpoPartition(batch, partitionOptionsOf(o));
   const partition = (context.partition ?? own) as HtpoPartition;
@@ -204,9 +204,9 @@ export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {
 }
 
 /** The fused host kernel (wasm / cpu): the same cell table in one pass over the tokens. */
-function htpoHost(batch: TrainingBatch, o: HtpoOptions, tokenCells: Uint8Array, context: ObjectiveContext): ObjectiveResult {
+function htpoHost(batch: TrainingBatch, o: HtpoOptions, rules: HtpoRowRules, context: ObjectiveContext): ObjectiveResult {
   return hostLoss(logProbsOf(batch, "htpo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
-    htpoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), hostData(batch.entropy!), tokenCells, {
+    htpoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), hostData(batch.entropy!), rules, {
       clipLow: o.clipLow,
       clipHigh: o.clipHigh,
       dualClip: o.dualClip,

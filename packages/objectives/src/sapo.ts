@@ -1,5 +1,8 @@
 import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
+import { useHostKernels } from "@tokenrl/partitioners";
+import { hostData, hostLoss } from "./host/loss.js";
+import { sapoKernel } from "./host/sapo.kernel.js";
 import { checkPositive, resolveOptions } from "./config.js";
 import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
 import type { Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
@@ -28,6 +31,16 @@ export function sapoLoss(batch: TrainingBatch, options: Partial<SapoOptions> = {
   checkPositive("sapo.tauPos", o.tauPos);
   checkPositive("sapo.tauNeg", o.tauNeg);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
+  if (useHostKernels()) {
+    return hostLoss(logProbsOf(batch, "sapo"), batch.responseMask, "seq-mean-token-mean", aggregateOptions({}, context), (io) =>
+      sapoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+    );
+  }
+  return sapoOpChain(batch, o, context);
+}
+
+/** The op-chain implementation (any backend; autograd gives the gradient). */
+export function sapoOpChain(batch: TrainingBatch, o: SapoOptions, context: ObjectiveContext = {}): ObjectiveResult {
   return tf.tidy(() => {
     const mask = batch.responseMask;
     const A = batch.advantages!;

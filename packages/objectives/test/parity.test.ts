@@ -6,10 +6,10 @@ import { setHostKernels } from "@tokenrl/partitioners";
 import { readCases, runCase } from "./cases.js";
 import type { CaseResult } from "./cases.js";
 
-// The fused host kernels (PPO clip, HTPO and its partition, CPPO) and the op chains must agree on
+// The fused host kernels (PPO clip, HTPO and its partition, CPPO, GSPO, SAPO, CISPO) and the op chains must agree on
 // every conformance case of the ops they implement: loss, gradient and every metric.
 const dir = sharedPath("conformance/cases", "fused vs op-chain parity over the conformance cases");
-const cases = dir ? readCases(dir, /^loss-(ppo-clip|htpo|cppo)\.jsonl$/) : [];
+const cases = dir ? readCases(dir, /^loss-(ppo-clip|htpo|cppo|gspo|sapo|cispo)\.jsonl$/) : [];
 
 function close(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b);

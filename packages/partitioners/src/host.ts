@@ -40,8 +40,21 @@ interface WasmHeapBackend {
  */
 export function hostView(t: Tensor): HostArray {
   const backend = tf.backend() as unknown as Partial<WasmHeapBackend>;
-  if (typeof backend.typedArrayFromHeap === "function" && backend.dataIdMap?.has(t.dataId)) {
+  if (isWasmHeap(backend) && backend.dataIdMap?.has(t.dataId)) {
     return backend.typedArrayFromHeap(t);
   }
   return t.dataSync() as HostArray;
+}
+
+function isWasmHeap(backend: Partial<WasmHeapBackend>): backend is WasmHeapBackend {
+  return typeof backend.typedArrayFromHeap === "function";
+}
+
+/**
+ * Whether the current backend copies a host array into its own memory when
+ * a tensor is made from it (wasm: into the wasm heap), so the array can be
+ * reused afterwards. The cpu backend keeps the array itself.
+ */
+export function backendCopiesHostArrays(): boolean {
+  return isWasmHeap(tf.backend() as unknown as Partial<WasmHeapBackend>);
 }

@@ -18,11 +18,47 @@ export interface HtpoTokenCells {
 }
 
 /**
- * The HTPO partition rules as a host loop (wasm / cpu backends), without
- * building mask tensors: what the fused HTPO loss reads. One sort per row;
- * subset sizes in float64 as the reference computes them.
+ * The per-row thresholds that decide every token's HTPO cell from its
+ * entropy h (valid tokens only):
+ *
+ *   cell = base[i] + (h >= tau[i] ? 1 : 0)
+ *   + DETACH_LOWEST_BIT  if detach[i] = 1, h < tau[i] and h < lowest[i]
+ *   + DETACH_HIGHEST_BIT if detach[i] = 2, h >= tau[i] and h >= highest[i]
+ *
+ * `cellOfToken` applies them. A fused loss applies them inline instead of
+ * reading a `[B, T]` cell array.
  */
-export function htpoTokenCells(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoTokenCells {
+export interface HtpoRowRules {
+  B: number;
+  T: number;
+  /** Cell index of the row's low-entropy tokens (difficulty * 2 + verdict * 4; see HTPO_CELLS). */
+  base: Uint8Array;
+  tau: Float64Array;
+  /** Detach-lowest bound: the k1-th smallest low-entropy value (-Infinity when there is none). */
+  lowest: Float64Array;
+  /** Detach-highest bound: the k2-th largest value. */
+  highest: Float64Array;
+  /** 0 none, 1 detach-lowest applies (hard & correct), 2 detach-highest applies (easy & correct). */
+  detach: Uint8Array;
+}
+
+/** The cell code of a valid token of row i with entropy h (see `HtpoRowRules`). */
+export function cellOfToken(rules: HtpoRowRules, i: number, h: number): number {
+  const tau = rules.tau[i]!;
+  const high = h >= tau;
+  const code = rules.base[i]! + (high ? 1 : 0);
+  const detach = rules.detach[i]!;
+  if (detach === 1 && !high && h < rules.lowest[i]!) return code | DETACH_LOWEST_BIT;
+  if (detach === 2 && high && h >= rules.highest[i]!) return code | DETACH_HIGHEST_BIT;
+  return code;
+}
+
+/**
+ * The HTPO partition rules per row, on the host (wasm / cpu backends): group
+ * accuracy, then per response the entropy order statistics (selection, not a
+ * sort), subset sizes in float64 as the reference computes them.
+ */
+export function htpoRowRules(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoRowRules {
   const [B, T] = batch.responseMask.shape as [number, number];
   const correct = batch.correct!.dataSync();
   const groups = batch.groupIds!.dataSync();
@@ -39,43 +75,76 @@ export function htpoTokenCells(batch: TrainingBatch, o: HtpoPartitionOptions): H
     hits.set(groups[i]!, g);
   }
 
-  const cells = new Uint8Array(B * T).fill(NOT_A_TOKEN);
-  const counts = new Float64Array(HTPO_CELLS.length + HTPO_SUBSETS.length);
+  const rules: HtpoRowRules = {
+    B,
+    T,
+    base: new Uint8Array(B),
+    tau: new Float64Array(B),
+    lowest: new Float64Array(B),
+    highest: new Float64Array(B),
+    detach: new Uint8Array(B),
+  };
   const row = new Float32Array(T);
   const threshold = Math.fround(o.difficultyThreshold);
   for (let i = 0; i < B; i++) {
     const [c, g] = hits.get(groups[i]!)!;
     const hard = Math.fround(c / g) < threshold;
-    cellsOfRow(mask, entropy, cells, counts, row, i * T, T, hard, correct[i]! > 0, o);
+    const isCorrect = correct[i]! > 0;
+    // Cell index = difficulty * 4 + verdict * 2 + entropy, matching HTPO_CELLS' order.
+    rules.base[i] = (hard ? 0 : 2) + (isCorrect ? 0 : 4);
+    rules.detach[i] = isCorrect ? (hard ? 1 : 2) : 0;
+    rowThresholds(mask, entropy, row, i * T, T, o, rules, i);
   }
+  return rules;
+}
+
+/** Each token's cell code (NOT_A_TOKEN outside the mask) and the cell counts. */
+export function htpoTokenCells(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoTokenCells {
+  return cellsFromRules(batch, htpoRowRules(batch, o));
+}
+
+function cellsFromRules(batch: TrainingBatch, rules: HtpoRowRules): HtpoTokenCells {
+  const { B, T } = rules;
+  const mask = hostView(batch.responseMask);
+  const entropy = hostView(batch.entropy!);
+  const cells = new Uint8Array(B * T).fill(NOT_A_TOKEN);
+  const counts = new Float64Array(HTPO_CELLS.length + HTPO_SUBSETS.length);
+  for (let i = 0; i < B; i++) cellsOfRow(mask, entropy, cells, counts, rules, i);
   return { tokenCells: cells, counts };
 }
 
+function cellsOfRow(mask: HostArray, entropy: HostArray, cells: Uint8Array, counts: Float64Array, rules: HtpoRowRules, i: number): void {
+  for (let j = i * rules.T, end = j + rules.T; j < end; j++) {
+    if (!(mask[j]! > 0)) continue;
+    const code = cellOfToken(rules, i, entropy[j]!);
+    counts[code & 15]!++;
+    if (code & DETACH_LOWEST_BIT) counts[8]!++;
+    else if (code & DETACH_HIGHEST_BIT) counts[9]!++;
+    cells[j] = code;
+  }
+}
+
 /**
- * One row's cells. A function of its own, called per row, so V8 optimises it
- * whole instead of on-stack-replacing a loop inside a long function.
+ * One row's thresholds. A function of its own, called per row, so V8
+ * optimises it whole instead of on-stack-replacing a loop inside a long function.
  */
-function cellsOfRow(
+function rowThresholds(
   mask: HostArray,
   entropy: HostArray,
-  cells: Uint8Array,
-  counts: Float64Array,
   row: Float32Array,
   start: number,
   T: number,
-  hard: boolean,
-  isCorrect: boolean,
   o: HtpoPartitionOptions,
+  rules: HtpoRowRules,
+  i: number,
 ): void {
-  // Cell index = difficulty * 4 + verdict * 2 + entropy, matching HTPO_CELLS' order.
-  const base = (hard ? 0 : 2) + (isCorrect ? 0 : 4);
   const end = start + T;
   let n = 0;
   let nan = false;
   for (let j = start; j < end; j++) {
     if (mask[j]! > 0) {
       const h = entropy[j]!;
-      if (h !== h) nan = true;
+      if (Number.isNaN(h)) nan = true;
       row[n++] = h;
     }
   }
@@ -106,34 +175,21 @@ function cellsOfRow(
     // nLow <= n - k, so the k1-th smallest lies in the lower part.
     if (nLow > 0) k1thSmallestLow = select(row, Math.min(Math.max(Math.floor(o.detachLowRatio * nLow), 1), nLow) - 1, 0, n - k - 1);
   }
-  const detachLow = hard && isCorrect;
-  const detachHigh = !hard && isCorrect;
-  for (let j = start; j < end; j++) {
-    if (!(mask[j]! > 0)) continue;
-    const h = entropy[j]!;
-    const high = h >= tau;
-    let code = base + (high ? 1 : 0);
-    counts[code]!++;
-    if (detachLow && !high && h < k1thSmallestLow) {
-      code |= DETACH_LOWEST_BIT;
-      counts[8]!++;
-    } else if (detachHigh && high && h >= topHigh) {
-      code |= DETACH_HIGHEST_BIT;
-      counts[9]!++;
-    }
-    cells[j] = code;
-  }
+  rules.tau[i] = tau;
+  rules.highest[i] = topHigh;
+  rules.lowest[i] = k1thSmallestLow;
 }
 
 /**
  * The HTPO partition as a host loop (wasm / cpu backends): the same rules as
  * the tensor version (`htpoTokenCells`), plus the ten mask tensors built in
- * one pass over the cells. Also returns `tokenCells`, which the fused HTPO
- * loss reads instead of the masks.
+ * one pass over the cells. Also returns `tokenCells` and the per-row `rules`
+ * (which the fused HTPO loss applies instead of reading the masks).
  */
 export function htpoPartitionHost(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoPartition {
   const [B, T] = batch.responseMask.shape as [number, number];
-  const { tokenCells: cells, counts } = htpoTokenCells(batch, o);
+  const rules = htpoRowRules(batch, o);
+  const { tokenCells: cells, counts } = cellsFromRules(batch, rules);
   const names = [...HTPO_CELLS, ...HTPO_SUBSETS] as HtpoCell[];
   const values = names.map(() => new Float32Array(B * T));
   for (let j = 0; j < B * T; j++) {
@@ -149,7 +205,7 @@ export function htpoPartitionHost(batch: TrainingBatch, o: HtpoPartitionOptions)
     masks[name] = tf.tensor2d(values[index]!, [B, T]);
     countTensors[name] = tf.scalar(counts[index]!);
   });
-  return { partitioner: "htpo", masks, counts: countTensors, tokenCells: cells };
+  return { partitioner: "htpo", masks, counts: countTensors, tokenCells: cells, rules };
 }
 
 /**

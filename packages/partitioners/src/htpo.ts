@@ -3,8 +3,8 @@ import type { Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import { assertRatio, makePartition, partitioners, resolveOptions } from "./partition.js";
 import type { Partition, Partitioner } from "./partition.js";
 import { useHostKernels } from "./host.js";
-import { htpoPartitionHost, htpoTokenCells } from "./htpo-host.js";
-import type { HtpoTokenCells } from "./htpo-host.js";
+import { htpoPartitionHost, htpoRowRules, htpoTokenCells } from "./htpo-host.js";
+import type { HtpoRowRules, HtpoTokenCells } from "./htpo-host.js";
 import { countAtRatio, pickPerRow, sortValidDescending } from "./rank.js";
 
 /**
@@ -64,11 +64,13 @@ export type HtpoCell = (typeof HTPO_CELLS)[number] | (typeof HTPO_SUBSETS)[numbe
 /**
  * An HTPO partition. On the wasm and cpu backends it also carries
  * `tokenCells`, each token's cell index in `HTPO_CELLS` order (+16 when in
- * detach-lowest, +32 when in detach-highest, 255 off the mask), which the
- * fused HTPO loss reads instead of the ten masks.
+ * detach-lowest, +32 when in detach-highest, 255 off the mask), and the
+ * per-row `rules` they follow (see `HtpoRowRules`), which the fused HTPO
+ * loss applies instead of reading the ten masks.
  */
 export interface HtpoPartition extends Partition<HtpoCell> {
   readonly tokenCells?: Uint8Array;
+  readonly rules?: HtpoRowRules;
 }
 
 function checkOptions(o: HtpoPartitionOptions): void {
@@ -107,6 +109,18 @@ export function htpoCells(batch: TrainingBatch, options: Partial<HtpoPartitionOp
   checkOptions(o);
   validateBatch(batch, ["entropy", "correct", "groupIds"]);
   return htpoTokenCells(batch, o);
+}
+
+/**
+ * The per-row thresholds that decide each token's HTPO cell (see
+ * `HtpoRowRules`, `cellOfToken`), computed on the host: what the fused HTPO
+ * loss applies inline. Host memory only: for the wasm and cpu backends.
+ */
+export function htpoRules(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoRowRules {
+  const o = resolveOptions("htpo", HTPO_PARTITION_DEFAULTS, options);
+  checkOptions(o);
+  validateBatch(batch, ["entropy", "correct", "groupIds"]);
+  return htpoRowRules(batch, o);
 }
 
 /** The tensor-op version (any backend, no host reads). */

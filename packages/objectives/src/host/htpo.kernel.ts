@@ -1,11 +1,15 @@
-import { DETACH_HIGHEST_BIT, DETACH_LOWEST_BIT, HTPO_CELLS, HTPO_SUBSETS, NOT_A_TOKEN } from "@tokenrl/partitioners";
+import { HTPO_CELLS, HTPO_SUBSETS } from "@tokenrl/partitioners";
+import type { HtpoRowRules } from "@tokenrl/partitioners";
 import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
 
 /**
- * HTPO's per-cell objectives as one host pass, reading each token's cell
- * from the partition (`tokenCells`). Same table, same sign convention and
- * same tie-breaking as `HTPO_CELL_OBJECTIVES` (the op chain), checked
- * against it by the parity test.
+ * HTPO's per-cell objectives as one host pass. Each token's cell comes from
+ * the partition's per-row rules (`HtpoRowRules`: a row is one of
+ * hard/easy x correct/wrong, a token is high-entropy when h >= tau, and the
+ * detach subsets are bounded by `lowest` / `highest`), applied inline instead
+ * of reading ten masks or a cell array. Same table, sign convention and
+ * tie-breaking as `HTPO_CELL_OBJECTIVES` (the op chain), checked against it by
+ * the parity test.
  */
 export interface HtpoKernelParams {
   clipLow: number;
@@ -16,8 +20,10 @@ export interface HtpoKernelParams {
 }
 
 const CELL_NAMES = [...HTPO_CELLS, ...HTPO_SUBSETS];
+const DETACH_LOWEST_INDEX = 8;
+const DETACH_HIGHEST_INDEX = 9;
 
-/** Running sums of one call: [count, clipped, lower, kl], then per cell tokens, ratio sum, entropy sum. */
+/** Running sums of one call: totals [count, clipped, lower, kl]; per cell (CELL_NAMES order) tokens, ratio and entropy sums. */
 interface Sums {
   totals: Float64Array;
   cellTokens: Float64Array;
@@ -30,7 +36,7 @@ export function htpoKernel(
   oldLogProbs: Float32Array,
   advantages: Float32Array,
   entropy: Float32Array,
-  tokenCells: Uint8Array,
+  rules: HtpoRowRules,
   p: HtpoKernelParams,
 ): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
@@ -46,7 +52,26 @@ export function htpoKernel(
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++) {
-    total += htpoRow(logProbs, oldLogProbs, advantages, entropy, tokenCells, mask, grad, i * T, i * T + T, coef[i]!, lo, hi, dual, p.sign, sums);
+    total += htpoRow(
+      logProbs,
+      oldLogProbs,
+      advantages,
+      entropy,
+      mask,
+      grad,
+      i * T,
+      i * T + T,
+      coef[i]!,
+      rules.base[i]!,
+      rules.tau[i]!,
+      rules.detach[i]! === 1 ? rules.lowest[i]! : Number.NEGATIVE_INFINITY,
+      rules.detach[i]! === 2 ? rules.highest[i]! : Number.POSITIVE_INFINITY,
+      lo,
+      hi,
+      dual,
+      p.sign,
+      sums,
+    );
   }
   const { totals, cellTokens, cellRatio, cellEntropy } = sums;
   const d = totals[0]! + 1e-8;
@@ -59,34 +84,54 @@ export function htpoKernel(
   return { loss: total, metrics };
 }
 
-/** One row: fills grad[start, end) and returns c * sum_t m L. */
+/**
+ * One row: fills grad[start, end), adds its cell statistics, returns c * sum_t m L.
+ * `base` is the row's low-entropy cell (0 hard-correct, 2 easy-correct, 4 hard-wrong,
+ * 6 easy-wrong); the high-entropy cell is base + 1. A low token with h < lowest is in
+ * detach-lowest, a high token with h >= highest in detach-highest (the caller passes
+ * -Infinity / +Infinity where the row has no such subset).
+ */
 function htpoRow(
   logProbs: Float32Array,
   oldLogProbs: Float32Array,
   advantages: Float32Array,
   entropy: Float32Array,
-  tokenCells: Uint8Array,
   mask: HostArray,
   grad: Float32Array,
   start: number,
   end: number,
   c: number,
+  base: number,
+  tau: number,
+  lowest: number,
+  highest: number,
   lo: number,
   hi: number,
   dual: number,
   s: number,
   sums: Sums,
 ): number {
-  const { cellTokens, cellRatio, cellEntropy } = sums;
+  const encourage = base === 0; // hard-correct-high: encourage forking tokens
+  const penalise = base >= 4; // wrong-high: penalise forking tokens
   let rowLoss = 0;
   let count = 0;
   let clipped = 0;
   let lower = 0;
   let kl = 0;
+  // Cell statistics of the row: low cell, high cell, detach subset.
+  let lowTokens = 0;
+  let lowRatio = 0;
+  let lowEntropy = 0;
+  let highTokens = 0;
+  let highRatio = 0;
+  let highEntropy = 0;
+  let subsetTokens = 0;
+  let subsetRatio = 0;
+  let subsetEntropy = 0;
   for (let j = start; j < end; j++) {
     const m = mask[j]!;
     if (!(m > 0)) continue;
-    const code = tokenCells[j]!;
+    const h = entropy[j]!;
     const A = advantages[j]!;
     const x = logProbs[j]! - oldLogProbs[j]!;
     const lr = x < -20 ? -20 : x > 20 ? 20 : x;
@@ -94,53 +139,69 @@ function htpoRow(
     const dr = lr === x ? r : 0;
     let L = 0;
     let dL = 0;
-    if (code !== NOT_A_TOKEN) {
-      const cell = code & 15;
-      // The PPO clipped surrogate (cells that keep it, and the clip count of the others).
-      const l1 = -A * r;
-      const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
-      const ppoClipped = l2 > l1;
-      const ppo = ppoClipped ? l2 : l1;
-      const dPpo = ppoClipped ? (r >= lo && r <= hi ? -A * dr : 0) : -A * dr;
-      if (cell === 1) {
-        // hard-correct-high: encourage forking tokens.
+    if (h >= tau) {
+      highTokens++;
+      highRatio += r;
+      highEntropy += h;
+      if (encourage) {
         if (r > hi) {
           L = -s * hi * A;
           dL = L;
+          clipped += m;
         } else if (r < lo) {
           L = -s * Math.exp(oldLogProbs[j]! - logProbs[j]!) * A;
           dL = L;
+          clipped += m;
         } else {
-          L = l1;
+          L = -A * r;
           dL = -A * dr;
         }
-        if (r > hi || r < lo) clipped += m;
-      } else if (cell === 5 || cell === 7) {
-        // wrong-high: penalise forking tokens.
+      } else if (penalise) {
         if (r < lo) {
           L = -s * lo * A;
           dL = L;
           clipped += m;
         } else {
-          L = l1;
+          L = -A * r;
           dL = -A * dr;
         }
       } else {
-        if ((code & (DETACH_LOWEST_BIT | DETACH_HIGHEST_BIT)) === 0) {
-          L = ppo;
-          dL = dPpo;
-        }
+        // easy-correct-high: the PPO clipped surrogate, zero on detach-highest.
+        const l1 = -A * r;
+        const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
+        const ppoClipped = l2 > l1;
         if (ppoClipped) clipped += m;
+        if (h >= highest) {
+          subsetTokens++;
+          subsetRatio += r;
+          subsetEntropy += h;
+        } else if (ppoClipped) {
+          L = l2;
+          dL = r >= lo && r <= hi ? -A * dr : 0;
+        } else {
+          L = l1;
+          dL = -A * dr;
+        }
       }
-      const h = entropy[j]!;
-      cellTokens[cell]!++;
-      cellRatio[cell]! += r;
-      cellEntropy[cell]! += h;
-      const subset = code & DETACH_LOWEST_BIT ? 8 : code & DETACH_HIGHEST_BIT ? 9 : -1;
-      if (subset >= 0) {
-        cellTokens[subset]!++;
-        cellRatio[subset]! += r;
-        cellEntropy[subset]! += h;
+    } else {
+      lowTokens++;
+      lowRatio += r;
+      lowEntropy += h;
+      // Low cells: the PPO clipped surrogate, zero on detach-lowest.
+      const l1 = -A * r;
+      const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
+      const ppoClipped = l2 > l1;
+      if (ppoClipped) clipped += m;
+      if (h < lowest) {
+        subsetTokens++;
+        subsetRatio += r;
+        subsetEntropy += h;
+      } else if (ppoClipped) {
+        L = l2;
+        dL = r >= lo && r <= hi ? -A * dr : 0;
+      } else {
+        L = l1;
+        dL = -A * dr;
       }
     }
     if (A < 0) {
@@ -156,10 +217,20 @@ function htpoRow(
     count += m;
     kl -= m * lr;
   }
-  const { totals } = sums;
+  const { totals, cellTokens, cellRatio, cellEntropy } = sums;
   totals[0]! += count;
   totals[1]! += clipped;
   totals[2]! += lower;
   totals[3]! += kl;
+  cellTokens[base]! += lowTokens;
+  cellRatio[base]! += lowRatio;
+  cellEntropy[base]! += lowEntropy;
+  cellTokens[base + 1]! += highTokens;
+  cellRatio[base + 1]! += highRatio;
+  cellEntropy[base + 1]! += highEntropy;
+  const subset = base === 0 ? DETACH_LOWEST_INDEX : DETACH_HIGHEST_INDEX;
+  cellTokens[subset]! += subsetTokens;
+  cellRatio[subset]! += subsetRatio;
+  cellEntropy[subset]! += subsetEntropy;
   return c * rowLoss;
 }

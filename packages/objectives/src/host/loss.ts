@@ -1,5 +1,5 @@
 import { tf } from "@tokenrl/core";
-import { hostView } from "@tokenrl/partitioners";
+import { backendCopiesHostArrays, hostView } from "@tokenrl/partitioners";
 import type { HostArray } from "@tokenrl/partitioners";
 import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D } from "@tokenrl/core";
 
@@ -114,10 +114,11 @@ export function hostLoss(
 ): { loss: Scalar; metrics: Record<string, Scalar> } {
   const [B, T] = logProbs.shape;
   let metrics: Record<string, number> = {};
+  let released = false;
   // biome-ignore lint/suspicious/noExplicitAny: tfjs types custom-gradient inputs as Tensor | GradSaveFunc
   const op = tf.customGrad(((x: Tensor2D) => {
     const m = hostData(mask);
-    const grad = new Float32Array(B * T);
+    const grad = takeGradBuffer(B * T);
     const out = kernel({ B, T, logProbs: hostData(x), mask: m, coef: rowCoefficients(m, B, T, mode, aggregate), grad });
     metrics = out.metrics;
     const total = out.loss;
@@ -126,9 +127,16 @@ export function hostLoss(
       gradFunc: (dy: Tensor) => {
         // dy is the scalar upstream gradient (1 unless the loss is scaled). Scaling on the
         // host avoids tfjs-wasm's slow broadcasting multiply.
+        if (released) throw new Error("hostLoss: the gradient of one forward pass was requested twice");
         const scale = dy.dataSync()[0]!;
         if (scale !== 1) for (let j = 0; j < grad.length; j++) grad[j]! *= scale;
-        return tf.tensor2d(grad, [B, T]);
+        const out = tf.tensor2d(grad, [B, T]);
+        // On wasm the tensor holds a copy, so the buffer goes back to the pool (see takeGradBuffer).
+        if (backendCopiesHostArrays()) {
+          released = true;
+          releaseGradBuffer(grad);
+        }
+        return out;
       },
     };
   }) as any);
@@ -136,6 +144,27 @@ export function hostLoss(
   const metricTensors: Record<string, Scalar> = {};
   for (const [name, value] of Object.entries(metrics)) metricTensors[name] = tf.scalar(value);
   return { loss, metrics: metricTensors };
+}
+
+/**
+ * Gradient buffers reused across calls: a fresh 512 KB array per call (B x T =
+ * 64 x 2048) is external memory that made V8 collect garbage every few calls.
+ * A buffer comes back only after its contents were copied into a tensor
+ * (wasm), so a pending backward pass never sees another call's gradient.
+ */
+const gradPool: Float32Array[] = [];
+const GRAD_POOL_SIZE = 4;
+
+function takeGradBuffer(size: number): Float32Array {
+  while (gradPool.length > 0) {
+    const buffer = gradPool.pop()!;
+    if (buffer.length === size) return buffer.fill(0);
+  }
+  return new Float32Array(size);
+}
+
+function releaseGradBuffer(buffer: Float32Array): void {
+  if (gradPool.length < GRAD_POOL_SIZE) gradPool.push(buffer);
 }
 
 /** verl `masked_mean` denominator. */
