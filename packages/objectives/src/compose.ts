@@ -1,6 +1,6 @@
 import { ConfigError, aggregateLoss, tf } from "@tokenrl/core";
 import type { AggregationMode, Scalar, TrainingBatch } from "@tokenrl/core";
-import { klPenalty } from "./kl.js";
+import { klLoss } from "./kl.js";
 import type { KlEstimator } from "./kl.js";
 import { assertKlEstimator } from "./kl.js";
 import { objectives } from "./objective.js";
@@ -40,11 +40,7 @@ export function composeObjective(options: ComposeOptions): ComposedObjective {
     const loss = tf.tidy(() => {
       let total: Scalar = part.loss;
       if (klCoef > 0) {
-        const kl = aggregateLoss(
-          klPenalty(batch.logProbs!, batch.refLogProbs!, estimator),
-          batch.responseMask,
-          options.kl?.aggregation ?? "token-mean",
-        );
+        const kl = klLoss(batch.logProbs!, batch.refLogProbs!, batch.responseMask, estimator, options.kl?.aggregation ?? "token-mean");
         metrics["kl/value"] = tf.keep(kl);
         total = tf.add(total, tf.mul(kl, klCoef)) as Scalar;
       }

@@ -1,5 +1,8 @@
 import { ConfigError, aggregateLoss, tf } from "@tokenrl/core";
 import type { AggregationMode, Scalar, Tensor, Tensor2D } from "@tokenrl/core";
+import { useHostKernels } from "@tokenrl/partitioners";
+import { klKernel } from "./host/kl.kernel.js";
+import { hostData, hostLoss } from "./host/loss.js";
 
 /**
  * KL estimators to a reference policy (Schulman's k1/k2/k3; verl `kl_penalty`),
@@ -42,7 +45,11 @@ export function klPenalty(logProbs: Tensor, refLogProbs: Tensor, estimator: KlEs
   });
 }
 
-/** The KL penalty aggregated over the mask (verl's `kl_loss` with `use_kl_loss`). */
+/**
+ * The KL penalty aggregated over the mask (verl's `kl_loss` with `use_kl_loss`),
+ * differentiable in `logProbs`. On wasm / cpu a fused host kernel (one pass,
+ * analytic gradient); elsewhere the op chain (see `useHostKernels`).
+ */
 export function klLoss(
   logProbs: Tensor,
   refLogProbs: Tensor,
@@ -50,5 +57,9 @@ export function klLoss(
   estimator: KlEstimator = "k3",
   aggregation: AggregationMode = "token-mean",
 ): Scalar {
+  assertKlEstimator(estimator);
+  if (useHostKernels()) {
+    return hostLoss(logProbs as Tensor2D, mask as Tensor2D, aggregation, {}, (io) => klKernel(io, hostData(refLogProbs), estimator)).loss;
+  }
   return tf.tidy(() => aggregateLoss(klPenalty(logProbs, refLogProbs, estimator), mask, aggregation));
 }
