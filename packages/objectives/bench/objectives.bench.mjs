@@ -4,7 +4,7 @@
 // Build first (pnpm build): this imports dist/.
 import { parseArgs } from "node:util";
 import { createRng, initBackend, tf } from "@tokenrl/core";
-import { composeObjective, disposeResult, lossAndGrad, objectives } from "../dist/index.js";
+import { composeObjective, lossAndGrad, objectives } from "../dist/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -17,7 +17,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log("node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only ppo-clip,htpo] [--B 64] [--T 2048]");
+  console.log(
+    "node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only ppo-clip,htpo] [--B 64] [--T 2048]",
+  );
   process.exit(0);
 }
 await initBackend({ backend: values.backend });

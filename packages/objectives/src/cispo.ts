@@ -31,7 +31,11 @@ export const CISPO_DEFAULTS: Readonly<CispoOptions> = Object.freeze({
   lossScaleFactor: null,
 });
 
-export function cispoLoss(batch: TrainingBatch, options: Partial<CispoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
+export function cispoLoss(
+  batch: TrainingBatch,
+  options: Partial<CispoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
   const o = resolveOptions("cispo", CISPO_DEFAULTS, options);
   checkEpsilon("cispo.clipLow", o.clipLow);
   checkEpsilon("cispo.clipHigh", o.clipHigh);

@@ -27,8 +27,10 @@ export function composeObjective(options: ComposeOptions): ComposedObjective {
   const policy = objectives.get(options.policy);
   const klCoef = options.kl?.coef ?? 0;
   const entropyCoef = options.entropy?.coef ?? 0;
-  if (!Number.isFinite(klCoef) || klCoef < 0) throw new ConfigError("kl.coef", `expected a finite coefficient >= 0, got ${klCoef}`);
-  if (!Number.isFinite(entropyCoef)) throw new ConfigError("entropy.coef", `expected a finite coefficient, got ${entropyCoef}`);
+  if (!Number.isFinite(klCoef) || klCoef < 0)
+    throw new ConfigError("kl.coef", `expected a finite coefficient >= 0, got ${klCoef}`);
+  if (!Number.isFinite(entropyCoef))
+    throw new ConfigError("entropy.coef", `expected a finite coefficient, got ${entropyCoef}`);
   const estimator = assertKlEstimator(options.kl?.estimator ?? "k3");
   return (batch, context = {}) => {
     if (klCoef > 0 && !batch.refLogProbs) throw new ConfigError("kl", "kl.coef > 0 needs batch.refLogProbs");
@@ -40,7 +42,13 @@ export function composeObjective(options: ComposeOptions): ComposedObjective {
     const loss = tf.tidy(() => {
       let total: Scalar = part.loss;
       if (klCoef > 0) {
-        const kl = klLoss(batch.logProbs!, batch.refLogProbs!, batch.responseMask, estimator, options.kl?.aggregation ?? "token-mean");
+        const kl = klLoss(
+          batch.logProbs!,
+          batch.refLogProbs!,
+          batch.responseMask,
+          estimator,
+          options.kl?.aggregation ?? "token-mean",
+        );
         metrics["kl/value"] = tf.keep(kl);
         total = tf.add(total, tf.mul(kl, klCoef)) as Scalar;
       }

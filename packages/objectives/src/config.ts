@@ -5,7 +5,8 @@ export { resolveOptions };
 
 /** A clip epsilon: finite and >= 0 (a lower epsilon of 1 or more removes the lower bound). */
 export function checkEpsilon(path: string, value: number): void {
-  if (!(Number.isFinite(value) && value >= 0)) throw new ConfigError(path, `expected a finite epsilon >= 0, got ${value}`);
+  if (!(Number.isFinite(value) && value >= 0))
+    throw new ConfigError(path, `expected a finite epsilon >= 0, got ${value}`);
 }
 
 /** Dual-clip constant c: null (off) or > 1, as verl asserts. */

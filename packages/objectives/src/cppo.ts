@@ -1,5 +1,5 @@
 import { ConfigError, aggregateLoss, applyMask, tf, validateBatch } from "@tokenrl/core";
-import type { Tensor, Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import type { Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import { pickPerRow, sortValidDescending, useHostKernels } from "@tokenrl/partitioners";
 import { cppoKernel } from "./host/cppo.kernel.js";
 import { hostData, hostLoss } from "./host/loss.js";
@@ -50,11 +50,13 @@ export const CPPO_DEFAULTS: Readonly<CppoOptions> = Object.freeze({
 export function resolveCppoOptions(options: Partial<CppoOptions> = {}): CppoOptions {
   const o = resolveOptions("cppo", CPPO_DEFAULTS, options);
   checkPositive("cppo.delta", o.delta);
-  if (!(Number.isFinite(o.wMin) && o.wMin >= 0 && o.wMin <= 1)) throw new ConfigError("cppo.wMin", `expected a weight in [0, 1], got ${o.wMin}`);
+  if (!(Number.isFinite(o.wMin) && o.wMin >= 0 && o.wMin <= 1))
+    throw new ConfigError("cppo.wMin", `expected a weight in [0, 1], got ${o.wMin}`);
   if (!(Number.isFinite(o.budgetFloor) && o.budgetFloor >= 0)) {
     throw new ConfigError("cppo.budgetFloor", `expected a finite budget >= 0, got ${o.budgetFloor}`);
   }
-  if (typeof o.dynamicBudget !== "boolean") throw new ConfigError("cppo.dynamicBudget", `expected a boolean, got ${o.dynamicBudget}`);
+  if (typeof o.dynamicBudget !== "boolean")
+    throw new ConfigError("cppo.dynamicBudget", `expected a boolean, got ${o.dynamicBudget}`);
   checkAggregation("cppo", o.aggregation);
   return o;
 }
@@ -103,7 +105,11 @@ export function cppoKeepMask(
   });
 }
 
-export function cppoLoss(batch: TrainingBatch, options: Partial<CppoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
+export function cppoLoss(
+  batch: TrainingBatch,
+  options: Partial<CppoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
   const o = resolveCppoOptions(options);
   validateBatch(batch, ["logProbs", "rolloutLogProbs", "advantages"]);
   if (useHostKernels()) {
@@ -132,7 +138,8 @@ export function cppoLoss(batch: TrainingBatch, options: Partial<CppoOptions> = {
 
 export const cppo: Objective<CppoOptions> = {
   name: "cppo",
-  description: "CPPO: ratio surrogate with a position-weighted, prefix-cumulative divergence keep-mask vs the rollout policy",
+  description:
+    "CPPO: ratio surrogate with a position-weighted, prefix-cumulative divergence keep-mask vs the rollout policy",
   requires: ["logProbs", "rolloutLogProbs", "advantages"],
   defaults: CPPO_DEFAULTS,
   compute: cppoLoss,

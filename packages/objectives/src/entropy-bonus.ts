@@ -6,6 +6,11 @@ import type { AggregationMode, Scalar, Tensor } from "@tokenrl/core";
  * `entropy_coeff`). Minimising it raises the policy's entropy; the gradient
  * flows through `entropy`, which the policy computes from its logits.
  */
-export function entropyBonus(entropy: Tensor, mask: Tensor, coef: number, aggregation: AggregationMode = "token-mean"): Scalar {
+export function entropyBonus(
+  entropy: Tensor,
+  mask: Tensor,
+  coef: number,
+  aggregation: AggregationMode = "token-mean",
+): Scalar {
   return tf.tidy(() => tf.mul(aggregateLoss(entropy, mask, aggregation), -coef) as Scalar);
 }

@@ -30,14 +30,22 @@ export interface GspoOptions {
 export const GSPO_DEFAULTS: Readonly<GspoOptions> = Object.freeze({ clipLow: 3e-4, clipHigh: 4e-4 });
 const SEQUENCE_LOG_RATIO_MAX = 10;
 
-export function gspoLoss(batch: TrainingBatch, options: Partial<GspoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
+export function gspoLoss(
+  batch: TrainingBatch,
+  options: Partial<GspoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
   const o = resolveOptions("gspo", GSPO_DEFAULTS, options);
   checkEpsilon("gspo.clipLow", o.clipLow);
   checkEpsilon("gspo.clipHigh", o.clipHigh);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
   if (useHostKernels()) {
-    return hostLoss(logProbsOf(batch, "gspo"), batch.responseMask, "seq-mean-token-mean", aggregateOptions({}, context), (io) =>
-      gspoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+    return hostLoss(
+      logProbsOf(batch, "gspo"),
+      batch.responseMask,
+      "seq-mean-token-mean",
+      aggregateOptions({}, context),
+      (io) => gspoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
     );
   }
   return gspoOpChain(batch, o, context);

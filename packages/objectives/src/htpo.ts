@@ -8,7 +8,16 @@ import { htpoKernel } from "./host/htpo.kernel.js";
 import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
 import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
-import { clampedLogRatio, clippedSurrogate, dualClip, iota, maskedFraction, maskedMeanScalar, ppoKl, stopGradient } from "./ops.js";
+import {
+  clampedLogRatio,
+  clippedSurrogate,
+  dualClip,
+  iota,
+  maskedFraction,
+  maskedMeanScalar,
+  ppoKl,
+  stopGradient,
+} from "./ops.js";
 
 /**
  * HTPO, hierarchical token-level objective control (arXiv 2605.08283,
@@ -79,7 +88,11 @@ function encourageForking(c: HtpoCellInputs): Tensor {
   const above = tf.mul(tf.mul(c.advantages, c.iota), -c.sign * (1 + c.clipHigh));
   const below = tf.mul(tf.neg(tf.mul(stopGradient(c.inverseRatio), c.advantages)), tf.mul(c.iota, c.sign));
   const surrogate = tf.mul(tf.neg(c.advantages), c.ratio);
-  return tf.where(tf.greater(c.ratioValue, 1 + c.clipHigh), above, tf.where(tf.less(c.ratioValue, 1 - c.clipLow), below, surrogate));
+  return tf.where(
+    tf.greater(c.ratioValue, 1 + c.clipHigh),
+    above,
+    tf.where(tf.less(c.ratioValue, 1 - c.clipLow), below, surrogate),
+  );
 }
 
 /** wrong & high: penalise forking tokens (no upper clip; below 1 - eps_low a constant-weight gradient). */
@@ -136,7 +149,11 @@ function cellMetrics(partition: Partition<HtpoCell>, ratio: Tensor, entropy: Ten
   return metrics;
 }
 
-export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
+export function htpoLoss(
+  batch: TrainingBatch,
+  options: Partial<HtpoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
   const o = resolveHtpoOptions(options);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"]);
   if (useHostKernels()) {
@@ -164,7 +181,11 @@ export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {
         ppo: surrogate.loss,
         iota: iota(logProbs),
         // Only read where r < 1 - eps_low; elsewhere 1, so an overflow there cannot turn a zero gradient into NaN.
-        inverseRatio: tf.where(tf.less(ratioValue, 1 - o.clipLow), tf.exp(tf.sub(batch.oldLogProbs!, logProbs)), tf.onesLike(ratio)),
+        inverseRatio: tf.where(
+          tf.less(ratioValue, 1 - o.clipLow),
+          tf.exp(tf.sub(batch.oldLogProbs!, logProbs)),
+          tf.onesLike(ratio),
+        ),
         sign: o.sign === "paper" ? 1 : -1,
         clipLow: o.clipLow,
         clipHigh: o.clipHigh,
@@ -180,7 +201,12 @@ export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {
       // clipFraction as the reference counts it: low-entropy tokens where the PPO clip is taken,
       // plus high-entropy tokens in an out-of-clip branch, over all valid tokens.
       const m = partition.masks;
-      const lowCells = tf.addN([m["hard-correct-low"], m["easy-correct-low"], m["hard-wrong-low"], m["easy-wrong-low"]]);
+      const lowCells = tf.addN([
+        m["hard-correct-low"],
+        m["easy-correct-low"],
+        m["hard-wrong-low"],
+        m["easy-wrong-low"],
+      ]);
       const wrongHigh = tf.add(m["hard-wrong-high"], m["easy-wrong-high"]);
       const clippedTokens = tf.addN([
         tf.mul(lowCells, tf.cast(surrogate.clipped, "float32")),
@@ -204,7 +230,12 @@ export function htpoLoss(batch: TrainingBatch, options: Partial<HtpoOptions> = {
 }
 
 /** The fused host kernel (wasm / cpu): the same cell table in one pass over the tokens. */
-function htpoHost(batch: TrainingBatch, o: HtpoOptions, rules: HtpoRowRules, context: ObjectiveContext): ObjectiveResult {
+function htpoHost(
+  batch: TrainingBatch,
+  o: HtpoOptions,
+  rules: HtpoRowRules,
+  context: ObjectiveContext,
+): ObjectiveResult {
   return hostLoss(logProbsOf(batch, "htpo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
     htpoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), hostData(batch.entropy!), rules, {
       clipLow: o.clipLow,
@@ -217,7 +248,8 @@ function htpoHost(batch: TrainingBatch, o: HtpoOptions, rules: HtpoRowRules, con
 
 export const htpo: Objective<HtpoOptions> = {
   name: "htpo",
-  description: "HTPO: HTPO partition (difficulty x verdict x entropy), then a per-cell objective, dual clip, token-mean",
+  description:
+    "HTPO: HTPO partition (difficulty x verdict x entropy), then a per-cell objective, dual clip, token-mean",
   requires: ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"],
   defaults: HTPO_DEFAULTS,
   compute: htpoLoss,

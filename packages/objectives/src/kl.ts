@@ -59,7 +59,9 @@ export function klLoss(
 ): Scalar {
   assertKlEstimator(estimator);
   if (useHostKernels()) {
-    return hostLoss(logProbs as Tensor2D, mask as Tensor2D, aggregation, {}, (io) => klKernel(io, hostData(refLogProbs), estimator)).loss;
+    return hostLoss(logProbs as Tensor2D, mask as Tensor2D, aggregation, {}, (io) =>
+      klKernel(io, hostData(refLogProbs), estimator),
+    ).loss;
   }
   return tf.tidy(() => aggregateLoss(klPenalty(logProbs, refLogProbs, estimator), mask, aggregation));
 }

@@ -46,7 +46,10 @@ export interface AggregationOptions {
   lossScaleFactor: number | null;
 }
 
-export function aggregateOptions(o: { lossScaleFactor?: number | null }, context: ObjectiveContext = {}): AggregateOptions {
+export function aggregateOptions(
+  o: { lossScaleFactor?: number | null },
+  context: ObjectiveContext = {},
+): AggregateOptions {
   const out: AggregateOptions = { lossScaleFactor: o.lossScaleFactor ?? null };
   if (context.globalTokenCount !== undefined) out.globalTokenCount = context.globalTokenCount;
   if (context.globalSequenceCount !== undefined) out.globalSequenceCount = context.globalSequenceCount;

@@ -45,7 +45,11 @@ export function resolvePpoClipOptions(options: Partial<PpoClipOptions> = {}): Pp
 }
 
 /** The op-chain implementation (any backend; autograd gives the gradient). */
-export function ppoClipOpChain(batch: TrainingBatch, o: PpoClipOptions, context: ObjectiveContext = {}): ObjectiveResult {
+export function ppoClipOpChain(
+  batch: TrainingBatch,
+  o: PpoClipOptions,
+  context: ObjectiveContext = {},
+): ObjectiveResult {
   return tf.tidy(() => {
     const mask = batch.responseMask;
     const A = batch.advantages!;

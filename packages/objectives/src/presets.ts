@@ -25,7 +25,11 @@ export interface Preset {
   /** DAPO dynamic sampling: drop groups whose verdicts are all equal. */
   readonly dynamicSampling: boolean;
   /** DAPO soft overlong penalty (null = off). */
-  readonly overlongPenalty: { readonly maxLength: number; readonly bufferLength: number; readonly factor: number } | null;
+  readonly overlongPenalty: {
+    readonly maxLength: number;
+    readonly bufferLength: number;
+    readonly factor: number;
+  } | null;
 }
 
 const DAPO_OVERLONG = Object.freeze({ maxLength: 20480, bufferLength: 4096, factor: 1.0 });
@@ -33,7 +37,8 @@ const DAPO_OVERLONG = Object.freeze({ maxLength: 20480, bufferLength: 4096, fact
 const list: Preset[] = [
   {
     name: "grpo",
-    source: "DeepSeekMath (arXiv 2402.03300): group-normalised advantage, clip 0.2, k3 KL beta 0.04, seq-mean-token-mean",
+    source:
+      "DeepSeekMath (arXiv 2402.03300): group-normalised advantage, clip 0.2, k3 KL beta 0.04, seq-mean-token-mean",
     advantageEstimator: "grpo",
     advantageOptions: { normalizeByStd: true, epsilon: 1e-6 },
     objective: "ppo-clip",
@@ -59,7 +64,8 @@ const list: Preset[] = [
   },
   {
     name: "dapo",
-    source: "DAPO (arXiv 2503.14476): clip-higher 0.2/0.28, dual clip 10 (verl recipe), token-mean, dynamic sampling, soft overlong penalty, no KL",
+    source:
+      "DAPO (arXiv 2503.14476): clip-higher 0.2/0.28, dual clip 10 (verl recipe), token-mean, dynamic sampling, soft overlong penalty, no KL",
     advantageEstimator: "grpo",
     advantageOptions: { normalizeByStd: true, epsilon: 1e-6 },
     objective: "ppo-clip",
@@ -98,7 +104,8 @@ const list: Preset[] = [
   },
   {
     name: "cispo",
-    source: "CISPO (MiniMax-M1, arXiv 2506.13585): clipped IS weight, no lower bound (clipLow 1), token-mean, no KL; eps_high is tokenrl's 0.28 (M1 tunes it)",
+    source:
+      "CISPO (MiniMax-M1, arXiv 2506.13585): clipped IS weight, no lower bound (clipLow 1), token-mean, no KL; eps_high is tokenrl's 0.28 (M1 tunes it)",
     advantageEstimator: "grpo",
     advantageOptions: { normalizeByStd: true, epsilon: 1e-6 },
     objective: "cispo",
@@ -111,7 +118,8 @@ const list: Preset[] = [
   },
   {
     name: "htpo",
-    source: "HTPO (arXiv 2605.08283): DAPO base (clip 0.2/0.28, dual clip 10, token-mean, dynamic sampling, overlong penalty) with the HTPO cells",
+    source:
+      "HTPO (arXiv 2605.08283): DAPO base (clip 0.2/0.28, dual clip 10, token-mean, dynamic sampling, overlong penalty) with the HTPO cells",
     advantageEstimator: "grpo",
     advantageOptions: { normalizeByStd: true, epsilon: 1e-6 },
     objective: "htpo",
@@ -134,11 +142,18 @@ const list: Preset[] = [
   },
   {
     name: "cppo",
-    source: "CPPO (arXiv 2606.10968): mean-centred advantages without std, delta 0.15, wMin 0.8, budget floor 0.02 (dynamic), seq-mean-token-sum-norm",
+    source:
+      "CPPO (arXiv 2606.10968): mean-centred advantages without std, delta 0.15, wMin 0.8, budget floor 0.02 (dynamic), seq-mean-token-sum-norm",
     advantageEstimator: "dr-grpo",
     advantageOptions: {},
     objective: "cppo",
-    objectiveOptions: { delta: 0.15, wMin: 0.8, budgetFloor: 0.02, dynamicBudget: true, aggregation: "seq-mean-token-sum-norm" },
+    objectiveOptions: {
+      delta: 0.15,
+      wMin: 0.8,
+      budgetFloor: 0.02,
+      dynamicBudget: true,
+      aggregation: "seq-mean-token-sum-norm",
+    },
     aggregation: "seq-mean-token-sum-norm",
     kl: null,
     entropyCoef: 0,

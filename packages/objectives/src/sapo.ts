@@ -26,14 +26,22 @@ export interface SapoOptions {
 
 export const SAPO_DEFAULTS: Readonly<SapoOptions> = Object.freeze({ tauPos: 1.0, tauNeg: 1.05 });
 
-export function sapoLoss(batch: TrainingBatch, options: Partial<SapoOptions> = {}, context: ObjectiveContext = {}): ObjectiveResult {
+export function sapoLoss(
+  batch: TrainingBatch,
+  options: Partial<SapoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
   const o = resolveOptions("sapo", SAPO_DEFAULTS, options);
   checkPositive("sapo.tauPos", o.tauPos);
   checkPositive("sapo.tauNeg", o.tauNeg);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
   if (useHostKernels()) {
-    return hostLoss(logProbsOf(batch, "sapo"), batch.responseMask, "seq-mean-token-mean", aggregateOptions({}, context), (io) =>
-      sapoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+    return hostLoss(
+      logProbsOf(batch, "sapo"),
+      batch.responseMask,
+      "seq-mean-token-mean",
+      aggregateOptions({}, context),
+      (io) => sapoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
     );
   }
   return sapoOpChain(batch, o, context);

@@ -2,7 +2,17 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { batchFromArrays, disposeBatch, tf } from "@tokenrl/core";
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
-import { cispoLoss, cppoLoss, gspoLoss, htpoLoss, klPenalty, lossAndGrad, ppoClipLoss, readMetrics, sapoLoss } from "../src/index.js";
+import {
+  cispoLoss,
+  cppoLoss,
+  gspoLoss,
+  htpoLoss,
+  klPenalty,
+  lossAndGrad,
+  ppoClipLoss,
+  readMetrics,
+  sapoLoss,
+} from "../src/index.js";
 import type { ObjectiveResult } from "../src/index.js";
 
 /** One conformance case (shared/conformance/FORMAT.md). */
@@ -52,7 +62,9 @@ export async function runCase(c: Case): Promise<CaseResult> {
   const batch = batchFromArrays(c.inputs as BatchArrays & { responseMask: number[][] });
   try {
     if (c.op === "kl") {
-      const kl = tf.tidy(() => tf.mul(klPenalty(batch.logProbs!, batch.refLogProbs!, c.params.estimator as never), batch.responseMask));
+      const kl = tf.tidy(() =>
+        tf.mul(klPenalty(batch.logProbs!, batch.refLogProbs!, c.params.estimator as never), batch.responseMask),
+      );
       const out = (await kl.array()) as number[][];
       kl.dispose();
       return { kl: out };

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { sharedPath } from "../../../tooling/test-utils/shared.js";
 import { tf, useBackend } from "@tokenrl/core";

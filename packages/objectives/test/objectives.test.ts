@@ -25,7 +25,11 @@ async function run(arrays: Arrays, objective: (b: TrainingBatch) => ObjectiveRes
   const batch = batchFromArrays(arrays);
   try {
     const r = lossAndGrad(objective, batch);
-    const out = { loss: (await r.loss.data())[0]!, grad: (await r.grad.array()) as number[][], metrics: await readMetrics(r.metrics) };
+    const out = {
+      loss: (await r.loss.data())[0]!,
+      grad: (await r.grad.array()) as number[][],
+      metrics: await readMetrics(r.metrics),
+    };
     tf.dispose([r.loss, r.grad, ...Object.values(r.metrics)]);
     return out;
   } finally {
@@ -70,12 +74,30 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
 
     it("an all-empty batch gives loss 0 and a zero gradient, never NaN, in every objective", async () => {
       const arrays = {
-        responseMask: [[0, 0], [0, 0]],
-        logProbs: [[-1, -2], [-1, -1]],
-        oldLogProbs: [[-1, -1], [-1, -1]],
-        rolloutLogProbs: [[-1, -1], [-1, -1]],
-        advantages: [[1, 1], [-1, -1]],
-        entropy: [[1, 1], [1, 1]],
+        responseMask: [
+          [0, 0],
+          [0, 0],
+        ],
+        logProbs: [
+          [-1, -2],
+          [-1, -1],
+        ],
+        oldLogProbs: [
+          [-1, -1],
+          [-1, -1],
+        ],
+        rolloutLogProbs: [
+          [-1, -1],
+          [-1, -1],
+        ],
+        advantages: [
+          [1, 1],
+          [-1, -1],
+        ],
+        entropy: [
+          [1, 1],
+          [1, 1],
+        ],
         correct: [1, 0],
         groupIds: [0, 0],
       };
@@ -90,11 +112,31 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
     it("empty rows beside valid ones contribute nothing and do not change the token-mean", async () => {
       // One valid token, r = 1, A = 2: token-mean loss = -2 whatever the empty row holds.
       const got = await run(
-        { responseMask: [[1, 0], [0, 0]], logProbs: [[-1, 5], [9, 9]], oldLogProbs: [[-1, 0], [0, 0]], advantages: [[2, 2], [7, 7]] },
+        {
+          responseMask: [
+            [1, 0],
+            [0, 0],
+          ],
+          logProbs: [
+            [-1, 5],
+            [9, 9],
+          ],
+          oldLogProbs: [
+            [-1, 0],
+            [0, 0],
+          ],
+          advantages: [
+            [2, 2],
+            [7, 7],
+          ],
+        },
         (b) => ppoClipLoss(b),
       );
       expect(got.loss).toBeCloseTo(-2, 6);
-      expect(got.grad).toEqual([[-2, 0], [0, 0]]);
+      expect(got.grad).toEqual([
+        [-2, 0],
+        [0, 0],
+      ]);
     });
 
     describe("HTPO sign", () => {
@@ -127,9 +169,8 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
       });
       it("hard-correct r < 1 - eps_low: weight exp(old - logp) without the [-20, 20] clamp", async () => {
         // logp - old = -25: the ratio clamps at e^-20, but the weight is e^25; paper loss -e^25 A over 2 tokens.
-        const got = await run(
-          { ...arrays, logProbs: [[-25], [ln(0.5)]], advantages: [[1], [0]] },
-          (b) => htpoLoss(b, { sign: "paper" }),
+        const got = await run({ ...arrays, logProbs: [[-25], [ln(0.5)]], advantages: [[1], [0]] }, (b) =>
+          htpoLoss(b, { sign: "paper" }),
         );
         expect(Math.abs(got.loss + Math.exp(25) / 2)).toBeLessThan((Math.exp(25) / 2) * 1e-5);
         expect(Math.abs(got.grad[0]![0]! + Math.exp(25) / 2)).toBeLessThan((Math.exp(25) / 2) * 1e-5);
@@ -160,7 +201,10 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
 
   it("GSPO clamps only the sequence log-ratio, from above at 10 (zero gradient beyond)", async () => {
     // Mean log-ratio 12 > 10: s = e^10 per token, A = -1 -> max(e^10, clip) = e^10 with zero gradient (clamped).
-    const got = await run({ responseMask: [[1, 1]], logProbs: [[0, 0]], oldLogProbs: [[-12, -12]], advantages: [[-1, -1]] }, (b) => gspoLoss(b));
+    const got = await run(
+      { responseMask: [[1, 1]], logProbs: [[0, 0]], oldLogProbs: [[-12, -12]], advantages: [[-1, -1]] },
+      (b) => gspoLoss(b),
+    );
     expect(Math.abs(got.loss - Math.exp(10))).toBeLessThan(Math.exp(10) * 1e-5);
     expect(got.grad[0]!.map(Math.abs)).toEqual([0, 0]);
   });
@@ -183,9 +227,20 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
 
   it("composeObjective adds coef * KL and subtracts coef * entropy", async () => {
     // PPO part: one token r = 1, A = 1 -> -1. k1 KL: logp - ref = 0.5 -> +0.1 * 0.5. Entropy 2 -> -0.01 * 2.
-    const objective = composeObjective({ policy: "ppo-clip", kl: { coef: 0.1, estimator: "k1" }, entropy: { coef: 0.01 } });
+    const objective = composeObjective({
+      policy: "ppo-clip",
+      kl: { coef: 0.1, estimator: "k1" },
+      entropy: { coef: 0.01 },
+    });
     const got = await run(
-      { responseMask: [[1]], logProbs: [[-1]], oldLogProbs: [[-1]], refLogProbs: [[-1.5]], advantages: [[1]], entropy: [[2]] },
+      {
+        responseMask: [[1]],
+        logProbs: [[-1]],
+        oldLogProbs: [[-1]],
+        refLogProbs: [[-1.5]],
+        advantages: [[1]],
+        entropy: [[2]],
+      },
       (b) => objective(b),
     );
     expect(got.loss).toBeCloseTo(-1 + 0.05 - 0.02, 5);
@@ -208,13 +263,34 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
 
   it("does not leak tensors over repeated loss + gradient calls (both implementations)", async () => {
     const arrays = {
-      responseMask: [[1, 1, 0], [1, 1, 1]],
-      logProbs: [[-1, -2, -3], [-0.5, -1, -2]],
-      oldLogProbs: [[-1.1, -2, -3], [-0.4, -1.2, -2]],
-      rolloutLogProbs: [[-1, -2.1, -3], [-0.6, -1, -2]],
-      refLogProbs: [[-1, -2, -3], [-0.5, -1, -2]],
-      advantages: [[1, 1, 1], [-1, -1, -1]],
-      entropy: [[1, 2, 3], [3, 2, 1]],
+      responseMask: [
+        [1, 1, 0],
+        [1, 1, 1],
+      ],
+      logProbs: [
+        [-1, -2, -3],
+        [-0.5, -1, -2],
+      ],
+      oldLogProbs: [
+        [-1.1, -2, -3],
+        [-0.4, -1.2, -2],
+      ],
+      rolloutLogProbs: [
+        [-1, -2.1, -3],
+        [-0.6, -1, -2],
+      ],
+      refLogProbs: [
+        [-1, -2, -3],
+        [-0.5, -1, -2],
+      ],
+      advantages: [
+        [1, 1, 1],
+        [-1, -1, -1],
+      ],
+      entropy: [
+        [1, 2, 3],
+        [3, 2, 1],
+      ],
       correct: [1, 0],
       groupIds: [0, 0],
     };

@@ -38,7 +38,8 @@ describe.skipIf(!dir).each(TEST_BACKENDS)("fused host kernels vs op chains on %s
       }),
     );
     expect(Object.keys(host.metrics!).sort()).toEqual(Object.keys(chain.metrics!).sort());
-    for (const [name, v] of Object.entries(chain.metrics!)) if (!close(host.metrics![name]!, v)) bad.push(`${name} ${host.metrics![name]} vs ${v}`);
+    for (const [name, v] of Object.entries(chain.metrics!))
+      if (!close(host.metrics![name]!, v)) bad.push(`${name} ${host.metrics![name]} vs ${v}`);
     expect(bad.slice(0, 8)).toEqual([]);
   });
 });
@@ -69,19 +70,18 @@ describe.skipIf(!dir).each(TEST_BACKENDS)("fused KL loss vs op chain on %s", (ba
     }
   };
 
-  it.each(klCases.flatMap((c) => (["token-mean", "seq-mean-token-mean"] as const).map((a) => [c.id, a, c] as const)))(
-    "%s, %s: same loss and gradient",
-    (_id, aggregation, c) => {
-      const host = runKl(c, aggregation, "host");
-      const chain = runKl(c, aggregation, "tensor");
-      const bad: string[] = [];
-      if (!close(host.loss, chain.loss)) bad.push(`loss ${host.loss} vs ${chain.loss}`);
-      chain.grad.forEach((v, j) => {
-        if (!close(host.grad[j]!, v)) bad.push(`grad[${j}] ${host.grad[j]} vs ${v}`);
-      });
-      expect(bad.slice(0, 8)).toEqual([]);
-    },
-  );
+  it.each(
+    klCases.flatMap((c) => (["token-mean", "seq-mean-token-mean"] as const).map((a) => [c.id, a, c] as const)),
+  )("%s, %s: same loss and gradient", (_id, aggregation, c) => {
+    const host = runKl(c, aggregation, "host");
+    const chain = runKl(c, aggregation, "tensor");
+    const bad: string[] = [];
+    if (!close(host.loss, chain.loss)) bad.push(`loss ${host.loss} vs ${chain.loss}`);
+    chain.grad.forEach((v, j) => {
+      if (!close(host.grad[j]!, v)) bad.push(`grad[${j}] ${host.grad[j]} vs ${v}`);
+    });
+    expect(bad.slice(0, 8)).toEqual([]);
+  });
 });
 
 // HTPO given a precomputed host partition (context.partition, as a trainer that logs the cells
@@ -94,7 +94,9 @@ describe.skipIf(!dir).each(TEST_BACKENDS)("fused HTPO with a given partition on 
   });
   afterAll(() => setHostKernels("auto"));
 
-  it.each(htpoCases.map((c) => [c.id, c] as const))("%s: same loss, gradient and metrics as the op chain", async (_id, c) => {
+  it.each(
+    htpoCases.map((c) => [c.id, c] as const),
+  )("%s: same loss, gradient and metrics as the op chain", async (_id, c) => {
     setHostKernels("tensor");
     const chain = await runCase(c);
     setHostKernels("host");
@@ -117,7 +119,8 @@ describe.skipIf(!dir).each(TEST_BACKENDS)("fused HTPO with a given partition on 
           if (!close(grad[i]![t]!, v)) bad.push(`grad[${i}][${t}] ${grad[i]![t]} vs ${v}`);
         }),
       );
-      for (const [name, v] of Object.entries(chain.metrics!)) if (!close(metrics[name]!, v)) bad.push(`${name} ${metrics[name]} vs ${v}`);
+      for (const [name, v] of Object.entries(chain.metrics!))
+        if (!close(metrics[name]!, v)) bad.push(`${name} ${metrics[name]} vs ${v}`);
       expect(bad.slice(0, 8)).toEqual([]);
     } finally {
       setHostKernels("auto");

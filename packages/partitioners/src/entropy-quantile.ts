@@ -16,7 +16,10 @@ export interface EntropyQuantileOptions {
   scope: "batch" | "response";
 }
 
-export const ENTROPY_QUANTILE_DEFAULTS: Readonly<EntropyQuantileOptions> = Object.freeze({ ratio: 0.2, scope: "batch" });
+export const ENTROPY_QUANTILE_DEFAULTS: Readonly<EntropyQuantileOptions> = Object.freeze({
+  ratio: 0.2,
+  scope: "batch",
+});
 export const ENTROPY_QUANTILE_CELLS = ["high", "low"] as const;
 export type EntropyQuantileCell = (typeof ENTROPY_QUANTILE_CELLS)[number];
 
@@ -39,7 +42,10 @@ export function entropyQuantilePartition(
     const values = tf.reshape(entropy, [rows, -1]) as Tensor2D;
     const validRows = tf.reshape(valid, [rows, -1]) as Tensor2D;
     const n = tf.sum(validRows, 1);
-    const tau = pickPerRow(sortValidDescending(values, validRows), tf.sub(tf.minimum(countAtRatio(n, o.ratio), n), 1) as Tensor1D);
+    const tau = pickPerRow(
+      sortValidDescending(values, validRows),
+      tf.sub(tf.minimum(countAtRatio(n, o.ratio), n), 1) as Tensor1D,
+    );
     const high = tf.reshape(tf.mul(validRows, tf.cast(tf.greaterEqual(values, tau), "float32")), [B, T]) as Tensor2D;
     return { high, low: tf.sub(valid, high) as Tensor2D };
   });

@@ -113,7 +113,14 @@ function cellsFromRules(batch: TrainingBatch, rules: HtpoRowRules): HtpoTokenCel
   return { tokenCells: cells, counts };
 }
 
-function cellsOfRow(mask: HostArray, entropy: HostArray, cells: Uint8Array, counts: Float64Array, rules: HtpoRowRules, i: number): void {
+function cellsOfRow(
+  mask: HostArray,
+  entropy: HostArray,
+  cells: Uint8Array,
+  counts: Float64Array,
+  rules: HtpoRowRules,
+  i: number,
+): void {
   for (let j = i * rules.T, end = j + rules.T; j < end; j++) {
     if (!(mask[j]! > 0)) continue;
     const code = cellOfToken(rules, i, entropy[j]!);
@@ -173,7 +180,8 @@ function rowThresholds(
     topHigh = k2 >= k ? tau : select(row, n - k2, n - k + 1, n - 1);
     const nLow = n - nHigh;
     // nLow <= n - k, so the k1-th smallest lies in the lower part.
-    if (nLow > 0) k1thSmallestLow = select(row, Math.min(Math.max(Math.floor(o.detachLowRatio * nLow), 1), nLow) - 1, 0, n - k - 1);
+    if (nLow > 0)
+      k1thSmallestLow = select(row, Math.min(Math.max(Math.floor(o.detachLowRatio * nLow), 1), nLow) - 1, 0, n - k - 1);
   }
   rules.tau[i] = tau;
   rules.highest[i] = topHigh;

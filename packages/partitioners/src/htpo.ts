@@ -75,7 +75,10 @@ export interface HtpoPartition extends Partition<HtpoCell> {
 
 function checkOptions(o: HtpoPartitionOptions): void {
   if (!Number.isFinite(o.difficultyThreshold)) {
-    throw new ConfigError("htpo.difficultyThreshold", `expected a finite accuracy threshold, got ${o.difficultyThreshold}`);
+    throw new ConfigError(
+      "htpo.difficultyThreshold",
+      `expected a finite accuracy threshold, got ${o.difficultyThreshold}`,
+    );
   }
   assertRatio("htpo.highEntropyRatio", o.highEntropyRatio);
   assertRatio("htpo.detachLowRatio", o.detachLowRatio, { allowZero: true });
@@ -131,7 +134,10 @@ export function htpoPartitionTensor(batch: TrainingBatch, o: HtpoPartitionOption
     const B = valid.shape[0];
     const col = (v: Tensor1D) => tf.reshape(v, [B, 1]);
 
-    const hard = tf.cast(tf.less(groupAccuracy(batch.correct!, batch.groupIds!), o.difficultyThreshold), "float32") as Tensor1D;
+    const hard = tf.cast(
+      tf.less(groupAccuracy(batch.correct!, batch.groupIds!), o.difficultyThreshold),
+      "float32",
+    ) as Tensor1D;
     const correct = tf.cast(tf.greater(batch.correct!, 0), "float32") as Tensor1D;
     const easy = tf.sub(1, hard);
     const wrong = tf.sub(1, correct);

@@ -66,5 +66,9 @@ export function resolveOptions<O extends object>(kind: string, defaults: Readonl
 
 export function assertRatio(path: string, value: number, { allowZero = false, allowOne = true } = {}): void {
   const ok = Number.isFinite(value) && (allowZero ? value >= 0 : value > 0) && (allowOne ? value <= 1 : value < 1);
-  if (!ok) throw new ConfigError(path, `expected a ratio in ${allowZero ? "[" : "("}0, 1${allowOne ? "]" : ")"}, got ${value}`);
+  if (!ok)
+    throw new ConfigError(
+      path,
+      `expected a ratio in ${allowZero ? "[" : "("}0, 1${allowOne ? "]" : ")"}, got ${value}`,
+    );
 }

@@ -17,18 +17,27 @@ export interface PositionOptions {
   unit: "fraction" | "tokens";
 }
 
-export const POSITION_DEFAULTS: Readonly<PositionOptions> = Object.freeze({ boundaries: [1 / 3, 2 / 3] as const, unit: "fraction" });
+export const POSITION_DEFAULTS: Readonly<PositionOptions> = Object.freeze({
+  boundaries: [1 / 3, 2 / 3] as const,
+  unit: "fraction",
+});
 export const POSITION_CELLS = ["early", "middle", "late"] as const;
 export type PositionCell = (typeof POSITION_CELLS)[number];
 
-export function positionPartition(batch: TrainingBatch, options: Partial<PositionOptions> = {}): Partition<PositionCell> {
+export function positionPartition(
+  batch: TrainingBatch,
+  options: Partial<PositionOptions> = {},
+): Partition<PositionCell> {
   const o = resolveOptions("position", POSITION_DEFAULTS, options);
   const [b0, b1] = o.boundaries;
   if (o.unit !== "fraction" && o.unit !== "tokens") {
     throw new ConfigError("position.unit", `expected "fraction" or "tokens", got "${o.unit}"`);
   }
   if (!(Number.isFinite(b0) && Number.isFinite(b1) && b0 >= 0 && b0 <= b1 && (o.unit === "tokens" || b1 <= 1))) {
-    throw new ConfigError("position.boundaries", `expected 0 <= b0 <= b1${o.unit === "fraction" ? " <= 1" : ""}, got [${b0}, ${b1}]`);
+    throw new ConfigError(
+      "position.boundaries",
+      `expected 0 <= b0 <= b1${o.unit === "fraction" ? " <= 1" : ""}, got [${b0}, ${b1}]`,
+    );
   }
   validateBatch(batch);
   const masks = tf.tidy(() => {

@@ -3,14 +3,30 @@ import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { ConfigError, batchFromArrays, disposeBatch, tf, useBackend } from "@tokenrl/core";
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
 import { createRng } from "@tokenrl/core";
-import { HTPO_CELLS, HTPO_SUBSETS, disposePartition, entropyQuantilePartition, htpoCells, htpoPartition, partitioners, positionPartition, readCounts, setHostKernels } from "../src/index.js";
+import {
+  HTPO_CELLS,
+  HTPO_SUBSETS,
+  disposePartition,
+  entropyQuantilePartition,
+  htpoCells,
+  htpoPartition,
+  partitioners,
+  positionPartition,
+  readCounts,
+  setHostKernels,
+} from "../src/index.js";
 import { select } from "../src/htpo-host.js";
 import type { Partition } from "../src/index.js";
 
 const masksOf = async (p: Partition) =>
-  Object.fromEntries(await Promise.all(Object.entries(p.masks).map(async ([k, v]) => [k, (await v.array()) as number[][]])));
+  Object.fromEntries(
+    await Promise.all(Object.entries(p.masks).map(async ([k, v]) => [k, (await v.array()) as number[][]])),
+  );
 
-function withBatch<T>(arrays: BatchArrays & { responseMask: number[][] }, f: (b: TrainingBatch) => Promise<T>): Promise<T> {
+function withBatch<T>(
+  arrays: BatchArrays & { responseMask: number[][] },
+  f: (b: TrainingBatch) => Promise<T>,
+): Promise<T> {
   const b = batchFromArrays(arrays);
   return f(b).finally(() => disposeBatch(b));
 }
@@ -54,7 +70,16 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
         expect(m["easy-correct-low"]![2]).toEqual([0, 1, 1, 1, 1, 1]);
         const counts = await readCounts(p);
         // The empty row is in no cell; every valid token is in exactly one of the eight.
-        const eight = ["hard-correct-low", "hard-correct-high", "easy-correct-low", "easy-correct-high", "hard-wrong-low", "hard-wrong-high", "easy-wrong-low", "easy-wrong-high"] as const;
+        const eight = [
+          "hard-correct-low",
+          "hard-correct-high",
+          "easy-correct-low",
+          "easy-correct-high",
+          "hard-wrong-low",
+          "hard-wrong-high",
+          "easy-wrong-low",
+          "easy-wrong-high",
+        ] as const;
         expect(eight.reduce((s, k) => s + counts[k], 0)).toBe(14);
         expect(m["easy-correct-high"]![3]).toEqual([0, 0, 0, 0, 0, 0]);
         disposePartition(p);
@@ -79,7 +104,10 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
       // 10 tokens, ratio 0.2 -> high = top 2 {10, 9}; k2 = max(floor(0.02*2),1) = 1 -> {10}; with ratio 1: both.
       const arrays = {
         responseMask: [Array(10).fill(1), Array(10).fill(1)],
-        entropy: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]],
+        entropy: [
+          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+          [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        ],
         correct: [1, 1],
         groupIds: [0, 0],
       };
@@ -94,51 +122,112 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
     });
 
     it("a one-token hard-correct response (the reference raises) is all high, with nothing detached", async () => {
-      await withBatch({ responseMask: [[1, 0], [1, 1]], entropy: [[0.3, 0], [1, 1]], correct: [1, 0], groupIds: [5, 5] }, async (b) => {
-        const p = htpoPartition(b, { detachLowRatio: 1 });
-        const m = await masksOf(p);
-        expect(m["hard-correct-high"]![0]).toEqual([1, 0]);
-        expect(m["detach-lowest"]![0]).toEqual([0, 0]);
-        // All-equal entropies: every token ties at tau, so all are high.
-        expect(m["hard-wrong-high"]![1]).toEqual([1, 1]);
-        disposePartition(p);
-      });
+      await withBatch(
+        {
+          responseMask: [
+            [1, 0],
+            [1, 1],
+          ],
+          entropy: [
+            [0.3, 0],
+            [1, 1],
+          ],
+          correct: [1, 0],
+          groupIds: [5, 5],
+        },
+        async (b) => {
+          const p = htpoPartition(b, { detachLowRatio: 1 });
+          const m = await masksOf(p);
+          expect(m["hard-correct-high"]![0]).toEqual([1, 0]);
+          expect(m["detach-lowest"]![0]).toEqual([0, 0]);
+          // All-equal entropies: every token ties at tau, so all are high.
+          expect(m["hard-wrong-high"]![1]).toEqual([1, 1]);
+          disposePartition(p);
+        },
+      );
     });
   });
 
   it("difficultyThreshold decides hard vs easy on group accuracy (strict <)", async () => {
-    await withBatch({ responseMask: [[1], [1], [1], [1]], entropy: [[1], [1], [1], [1]], correct: [1, 1, 1, 0], groupIds: [0, 0, 0, 0] }, async (b) => {
-      // accuracy 0.75: easy at 0.6, easy at 0.75 (not <), hard at 0.8.
-      for (const [threshold, hard] of [[0.6, 0], [0.75, 0], [0.8, 1]] as const) {
-        const p = htpoPartition(b, { difficultyThreshold: threshold });
-        expect((await readCounts(p))["hard-correct-high"]).toBe(hard ? 3 : 0);
-        disposePartition(p);
-      }
-    });
+    await withBatch(
+      {
+        responseMask: [[1], [1], [1], [1]],
+        entropy: [[1], [1], [1], [1]],
+        correct: [1, 1, 1, 0],
+        groupIds: [0, 0, 0, 0],
+      },
+      async (b) => {
+        // accuracy 0.75: easy at 0.6, easy at 0.75 (not <), hard at 0.8.
+        for (const [threshold, hard] of [
+          [0.6, 0],
+          [0.75, 0],
+          [0.8, 1],
+        ] as const) {
+          const p = htpoPartition(b, { difficultyThreshold: threshold });
+          expect((await readCounts(p))["hard-correct-high"]).toBe(hard ? 3 : 0);
+          disposePartition(p);
+        }
+      },
+    );
   });
 
   it("entropy-quantile ranks over the whole batch (top 20%, ties included) or per response", async () => {
-    await withBatch({ responseMask: [[1, 1, 1, 1, 1], [1, 1, 1, 1, 1]], entropy: [[9, 8, 1, 1, 1], [7, 1, 1, 1, 1]] }, async (b) => {
-      // 10 tokens: k = 2 -> tau = 8 -> {9, 8}; per response: k = 1 -> {9} and {7}.
-      let p = entropyQuantilePartition(b);
-      expect((await masksOf(p)).high).toEqual([[1, 1, 0, 0, 0], [0, 0, 0, 0, 0]]);
-      disposePartition(p);
-      p = entropyQuantilePartition(b, { scope: "response" });
-      expect((await masksOf(p)).high).toEqual([[1, 0, 0, 0, 0], [1, 0, 0, 0, 0]]);
-      disposePartition(p);
-    });
+    await withBatch(
+      {
+        responseMask: [
+          [1, 1, 1, 1, 1],
+          [1, 1, 1, 1, 1],
+        ],
+        entropy: [
+          [9, 8, 1, 1, 1],
+          [7, 1, 1, 1, 1],
+        ],
+      },
+      async (b) => {
+        // 10 tokens: k = 2 -> tau = 8 -> {9, 8}; per response: k = 1 -> {9} and {7}.
+        let p = entropyQuantilePartition(b);
+        expect((await masksOf(p)).high).toEqual([
+          [1, 1, 0, 0, 0],
+          [0, 0, 0, 0, 0],
+        ]);
+        disposePartition(p);
+        p = entropyQuantilePartition(b, { scope: "response" });
+        expect((await masksOf(p)).high).toEqual([
+          [1, 0, 0, 0, 0],
+          [1, 0, 0, 0, 0],
+        ]);
+        disposePartition(p);
+      },
+    );
   });
 
   it("position buckets count only valid tokens (holes do not shift positions)", async () => {
-    await withBatch({ responseMask: [[1, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0]] }, async (b) => {
-      // Row 0: positions 0..5 of 6 -> fractions 0, .17 | .33, .5 | .67, .83. Row 1: 3 valid tokens -> 0 | .33 | .67.
-      const p = positionPartition(b);
-      const m = await masksOf(p);
-      expect(m.early).toEqual([[1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0]]);
-      expect(m.middle).toEqual([[0, 0, 1, 1, 0, 0], [0, 0, 1, 0, 0, 0]]);
-      expect(m.late).toEqual([[0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 0, 0]]);
-      disposePartition(p);
-    });
+    await withBatch(
+      {
+        responseMask: [
+          [1, 1, 1, 1, 1, 1],
+          [1, 0, 1, 1, 0, 0],
+        ],
+      },
+      async (b) => {
+        // Row 0: positions 0..5 of 6 -> fractions 0, .17 | .33, .5 | .67, .83. Row 1: 3 valid tokens -> 0 | .33 | .67.
+        const p = positionPartition(b);
+        const m = await masksOf(p);
+        expect(m.early).toEqual([
+          [1, 1, 0, 0, 0, 0],
+          [1, 0, 0, 0, 0, 0],
+        ]);
+        expect(m.middle).toEqual([
+          [0, 0, 1, 1, 0, 0],
+          [0, 0, 1, 0, 0, 0],
+        ]);
+        expect(m.late).toEqual([
+          [0, 0, 0, 0, 1, 1],
+          [0, 0, 0, 1, 0, 0],
+        ]);
+        disposePartition(p);
+      },
+    );
   });
 
   it("partitioners are registered by name and reject unknown or out-of-range options", async () => {
@@ -213,7 +302,7 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
           }),
         );
         expect(fromCells).toEqual(hostMasks[name]);
-        expect(cells.counts[index]).toBe(fromCells.flat().reduce((x, y) => x + y, 0));
+        expect(cells.counts[index]).toBe(fromCells.flat().reduce<number>((x, y) => x + y, 0));
       });
       disposePartition(host);
       disposePartition(tensor);

@@ -17,7 +17,12 @@ function quantile(values: Float64Array, n: number, q: number): number {
   return sorted[lo]! + (position - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
-export function cppoKernel(io: KernelIO, rolloutLogProbs: Float32Array, advantages: Float32Array, p: CppoKernelParams): KernelOutput {
+export function cppoKernel(
+  io: KernelIO,
+  rolloutLogProbs: Float32Array,
+  advantages: Float32Array,
+  p: CppoKernelParams,
+): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
   const D = new Float64Array(T);
   const scratch = new Float64Array(T);
@@ -25,12 +30,17 @@ export function cppoKernel(io: KernelIO, rolloutLogProbs: Float32Array, advantag
   const sums = new Float64Array([0, 0, 0, Number.NEGATIVE_INFINITY]);
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
-  for (let i = 0; i < B; i++) total += cppoRow(logProbs, rolloutLogProbs, advantages, mask, grad, i * T, T, coef[i]!, p, D, scratch, sums);
+  for (let i = 0; i < B; i++)
+    total += cppoRow(logProbs, rolloutLogProbs, advantages, mask, grad, i * T, T, coef[i]!, p, D, scratch, sums);
   const d = sums[0]! + 1e-8;
   const ratioMax = sums[3]!;
   return {
     loss: total,
-    metrics: { maskedFraction: sums[1]! / d, ratioMean: sums[2]! / d, ratioMax: Number.isFinite(ratioMax) ? ratioMax : 0 },
+    metrics: {
+      maskedFraction: sums[1]! / d,
+      ratioMean: sums[2]! / d,
+      ratioMax: Number.isFinite(ratioMax) ? ratioMax : 0,
+    },
   };
 }
 
@@ -59,7 +69,9 @@ function cppoRow(
     n++;
   }
   if (n === 0) return 0;
-  const budget = p.dynamicBudget ? Math.min(Math.max(quantile(scratch, n, 0.9), p.budgetFloor), 2 * p.budgetFloor) : p.budgetFloor;
+  const budget = p.dynamicBudget
+    ? Math.min(Math.max(quantile(scratch, n, 0.9), p.budgetFloor), 2 * p.budgetFloor)
+    : p.budgetFloor;
   let S = 0;
   let W = 0;
   let k = 0;

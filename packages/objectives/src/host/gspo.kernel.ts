@@ -15,13 +15,30 @@ export interface GspoParams {
 
 const SEQUENCE_LOG_RATIO_MAX = 10;
 
-export function gspoKernel(io: KernelIO, oldLogProbs: Float32Array, advantages: Float32Array, p: GspoParams): KernelOutput {
+export function gspoKernel(
+  io: KernelIO,
+  oldLogProbs: Float32Array,
+  advantages: Float32Array,
+  p: GspoParams,
+): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
   const sums = new Float64Array(3); // [count, clipped, kl]
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++) {
-    total += gspoRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, 1 - p.clipLow, 1 + p.clipHigh, sums);
+    total += gspoRow(
+      logProbs,
+      oldLogProbs,
+      advantages,
+      mask,
+      grad,
+      i * T,
+      i * T + T,
+      coef[i]!,
+      1 - p.clipLow,
+      1 + p.clipHigh,
+      sums,
+    );
   }
   const d = sums[0]! + 1e-8;
   return { loss: total, metrics: { clipFraction: sums[1]! / d, ppoKl: sums[2]! / d } };

@@ -75,7 +75,11 @@ export function htpoKernel(
   }
   const { totals, cellTokens, cellRatio, cellEntropy } = sums;
   const d = totals[0]! + 1e-8;
-  const metrics: Record<string, number> = { clipFraction: totals[1]! / d, clipFractionLower: totals[2]! / d, ppoKl: totals[3]! / d };
+  const metrics: Record<string, number> = {
+    clipFraction: totals[1]! / d,
+    clipFractionLower: totals[2]! / d,
+    ppoKl: totals[3]! / d,
+  };
   CELL_NAMES.forEach((name, k) => {
     metrics[`cells/${name}/tokens`] = cellTokens[k]!;
     metrics[`cells/${name}/ratioMean`] = cellRatio[k]! / (cellTokens[k]! + 1e-8);

@@ -115,8 +115,7 @@ export function hostLoss(
   const [B, T] = logProbs.shape;
   let metrics: Record<string, number> = {};
   let released = false;
-  // biome-ignore lint/suspicious/noExplicitAny: tfjs types custom-gradient inputs as Tensor | GradSaveFunc
-  const op = tf.customGrad(((x: Tensor2D) => {
+  const forward = (x: Tensor2D) => {
     const m = hostData(mask);
     const grad = takeGradBuffer(B * T);
     const out = kernel({ B, T, logProbs: hostData(x), mask: m, coef: rowCoefficients(m, B, T, mode, aggregate), grad });
@@ -125,8 +124,8 @@ export function hostLoss(
     return {
       value: tf.scalar(total),
       gradFunc: (dy: Tensor) => {
-        // dy is the scalar upstream gradient (1 unless the loss is scaled). Scaling on the
-        // host avoids tfjs-wasm's slow broadcasting multiply.
+        // dy is the scalar upstream gradient (1 unless the loss is scaled, e.g. a KL
+        // coefficient). Scaling here saves a [B, T] tensor op.
         if (released) throw new Error("hostLoss: the gradient of one forward pass was requested twice");
         const scale = dy.dataSync()[0]!;
         if (scale !== 1) for (let j = 0; j < grad.length; j++) grad[j]! *= scale;
@@ -139,8 +138,10 @@ export function hostLoss(
         return out;
       },
     };
-  }) as any);
-  const loss = (op as (x: Tensor2D) => Scalar)(logProbs);
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: tfjs types custom-gradient inputs as Tensor | GradSaveFunc
+  const op = tf.customGrad(forward as any) as unknown as (x: Tensor2D) => Scalar;
+  const loss = op(logProbs);
   const metricTensors: Record<string, Scalar> = {};
   for (const [name, value] of Object.entries(metrics)) metricTensors[name] = tf.scalar(value);
   return { loss, metrics: metricTensors };

@@ -15,7 +15,12 @@ export interface PpoClipParams {
 /** Running sums of one call: [count, clipped, lower, kl]. */
 type Sums = Float64Array;
 
-export function ppoClipKernel(io: KernelIO, oldLogProbs: Float32Array, advantages: Float32Array, p: PpoClipParams): KernelOutput {
+export function ppoClipKernel(
+  io: KernelIO,
+  oldLogProbs: Float32Array,
+  advantages: Float32Array,
+  p: PpoClipParams,
+): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
   const lo = 1 - p.clipLow;
   const hi = 1 + p.clipHigh;
@@ -23,7 +28,8 @@ export function ppoClipKernel(io: KernelIO, oldLogProbs: Float32Array, advantage
   const sums: Sums = new Float64Array(4);
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
-  for (let i = 0; i < B; i++) total += ppoClipRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, lo, hi, dual, sums);
+  for (let i = 0; i < B; i++)
+    total += ppoClipRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, lo, hi, dual, sums);
   const d = sums[0]! + 1e-8;
   return { loss: total, metrics: { clipFraction: sums[1]! / d, clipFractionLower: sums[2]! / d, ppoKl: sums[3]! / d } };
 }

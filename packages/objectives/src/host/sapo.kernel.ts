@@ -12,12 +12,30 @@ export interface SapoParams {
   tauNeg: number;
 }
 
-export function sapoKernel(io: KernelIO, oldLogProbs: Float32Array, advantages: Float32Array, p: SapoParams): KernelOutput {
+export function sapoKernel(
+  io: KernelIO,
+  oldLogProbs: Float32Array,
+  advantages: Float32Array,
+  p: SapoParams,
+): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
   const sums = new Float64Array(2); // [count, kl]
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
-  for (let i = 0; i < B; i++) total += sapoRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, p.tauPos, p.tauNeg, sums);
+  for (let i = 0; i < B; i++)
+    total += sapoRow(
+      logProbs,
+      oldLogProbs,
+      advantages,
+      mask,
+      grad,
+      i * T,
+      i * T + T,
+      coef[i]!,
+      p.tauPos,
+      p.tauNeg,
+      sums,
+    );
   return { loss: total, metrics: { ppoKl: sums[1]! / (sums[0]! + 1e-8) } };
 }
 
