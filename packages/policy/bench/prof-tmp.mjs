@@ -16,7 +16,7 @@ let t0=performance.now(); run(); console.log(mode,"step ms", (performance.now()-
 const prof = await tf.profile(run);
 const agg={};
 for (const k of prof.kernels){ const key=k.name; agg[key]=agg[key]||{ms:0,n:0}; agg[key].ms+= (typeof k.kernelTimeMs==="number"?k.kernelTimeMs:0); agg[key].n++; }
-const rows=Object.entries(agg).sort((a,b)=>b[1].ms-a[1].ms).slice(0,20);
+const rows=Object.entries(agg).sort((a,b)=>b[1].ms-a[1].ms).slice(0,30);
 for (const [k,v] of rows) console.log(k.padEnd(20), v.ms.toFixed(1).padStart(8),"ms", String(v.n).padStart(5));
 console.log("total kernels", prof.kernels.length, "sum ms", Object.values(agg).reduce((a,v)=>a+v.ms,0).toFixed(0));
 const mm={};

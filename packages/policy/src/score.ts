@@ -1,5 +1,5 @@
 import { DTypeError, ShapeError, tf } from "@tokenrl/core";
-import type { Tensor2D } from "@tokenrl/core";
+import type { Tensor, Tensor2D } from "@tokenrl/core";
 import type { CausalLM } from "./model.js";
 import { checkIds } from "./validate.js";
 import { positionsFromMask } from "./layers.js";
@@ -43,7 +43,6 @@ export function scoreResponses(model: CausalLM, input: ScoreInput): ScoreOutput 
   if (responseMask.rank !== 2 || responseMask.shape[0] !== B || responseMask.shape[1] !== T)
     throw new ShapeError("responseMask", `[${B}, ${T}] (as responseIds)`, responseMask.shape);
   if (promptMask.dtype === "string") throw new DTypeError("promptMask", "float32 or int32", promptMask.dtype);
-  const V = model.config.vocabSize;
   return tf.tidy(() => {
     const ids = tf.concat([promptIds, responseIds], 1) as Tensor2D;
     const respMask = tf.cast(responseMask, "float32") as Tensor2D;
@@ -52,16 +51,51 @@ export function scoreResponses(model: CausalLM, input: ScoreInput): ScoreOutput 
     const H = model.config.hiddenSize;
     // Position P-1+t predicts response token t.
     const h = tf.reshape(tf.slice(tf.reshape(hidden, [B, P + T, H]), [0, P - 1, 0], [B, T, H]), [B * T, H]) as Tensor2D;
-    // Max-shifted log-softmax sharing one exp with the entropy: with s = x - max(x), e = exp(s),
-    // Z = sum(e): log p = s - log Z and H = -sum p log p = log Z - sum(p * s).
-    const logits = model.lmHead(h);
-    const shifted = tf.sub(logits, tf.max(logits, -1, true));
-    const e = tf.exp(shifted);
-    const z = tf.sum(e, -1, true);
-    const logZ = tf.log(z);
-    const target = tf.cast(tf.oneHot(tf.reshape(responseIds, [-1]), V), "float32");
-    const logProbs = tf.reshape(tf.sub(tf.sum(tf.mul(shifted, target), -1, true), logZ), [B, T]);
-    const entropy = tf.reshape(tf.sub(logZ, tf.sum(tf.mul(tf.div(e, z), shifted), -1, true)), [B, T]);
+    const [lp, ent] = tokenLogProbsAndEntropy(model.lmHead(h), tf.reshape(responseIds, [-1]) as tf.Tensor1D);
+    const logProbs = tf.reshape(lp!, [B, T]);
+    const entropy = tf.reshape(ent!, [B, T]);
     return { logProbs: tf.mul(logProbs, respMask) as Tensor2D, entropy: tf.mul(entropy, respMask) as Tensor2D };
+  });
+}
+
+/**
+ * log p(target) and the entropy of softmax(logits) per row, `[N]` each, with
+ * an analytic gradient (no gradient through the max shift, whose `Equal`
+ * mask took a second per step on wasm):
+ *   log p_t = s_t - log Z,  H = log Z - sum_j p_j s_j   (s = x - max x, Z = sum exp s)
+ *   d log p_t / dx = onehot(t) - p,  dH / dx = -p (log p + H).
+ */
+export function tokenLogProbsAndEntropy(logits: Tensor, targets: tf.Tensor1D): [Tensor, Tensor] {
+  const V = logits.shape[logits.shape.length - 1]!;
+  return tf.tidy(() => {
+    const oneHot = tf.cast(tf.oneHot(targets, V), "float32");
+    // Only inputs are saved (the engine counts any new tensor kept past the forward as a leak),
+    // so the backward recomputes p and log p: one more exp, still no Equal.
+    const stats = (x: Tensor) => {
+      const shifted = tf.sub(x, tf.max(x, -1, true));
+      const logZ = tf.log(tf.sum(tf.exp(shifted), -1, true));
+      const logp = tf.sub(shifted, logZ);
+      const p = tf.exp(logp);
+      return { logp, p, entropy: tf.neg(tf.sum(tf.mul(p, logp), -1, true)) };
+    };
+    const fused = tf.customGrad((x, save) => {
+      // targets shares its data with the caller's ids, so saving it creates no new tensor data.
+      (save as tf.GradSaveFunc)([x as Tensor, targets]);
+      const { logp, entropy } = stats(x as Tensor);
+      return {
+        value: tf.concat([tf.sum(tf.mul(logp, oneHot), -1, true), entropy], 1),
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          const { logp: lq, p, entropy: h } = stats(saved[0]!);
+          const oneHotT = tf.cast(tf.oneHot(saved[1] as tf.Tensor1D, V), "float32");
+          const [gLogProb, gEntropy] = tf.split(dy, 2, 1) as [Tensor, Tensor];
+          const dLogProb = tf.mul(gLogProb, tf.sub(oneHotT, p));
+          const dEntropy = tf.mul(tf.neg(gEntropy), tf.mul(p, tf.add(lq, h)));
+          return tf.add(dLogProb, dEntropy);
+        },
+      };
+    });
+    const both = fused(logits as Tensor2D);
+    const [logProb, entropy] = tf.split(both, 2, 1) as [Tensor, Tensor];
+    return [tf.reshape(logProb, [-1]), tf.reshape(entropy, [-1])];
   });
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { tf, useBackend } from "@tokenrl/core";
 import { embedLookup } from "../src/index.js";
+import { tokenLogProbsAndEntropy } from "../src/score.js";
 import type { CausalLM } from "../src/index.js";
 import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers.js";
 
@@ -126,5 +127,34 @@ describe.each(TEST_BACKENDS)("scoreResponses on %s", (backend) => {
     const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(embedLookup(table, ids), w)) as tf.Scalar, [table]);
     expect(values(grads[table.name]!)).toEqual([1, 2, 3, 1, 2, 3, 0, 0, 0, 0, 0, 0, 2, 4, 6]);
     tf.dispose([table, ids, w, value, ...Object.values(grads)]);
+  });
+
+  it("the analytic log-prob/entropy gradient equals autodiff of the plain log-softmax formula", () => {
+    const logits = tf.tensor2d([
+      [1.5, -0.5, 0.25, 2],
+      [0, 0, 0, 0],
+      [-3, 4, 1, 0.5],
+    ]);
+    const targets = tf.tensor1d([3, 1, 0], "int32");
+    const wLp = tf.tensor1d([1, -2, 0.5]);
+    const wH = tf.tensor1d([0.3, 1, -1]);
+    const fused = (x: tf.Tensor) => {
+      const [lp, h] = tokenLogProbsAndEntropy(x, targets);
+      return tf.add(tf.sum(tf.mul(lp, wLp)), tf.sum(tf.mul(h, wH))) as tf.Scalar;
+    };
+    const plain = (x: tf.Tensor) => {
+      const logp = tf.logSoftmax(x);
+      const lp = tf.sum(tf.mul(logp, tf.cast(tf.oneHot(targets, 4), "float32")), -1);
+      const h = tf.neg(tf.sum(tf.mul(tf.exp(logp), logp), -1));
+      return tf.add(tf.sum(tf.mul(lp, wLp)), tf.sum(tf.mul(h, wH))) as tf.Scalar;
+    };
+    const g1 = tf.grad(fused)(logits);
+    const g2 = tf.grad(plain)(logits);
+    expect(maxAbsDiff(values(g1), values(g2))).toBeLessThan(1e-5);
+    // row 1 is uniform: entropy log 4, log p = -log 4
+    const [lp, h] = tokenLogProbsAndEntropy(logits, targets);
+    expect(values(lp)[1]).toBeCloseTo(-Math.log(4), 5);
+    expect(values(h)[1]).toBeCloseTo(Math.log(4), 5);
+    tf.dispose([logits, targets, wLp, wH, g1, g2, lp, h]);
   });
 });
