@@ -34,9 +34,9 @@ export interface HtpoRowRules {
   /** Cell index of the row's low-entropy tokens (difficulty * 2 + verdict * 4; see HTPO_CELLS). */
   base: Uint8Array;
   tau: Float64Array;
-  /** Detach-lowest bound: the k1-th smallest low-entropy value (-Infinity when there is none). */
+  /** Detach-lowest bound: the k1-th smallest low-entropy value (-Infinity when there is none; set where detach = 1). */
   lowest: Float64Array;
-  /** Detach-highest bound: the k2-th largest value. */
+  /** Detach-highest bound: the k2-th largest value (set where detach = 2). */
   highest: Float64Array;
   /** 0 none, 1 detach-lowest applies (hard & correct), 2 detach-highest applies (easy & correct). */
   detach: Uint8Array;
@@ -162,7 +162,7 @@ function rowThresholds(
   const k = Math.max(Math.floor(o.highEntropyRatio * n), 1);
   let tau: number;
   let nHigh = 0;
-  let topHigh: number;
+  let topHigh = Number.POSITIVE_INFINITY;
   let k1thSmallestLow = Number.NEGATIVE_INFINITY;
   if (nan) {
     const sorted = row.subarray(0, n).sort(); // ascending
@@ -174,14 +174,24 @@ function rowThresholds(
   } else {
     // After select(row, n - k, ...): row[0, n-k) <= tau <= row(n-k, n).
     tau = select(row, n - k, 0, n - 1);
-    for (let j = 0; j < n; j++) if (row[j]! >= tau) nHigh++;
-    const k2 = Math.max(Math.floor(o.detachHighRatio * nHigh), 1);
-    // Sorted positions [n - nHigh, n - k] all hold tau; above n - k, select in the upper part.
-    topHigh = k2 >= k ? tau : select(row, n - k2, n - k + 1, n - 1);
-    const nLow = n - nHigh;
-    // nLow <= n - k, so the k1-th smallest lies in the lower part.
-    if (nLow > 0)
-      k1thSmallestLow = select(row, Math.min(Math.max(Math.floor(o.detachLowRatio * nLow), 1), nLow) - 1, 0, n - k - 1);
+    // A row needs at most one detach bound: detach-highest for easy & correct rows,
+    // detach-lowest for hard & correct ones; wrong rows need neither.
+    const detach = rules.detach[i]!;
+    if (detach !== 0) {
+      for (let j = 0; j < n; j++) if (row[j]! >= tau) nHigh++;
+      if (detach === 2) {
+        const k2 = Math.max(Math.floor(o.detachHighRatio * nHigh), 1);
+        // Sorted positions [n - nHigh, n - k] all hold tau; above n - k, select in the upper part.
+        topHigh = k2 >= k ? tau : select(row, n - k2, n - k + 1, n - 1);
+      } else {
+        const nLow = n - nHigh;
+        // nLow <= n - k, so the k1-th smallest lies in the lower part.
+        if (nLow > 0) {
+          const k1 = Math.min(Math.max(Math.floor(o.detachLowRatio * nLow), 1), nLow);
+          k1thSmallestLow = select(row, k1 - 1, 0, n - k - 1);
+        }
+      }
+    }
   }
   rules.tau[i] = tau;
   rules.highest[i] = topHigh;

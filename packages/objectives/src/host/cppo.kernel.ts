@@ -8,13 +8,68 @@ export interface CppoKernelParams {
   dynamicBudget: boolean;
 }
 
-/** torch.quantile(q, interpolation="linear") of the first n entries (sorted in place). */
-function quantile(values: Float64Array, n: number, q: number): number {
-  const sorted = values.subarray(0, n).sort();
+/**
+ * torch.quantile(q, interpolation="linear") of the first n entries (reordered
+ * in place). Selection instead of a sort: the two order statistics it needs,
+ * the same values; entries with a NaN take the sort (which puts NaN last).
+ */
+function quantile(values: Float64Array, n: number, q: number, hasNaN: boolean): number {
   const position = q * (n - 1);
   const lo = Math.floor(position);
   const hi = Math.ceil(position);
-  return sorted[lo]! + (position - lo) * (sorted[hi]! - sorted[lo]!);
+  if (hasNaN) {
+    const sorted = values.subarray(0, n).sort();
+    return sorted[lo]! + (position - lo) * (sorted[hi]! - sorted[lo]!);
+  }
+  const atLo = select64(values, lo, 0, n - 1);
+  // After the selection everything above lo is >= atLo: the next order statistic is their minimum.
+  let atHi = atLo;
+  if (hi > lo) {
+    atHi = values[lo + 1]!;
+    for (let j = lo + 2; j < n; j++) if (values[j]! < atHi) atHi = values[j]!;
+  }
+  return atLo + (position - lo) * (atHi - atLo);
+}
+
+/**
+ * Quickselect (Numerical Recipes' `select`, as `select` in @tokenrl/partitioners,
+ * kept monomorphic in Float64Array): a[k] gets the value a sort puts there,
+ * a[l..k) <= a[k] <= a(k..r]. No NaN in a[l..r].
+ */
+function select64(a: Float64Array, k: number, l: number, r: number): number {
+  let lo = l;
+  let hi = r;
+  for (;;) {
+    if (hi <= lo + 1) {
+      if (hi === lo + 1 && a[hi]! < a[lo]!) swap64(a, lo, hi);
+      return a[k]!;
+    }
+    swap64(a, (lo + hi) >>> 1, lo + 1);
+    if (a[lo]! > a[hi]!) swap64(a, lo, hi);
+    if (a[lo + 1]! > a[hi]!) swap64(a, lo + 1, hi);
+    if (a[lo]! > a[lo + 1]!) swap64(a, lo, lo + 1);
+    let i = lo + 1;
+    let j = hi;
+    const pivot = a[lo + 1]!;
+    for (;;) {
+      do i++;
+      while (a[i]! < pivot);
+      do j--;
+      while (a[j]! > pivot);
+      if (j < i) break;
+      swap64(a, i, j);
+    }
+    a[lo + 1] = a[j]!;
+    a[j] = pivot;
+    if (j >= k) hi = j - 1;
+    if (j <= k) lo = i;
+  }
+}
+
+function swap64(a: Float64Array, i: number, j: number): void {
+  const t = a[i]!;
+  a[i] = a[j]!;
+  a[j] = t;
 }
 
 export function cppoKernel(
@@ -26,12 +81,13 @@ export function cppoKernel(
   const { B, T, logProbs, mask, coef, grad } = io;
   const D = new Float64Array(T);
   const scratch = new Float64Array(T);
+  const R = new Float64Array(T);
   // [count, dropped, ratioSum, ratioMax]
   const sums = new Float64Array([0, 0, 0, Number.NEGATIVE_INFINITY]);
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++)
-    total += cppoRow(logProbs, rolloutLogProbs, advantages, mask, grad, i * T, T, coef[i]!, p, D, scratch, sums);
+    total += cppoRow(logProbs, rolloutLogProbs, advantages, mask, grad, i * T, T, coef[i]!, p, D, scratch, R, sums);
   const d = sums[0]! + 1e-8;
   const ratioMax = sums[3]!;
   return {
@@ -57,20 +113,34 @@ function cppoRow(
   p: CppoKernelParams,
   D: Float64Array,
   scratch: Float64Array,
+  R: Float64Array,
   sums: Float64Array,
 ): number {
   let n = 0;
+  let hasNaN = false;
   for (let t = 0; t < T; t++) {
     const j = row + t;
     if (!(mask[j]! > 0)) continue;
-    const d = Math.abs(Math.exp(logProbs[j]!) - Math.exp(rolloutLogProbs[j]!));
+    const lp = logProbs[j]!;
+    const mu = rolloutLogProbs[j]!;
+    const piProb = Math.exp(lp);
+    const muProb = Math.exp(mu);
+    const d = Math.abs(piProb - muProb);
+    if (Number.isNaN(d)) hasNaN = true;
     D[n] = d;
     scratch[n] = d;
+    // The ratio exp(lp - mu) as piProb / muProb: one exp fewer per token, within a few
+    // float64 ulp of Math.exp while the [-20, 20] clamp is inactive and both are normal numbers.
+    const x = lp - mu;
+    R[n] =
+      x >= -20 && x <= 20 && piProb >= 1e-300 && muProb >= 1e-300
+        ? piProb / muProb
+        : Math.exp(x < -20 ? -20 : x > 20 ? 20 : x);
     n++;
   }
   if (n === 0) return 0;
   const budget = p.dynamicBudget
-    ? Math.min(Math.max(quantile(scratch, n, 0.9), p.budgetFloor), 2 * p.budgetFloor)
+    ? Math.min(Math.max(quantile(scratch, n, 0.9, hasNaN), p.budgetFloor), 2 * p.budgetFloor)
     : p.budgetFloor;
   let S = 0;
   let W = 0;
@@ -88,13 +158,12 @@ function cppoRow(
     const Z = w * D[k]!;
     const cap = Math.min(p.delta, p.delta + budget * W - S);
     const x = logProbs[j]! - rolloutLogProbs[j]!;
-    const lr = x < -20 ? -20 : x > 20 ? 20 : x;
-    const r = Math.exp(lr);
+    const r = R[k]!;
     const A = advantages[j]!;
     const keep = A * (r - 1) <= 0 || Z <= cap;
     if (keep) {
       rowLoss += m * -r * A;
-      grad[j] = c * m * -A * (lr === x ? r : 0);
+      grad[j] = c * m * -A * (x >= -20 && x <= 20 ? r : 0);
     } else {
       dropped += m;
     }
