@@ -31,6 +31,8 @@ export interface ModelConfig {
   headDim: number;
   /** HF `rope_theta` (default 10000): RoPE base. */
   ropeTheta: number;
+  /** HF `rope_scaling`, when the checkpoint has one. */
+  ropeScaling?: RopeScaling;
   /** HF `rms_norm_eps` (default 1e-6). */
   rmsNormEps: number;
   /** HF `tie_word_embeddings`: the LM head reuses the embedding matrix (no `lm_head.weight` saved). */
@@ -57,6 +59,21 @@ export interface ModelConfig {
   weightDtype: WeightDType;
 }
 
+/**
+ * HF `rope_scaling`: "linear" divides every frequency by `factor`; "llama3"
+ * (Llama 3.1+) divides only the low frequencies, blending in between.
+ */
+export interface RopeScaling {
+  type: "linear" | "llama3";
+  factor: number;
+  /** llama3 only (HF default 1). */
+  lowFreqFactor?: number;
+  /** llama3 only (HF default 4). */
+  highFreqFactor?: number;
+  /** llama3 only (HF default 8192). */
+  originalMaxPositionEmbeddings?: number;
+}
+
 /** Fields a caller must give to `makeConfig`; the rest take HF's defaults. */
 export type ModelConfigInput = Pick<ModelConfig, "vocabSize" | "hiddenSize" | "intermediateSize" | "numLayers" | "numHeads"> &
   Partial<ModelConfig>;
@@ -76,6 +93,7 @@ export function makeConfig(input: ModelConfigInput): ModelConfig {
     numKvHeads: input.numKvHeads ?? numHeads,
     headDim: input.headDim ?? Math.floor(input.hiddenSize / numHeads),
     ropeTheta: input.ropeTheta ?? 10000,
+    ...(input.ropeScaling ? { ropeScaling: input.ropeScaling } : {}),
     rmsNormEps: input.rmsNormEps ?? 1e-6,
     tieWordEmbeddings: input.tieWordEmbeddings ?? false,
     qkNorm: input.qkNorm ?? modelType === "qwen3",
@@ -153,9 +171,7 @@ export function configFromHf(json: Json): ModelConfig {
   const modelType = json.model_type;
   if (typeof modelType !== "string" || !(MODEL_TYPES as readonly string[]).includes(modelType))
     throw new ConfigError("model_type", `unsupported ${JSON.stringify(modelType)}; expected one of ${MODEL_TYPES.join(", ")}`);
-  const ropeScaling = json.rope_scaling;
-  if (ropeScaling !== undefined && ropeScaling !== null)
-    throw new ConfigError("rope_scaling", `RoPE scaling (${JSON.stringify(ropeScaling)}) is not supported; only plain rope_theta`);
+  const ropeScaling = ropeScalingFromHf(json.rope_scaling);
   if (json.mlp_bias === true) throw new ConfigError("mlp_bias", "MLP biases are not supported");
   if (json.use_sliding_window === true) throw new ConfigError("use_sliding_window", "sliding-window attention is not supported");
   const attentionBias = json.attention_bias === true;
@@ -172,6 +188,7 @@ export function configFromHf(json: Json): ModelConfig {
     numKvHeads: num(json, "num_key_value_heads", false),
     headDim: num(json, "head_dim", false),
     ropeTheta: num(json, "rope_theta", false),
+    ...(ropeScaling ? { ropeScaling } : {}),
     rmsNormEps: num(json, "rms_norm_eps", false),
     // HF default is false for all three families.
     tieWordEmbeddings: json.tie_word_embeddings === true,
@@ -218,10 +235,41 @@ export function configToHf(config: ModelConfig): Json {
     use_cache: true,
     torch_dtype: config.weightDtype,
   };
+  if (config.ropeScaling) {
+    const r = config.ropeScaling;
+    json.rope_scaling =
+      r.type === "linear"
+        ? { rope_type: "linear", factor: r.factor }
+        : {
+            rope_type: "llama3",
+            factor: r.factor,
+            low_freq_factor: r.lowFreqFactor ?? 1,
+            high_freq_factor: r.highFreqFactor ?? 4,
+            original_max_position_embeddings: r.originalMaxPositionEmbeddings ?? 8192,
+          };
+  }
   if (config.modelType !== "qwen2") json.attention_bias = config.qkvBias;
   if (config.modelType === "llama") json.mlp_bias = false;
   if (config.bosTokenId !== undefined) json.bos_token_id = config.bosTokenId;
   if (config.eosTokenIds.length > 0) json.eos_token_id = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
   if (config.padTokenId !== undefined) json.pad_token_id = config.padTokenId;
   return json;
+}
+
+function ropeScalingFromHf(v: unknown): RopeScaling | undefined {
+  if (v === undefined || v === null) return undefined;
+  const r = v as Record<string, unknown>;
+  const type = (r.rope_type ?? r.type) as string | undefined;
+  if (type === "default") return undefined;
+  const factor = r.factor;
+  if (typeof factor !== "number" || !(factor > 0)) throw new ConfigError("rope_scaling.factor", `expected a positive number, got ${JSON.stringify(factor)}`);
+  if (type === "linear") return { type, factor };
+  if (type === "llama3") {
+    const out: RopeScaling = { type, factor };
+    if (typeof r.low_freq_factor === "number") out.lowFreqFactor = r.low_freq_factor;
+    if (typeof r.high_freq_factor === "number") out.highFreqFactor = r.high_freq_factor;
+    if (typeof r.original_max_position_embeddings === "number") out.originalMaxPositionEmbeddings = r.original_max_position_embeddings;
+    return out;
+  }
+  throw new ConfigError("rope_scaling.rope_type", `"${type}" is not supported; expected default, linear or llama3`);
 }

@@ -1,5 +1,5 @@
 export { MODEL_TYPES, WEIGHT_DTYPES, configFromHf, configToHf, makeConfig, parameterCount, validateConfig } from "./config.js";
-export type { ModelConfig, ModelConfigInput, ModelType, WeightDType } from "./config.js";
+export type { ModelConfig, ModelConfigInput, ModelType, RopeScaling, WeightDType } from "./config.js";
 export { CausalLM } from "./model.js";
 export type { ForwardOptions, ForwardResult, LayerParams, ModelParams } from "./model.js";
 export type { KVCache } from "./cache.js";

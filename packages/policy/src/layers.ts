@@ -1,5 +1,6 @@
 import { tf } from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D } from "@tokenrl/core";
+import type { RopeScaling } from "./config.js";
 import { matMul } from "./matmul.js";
 
 /**
@@ -22,11 +23,31 @@ export function linear(x: Tensor2D, w: Tensor2D, b?: Tensor1D): Tensor2D {
   return (b ? tf.add(matMul(x, w), b) : matMul(x, w)) as Tensor2D;
 }
 
-/** RoPE inverse frequencies 1 / theta^(2i / D), i < D/2 (HF's default rope). */
-export function ropeInvFreq(headDim: number, theta: number): Float32Array {
+/**
+ * RoPE inverse frequencies 1 / theta^(2i / D), i < D/2 (HF's default rope),
+ * with HF's "linear" (all / factor) or "llama3" scaling (wavelengths longer
+ * than original / lowFreqFactor divided by factor, shorter than original /
+ * highFreqFactor kept, a linear blend in between).
+ */
+export function ropeInvFreq(headDim: number, theta: number, scaling?: RopeScaling): Float32Array {
   const half = headDim / 2;
   const out = new Float32Array(half);
-  for (let i = 0; i < half; i++) out[i] = 1 / theta ** ((2 * i) / headDim);
+  for (let i = 0; i < half; i++) {
+    let f = 1 / theta ** ((2 * i) / headDim);
+    if (scaling?.type === "linear") f /= scaling.factor;
+    else if (scaling?.type === "llama3") {
+      const low = scaling.lowFreqFactor ?? 1;
+      const high = scaling.highFreqFactor ?? 4;
+      const original = scaling.originalMaxPositionEmbeddings ?? 8192;
+      const wavelen = (2 * Math.PI) / f;
+      if (wavelen > original / low) f /= scaling.factor;
+      else if (wavelen >= original / high) {
+        const smooth = (original / wavelen - low) / (high - low);
+        f = (1 - smooth) * (f / scaling.factor) + smooth * f;
+      }
+    }
+    out[i] = f;
+  }
   return out;
 }
 

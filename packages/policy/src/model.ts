@@ -56,7 +56,7 @@ export class CausalLM {
   constructor(config: ModelConfig, params: ModelParams) {
     this.config = config;
     this.params = params;
-    this.invFreq = ropeInvFreq(config.headDim, config.ropeTheta);
+    this.invFreq = ropeInvFreq(config.headDim, config.ropeTheta, config.ropeScaling);
   }
 
   /** An empty cache for `batchSize` rows of at most `maxLength` tokens (prompt + generated). */
