@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // Loss + gradient throughput (tokens/s) of every objective at B x T = 64 x 2048.
-// Usage: node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only name,name]
+// Usage: node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only name,name] [--kernels auto|host|tensor]
 // Build first (pnpm build): this imports dist/.
 import { parseArgs } from "node:util";
 import { createRng, initBackend, tf } from "@tokenrl/core";
+import { setHostKernels } from "@tokenrl/partitioners";
 import { composeObjective, lossAndGrad, objectives } from "../dist/index.js";
 
 const { values } = parseArgs({
   options: {
     backend: { type: "string", default: "wasm" },
-    iters: { type: "string", default: "20" },
+    iters: { type: "string", default: "100" },
     only: { type: "string" },
+    kernels: { type: "string", default: "auto" },
     B: { type: "string", default: "64" },
     T: { type: "string", default: "2048" },
     help: { type: "boolean", short: "h" },
@@ -18,11 +20,13 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    "node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only ppo-clip,htpo] [--B 64] [--T 2048]",
+    "node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only ppo-clip,htpo] [--kernels auto|host|tensor] [--B 64] [--T 2048]",
   );
   process.exit(0);
 }
 await initBackend({ backend: values.backend });
+// auto: fused host kernels on wasm/cpu, op chains elsewhere; tensor: force the op chains (for comparison).
+setHostKernels(values.kernels);
 const B = Number(values.B);
 const T = Number(values.T);
 const iters = Number(values.iters);
