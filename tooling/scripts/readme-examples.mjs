@@ -61,7 +61,12 @@ for (const dir of dirs) {
     } else {
       failed++;
       console.log(
-        `FAIL ${where} (exit ${r.status ?? r.signal}, ${seconds}s)\n${(r.stderr || r.stdout).trim().split("\n").slice(-15).map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l)).join("\n")}`,
+        `FAIL ${where} (exit ${r.status ?? r.signal}, ${seconds}s)\n${(r.stderr || r.stdout)
+          .trim()
+          .split("\n")
+          .slice(-15)
+          .map((l) => (l.length > 300 ? `${l.slice(0, 300)}...` : l))
+          .join("\n")}`,
       );
     }
   }

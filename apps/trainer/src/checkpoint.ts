@@ -68,6 +68,10 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint | un
   }
   const { model, tokenizer } = await loadPolicy(dir);
   const file = await readSafetensors(join(dir, OPTIMIZER));
-  const optimizerState = [...file.tensors].map(([name, raw]) => ({ name, values: rawToFloat32(raw, name), shape: raw.shape }));
+  const optimizerState = [...file.tensors].map(([name, raw]) => ({
+    name,
+    values: rawToFloat32(raw, name),
+    shape: raw.shape,
+  }));
   return { model, tokenizer, state, optimizerState };
 }

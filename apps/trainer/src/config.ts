@@ -120,7 +120,8 @@ function overlay(base: Plain, override: Plain, path: string, freeForm: ReadonlyS
 }
 
 function num(path: string, v: unknown, { min, max, integer }: { min?: number; max?: number; integer?: boolean }): void {
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new ConfigError(path, `expected a finite number, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new ConfigError(path, `expected a finite number, got ${JSON.stringify(v)}`);
   if (integer && !Number.isInteger(v)) throw new ConfigError(path, `expected an integer, got ${v}`);
   if (min !== undefined && v < min) throw new ConfigError(path, `must be >= ${min}, got ${v}`);
   if (max !== undefined && v > max) throw new ConfigError(path, `must be <= ${max}, got ${v}`);
@@ -130,11 +131,13 @@ function num(path: string, v: unknown, { min, max, integer }: { min?: number; ma
 export function validateConfig(c: TrainConfig): TrainConfig {
   num("seed", c.seed, { integer: true, min: 0 });
   if (typeof c.out !== "string" || !c.out) throw new ConfigError("out", "expected a folder path");
-  if (!listPresets().includes(c.preset)) throw new ConfigError("preset", `unknown preset "${c.preset}"; known: ${listPresets().join(", ")}`);
+  if (!listPresets().includes(c.preset))
+    throw new ConfigError("preset", `unknown preset "${c.preset}"; known: ${listPresets().join(", ")}`);
   if (!SYNTHETIC_TASK_NAMES.includes(c.task.name))
     throw new ConfigError("task.name", `unknown task "${c.task.name}"; known: ${SYNTHETIC_TASK_NAMES.join(", ")}`);
   num("task.length", c.task.length, { integer: true, min: 1, max: 12 });
-  if (c.model.path !== null && typeof c.model.path !== "string") throw new ConfigError("model.path", "expected a folder path or null");
+  if (c.model.path !== null && typeof c.model.path !== "string")
+    throw new ConfigError("model.path", "expected a folder path or null");
   for (const k of ["hiddenSize", "intermediateSize", "numLayers", "numHeads", "numKvHeads"] as const) {
     num(`model.${k}`, c.model[k], { integer: true, min: 1 });
   }

@@ -11,7 +11,12 @@ export interface EvalResult {
 }
 
 /** Greedy accuracy on the first `n` examples of the task's test split. */
-export async function evaluateGreedy(engine: RolloutEngine, tokenizer: PolicyTokenizer, task: Task, n: number): Promise<EvalResult> {
+export async function evaluateGreedy(
+  engine: RolloutEngine,
+  tokenizer: PolicyTokenizer,
+  task: Task,
+  n: number,
+): Promise<EvalResult> {
   if (n === 0) return { accuracy: 0, examples: 0, samples: [] };
   const examples = Array.from({ length: n }, (_, i) => task.example(i, "test"));
   const sequences = await engine.generate(
@@ -24,7 +29,8 @@ export async function evaluateGreedy(engine: RolloutEngine, tokenizer: PolicyTok
     const ex = examples[i]!;
     const verdict = task.verify(s.text, ex);
     if (verdict.correct) correct++;
-    if (samples.length < 8) samples.push({ prompt: ex.prompt, response: s.text, answer: ex.answer, correct: verdict.correct });
+    if (samples.length < 8)
+      samples.push({ prompt: ex.prompt, response: s.text, answer: ex.answer, correct: verdict.correct });
   });
   return { accuracy: correct / n, examples: n, samples };
 }

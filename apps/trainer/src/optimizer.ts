@@ -86,7 +86,9 @@ export class ClippedAdam {
       for (const [prefix, target] of [["m", this.m[i]!] as const, ["v", this.v[i]!] as const]) {
         const entry = byName.get(`${prefix}/${key}`);
         if (!entry || entry.values.length !== w.size) {
-          throw new Error(`optimizer state ${prefix}/${key} is missing or has the wrong size for ${w.name} [${w.shape}]`);
+          throw new Error(
+            `optimizer state ${prefix}/${key} is missing or has the wrong size for ${w.name} [${w.shape}]`,
+          );
         }
         target.assign(tf.tensor(entry.values, w.shape));
       }

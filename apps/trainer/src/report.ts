@@ -29,7 +29,18 @@ function seriesOf(records: MetricsRecord[], phase: string, key: string, name = k
   };
 }
 
-const COLORS = ["#2563eb", "#dc2626", "#16a34a", "#9333ea", "#ea580c", "#0891b2", "#4b5563", "#ca8a04", "#db2777", "#65a30d"];
+const COLORS = [
+  "#2563eb",
+  "#dc2626",
+  "#16a34a",
+  "#9333ea",
+  "#ea580c",
+  "#0891b2",
+  "#4b5563",
+  "#ca8a04",
+  "#db2777",
+  "#65a30d",
+];
 
 /** A line chart as inline SVG: no script, no network, renders in any browser and in headless Chromium. */
 export function lineChart(title: string, series: Series[], options: { yLabel?: string } = {}): string {
@@ -37,7 +48,8 @@ export function lineChart(title: string, series: Series[], options: { yLabel?: s
   const H = 240;
   const m = { l: 52, r: 12, t: 28, b: 36 };
   const all = series.flatMap((s) => s.points);
-  if (all.length === 0) return `<figure class="chart"><figcaption>${esc(title)}</figcaption><p class="empty">no data</p></figure>`;
+  if (all.length === 0)
+    return `<figure class="chart"><figcaption>${esc(title)}</figcaption><p class="empty">no data</p></figure>`;
   const xs = all.map((p) => p[0]);
   const ys = all.map((p) => p[1]);
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -51,7 +63,10 @@ export function lineChart(title: string, series: Series[], options: { yLabel?: s
   const sy = (y: number) => H - m.b - ((y - y0) / (y1 - y0)) * (H - m.t - m.b);
   const ticks = (a: number, b: number, n: number) => Array.from({ length: n + 1 }, (_, i) => a + ((b - a) * i) / n);
   const grid = ticks(y0, y1, 4)
-    .map((y) => `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" class="grid"/><text x="${m.l - 6}" y="${sy(y) + 4}" text-anchor="end">${fmt(y)}</text>`)
+    .map(
+      (y) =>
+        `<line x1="${m.l}" x2="${W - m.r}" y1="${sy(y)}" y2="${sy(y)}" class="grid"/><text x="${m.l - 6}" y="${sy(y) + 4}" text-anchor="end">${fmt(y)}</text>`,
+    )
     .join("");
   // Steps are integers: label whole steps only.
   const xticks = [...new Set(ticks(x0, x1, 4).map((x) => Math.round(x)))]
@@ -61,7 +76,12 @@ export function lineChart(title: string, series: Series[], options: { yLabel?: s
     .map((s, i) => {
       const color = COLORS[i % COLORS.length];
       const d = s.points.map((p, j) => `${j ? "L" : "M"}${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join("");
-      const dots = s.points.length < 60 ? s.points.map((p) => `<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2.5" fill="${color}"/>`).join("") : "";
+      const dots =
+        s.points.length < 60
+          ? s.points
+              .map((p) => `<circle cx="${sx(p[0]).toFixed(1)}" cy="${sy(p[1]).toFixed(1)}" r="2.5" fill="${color}"/>`)
+              .join("")
+          : "";
       return `<path d="${d}" fill="none" stroke="${color}" stroke-width="2" data-series="${esc(s.name)}"/>${dots}`;
     })
     .join("");
@@ -87,7 +107,9 @@ function esc(s: string): string {
 /** Writes report.json and a self-contained report.html into `out`; returns the HTML path. */
 export function writeReport(out: string, input: ReportInput): string {
   const { config, records, initialEval, finalEval, preset, completed } = input;
-  const cellKeys = [...new Set(records.flatMap((r) => Object.keys(r)).filter((k) => /^policy\/cells\/.+\/tokens$/.test(k)))];
+  const cellKeys = [
+    ...new Set(records.flatMap((r) => Object.keys(r)).filter((k) => /^policy\/cells\/.+\/tokens$/.test(k))),
+  ];
   const summary = {
     preset: preset.name,
     task: `${config.task.name} (length ${config.task.length})`,
@@ -100,7 +122,14 @@ export function writeReport(out: string, input: ReportInput): string {
   };
   writeFileSync(join(out, "report.json"), `${JSON.stringify({ summary, config, finalEval, records }, null, 2)}\n`);
   const charts = [
-    lineChart("Held-out accuracy (greedy)", [seriesOf(records.filter((r) => r.during === "rl" || r.during === undefined), "eval", "accuracy", "accuracy")]),
+    lineChart("Held-out accuracy (greedy)", [
+      seriesOf(
+        records.filter((r) => r.during === "rl" || r.during === undefined),
+        "eval",
+        "accuracy",
+        "accuracy",
+      ),
+    ]),
     lineChart("Rollout accuracy (kept groups)", [seriesOf(records, "rl", "accuracy", "batch accuracy")]),
     lineChart("Policy loss", [seriesOf(records, "rl", "loss", "loss")]),
     lineChart("Clip fraction and KL to the behaviour policy", [
@@ -108,7 +137,9 @@ export function writeReport(out: string, input: ReportInput): string {
       seriesOf(records, "rl", "policy/ppoKl", "ppoKl"),
     ]),
     lineChart("Gradient norm (before clipping)", [seriesOf(records, "rl", "gradNorm", "grad norm")]),
-    lineChart("Dynamic sampling: groups dropped per step", [seriesOf(records, "rl", "sampling/groupsDropped", "dropped")]),
+    lineChart("Dynamic sampling: groups dropped per step", [
+      seriesOf(records, "rl", "sampling/groupsDropped", "dropped"),
+    ]),
     cellKeys.length
       ? lineChart(
           "HTPO cells: tokens per cell",
@@ -118,7 +149,10 @@ export function writeReport(out: string, input: ReportInput): string {
     lineChart("Supervised warm-up loss", [seriesOf(records, "sft", "loss", "nll")]),
   ].join("\n");
   const samples = finalEval.samples
-    .map((s) => `<tr><td><code>${esc(s.prompt)}</code></td><td><code>${esc(s.response)}</code></td><td><code>${esc(s.answer)}</code></td><td>${s.correct ? "yes" : "no"}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td><code>${esc(s.prompt)}</code></td><td><code>${esc(s.response)}</code></td><td><code>${esc(s.answer)}</code></td><td>${s.correct ? "yes" : "no"}</td></tr>`,
+    )
     .join("");
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>tokenrl run: ${esc(preset.name)} on ${esc(config.task.name)}</title>

@@ -5,7 +5,10 @@ import type { Task } from "@tokenrl/tasks";
 import type { TrainConfig } from "./config.js";
 
 /** A fresh policy for the task: Qwen3-style decoder over a character tokenizer of the task's alphabet. */
-export async function createTaskPolicy(config: TrainConfig, task: Task): Promise<{ model: CausalLM; tokenizer: PolicyTokenizer }> {
+export async function createTaskPolicy(
+  config: TrainConfig,
+  task: Task,
+): Promise<{ model: CausalLM; tokenizer: PolicyTokenizer }> {
   if (config.model.path) {
     const { model, tokenizer } = await loadPolicy(config.model.path);
     return { model, tokenizer };
@@ -34,5 +37,8 @@ export async function createTaskPolicy(config: TrainConfig, task: Task): Promise
 export function configHash(config: TrainConfig): string {
   const { rl, eval: _eval, checkpoint: _checkpoint, out: _out, ...rest } = config;
   const { steps: _steps, ...rlRest } = rl;
-  return createHash("sha256").update(JSON.stringify({ ...rest, rl: rlRest })).digest("hex").slice(0, 16);
+  return createHash("sha256")
+    .update(JSON.stringify({ ...rest, rl: rlRest }))
+    .digest("hex")
+    .slice(0, 16);
 }

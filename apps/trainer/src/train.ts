@@ -65,7 +65,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let model: CausalLM;
   let tokenizer: PolicyTokenizer;
   let state: TrainerState;
-  let optimizerState: Awaited<ReturnType<typeof loadCheckpoint>> extends infer L ? (L extends { optimizerState: infer O } ? O : never) : never;
+  let optimizerState: Awaited<ReturnType<typeof loadCheckpoint>> extends infer L
+    ? L extends { optimizerState: infer O }
+      ? O
+      : never
+    : never;
   const loaded = options.resume === false ? undefined : await loadCheckpoint(checkpointDir);
   if (loaded) {
     if (loaded.state.configHash !== hash) {
@@ -79,7 +83,13 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     log.truncateTo(state.phase, state.step);
   } else {
     ({ model, tokenizer } = await createTaskPolicy(config, task));
-    state = { phase: config.sft.steps > 0 ? "sft" : "rl", step: 0, nextExample: 0, configHash: hash, optimizerPhase: "sft" };
+    state = {
+      phase: config.sft.steps > 0 ? "sft" : "rl",
+      step: 0,
+      nextExample: 0,
+      configHash: hash,
+      optimizerPhase: "sft",
+    };
     optimizerState = [];
     log.reset();
   }
@@ -112,7 +122,10 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       log.append({ phase: "eval", step: 0, during: "rl", accuracy: afterSft.accuracy, afterWarmup: true });
       state = { ...state, phase: "rl", step: 0, optimizerPhase: "rl" };
       optimizerState = [];
-      await saveCheckpoint(checkpointDir, model, tokenizer, new ClippedAdam([], 0, 0), { ...state, optimizerPhase: "sft" });
+      await saveCheckpoint(checkpointDir, model, tokenizer, new ClippedAdam([], 0, 0), {
+        ...state,
+        optimizerPhase: "sft",
+      });
     } else {
       await saveCheckpoint(checkpointDir, model, tokenizer, optimizer, state);
     }
@@ -136,11 +149,25 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     const bar = showProgress ? new ProgressBar("rl ", config.rl.steps) : undefined;
     while (state.step < config.rl.steps && budget > 0) {
       const started = performance.now();
-      const record = await rlStep(config, preset, task, model, tokenizer, reference, objective, optimizer, state, engineFor(state.step));
+      const record = await rlStep(
+        config,
+        preset,
+        task,
+        model,
+        tokenizer,
+        reference,
+        objective,
+        optimizer,
+        state,
+        engineFor(state.step),
+      );
       state.step++;
       budget--;
       log.append({ phase: "rl", step: state.step, ...record, seconds: (performance.now() - started) / 1000 });
-      bar?.update(state.step, `reward ${Number(record.rewardMean).toFixed(2)} acc@batch ${Number(record.accuracy).toFixed(2)}`);
+      bar?.update(
+        state.step,
+        `reward ${Number(record.rewardMean).toFixed(2)} acc@batch ${Number(record.accuracy).toFixed(2)}`,
+      );
       if (config.eval.every > 0 && state.step % config.eval.every === 0 && state.step < config.rl.steps) {
         const ev = await evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
         log.append({ phase: "eval", step: state.step, during: "rl", accuracy: ev.accuracy });
@@ -158,7 +185,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   }
 
   const finalEval = await evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
-  if (completed) log.append({ phase: "eval", step: state.step, during: "rl", accuracy: finalEval.accuracy, final: true });
+  if (completed)
+    log.append({ phase: "eval", step: state.step, during: "rl", accuracy: finalEval.accuracy, final: true });
   const records = log.read();
   const reportPath = writeReport(out, { config, records, initialEval, finalEval, preset, completed });
   model.dispose();
@@ -266,7 +294,11 @@ async function rlStep(
     stats = { ...result.stats };
   } else {
     batchExamples = takeExamples(task, state, config.rl.promptsPerStep);
-    sequences = await sampleGroups(engine, batchExamples.map((e) => tokenizer.encode(e.prompt)), { ...sampling, groupSize: G });
+    sequences = await sampleGroups(
+      engine,
+      batchExamples.map((e) => tokenizer.encode(e.prompt)),
+      { ...sampling, groupSize: G },
+    );
     verdicts = verdictsOf(sequences, batchExamples);
   }
   const rolloutSeconds = (performance.now() - rolloutStarted) / 1000;
@@ -332,7 +364,9 @@ async function rlStep(
       }
     }
     if (nonFinite > 0) {
-      process.stderr.write(`tokenrl-train: step ${state.step + 1}: ${nonFinite} mini-batch(es) had a NaN/Inf loss or gradient and were not applied\n`);
+      process.stderr.write(
+        `tokenrl-train: step ${state.step + 1}: ${nonFinite} mini-batch(es) had a NaN/Inf loss or gradient and were not applied\n`,
+      );
     }
     return {
       ...base,

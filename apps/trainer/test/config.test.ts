@@ -26,7 +26,9 @@ describe("resolveConfig", () => {
     expect(() => resolveConfig({ rl: { groupSize: "8" } })).toThrow('rl.groupSize: expected a finite number, got "8"');
     expect(() => resolveConfig({ rl: { groupSize: 1 } })).toThrow("rl.groupSize: must be >= 2, got 1");
     expect(() => resolveConfig({ preset: "ppo" })).toThrow(/preset: unknown preset "ppo"; known: .*htpo/);
-    expect(() => resolveConfig({ model: { numHeads: 3 } })).toThrow("model.hiddenSize: must be divisible by model.numHeads (3)");
+    expect(() => resolveConfig({ model: { numHeads: 3 } })).toThrow(
+      "model.hiddenSize: must be divisible by model.numHeads (3)",
+    );
   });
 });
 

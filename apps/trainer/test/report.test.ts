@@ -13,26 +13,45 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 describe("report.html", () => {
   it("renders its charts and numbers in headless Chromium", async () => {
     if (!existsSync(CHROMIUM)) {
-      console.warn(`[skip] report rendering: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`);
+      console.warn(
+        `[skip] report rendering: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH)`,
+      );
       return;
     }
     const out = mkdtempSync(join(tmpdir(), "trainer-report-"));
     const records = [
       { phase: "eval" as const, step: 0, during: "rl", accuracy: 0.25 },
-      ...[1, 2, 3].map((step) => ({ phase: "rl" as const, step, accuracy: 0.2 * step, loss: 1 / step, gradNorm: 1, "policy/clipFraction": 0.1 })),
+      ...[1, 2, 3].map((step) => ({
+        phase: "rl" as const,
+        step,
+        accuracy: 0.2 * step,
+        loss: 1 / step,
+        gradNorm: 1,
+        "policy/clipFraction": 0.1,
+      })),
       { phase: "eval" as const, step: 3, during: "rl", accuracy: 0.75 },
     ];
     const path = writeReport(out, {
       config: resolveConfig({ out }),
       records,
       initialEval: { accuracy: 0.25, examples: 4, samples: [] },
-      finalEval: { accuracy: 0.75, examples: 4, samples: [{ prompt: "1+2=", response: "3.", answer: "3", correct: true }] },
+      finalEval: {
+        accuracy: 0.75,
+        examples: 4,
+        samples: [{ prompt: "1+2=", response: "3.", answer: "3", correct: true }],
+      },
       preset: getPreset("htpo"),
       completed: true,
     });
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--no-first-run",
+      ],
     });
     try {
       const page = await browser.newPage();

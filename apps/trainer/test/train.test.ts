@@ -46,7 +46,13 @@ describe("train", () => {
       const cells = Object.keys(r).filter((k) => /^policy\/cells\/.+\/tokens$/.test(k));
       expect(cells.length).toBe(10);
     }
-    for (const f of ["config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer-state.json"]) {
+    for (const f of [
+      "config.json",
+      "model.safetensors",
+      "tokenizer.json",
+      "optimizer.safetensors",
+      "trainer-state.json",
+    ]) {
       expect(existsSync(join(out, "checkpoint", f)), f).toBe(true);
     }
     const html = readFileSync(result.reportPath, "utf8");
@@ -60,9 +66,9 @@ describe("train", () => {
   it("refuses to resume a checkpoint written with another configuration", async () => {
     const out = mkdtempSync(join(tmpdir(), "trainer-mismatch-"));
     await train(resolveConfig(TINY, { out, rl: { ...TINY.rl, steps: 1 } }), { progress: false });
-    await expect(train(resolveConfig(TINY, { out, rl: { ...TINY.rl, groupSize: 2 } }), { progress: false })).rejects.toThrow(
-      /was written by a run with a different configuration/,
-    );
+    await expect(
+      train(resolveConfig(TINY, { out, rl: { ...TINY.rl, groupSize: 2 } }), { progress: false }),
+    ).rejects.toThrow(/was written by a run with a different configuration/);
   });
 
   it("resumes a run killed with SIGKILL and ends exactly where an uninterrupted run ends", async () => {
@@ -83,7 +89,9 @@ describe("train", () => {
           timer = setInterval(() => {
             const path = join(out, "metrics.jsonl");
             if (!existsSync(path)) return;
-            const steps = readFileSync(path, "utf8").split("\n").filter((l) => l.includes('"phase":"rl"')).length;
+            const steps = readFileSync(path, "utf8")
+              .split("\n")
+              .filter((l) => l.includes('"phase":"rl"')).length;
             if (steps >= killAfterRlStep) child.kill("SIGKILL");
           }, 5);
         }

@@ -2,7 +2,14 @@ import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sharedPath } from "../../../tooling/test-utils/shared.js";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
-import { AGGREGATION_MODES, TokenWeightedMean, aggregateLoss, microBatchLossScale, tf, useBackend } from "../src/index.js";
+import {
+  AGGREGATION_MODES,
+  TokenWeightedMean,
+  aggregateLoss,
+  microBatchLossScale,
+  tf,
+  useBackend,
+} from "../src/index.js";
 import type { AggregationMode } from "../src/index.js";
 
 const L = [
