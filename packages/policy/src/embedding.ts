@@ -1,14 +1,13 @@
 import { ShapeError, tf } from "@tokenrl/core";
-import { matMul } from "./matmul.js";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
 
 /**
- * Embedding lookup `table[ids]` whose gradient is a matmul instead of
+ * Embedding lookup `table[ids]` whose gradient does not need
  * `UnsortedSegmentSum`, which the wasm backend lacks (tfjs's `gather` gradient
- * needs it). Forward: `gather` (exists everywhere). Backward:
- * `dTable = oneHot(ids)^T @ dy`, a [V, N] x [N, H] matmul: the same FLOPs as
- * the LM head, fast on every backend, and exactly the scatter-add (each row
- * of dy lands on its token's row once per occurrence).
+ * uses it). Forward: `gather`. Backward: `scatterND(ids, dy, [V, H])`, which
+ * sums rows of repeated ids (a kernel on wasm, cpu and tensorflow), so each
+ * row of dy lands on its token's row once per occurrence: O(N H) work, where
+ * the one-hot matmul formulation cost O(N V H).
  *
  * `ids` is any-shape int32; returns `[...ids.shape, H]`.
  */
@@ -21,11 +20,7 @@ export function embedLookup(table: Tensor, ids: Tensor): Tensor {
     (save as tf.GradSaveFunc)([flat]);
     const value = tf.gather(t as Tensor2D, flat);
     const gradFunc = (dy: Tensor, saved: Tensor[]) =>
-      tf.tidy(() => {
-        const oneHot = tf.cast(tf.oneHot(saved[0]!, V), "float32");
-        // (dy^T @ oneHot)^T: transposes the small [N, H] and [H, V] operands rather than the [N, V] one-hot.
-        return tf.transpose(matMul(tf.transpose(tf.reshape(dy, [-1, H])), oneHot));
-      });
+      tf.tidy(() => tf.scatterND(tf.reshape(saved[0]!, [-1, 1]), tf.reshape(dy, [-1, H]), [V, H]));
     return { value, gradFunc };
   });
   const rows = lookup(table) as Tensor2D;

@@ -119,7 +119,7 @@ describe.each(TEST_BACKENDS)("scoreResponses on %s", (backend) => {
     }
   });
 
-  it("the embedding gradient (one-hot matmul, no UnsortedSegmentSum) is the scatter-add of the output gradient", () => {
+  it("the embedding gradient (scatterND, no UnsortedSegmentSum) sums the output gradient of repeated ids", () => {
     // loss = sum(table[ids] * w) with ids [4, 1, 4, 0]: d/d table = rows 0 and 1 get w, row 4 gets 2w, rows 2 and 3 get 0.
     const table = tf.variable(tf.randomNormal([5, 3], 0, 1, "float32", 1));
     const ids = tf.tensor1d([4, 1, 4, 0], "int32");
