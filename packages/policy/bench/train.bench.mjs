@@ -60,7 +60,8 @@ const mmBefore = shapes.map(([m, k, n]) => matmulRate(m, k, n));
 
 const P = 16;
 const T = L - P;
-const ids = (rows, cols, seed) => tf.tidy(() => tf.cast(tf.randomUniform([rows, cols], 3, config.vocabSize, "float32", seed), "int32"));
+const ids = (rows, cols, seed) =>
+  tf.tidy(() => tf.cast(tf.randomUniform([rows, cols], 3, config.vocabSize, "float32", seed), "int32"));
 const input = {
   promptIds: ids(B, P, 1),
   promptMask: tf.ones([B, P]),

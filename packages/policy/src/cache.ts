@@ -38,9 +38,16 @@ export class LayerKVCache implements KVCache {
   private consumed = false;
   private disposed = false;
 
-  constructor(batchSize: number, maxLength: number, numLayers: number, state?: { keys: Tensor[]; values: Tensor[]; mask: Tensor2D }) {
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new InvalidInputError(`createCache: batchSize must be a positive integer, got ${batchSize}`);
-    if (!Number.isInteger(maxLength) || maxLength <= 0) throw new InvalidInputError(`createCache: maxLength must be a positive integer, got ${maxLength}`);
+  constructor(
+    batchSize: number,
+    maxLength: number,
+    numLayers: number,
+    state?: { keys: Tensor[]; values: Tensor[]; mask: Tensor2D },
+  ) {
+    if (!Number.isInteger(batchSize) || batchSize <= 0)
+      throw new InvalidInputError(`createCache: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(maxLength) || maxLength <= 0)
+      throw new InvalidInputError(`createCache: maxLength must be a positive integer, got ${maxLength}`);
     this.batchSize = batchSize;
     this.maxLength = maxLength;
     this.numLayers = numLayers;
@@ -79,7 +86,8 @@ export class LayerKVCache implements KVCache {
     this.check();
     if (rows.length === 0) throw new ShapeError("rows", "a non-empty list of row indices", [0]);
     for (const r of rows)
-      if (!Number.isInteger(r) || r < 0 || r >= this.batchSize) throw new InvalidInputError(`selectRows: row ${r} is outside [0, ${this.batchSize})`);
+      if (!Number.isInteger(r) || r < 0 || r >= this.batchSize)
+        throw new InvalidInputError(`selectRows: row ${r} is outside [0, ${this.batchSize})`);
     if (!this.keys || !this.values || !this.maskTensor) {
       this.consume();
       return new LayerKVCache(rows.length, this.maxLength, this.numLayers);
@@ -116,7 +124,9 @@ export class LayerKVCache implements KVCache {
 
   private check(): void {
     if (this.consumed)
-      throw new InvalidInputError("KVCache: this cache was consumed by forward() or selectRows(); use the cache they returned");
+      throw new InvalidInputError(
+        "KVCache: this cache was consumed by forward() or selectRows(); use the cache they returned",
+      );
     if (this.disposed) throw new InvalidInputError("KVCache: this cache was disposed");
   }
 }

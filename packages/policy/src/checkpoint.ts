@@ -28,12 +28,16 @@ export async function readCheckpointTensors(dir: string): Promise<Map<string, Ra
     for (const shard of shards) {
       const file = await readSafetensors(join(dir, shard));
       for (const [name, t] of file.tensors) {
-        if (index.weight_map[name] !== shard) throw new InvalidInputError(`${shard}: tensor "${name}" is not mapped to this shard in ${INDEX_FILE}`);
+        if (index.weight_map[name] !== shard)
+          throw new InvalidInputError(`${shard}: tensor "${name}" is not mapped to this shard in ${INDEX_FILE}`);
         tensors.set(name, t);
       }
     }
     for (const name of Object.keys(index.weight_map))
-      if (!tensors.has(name)) throw new InvalidInputError(`${INDEX_FILE} maps "${name}" to ${index.weight_map[name]}, which does not contain it`);
+      if (!tensors.has(name))
+        throw new InvalidInputError(
+          `${INDEX_FILE} maps "${name}" to ${index.weight_map[name]}, which does not contain it`,
+        );
     return tensors;
   }
   const single = join(dir, SINGLE_FILE);
@@ -56,7 +60,11 @@ export async function loadPolicy(dir: string): Promise<LoadedPolicy> {
     const t = raw.get(name);
     return t ? { values: rawToFloat32(t, name), shape: t.shape } : undefined;
   };
-  const tokenizer = await loadTokenizer(dir, { eosTokenId: config.eosTokenId, bosTokenId: config.bosTokenId, padTokenId: config.padTokenId });
+  const tokenizer = await loadTokenizer(dir, {
+    eosTokenId: config.eosTokenId,
+    bosTokenId: config.bosTokenId,
+    padTokenId: config.padTokenId,
+  });
   const model = new CausalLM(config, paramsFromHf(config, get));
   return { model, tokenizer, config };
 }
@@ -75,7 +83,12 @@ const ST_DTYPE = { float32: "F32", float16: "F16", bfloat16: "BF16" } as const;
  * config.json, generation_config.json, model.safetensors (or shards + index)
  * with HF names and `[out, in]` layout, tokenizer.json, tokenizer_config.json.
  */
-export async function savePolicy(dir: string, model: CausalLM, tokenizer: PolicyTokenizer, options: SavePolicyOptions = {}): Promise<void> {
+export async function savePolicy(
+  dir: string,
+  model: CausalLM,
+  tokenizer: PolicyTokenizer,
+  options: SavePolicyOptions = {},
+): Promise<void> {
   const dtype = options.dtype ?? model.config.weightDtype;
   const config: ModelConfig = { ...model.config, weightDtype: dtype };
   await mkdir(dir, { recursive: true });
@@ -113,12 +126,16 @@ export async function savePolicy(dir: string, model: CausalLM, tokenizer: Policy
       }
       await writeFile(join(dir, file), serializeSafetensors(shards[i]!, metadata));
     }
-    await writeFile(join(dir, INDEX_FILE), `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`);
+    await writeFile(
+      join(dir, INDEX_FILE),
+      `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`,
+    );
   }
   await writeFile(join(dir, "config.json"), `${JSON.stringify(configToHf(config), null, 2)}\n`);
   const generation: Record<string, unknown> = {};
   if (config.bosTokenId !== undefined) generation.bos_token_id = config.bosTokenId;
-  if (config.eosTokenIds.length > 0) generation.eos_token_id = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
+  if (config.eosTokenIds.length > 0)
+    generation.eos_token_id = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
   if (config.padTokenId !== undefined) generation.pad_token_id = config.padTokenId;
   await writeFile(join(dir, "generation_config.json"), `${JSON.stringify(generation, null, 2)}\n`);
   await saveTokenizer(dir, tokenizer);

@@ -68,20 +68,29 @@ function numberFlag(value: string | undefined, name: string, fallback: number): 
 }
 
 function required(value: string | undefined, name: string, command: string): string {
-  if (value === undefined) throw new TokenrlError("CONFIG", `--${name} is required (see tokenrl-policy ${command} --help)`);
+  if (value === undefined)
+    throw new TokenrlError("CONFIG", `--${name} is required (see tokenrl-policy ${command} --help)`);
   return value;
 }
 
 async function tokenizerFrom(path: string): Promise<PolicyTokenizer> {
   const dir = statSync(path).isDirectory() ? path : dirname(path);
-  if (!existsSync(join(dir, "tokenizer.json"))) throw new TokenrlError("CONFIG", `--tokenizer: no tokenizer.json at ${path}`);
+  if (!existsSync(join(dir, "tokenizer.json")))
+    throw new TokenrlError("CONFIG", `--tokenizer: no tokenizer.json at ${path}`);
   return loadTokenizer(dir);
 }
 
 async function runInit(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { config: { type: "string" }, out: { type: "string" }, seed: { type: "string" }, tokenizer: { type: "string" }, dtype: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      config: { type: "string" },
+      out: { type: "string" },
+      seed: { type: "string" },
+      tokenizer: { type: "string" },
+      dtype: { type: "string" },
+      help: { type: "boolean" },
+    },
   });
   if (values.help) return void process.stdout.write(HELP.init);
   const configPath = required(values.config, "config", "init");
@@ -94,18 +103,28 @@ async function runInit(args: string[]): Promise<void> {
   if (values.dtype) json.torch_dtype = values.dtype;
   const config = configFromHf(json);
   if (config.vocabSize < tokenizer.vocabSize)
-    throw new TokenrlError("CONFIG", `vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} tokens`);
+    throw new TokenrlError(
+      "CONFIG",
+      `vocab_size ${config.vocabSize} is smaller than the tokenizer's ${tokenizer.vocabSize} tokens`,
+    );
   await initBackend();
   const model = createPolicy(config, { seed: numberFlag(values.seed, "seed", 0) });
   await savePolicy(out, model, tokenizer);
-  process.stderr.write(`wrote ${out}: ${config.modelType}, ${parameterCount(config).toLocaleString("en-US")} parameters, ${config.weightDtype}\n`);
+  process.stderr.write(
+    `wrote ${out}: ${config.modelType}, ${parameterCount(config).toLocaleString("en-US")} parameters, ${config.weightDtype}\n`,
+  );
   model.dispose();
 }
 
 async function runScore(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { model: { type: "string" }, text: { type: "string" }, "add-special-tokens": { type: "boolean" }, help: { type: "boolean" } },
+    options: {
+      model: { type: "string" },
+      text: { type: "string" },
+      "add-special-tokens": { type: "boolean" },
+      help: { type: "boolean" },
+    },
   });
   if (values.help) return void process.stdout.write(HELP.score);
   const dir = required(values.model, "model", "score");
@@ -149,7 +168,10 @@ async function runGenerate(args: string[]): Promise<void> {
     stopIds: [...new Set([...model.config.eosTokenIds, tokenizer.eosTokenId])],
   });
   const text = tokenizer.decode(result.ids, { skipSpecialTokens: true });
-  if (values.json) process.stdout.write(`${JSON.stringify({ ids: result.ids, text, logProbs: result.logProbs, finishReason: result.finishReason })}\n`);
+  if (values.json)
+    process.stdout.write(
+      `${JSON.stringify({ ids: result.ids, text, logProbs: result.logProbs, finishReason: result.finishReason })}\n`,
+    );
   else process.stdout.write(`${text}\n`);
   model.dispose();
 }
@@ -171,8 +193,9 @@ export async function runPolicyCli(argv: string[]): Promise<number> {
     return 0;
   } catch (err) {
     const e = err as Error;
-    process.stderr.write(`tokenrl-policy ${command}: ${e instanceof TokenrlError || e.name === "TypeError" ? e.message : (e.stack ?? e.message)}\n`);
+    process.stderr.write(
+      `tokenrl-policy ${command}: ${e instanceof TokenrlError || e.name === "TypeError" ? e.message : (e.stack ?? e.message)}\n`,
+    );
     return 1;
   }
 }
-

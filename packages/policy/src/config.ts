@@ -75,7 +75,10 @@ export interface RopeScaling {
 }
 
 /** Fields a caller must give to `makeConfig`; the rest take HF's defaults. */
-export type ModelConfigInput = Pick<ModelConfig, "vocabSize" | "hiddenSize" | "intermediateSize" | "numLayers" | "numHeads"> &
+export type ModelConfigInput = Pick<
+  ModelConfig,
+  "vocabSize" | "hiddenSize" | "intermediateSize" | "numLayers" | "numHeads"
+> &
   Partial<ModelConfig>;
 
 /** Fills HF defaults and checks the shape arithmetic (heads divide, GQA groups whole). */
@@ -113,19 +116,38 @@ export function makeConfig(input: ModelConfigInput): ModelConfig {
 
 function positiveInt(config: ModelConfig, field: keyof ModelConfig): void {
   const v = config[field];
-  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0) throw new ConfigError(field, `expected a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v <= 0)
+    throw new ConfigError(field, `expected a positive integer, got ${JSON.stringify(v)}`);
 }
 
 export function validateConfig(config: ModelConfig): void {
   if (!(MODEL_TYPES as readonly string[]).includes(config.modelType))
-    throw new ConfigError("modelType", `unsupported model_type "${config.modelType}"; expected one of ${MODEL_TYPES.join(", ")}`);
-  for (const f of ["vocabSize", "hiddenSize", "intermediateSize", "numLayers", "numHeads", "numKvHeads", "headDim", "maxPositionEmbeddings"] as const)
+    throw new ConfigError(
+      "modelType",
+      `unsupported model_type "${config.modelType}"; expected one of ${MODEL_TYPES.join(", ")}`,
+    );
+  for (const f of [
+    "vocabSize",
+    "hiddenSize",
+    "intermediateSize",
+    "numLayers",
+    "numHeads",
+    "numKvHeads",
+    "headDim",
+    "maxPositionEmbeddings",
+  ] as const)
     positiveInt(config, f);
   if (config.numHeads % config.numKvHeads !== 0)
-    throw new ConfigError("numKvHeads", `numHeads (${config.numHeads}) must be a multiple of numKvHeads (${config.numKvHeads})`);
-  if (config.headDim % 2 !== 0) throw new ConfigError("headDim", `RoPE needs an even head dimension, got ${config.headDim}`);
-  if (!(config.ropeTheta > 0)) throw new ConfigError("ropeTheta", `expected a positive number, got ${config.ropeTheta}`);
-  if (!(config.rmsNormEps > 0)) throw new ConfigError("rmsNormEps", `expected a positive number, got ${config.rmsNormEps}`);
+    throw new ConfigError(
+      "numKvHeads",
+      `numHeads (${config.numHeads}) must be a multiple of numKvHeads (${config.numKvHeads})`,
+    );
+  if (config.headDim % 2 !== 0)
+    throw new ConfigError("headDim", `RoPE needs an even head dimension, got ${config.headDim}`);
+  if (!(config.ropeTheta > 0))
+    throw new ConfigError("ropeTheta", `expected a positive number, got ${config.ropeTheta}`);
+  if (!(config.rmsNormEps > 0))
+    throw new ConfigError("rmsNormEps", `expected a positive number, got ${config.rmsNormEps}`);
   for (const f of ["eosTokenId", "bosTokenId", "padTokenId"] as const) {
     const v = config[f];
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v >= config.vocabSize))
@@ -137,7 +159,15 @@ export function validateConfig(config: ModelConfig): void {
 
 /** Parameter count (what `trainableVariables()` holds), for benchmarks and logs. */
 export function parameterCount(config: ModelConfig): number {
-  const { hiddenSize: H, intermediateSize: I, numHeads: nh, numKvHeads: nkv, headDim: D, vocabSize: V, numLayers } = config;
+  const {
+    hiddenSize: H,
+    intermediateSize: I,
+    numHeads: nh,
+    numKvHeads: nkv,
+    headDim: D,
+    vocabSize: V,
+    numLayers,
+  } = config;
   const qkv = H * (nh + 2 * nkv) * D + (config.qkvBias ? (nh + 2 * nkv) * D : 0);
   const o = nh * D * H + (config.oBias ? H : 0);
   const layer = qkv + o + 3 * H * I + 2 * H + (config.qkNorm ? 2 * D : 0);
@@ -152,7 +182,8 @@ function num(json: Json, key: string, required: boolean): number | undefined {
     if (required) throw new ConfigError(key, "missing from config.json");
     return undefined;
   }
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new ConfigError(key, `expected a number in config.json, got ${JSON.stringify(v)}`);
+  if (typeof v !== "number" || !Number.isFinite(v))
+    throw new ConfigError(key, `expected a number in config.json, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -170,10 +201,14 @@ const DTYPE_FROM_HF: Record<string, WeightDType> = { float32: "float32", float16
 export function configFromHf(json: Json): ModelConfig {
   const modelType = json.model_type;
   if (typeof modelType !== "string" || !(MODEL_TYPES as readonly string[]).includes(modelType))
-    throw new ConfigError("model_type", `unsupported ${JSON.stringify(modelType)}; expected one of ${MODEL_TYPES.join(", ")}`);
+    throw new ConfigError(
+      "model_type",
+      `unsupported ${JSON.stringify(modelType)}; expected one of ${MODEL_TYPES.join(", ")}`,
+    );
   const ropeScaling = ropeScalingFromHf(json.rope_scaling);
   if (json.mlp_bias === true) throw new ConfigError("mlp_bias", "MLP biases are not supported");
-  if (json.use_sliding_window === true) throw new ConfigError("use_sliding_window", "sliding-window attention is not supported");
+  if (json.use_sliding_window === true)
+    throw new ConfigError("use_sliding_window", "sliding-window attention is not supported");
   const attentionBias = json.attention_bias === true;
   const eos = tokenIds(json, "eos_token_id");
   const dtypeName = (json.torch_dtype ?? json.dtype) as string | undefined;
@@ -205,16 +240,25 @@ export function configFromHf(json: Json): ModelConfig {
   });
 }
 
-const ARCHITECTURES: Record<ModelType, string> = { llama: "LlamaForCausalLM", qwen2: "Qwen2ForCausalLM", qwen3: "Qwen3ForCausalLM" };
+const ARCHITECTURES: Record<ModelType, string> = {
+  llama: "LlamaForCausalLM",
+  qwen2: "Qwen2ForCausalLM",
+  qwen3: "Qwen3ForCausalLM",
+};
 
 /** Writes the HF `config.json` object that `transformers.AutoModelForCausalLM` reads back. */
 export function configToHf(config: ModelConfig): Json {
   if (config.modelType === "qwen2" && (!config.qkvBias || config.oBias))
     throw new ConfigError("qkvBias", "qwen2 checkpoints always have q/k/v bias and no o_proj bias");
-  if (config.modelType === "qwen3" && !config.qkNorm) throw new ConfigError("qkNorm", "qwen3 checkpoints always have q/k norm");
-  if (config.modelType !== "qwen3" && config.qkNorm) throw new ConfigError("qkNorm", `${config.modelType} checkpoints have no q/k norm; use modelType qwen3`);
+  if (config.modelType === "qwen3" && !config.qkNorm)
+    throw new ConfigError("qkNorm", "qwen3 checkpoints always have q/k norm");
+  if (config.modelType !== "qwen3" && config.qkNorm)
+    throw new ConfigError("qkNorm", `${config.modelType} checkpoints have no q/k norm; use modelType qwen3`);
   if (config.modelType !== "qwen2" && config.qkvBias !== config.oBias)
-    throw new ConfigError("oBias", `${config.modelType} has one attention_bias switch: qkvBias and oBias must be equal`);
+    throw new ConfigError(
+      "oBias",
+      `${config.modelType} has one attention_bias switch: qkvBias and oBias must be equal`,
+    );
   const json: Json = {
     architectures: [ARCHITECTURES[config.modelType]],
     model_type: config.modelType,
@@ -251,7 +295,8 @@ export function configToHf(config: ModelConfig): Json {
   if (config.modelType !== "qwen2") json.attention_bias = config.qkvBias;
   if (config.modelType === "llama") json.mlp_bias = false;
   if (config.bosTokenId !== undefined) json.bos_token_id = config.bosTokenId;
-  if (config.eosTokenIds.length > 0) json.eos_token_id = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
+  if (config.eosTokenIds.length > 0)
+    json.eos_token_id = config.eosTokenIds.length === 1 ? config.eosTokenIds[0] : config.eosTokenIds;
   if (config.padTokenId !== undefined) json.pad_token_id = config.padTokenId;
   return json;
 }
@@ -262,13 +307,15 @@ function ropeScalingFromHf(v: unknown): RopeScaling | undefined {
   const type = (r.rope_type ?? r.type) as string | undefined;
   if (type === "default") return undefined;
   const factor = r.factor;
-  if (typeof factor !== "number" || !(factor > 0)) throw new ConfigError("rope_scaling.factor", `expected a positive number, got ${JSON.stringify(factor)}`);
+  if (typeof factor !== "number" || !(factor > 0))
+    throw new ConfigError("rope_scaling.factor", `expected a positive number, got ${JSON.stringify(factor)}`);
   if (type === "linear") return { type, factor };
   if (type === "llama3") {
     const out: RopeScaling = { type, factor };
     if (typeof r.low_freq_factor === "number") out.lowFreqFactor = r.low_freq_factor;
     if (typeof r.high_freq_factor === "number") out.highFreqFactor = r.high_freq_factor;
-    if (typeof r.original_max_position_embeddings === "number") out.originalMaxPositionEmbeddings = r.original_max_position_embeddings;
+    if (typeof r.original_max_position_embeddings === "number")
+      out.originalMaxPositionEmbeddings = r.original_max_position_embeddings;
     return out;
   }
   throw new ConfigError("rope_scaling.rope_type", `"${type}" is not supported; expected default, linear or llama3`);

@@ -36,10 +36,12 @@ export function generate(model: CausalLM, promptIds: readonly number[], options:
   const topK = options.topK ?? 0;
   const topP = options.topP ?? 1;
   if (promptIds.length === 0) throw new InvalidInputError("generate: the prompt must have at least one token");
-  if (!Number.isInteger(maxTokens) || maxTokens < 0) throw new InvalidInputError(`generate: maxTokens must be a non-negative integer, got ${maxTokens}`);
+  if (!Number.isInteger(maxTokens) || maxTokens < 0)
+    throw new InvalidInputError(`generate: maxTokens must be a non-negative integer, got ${maxTokens}`);
   if (!(temperature >= 0)) throw new InvalidInputError(`generate: temperature must be >= 0, got ${temperature}`);
   if (!(topP > 0 && topP <= 1)) throw new InvalidInputError(`generate: topP must be in (0, 1], got ${topP}`);
-  if (!Number.isInteger(topK) || topK < 0) throw new InvalidInputError(`generate: topK must be a non-negative integer, got ${topK}`);
+  if (!Number.isInteger(topK) || topK < 0)
+    throw new InvalidInputError(`generate: topK must be a non-negative integer, got ${topK}`);
   const stop = new Set(options.stopIds ?? model.config.eosTokenIds);
   const rng = createRng(options.seed ?? 0);
   const ids: number[] = [];
@@ -51,7 +53,9 @@ export function generate(model: CausalLM, promptIds: readonly number[], options:
       const out = model.forward(input, { cache });
       cache = out.cache;
       input.dispose();
-      const last = tf.tidy(() => tf.logSoftmax(tf.reshape(tf.slice(out.logits, [0, out.logits.shape[1] - 1, 0], [1, 1, -1]), [-1])));
+      const last = tf.tidy(() =>
+        tf.logSoftmax(tf.reshape(tf.slice(out.logits, [0, out.logits.shape[1] - 1, 0], [1, 1, -1]), [-1])),
+      );
       out.logits.dispose();
       const logp = last.dataSync() as Float32Array;
       last.dispose();
@@ -104,7 +108,10 @@ export function sampleToken(logp: Float32Array, temperature: number, topK: numbe
 }
 
 /** Per-token log-probs and entropies of a single sequence: entry i scores ids[i] from the distribution at i - 1 (null at i = 0). */
-export function scoreSequence(model: CausalLM, ids: readonly number[]): { logProbs: (number | null)[]; entropies: (number | null)[] } {
+export function scoreSequence(
+  model: CausalLM,
+  ids: readonly number[],
+): { logProbs: (number | null)[]; entropies: (number | null)[] } {
   if (ids.length === 0) return { logProbs: [], entropies: [] };
   const input = tf.tensor2d([Array.from(ids)], [1, ids.length], "int32") as Tensor2D;
   const { logits, cache } = model.forward(input);

@@ -1,4 +1,12 @@
-export { MODEL_TYPES, WEIGHT_DTYPES, configFromHf, configToHf, makeConfig, parameterCount, validateConfig } from "./config.js";
+export {
+  MODEL_TYPES,
+  WEIGHT_DTYPES,
+  configFromHf,
+  configToHf,
+  makeConfig,
+  parameterCount,
+  validateConfig,
+} from "./config.js";
 export type { ModelConfig, ModelConfigInput, ModelType, RopeScaling, WeightDType } from "./config.js";
 export { CausalLM } from "./model.js";
 export type { ForwardOptions, ForwardResult, LayerParams, ModelParams } from "./model.js";
@@ -9,9 +17,23 @@ export { loadPolicy, readCheckpointTensors, savePolicy } from "./checkpoint.js";
 export type { LoadedPolicy, SavePolicyOptions } from "./checkpoint.js";
 export { scoreResponses } from "./score.js";
 export type { ScoreInput, ScoreOutput } from "./score.js";
-export { CHAR_SPECIAL_TOKENS, CharTokenizer, DEFAULT_CHAR_ALPHABET, HfTokenizer, loadTokenizer, saveTokenizer } from "./tokenizer.js";
+export {
+  CHAR_SPECIAL_TOKENS,
+  CharTokenizer,
+  DEFAULT_CHAR_ALPHABET,
+  HfTokenizer,
+  loadTokenizer,
+  saveTokenizer,
+} from "./tokenizer.js";
 export type { DecodeOptions, EncodeOptions, PolicyTokenizer, SpecialTokenFallbacks } from "./tokenizer.js";
-export { parseSafetensors, readSafetensors, serializeSafetensors, writeSafetensors, rawToFloat32, float32ToRaw } from "./safetensors.js";
+export {
+  parseSafetensors,
+  readSafetensors,
+  serializeSafetensors,
+  writeSafetensors,
+  rawToFloat32,
+  float32ToRaw,
+} from "./safetensors.js";
 export type { RawTensor, SafetensorsDType, SafetensorsFile } from "./safetensors.js";
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtypes.js";
 export { embedLookup } from "./embedding.js";

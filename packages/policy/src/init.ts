@@ -28,5 +28,8 @@ export function createPolicy(config: ModelConfig | ModelConfigInput, options: Cr
     }
     host.set(name, { values, shape });
   }
-  return new CausalLM(c, paramsFromHf(c, (n) => host.get(n)));
+  return new CausalLM(
+    c,
+    paramsFromHf(c, (n) => host.get(n)),
+  );
 }

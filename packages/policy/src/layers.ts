@@ -59,7 +59,10 @@ export function ropeCosSin(positions: Tensor2D, invFreq: Float32Array): { cos: T
   return tf.tidy(() => {
     const [B, L] = positions.shape;
     const half = invFreq.length;
-    const angles = tf.mul(tf.reshape(tf.cast(positions, "float32"), [B, L, 1, 1]), tf.tensor4d(invFreq, [1, 1, 1, half]));
+    const angles = tf.mul(
+      tf.reshape(tf.cast(positions, "float32"), [B, L, 1, 1]),
+      tf.tensor4d(invFreq, [1, 1, 1, half]),
+    );
     return { cos: tf.cos(angles), sin: tf.sin(angles) };
   });
 }

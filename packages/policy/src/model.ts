@@ -6,7 +6,17 @@ import { embedLookup } from "./embedding.js";
 import { matMul } from "./matmul.js";
 import { type ScoreInput, type ScoreOutput, scoreResponses } from "./score.js";
 import { checkIds } from "./validate.js";
-import { applyRope, attentionBias, groupedAttention, linear, positionsFromMask, ropeCosSin, ropeInvFreq, rmsNorm, swiglu } from "./layers.js";
+import {
+  applyRope,
+  attentionBias,
+  groupedAttention,
+  linear,
+  positionsFromMask,
+  ropeCosSin,
+  ropeInvFreq,
+  rmsNorm,
+  swiglu,
+} from "./layers.js";
 
 /** One decoder layer's parameters. Linear weights are `[in, out]`; q/k/v and gate/up are fused column-wise. */
 export interface LayerParams {
@@ -91,15 +101,32 @@ export class CausalLM {
     this.checkAlive();
     checkIds("inputIds", inputIds);
     const [B, L] = inputIds.shape;
-    const cache = (options.cache ?? new LayerKVCache(B, Math.max(L, this.config.maxPositionEmbeddings), this.config.numLayers)) as LayerKVCache;
-    if (!(cache instanceof LayerKVCache)) throw new InvalidInputError("forward: options.cache must come from createCache() or forward()");
-    if (cache.batchSize !== B) throw new ShapeError("inputIds", `[${cache.batchSize}, L] (the cache's batch size)`, inputIds.shape);
+    const cache = (options.cache ??
+      new LayerKVCache(B, Math.max(L, this.config.maxPositionEmbeddings), this.config.numLayers)) as LayerKVCache;
+    if (!(cache instanceof LayerKVCache))
+      throw new InvalidInputError("forward: options.cache must come from createCache() or forward()");
+    if (cache.batchSize !== B)
+      throw new ShapeError("inputIds", `[${cache.batchSize}, L] (the cache's batch size)`, inputIds.shape);
     const past = cache.length;
     if (past + L > cache.maxLength)
-      throw new InvalidInputError(`forward: ${past} cached + ${L} new tokens exceed the cache's maxLength ${cache.maxLength}`);
-    if (options.attentionMask && (options.attentionMask.rank !== 2 || options.attentionMask.shape[0] !== B || options.attentionMask.shape[1] !== past + L))
-      throw new ShapeError("attentionMask", `[${B}, ${past + L}] (batch, cached + new tokens)`, options.attentionMask.shape);
-    if (options.positionIds && (options.positionIds.rank !== 2 || options.positionIds.shape[0] !== B || options.positionIds.shape[1] !== L))
+      throw new InvalidInputError(
+        `forward: ${past} cached + ${L} new tokens exceed the cache's maxLength ${cache.maxLength}`,
+      );
+    if (
+      options.attentionMask &&
+      (options.attentionMask.rank !== 2 ||
+        options.attentionMask.shape[0] !== B ||
+        options.attentionMask.shape[1] !== past + L)
+    )
+      throw new ShapeError(
+        "attentionMask",
+        `[${B}, ${past + L}] (batch, cached + new tokens)`,
+        options.attentionMask.shape,
+      );
+    if (
+      options.positionIds &&
+      (options.positionIds.rank !== 2 || options.positionIds.shape[0] !== B || options.positionIds.shape[1] !== L)
+    )
       throw new ShapeError("positionIds", `[${B}, ${L}]`, options.positionIds.shape);
 
     const out = tf.tidy(() => {
@@ -115,7 +142,11 @@ export class CausalLM {
       const { hidden, keys, values } = this.decode(inputIds, mask, positions, past, past_);
       return { logits: tf.reshape(this.lmHead(hidden), [B, L, this.config.vocabSize]) as Tensor3D, keys, values, mask };
     });
-    const next = new LayerKVCache(B, cache.maxLength, this.config.numLayers, { keys: out.keys, values: out.values, mask: out.mask });
+    const next = new LayerKVCache(B, cache.maxLength, this.config.numLayers, {
+      keys: out.keys,
+      values: out.values,
+      mask: out.mask,
+    });
     cache.consume();
     return { logits: out.logits, cache: next };
   }
@@ -142,7 +173,12 @@ export class CausalLM {
     const values: Tensor[] = [];
     this.params.layers.forEach((p, i) => {
       const h = rmsNorm(x, p.inputNorm as unknown as Tensor1D, c.rmsNormEps) as Tensor2D;
-      const qkv = tf.reshape(linear(h, p.qkv as unknown as Tensor2D, p.qkvBias as unknown as Tensor1D | undefined), [B, L, nh + 2 * nkv, D]);
+      const qkv = tf.reshape(linear(h, p.qkv as unknown as Tensor2D, p.qkvBias as unknown as Tensor1D | undefined), [
+        B,
+        L,
+        nh + 2 * nkv,
+        D,
+      ]);
       let [q, k, v] = tf.split(qkv, [nh, nkv, nkv], 2) as [Tensor, Tensor, Tensor];
       if (p.qNorm && p.kNorm) {
         q = rmsNorm(q, p.qNorm as unknown as Tensor1D, c.rmsNormEps);
@@ -188,4 +224,3 @@ export class CausalLM {
     if (this.disposed) throw new InvalidInputError("CausalLM: the model was disposed");
   }
 }
-

@@ -11,7 +11,18 @@ import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtypes.js";
  */
 export type SafetensorsDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
 
-const BYTES: Record<SafetensorsDType, number> = { F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+const BYTES: Record<SafetensorsDType, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
 
 /** One tensor as stored: its dtype, shape and raw bytes (a view into the file buffer when read). */
 export interface RawTensor {
@@ -30,7 +41,8 @@ export function parseSafetensors(buffer: Uint8Array, source = "safetensors"): Sa
   if (buffer.byteLength < 8) throw new InvalidInputError(`${source}: file shorter than the 8-byte header length`);
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const headerLen = Number(view.getBigUint64(0, true));
-  if (8 + headerLen > buffer.byteLength) throw new InvalidInputError(`${source}: header length ${headerLen} exceeds the file size ${buffer.byteLength}`);
+  if (8 + headerLen > buffer.byteLength)
+    throw new InvalidInputError(`${source}: header length ${headerLen} exceeds the file size ${buffer.byteLength}`);
   let header: Record<string, unknown>;
   try {
     header = JSON.parse(new TextDecoder().decode(buffer.subarray(8, 8 + headerLen)));
@@ -47,13 +59,19 @@ export function parseSafetensors(buffer: Uint8Array, source = "safetensors"): Sa
       continue;
     }
     const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    if (!(e.dtype in BYTES)) throw new InvalidInputError(`${source}: tensor "${name}" has unsupported dtype ${e.dtype}`);
+    if (!(e.dtype in BYTES))
+      throw new InvalidInputError(`${source}: tensor "${name}" has unsupported dtype ${e.dtype}`);
     const dtype = e.dtype as SafetensorsDType;
     const [begin, end] = e.data_offsets;
     const count = e.shape.reduce((a, b) => a * b, 1);
     if (end - begin !== count * BYTES[dtype])
-      throw new InvalidInputError(`${source}: tensor "${name}" has ${end - begin} bytes but ${dtype} [${e.shape.join(", ")}] needs ${count * BYTES[dtype]}`);
-    if (begin < 0 || end > dataLen) throw new InvalidInputError(`${source}: tensor "${name}" data_offsets [${begin}, ${end}] outside the ${dataLen}-byte data section`);
+      throw new InvalidInputError(
+        `${source}: tensor "${name}" has ${end - begin} bytes but ${dtype} [${e.shape.join(", ")}] needs ${count * BYTES[dtype]}`,
+      );
+    if (begin < 0 || end > dataLen)
+      throw new InvalidInputError(
+        `${source}: tensor "${name}" data_offsets [${begin}, ${end}] outside the ${dataLen}-byte data section`,
+      );
     tensors.set(name, { dtype, shape: e.shape, bytes: buffer.subarray(dataStart + begin, dataStart + end) });
   }
   return { tensors, metadata };
@@ -63,14 +81,19 @@ export function parseSafetensors(buffer: Uint8Array, source = "safetensors"): Sa
  * Serialises tensors in the order given, with `__metadata__` first and the
  * header padded with spaces to a multiple of 8 bytes (as the Rust writer does).
  */
-export function serializeSafetensors(tensors: ReadonlyMap<string, RawTensor>, metadata: Record<string, string> = {}): Uint8Array {
+export function serializeSafetensors(
+  tensors: ReadonlyMap<string, RawTensor>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length > 0) header.__metadata__ = metadata;
   let offset = 0;
   for (const [name, t] of tensors) {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (t.bytes.byteLength !== count * BYTES[t.dtype])
-      throw new InvalidInputError(`tensor "${name}": ${t.bytes.byteLength} bytes do not match ${t.dtype} [${t.shape.join(", ")}]`);
+      throw new InvalidInputError(
+        `tensor "${name}": ${t.bytes.byteLength} bytes do not match ${t.dtype} [${t.shape.join(", ")}]`,
+      );
     header[name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes.byteLength] };
     offset += t.bytes.byteLength;
   }
@@ -94,7 +117,11 @@ export async function readSafetensors(path: string): Promise<SafetensorsFile> {
   return parseSafetensors(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path);
 }
 
-export async function writeSafetensors(path: string, tensors: ReadonlyMap<string, RawTensor>, metadata: Record<string, string> = {}): Promise<void> {
+export async function writeSafetensors(
+  path: string,
+  tensors: ReadonlyMap<string, RawTensor>,
+  metadata: Record<string, string> = {},
+): Promise<void> {
   await writeFile(path, serializeSafetensors(tensors, metadata));
 }
 

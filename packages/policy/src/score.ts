@@ -36,7 +36,12 @@ export function scoreResponses(model: CausalLM, input: ScoreInput): ScoreOutput 
   checkIds("responseIds", responseIds);
   const [B, P] = promptIds.shape;
   const [B2, T] = responseIds.shape;
-  if (P < 1) throw new ShapeError("promptIds", "[B, P] with P >= 1 (the first response token is predicted from the last prompt position)", promptIds.shape);
+  if (P < 1)
+    throw new ShapeError(
+      "promptIds",
+      "[B, P] with P >= 1 (the first response token is predicted from the last prompt position)",
+      promptIds.shape,
+    );
   if (B2 !== B) throw new ShapeError("responseIds", `[${B}, T] (batch of promptIds)`, responseIds.shape);
   if (promptMask.rank !== 2 || promptMask.shape[0] !== B || promptMask.shape[1] !== P)
     throw new ShapeError("promptMask", `[${B}, ${P}] (as promptIds)`, promptMask.shape);

@@ -73,11 +73,16 @@ export class HfTokenizer implements PolicyTokenizer {
       const content = tokenContent(tokenizerConfig[key]);
       if (content === undefined) return undefined;
       const id = this.impl.token_to_id(content);
-      if (id === undefined) throw new ConfigError(`tokenizer_config.${key}`, `token ${JSON.stringify(content)} is not in the vocabulary`);
+      if (id === undefined)
+        throw new ConfigError(`tokenizer_config.${key}`, `token ${JSON.stringify(content)} is not in the vocabulary`);
       return id;
     };
     const eos = idOf("eos_token") ?? fallbacks.eosTokenId;
-    if (eos === undefined) throw new ConfigError("eos_token", "no EOS token: set eos_token in tokenizer_config.json or eos_token_id in config.json");
+    if (eos === undefined)
+      throw new ConfigError(
+        "eos_token",
+        "no EOS token: set eos_token in tokenizer_config.json or eos_token_id in config.json",
+      );
     this.eosTokenId = eos;
     const bos = idOf("bos_token") ?? fallbacks.bosTokenId;
     if (bos !== undefined) this.bosTokenId = bos;
@@ -91,7 +96,10 @@ export class HfTokenizer implements PolicyTokenizer {
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     // The library rejects an empty id list; an empty response decodes to "".
     if (ids.length === 0) return "";
-    return this.impl.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
+    return this.impl.decode([...ids], {
+      skip_special_tokens: options.skipSpecialTokens ?? false,
+      clean_up_tokenization_spaces: false,
+    });
   }
 
   toHfFiles(): { tokenizer: Json; tokenizerConfig: Json } {
@@ -127,7 +135,8 @@ export class CharTokenizer implements PolicyTokenizer {
     const chars = typeof alphabet === "string" ? [...alphabet] : [...alphabet];
     const seen = new Set<string>();
     for (const ch of chars) {
-      if ([...ch].length !== 1) throw new ConfigError("alphabet", `entries must be single characters, got ${JSON.stringify(ch)}`);
+      if ([...ch].length !== 1)
+        throw new ConfigError("alphabet", `entries must be single characters, got ${JSON.stringify(ch)}`);
       if (seen.has(ch)) throw new ConfigError("alphabet", `duplicate character ${JSON.stringify(ch)}`);
       seen.add(ch);
     }
@@ -161,7 +170,8 @@ export class CharTokenizer implements PolicyTokenizer {
   decode(ids: readonly number[], options: DecodeOptions = {}): string {
     let s = "";
     for (const id of ids) {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new InvalidInputError(`decode: id ${id} is outside [0, ${this.vocabSize})`);
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize)
+        throw new InvalidInputError(`decode: id ${id} is outside [0, ${this.vocabSize})`);
       if (id < CHAR_SPECIAL_TOKENS.length) {
         if (!options.skipSpecialTokens) s += CHAR_SPECIAL_TOKENS[id];
       } else s += this.alphabet[id - CHAR_SPECIAL_TOKENS.length];

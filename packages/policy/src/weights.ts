@@ -92,9 +92,12 @@ export function paramsFromHf(c: ModelConfig, get: (name: string) => HostTensor |
   const take = (name: string): HostTensor => {
     const t = get(name);
     const expected = shapes.get(name)!;
-    if (!t) throw new InvalidInputError(`checkpoint: missing tensor "${name}" (expected shape [${expected.join(", ")}])`);
+    if (!t)
+      throw new InvalidInputError(`checkpoint: missing tensor "${name}" (expected shape [${expected.join(", ")}])`);
     if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i]))
-      throw new InvalidInputError(`checkpoint: tensor "${name}" has shape [${t.shape.join(", ")}], config implies [${expected.join(", ")}]`);
+      throw new InvalidInputError(
+        `checkpoint: tensor "${name}" has shape [${t.shape.join(", ")}], config implies [${expected.join(", ")}]`,
+      );
     return t;
   };
   const v = (values: Float32Array, shape: number[]) => tf.variable(tf.tensor(values, shape, "float32"), true);
@@ -105,14 +108,20 @@ export function paramsFromHf(c: ModelConfig, get: (name: string) => HostTensor |
     const a = `${p}self_attn.`;
     const layer: LayerParams = {
       inputNorm: v(take(`${p}input_layernorm.weight`).values, [H]),
-      qkv: v(fuseLinear([take(`${a}q_proj.weight`), take(`${a}k_proj.weight`), take(`${a}v_proj.weight`)]), [H, (nh + 2 * nkv) * D]),
+      qkv: v(fuseLinear([take(`${a}q_proj.weight`), take(`${a}k_proj.weight`), take(`${a}v_proj.weight`)]), [
+        H,
+        (nh + 2 * nkv) * D,
+      ]),
       o: v(transpose2d(take(`${a}o_proj.weight`).values, H, nh * D), [nh * D, H]),
       postNorm: v(take(`${p}post_attention_layernorm.weight`).values, [H]),
       gateUp: v(fuseLinear([take(`${p}mlp.gate_proj.weight`), take(`${p}mlp.up_proj.weight`)]), [H, 2 * I]),
       down: v(transpose2d(take(`${p}mlp.down_proj.weight`).values, H, I), [I, H]),
     };
     if (c.qkvBias)
-      layer.qkvBias = v(concat([take(`${a}q_proj.bias`).values, take(`${a}k_proj.bias`).values, take(`${a}v_proj.bias`).values]), [(nh + 2 * nkv) * D]);
+      layer.qkvBias = v(
+        concat([take(`${a}q_proj.bias`).values, take(`${a}k_proj.bias`).values, take(`${a}v_proj.bias`).values]),
+        [(nh + 2 * nkv) * D],
+      );
     if (c.qkNorm) {
       layer.qNorm = v(take(`${a}q_norm.weight`).values, [D]);
       layer.kNorm = v(take(`${a}k_norm.weight`).values, [D]);
@@ -125,7 +134,8 @@ export function paramsFromHf(c: ModelConfig, get: (name: string) => HostTensor |
     layers,
     finalNorm: v(take("model.norm.weight").values, [H]),
   };
-  if (!c.tieWordEmbeddings) params.lmHead = v(transpose2d(take("lm_head.weight").values, c.vocabSize, H), [H, c.vocabSize]);
+  if (!c.tieWordEmbeddings)
+    params.lmHead = v(transpose2d(take("lm_head.weight").values, c.vocabSize, H), [H, c.vocabSize]);
   return params;
 }
 

@@ -32,7 +32,10 @@ describe("safetensors format", () => {
   });
 
   it("reads a file assembled by hand (BF16 and F16 tensors, unpadded header)", () => {
-    const header = JSON.stringify({ a: { dtype: "BF16", shape: [2], data_offsets: [0, 4] }, b: { dtype: "F16", shape: [1], data_offsets: [4, 6] } });
+    const header = JSON.stringify({
+      a: { dtype: "BF16", shape: [2], data_offsets: [0, 4] },
+      b: { dtype: "F16", shape: [1], data_offsets: [4, 6] },
+    });
     const hb = new TextEncoder().encode(header);
     const buf = new Uint8Array(8 + hb.length + 6);
     new DataView(buf.buffer).setBigUint64(0, BigInt(hb.length), true);
@@ -76,9 +79,21 @@ describe.each(TEST_BACKENDS)("checkpoints on %s", (backend) => {
   it("float32: saved tensors read back bit-identically and the loaded model's log-probs equal the in-memory model's", async () => {
     const dir = join(tmp, `${backend}-f32`);
     await savePolicy(dir, model, tokenizer);
-    expect(readdirSync(dir).sort()).toEqual(["config.json", "generation_config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]);
+    expect(readdirSync(dir).sort()).toEqual([
+      "config.json",
+      "generation_config.json",
+      "model.safetensors",
+      "tokenizer.json",
+      "tokenizer_config.json",
+    ]);
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-    expect(config).toMatchObject({ model_type: "qwen3", num_key_value_heads: 2, head_dim: 8, torch_dtype: "float32", tie_word_embeddings: false });
+    expect(config).toMatchObject({
+      model_type: "qwen3",
+      num_key_value_heads: 2,
+      head_dim: 8,
+      torch_dtype: "float32",
+      tie_word_embeddings: false,
+    });
     const loaded = await loadPolicy(dir);
     const a = model.trainableVariables();
     const b = loaded.model.trainableVariables();
@@ -89,7 +104,9 @@ describe.each(TEST_BACKENDS)("checkpoints on %s", (backend) => {
     // Saving the loaded model again writes the same bytes.
     const again = join(tmp, `${backend}-f32-again`);
     await savePolicy(again, loaded.model, loaded.tokenizer);
-    expect(readFileSync(join(again, "model.safetensors")).equals(readFileSync(join(dir, "model.safetensors")))).toBe(true);
+    expect(readFileSync(join(again, "model.safetensors")).equals(readFileSync(join(dir, "model.safetensors")))).toBe(
+      true,
+    );
     loaded.model.dispose();
   });
 
@@ -107,7 +124,10 @@ describe.each(TEST_BACKENDS)("checkpoints on %s", (backend) => {
     expect(Array.from(new Float32Array(q.bytes.slice(0, 64).buffer))).toEqual(col0);
   });
 
-  it.each(["bfloat16", "float16"] as const)("%s: reading back is bit-identical and a re-save writes identical bytes", async (dtype) => {
+  it.each([
+    "bfloat16",
+    "float16",
+  ] as const)("%s: reading back is bit-identical and a re-save writes identical bytes", async (dtype) => {
     const dir = join(tmp, `${backend}-${dtype}`);
     await savePolicy(dir, model, tokenizer, { dtype });
     const loaded = await loadPolicy(dir);
@@ -119,7 +139,9 @@ describe.each(TEST_BACKENDS)("checkpoints on %s", (backend) => {
     }
     const again = join(tmp, `${backend}-${dtype}-again`);
     await savePolicy(again, loaded.model, loaded.tokenizer);
-    expect(readFileSync(join(again, "model.safetensors")).equals(readFileSync(join(dir, "model.safetensors")))).toBe(true);
+    expect(readFileSync(join(again, "model.safetensors")).equals(readFileSync(join(dir, "model.safetensors")))).toBe(
+      true,
+    );
     // and the loaded model's log-probs equal those of an in-memory model holding the same rounded weights
     const reloaded = await loadPolicy(again);
     expect(scoreOf(reloaded.model)).toEqual(scoreOf(loaded.model));
@@ -142,7 +164,10 @@ describe.each(TEST_BACKENDS)("checkpoints on %s", (backend) => {
   });
 
   it("tied embeddings: no lm_head.weight is saved and the loaded model ties", async () => {
-    const tied = tinyModel({ vocabSize: tokenizer.vocabSize, tieWordEmbeddings: true, modelType: "llama", numKvHeads: 4 }, 5);
+    const tied = tinyModel(
+      { vocabSize: tokenizer.vocabSize, tieWordEmbeddings: true, modelType: "llama", numKvHeads: 4 },
+      5,
+    );
     const dir = join(tmp, `${backend}-tied`);
     await savePolicy(dir, tied, tokenizer);
     const raw = await readCheckpointTensors(dir);
@@ -160,6 +185,8 @@ describe.each(TEST_BACKENDS)("checkpoints on %s", (backend) => {
     const raw = await readCheckpointTensors(dir);
     raw.delete("model.layers.1.mlp.up_proj.weight");
     writeFileSync(join(dir, "model.safetensors"), serializeSafetensors(raw));
-    await expect(loadPolicy(dir)).rejects.toThrow(/missing tensor "model.layers.1.mlp.up_proj.weight" \(expected shape \[24, 16\]\)/);
+    await expect(loadPolicy(dir)).rejects.toThrow(
+      /missing tensor "model.layers.1.mlp.up_proj.weight" \(expected shape \[24, 16\]\)/,
+    );
   });
 });

@@ -11,8 +11,14 @@ const tmp = mkdtempSync(join(tmpdir(), "policy-cli-"));
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = "";
   let err = "";
-  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => ((out += String(s)), true));
-  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => ((err += String(s)), true));
+  const o = vi.spyOn(process.stdout, "write").mockImplementation((s) => {
+    out += String(s);
+    return true;
+  });
+  const e = vi.spyOn(process.stderr, "write").mockImplementation((s) => {
+    err += String(s);
+    return true;
+  });
   try {
     const code = await runPolicyCli(argv);
     return { code, out, err };
@@ -48,7 +54,13 @@ describe("tokenrl-policy CLI", () => {
 
   it("init writes an HF checkpoint with the character tokenizer and its special ids", async () => {
     const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
-    expect(config).toMatchObject({ model_type: "llama", eos_token_id: 2, bos_token_id: 1, pad_token_id: 0, tie_word_embeddings: true });
+    expect(config).toMatchObject({
+      model_type: "llama",
+      eos_token_id: 2,
+      bos_token_id: 1,
+      pad_token_id: 0,
+      tie_word_embeddings: true,
+    });
     const { model, tokenizer } = await loadPolicy(dir);
     expect(tokenizer.encode("ab")).toEqual(new CharTokenizer().encode("ab"));
     model.dispose();
@@ -71,7 +83,18 @@ describe("tokenrl-policy CLI", () => {
   });
 
   it("generate at temperature 0 is greedy: each token is the argmax the score command implies", async () => {
-    const r = await run(["generate", "--model", dir, "--prompt", "ab", "--max-tokens", "3", "--temperature", "0", "--json"]);
+    const r = await run([
+      "generate",
+      "--model",
+      dir,
+      "--prompt",
+      "ab",
+      "--max-tokens",
+      "3",
+      "--temperature",
+      "0",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     const got = JSON.parse(r.out);
     expect(got.ids.length).toBeGreaterThan(0);
@@ -88,8 +111,46 @@ describe("tokenrl-policy CLI", () => {
     expect(got.ids[0]).toBe(row.indexOf(Math.max(...row)));
     logits.dispose();
     model.dispose();
-    const sampled = JSON.parse((await run(["generate", "--model", dir, "--prompt", "ab", "--max-tokens", "4", "--top-k", "5", "--top-p", "0.9", "--seed", "3", "--json"])).out);
-    const again = JSON.parse((await run(["generate", "--model", dir, "--prompt", "ab", "--max-tokens", "4", "--top-k", "5", "--top-p", "0.9", "--seed", "3", "--json"])).out);
+    const sampled = JSON.parse(
+      (
+        await run([
+          "generate",
+          "--model",
+          dir,
+          "--prompt",
+          "ab",
+          "--max-tokens",
+          "4",
+          "--top-k",
+          "5",
+          "--top-p",
+          "0.9",
+          "--seed",
+          "3",
+          "--json",
+        ])
+      ).out,
+    );
+    const again = JSON.parse(
+      (
+        await run([
+          "generate",
+          "--model",
+          dir,
+          "--prompt",
+          "ab",
+          "--max-tokens",
+          "4",
+          "--top-k",
+          "5",
+          "--top-p",
+          "0.9",
+          "--seed",
+          "3",
+          "--json",
+        ])
+      ).out,
+    );
     expect(again.ids).toEqual(sampled.ids);
   });
 

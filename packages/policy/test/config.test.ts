@@ -27,15 +27,38 @@ const QWEN3_06B = {
 describe("config", () => {
   it("reads Qwen3-0.6B's config.json: head_dim 128 (not hidden / heads), q/k norm, no bias, tied, bf16", () => {
     const c = configFromHf(QWEN3_06B);
-    expect(c).toMatchObject({ headDim: 128, numKvHeads: 8, qkNorm: true, qkvBias: false, tieWordEmbeddings: true, weightDtype: "bfloat16", ropeTheta: 1e6, eosTokenId: 151645 });
+    expect(c).toMatchObject({
+      headDim: 128,
+      numKvHeads: 8,
+      qkNorm: true,
+      qkvBias: false,
+      tieWordEmbeddings: true,
+      weightDtype: "bfloat16",
+      ropeTheta: 1e6,
+      eosTokenId: 151645,
+    });
     // Qwen3-0.6B has 596M parameters (0.44B without the tied embedding)
     expect(Math.round(parameterCount(c) / 1e6)).toBe(596);
   });
 
   it("qwen2 has q/k/v bias and no o bias; llama's attention_bias sets both", () => {
-    const base = { vocab_size: 10, hidden_size: 8, intermediate_size: 16, num_hidden_layers: 1, num_attention_heads: 2 };
-    expect(configFromHf({ ...base, model_type: "qwen2" })).toMatchObject({ qkvBias: true, oBias: false, qkNorm: false, headDim: 4 });
-    expect(configFromHf({ ...base, model_type: "llama", attention_bias: true })).toMatchObject({ qkvBias: true, oBias: true });
+    const base = {
+      vocab_size: 10,
+      hidden_size: 8,
+      intermediate_size: 16,
+      num_hidden_layers: 1,
+      num_attention_heads: 2,
+    };
+    expect(configFromHf({ ...base, model_type: "qwen2" })).toMatchObject({
+      qkvBias: true,
+      oBias: false,
+      qkNorm: false,
+      headDim: 4,
+    });
+    expect(configFromHf({ ...base, model_type: "llama", attention_bias: true })).toMatchObject({
+      qkvBias: true,
+      oBias: true,
+    });
   });
 
   it("configToHf then configFromHf gives the same config (llama3 rope scaling and an EOS list included)", () => {
@@ -49,15 +72,27 @@ describe("config", () => {
       numKvHeads: 2,
       eosTokenIds: [3, 4],
       bosTokenId: 1,
-      ropeScaling: { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192 },
+      ropeScaling: {
+        type: "llama3",
+        factor: 8,
+        lowFreqFactor: 1,
+        highFreqFactor: 4,
+        originalMaxPositionEmbeddings: 8192,
+      },
     });
     expect(configFromHf(configToHf(c))).toEqual(c);
   });
 
   it("names the bad field", () => {
     expect(() => configFromHf({ model_type: "gpt2" })).toThrow(ConfigError);
-    expect(() => configFromHf({ ...QWEN3_06B, num_key_value_heads: 5 })).toThrow(/numKvHeads: numHeads \(16\) must be a multiple of numKvHeads \(5\)/);
-    expect(() => configFromHf({ ...QWEN3_06B, hidden_size: undefined })).toThrow(/hidden_size: missing from config.json/);
-    expect(() => configFromHf({ ...QWEN3_06B, rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(/rope_scaling.rope_type/);
+    expect(() => configFromHf({ ...QWEN3_06B, num_key_value_heads: 5 })).toThrow(
+      /numKvHeads: numHeads \(16\) must be a multiple of numKvHeads \(5\)/,
+    );
+    expect(() => configFromHf({ ...QWEN3_06B, hidden_size: undefined })).toThrow(
+      /hidden_size: missing from config.json/,
+    );
+    expect(() => configFromHf({ ...QWEN3_06B, rope_scaling: { rope_type: "yarn", factor: 4 } })).toThrow(
+      /rope_scaling.rope_type/,
+    );
   });
 });

@@ -9,12 +9,22 @@ const fromBits = (u: number) => new Float32Array(new Uint32Array([u]).buffer)[0]
 
 describe("bf16 <-> f32", () => {
   it("widening is exact: bf16 0x3FC0 is 1.5, 0xC049 is -3.140625", () => {
-    expect(Array.from(bf16ToF32(new Uint16Array([0x3fc0, 0xc049, 0x0000, 0x7f80])))).toEqual([1.5, -3.140625, 0, Number.POSITIVE_INFINITY]);
+    expect(Array.from(bf16ToF32(new Uint16Array([0x3fc0, 0xc049, 0x0000, 0x7f80])))).toEqual([
+      1.5,
+      -3.140625,
+      0,
+      Number.POSITIVE_INFINITY,
+    ]);
   });
   it("narrowing rounds to nearest, ties to even", () => {
     // 0x3F808000 lies halfway between bf16 0x3F80 and 0x3F81 -> even 0x3F80;
     // 0x3F818000 halfway between 0x3F81 and 0x3F82 -> even 0x3F82; 0x3F808001 just above half -> 0x3F81.
-    const src = new Float32Array([fromBits(0x3f808000), fromBits(0x3f818000), fromBits(0x3f808001), fromBits(0x3f807fff)]);
+    const src = new Float32Array([
+      fromBits(0x3f808000),
+      fromBits(0x3f818000),
+      fromBits(0x3f808001),
+      fromBits(0x3f807fff),
+    ]);
     expect(Array.from(f32ToBf16(src))).toEqual([0x3f80, 0x3f82, 0x3f81, 0x3f80]);
   });
   it("keeps NaN a NaN and rounds the largest finite values to Inf as PyTorch does", () => {

@@ -29,7 +29,16 @@ describe.each(TEST_BACKENDS)("layers on %s", (backend) => {
   });
 
   it("positions count the real tokens before each one, pads get 0", () => {
-    const out = tf.tidy(() => values(positionsFromMask(tf.tensor2d([[0, 0, 1, 1, 1], [1, 1, 1, 1, 1]]))));
+    const out = tf.tidy(() =>
+      values(
+        positionsFromMask(
+          tf.tensor2d([
+            [0, 0, 1, 1, 1],
+            [1, 1, 1, 1, 1],
+          ]),
+        ),
+      ),
+    );
     expect(out).toEqual([0, 0, 0, 1, 2, 0, 1, 2, 3, 4]);
   });
 });
@@ -42,12 +51,26 @@ describe("ropeInvFreq scaling", () => {
     // D = 6, theta 10000: frequencies 1, 10000^(-1/3) = 0.046416, 10000^(-2/3) = 0.0021544;
     // wavelengths 2pi/f = 6.283, 135.36, 2916.4. original 1000, low 1, high 4: low wavelen 1000, high wavelen 250.
     // 6.283 < 250 kept; 135.36 < 250 kept; 2916.4 > 1000 divided by 8.
-    const got = Array.from(ropeInvFreq(6, 10000, { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 1000 }));
+    const got = Array.from(
+      ropeInvFreq(6, 10000, {
+        type: "llama3",
+        factor: 8,
+        lowFreqFactor: 1,
+        highFreqFactor: 4,
+        originalMaxPositionEmbeddings: 1000,
+      }),
+    );
     expect(got[0]).toBeCloseTo(1, 6);
     expect(got[1]).toBeCloseTo(10000 ** (-1 / 3), 6);
     expect(got[2]).toBeCloseTo(10000 ** (-2 / 3) / 8, 8);
     // a medium wavelength: original 400 -> low 400, high 100; 135.36 is between: smooth = (400/135.36 - 1) / 3
-    const mid = ropeInvFreq(6, 10000, { type: "llama3", factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 400 })[1]!;
+    const mid = ropeInvFreq(6, 10000, {
+      type: "llama3",
+      factor: 8,
+      lowFreqFactor: 1,
+      highFreqFactor: 4,
+      originalMaxPositionEmbeddings: 400,
+    })[1]!;
     const f = 10000 ** (-1 / 3);
     const smooth = (400 / ((2 * Math.PI) / f) - 1) / 3;
     expect(mid).toBeCloseTo((1 - smooth) * (f / 8) + smooth * f, 6);

@@ -34,7 +34,10 @@ describe.each(TEST_BACKENDS)("tensor hygiene on %s", (backend) => {
     const optimizer = tf.train.adam(1e-2);
     const vars = model.trainableVariables();
     const step = () => {
-      const { value, grads } = tf.variableGrads(() => tf.neg(tf.sum(model.scoreResponses(input).logProbs)) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.neg(tf.sum(model.scoreResponses(input).logProbs)) as tf.Scalar,
+        vars,
+      );
       optimizer.applyGradients(grads as unknown as Parameters<typeof optimizer.applyGradients>[0]);
       const loss = value.dataSync()[0]!;
       tf.dispose([value, ...Object.values(grads)]);
@@ -62,7 +65,9 @@ describe.each(TEST_BACKENDS)("tensor hygiene on %s", (backend) => {
     const before = tf.memory().numTensors;
     let { logits, cache } = model.forward(prompt, { attentionMask: mask, cache: model.createCache(2, 110) });
     for (let i = 0; i < 100; i++) {
-      const next = tf.tidy(() => tf.cast(tf.reshape(tf.argMax(tf.slice(logits, [0, logits.shape[1] - 1, 0], [2, 1, -1]), -1), [2, 1]), "int32")) as tf.Tensor2D;
+      const next = tf.tidy(() =>
+        tf.cast(tf.reshape(tf.argMax(tf.slice(logits, [0, logits.shape[1] - 1, 0], [2, 1, -1]), -1), [2, 1]), "int32"),
+      ) as tf.Tensor2D;
       logits.dispose();
       ({ logits, cache } = model.forward(next, { cache }));
       next.dispose();

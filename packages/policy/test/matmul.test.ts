@@ -7,10 +7,11 @@ import { maxAbsDiff } from "./helpers.js";
 /** Reference product and gradients in float64 from the definitions, for loss = sum(w * (op(a) @ op(b))). */
 function reference(a: number[][][], b: number[][][], w: number[][][], ta: boolean, tb: boolean) {
   const T = (m: number[][]) => m[0]!.map((_, j) => m.map((r) => r[j]!));
-  const mm = (x: number[][], y: number[][]) => x.map((r) => y[0]!.map((_, j) => r.reduce((s, v, k) => s + v * y[k]![j]!, 0)));
+  const mm = (x: number[][], y: number[][]) =>
+    x.map((r) => y[0]!.map((_, j) => r.reduce((s, v, k) => s + v * y[k]![j]!, 0)));
   const out = a.map((ag, g) => mm(ta ? T(ag) : ag, tb ? T(b[g]!) : b[g]!));
   // d/d op(a) = w @ op(b)^T; d/d op(b) = op(a)^T @ w; undo the op for the raw input
-  const da = a.map((ag, g) => {
+  const da = a.map((_ag, g) => {
     const d = mm(w[g]!, T(tb ? T(b[g]!) : b[g]!));
     return ta ? T(d) : d;
   });
@@ -23,8 +24,12 @@ function reference(a: number[][][], b: number[][][], w: number[][][], ta: boolea
 
 const rand = (seed: number, shape: number[]) => {
   let s = seed;
-  const next = () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1;
-  const build = (d: number): unknown => Array.from({ length: shape[d]! }, () => (d === shape.length - 1 ? next() : build(d + 1)));
+  const next = () => {
+    s = (s * 16807) % 2147483647;
+    return (s / 2147483647) * 2 - 1;
+  };
+  const build = (d: number): unknown =>
+    Array.from({ length: shape[d]! }, () => (d === shape.length - 1 ? next() : build(d + 1)));
   return build(0) as number[][][];
 };
 

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { useBackend } from "@tokenrl/core";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const blocks = [...readFileSync(join(here, "..", "README.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!);
+const blocks = [...readFileSync(join(here, "..", "README.md"), "utf8").matchAll(/```ts\n([\s\S]*?)```/g)].map(
+  (m) => m[1]!,
+);
 const tmp = join(here, ".readme-blocks");
 
 describe("README examples", () => {

@@ -40,8 +40,18 @@ describe.each(TEST_BACKENDS)("scoreResponses on %s", (backend) => {
     const { logProbs, entropy } = model.scoreResponses(input);
     expect(logProbs.shape).toEqual([1, 3]);
     const want = response.map((tok, t) => reference(logits.slice((2 + t) * V, (3 + t) * V), tok));
-    expect(maxAbsDiff(values(logProbs), want.map((w) => w.logProb))).toBeLessThan(1e-4);
-    expect(maxAbsDiff(values(entropy), want.map((w) => w.entropy))).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        values(logProbs),
+        want.map((w) => w.logProb),
+      ),
+    ).toBeLessThan(1e-4);
+    expect(
+      maxAbsDiff(
+        values(entropy),
+        want.map((w) => w.entropy),
+      ),
+    ).toBeLessThan(1e-4);
     // entropy of a V-way distribution lies in (0, log V]
     for (const e of values(entropy)) expect(e > 0 && e <= Math.log(V) + 1e-5).toBe(true);
     tf.dispose([logProbs, entropy, ...Object.values(input)]);
