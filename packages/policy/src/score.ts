@@ -71,9 +71,10 @@ export function scoreResponses(model: CausalLM, input: ScoreInput): ScoreOutput 
  *   d log p_t / dx = onehot(t) - p,  dH / dx = -p (log p + H).
  */
 export function tokenLogProbsAndEntropy(logits: Tensor, targets: tf.Tensor1D): [Tensor, Tensor] {
-  const V = logits.shape[logits.shape.length - 1]!;
+  const [N, V] = logits.shape as [number, number];
+  // [i, target_i] pairs: gatherND / scatterND touch N entries, where a one-hot would fill N x V.
+  const pairs = (t: Tensor) => tf.stack([tf.range(0, N, 1, "int32"), tf.cast(t, "int32")], 1);
   return tf.tidy(() => {
-    const oneHot = tf.cast(tf.oneHot(targets, V), "float32");
     // Only inputs are saved (the engine counts any new tensor kept past the forward as a leak),
     // so the backward recomputes p and log p: one more exp, still no Equal.
     const stats = (x: Tensor) => {
@@ -88,14 +89,13 @@ export function tokenLogProbsAndEntropy(logits: Tensor, targets: tf.Tensor1D): [
       (save as tf.GradSaveFunc)([x as Tensor, targets]);
       const { logp, entropy } = stats(x as Tensor);
       return {
-        value: tf.concat([tf.sum(tf.mul(logp, oneHot), -1, true), entropy], 1),
+        value: tf.concat([tf.reshape(tf.gatherND(logp, pairs(targets)), [N, 1]), entropy], 1),
         gradFunc: (dy: Tensor, saved: Tensor[]) => {
           const { logp: lq, p, entropy: h } = stats(saved[0]!);
-          const oneHotT = tf.cast(tf.oneHot(saved[1] as tf.Tensor1D, V), "float32");
           const [gLogProb, gEntropy] = tf.split(dy, 2, 1) as [Tensor, Tensor];
-          const dLogProb = tf.mul(gLogProb, tf.sub(oneHotT, p));
-          const dEntropy = tf.mul(tf.neg(gEntropy), tf.mul(p, tf.add(lq, h)));
-          return tf.add(dLogProb, dEntropy);
+          // gLogProb (onehot - p) + gEntropy (-p (log p + H)) = -p (gLogProb + gEntropy (log p + H)) + gLogProb onehot
+          const dense = tf.neg(tf.mul(p, tf.add(gLogProb, tf.mul(gEntropy, tf.add(lq, h)))));
+          return tf.add(dense, tf.scatterND(pairs(saved[1]!), tf.reshape(gLogProb, [N]), [N, V]));
         },
       };
     });
