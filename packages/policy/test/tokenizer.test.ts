@@ -91,6 +91,39 @@ describe("HfTokenizer (byte-level BPE)", () => {
   });
 });
 
+describe("HfTokenizer (Qwen2/Qwen3-style pre-tokenizer: NFC, Split regex, ByteLevel without regex)", () => {
+  const qwenStyle = {
+    ...byteLevelBpe(),
+    normalizer: { type: "NFC" },
+    pre_tokenizer: {
+      type: "Sequence",
+      pretokenizers: [
+        {
+          type: "Split",
+          pattern: {
+            Regex:
+              "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+          },
+          behavior: "Isolated",
+          invert: false,
+        },
+        { type: "ByteLevel", add_prefix_space: false, trim_offsets: false, use_regex: false },
+      ],
+    },
+  };
+  const tok = new HfTokenizer(qwenStyle, { eos_token: "<|endoftext|>" });
+
+  it("splits digits one by one and keeps a lone space before them: 'hello world 123'", () => {
+    // pieces "hello", " world", " ", "1", "2", "3" -> hello, Ġw or l d, Ġ, 1, 2, 3
+    expect(tok.encode("hello world 123")).toEqual([259, 260, 261, 108, 100, 32, 49, 50, 51]);
+    expect(tok.decode(tok.encode("hello world 123"))).toBe("hello world 123");
+  });
+
+  it("NFC-normalises before encoding: e + combining acute encodes as precomposed é", () => {
+    expect(tok.encode("e\u0301")).toEqual([0xc3, 0xa9]);
+  });
+});
+
 describe("CharTokenizer", () => {
   const tok = new CharTokenizer("ab c");
 
