@@ -4,6 +4,7 @@ import type { HtpoCell, HtpoPartition, HtpoPartitionOptions } from "./htpo.js";
 import { HTPO_CELLS, HTPO_SUBSETS } from "./htpo.js";
 import { hostView } from "./host.js";
 import type { HostArray } from "./host.js";
+import { select } from "./select.js";
 
 /** Bits of `HtpoPartition.tokenCells` above the cell index (0..7; 255 = not a valid token). */
 export const DETACH_LOWEST_BIT = 16;
@@ -84,7 +85,8 @@ export function htpoRowRules(batch: TrainingBatch, o: HtpoPartitionOptions): Htp
     highest: new Float64Array(B),
     detach: new Uint8Array(B),
   };
-  const row = new Float32Array(T);
+  // float64 scratch: entropies are float32, so the copy is exact (see select).
+  const row = new Float64Array(T);
   const threshold = Math.fround(o.difficultyThreshold);
   for (let i = 0; i < B; i++) {
     const [c, g] = hits.get(groups[i]!)!;
@@ -138,7 +140,7 @@ function cellsOfRow(
 function rowThresholds(
   mask: HostArray,
   entropy: HostArray,
-  row: Float32Array,
+  row: Float64Array,
   start: number,
   T: number,
   o: HtpoPartitionOptions,
@@ -224,45 +226,4 @@ export function htpoPartitionHost(batch: TrainingBatch, o: HtpoPartitionOptions)
     countTensors[name] = tf.scalar(counts[index]!);
   });
   return { partitioner: "htpo", masks, counts: countTensors, tokenCells: cells, rules };
-}
-
-/**
- * Quickselect (Numerical Recipes' `select`): rearranges a[l..r] so that a[k]
- * holds the value a sort would put there, with a[l..k) <= a[k] <= a(k..r].
- * No NaN in a[l..r].
- */
-export function select(a: Float32Array, k: number, l: number, r: number): number {
-  let lo = l;
-  let hi = r;
-  for (;;) {
-    if (hi <= lo + 1) {
-      if (hi === lo + 1 && a[hi]! < a[lo]!) swap(a, lo, hi);
-      return a[k]!;
-    }
-    swap(a, (lo + hi) >>> 1, lo + 1);
-    if (a[lo]! > a[hi]!) swap(a, lo, hi);
-    if (a[lo + 1]! > a[hi]!) swap(a, lo + 1, hi);
-    if (a[lo]! > a[lo + 1]!) swap(a, lo, lo + 1);
-    let i = lo + 1;
-    let j = hi;
-    const pivot = a[lo + 1]!;
-    for (;;) {
-      do i++;
-      while (a[i]! < pivot);
-      do j--;
-      while (a[j]! > pivot);
-      if (j < i) break;
-      swap(a, i, j);
-    }
-    a[lo + 1] = a[j]!;
-    a[j] = pivot;
-    if (j >= k) hi = j - 1;
-    if (j <= k) lo = i;
-  }
-}
-
-function swap(a: Float32Array, i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
 }

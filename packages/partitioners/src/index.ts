@@ -7,3 +7,4 @@ export { backendCopiesHostArrays, hostView, setHostKernels, useHostKernels } fro
 export type { HostArray, KernelChoice } from "./host.js";
 export { DETACH_HIGHEST_BIT, DETACH_LOWEST_BIT, NOT_A_TOKEN, cellOfToken, htpoPartitionHost } from "./htpo-host.js";
 export type { HtpoRowRules, HtpoTokenCells } from "./htpo-host.js";
+export { select } from "./select.js";

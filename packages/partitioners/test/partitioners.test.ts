@@ -15,7 +15,7 @@ import {
   readCounts,
   setHostKernels,
 } from "../src/index.js";
-import { select } from "../src/htpo-host.js";
+import { select } from "../src/select.js";
 import type { Partition } from "../src/index.js";
 
 const masksOf = async (p: Partition) =>
@@ -257,7 +257,7 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
     for (let trial = 0; trial < 40; trial++) {
       const n = 1 + rng.int(60);
       // Few distinct values: many ties.
-      const a = Float32Array.from({ length: n }, () => rng.int(trial % 2 ? 4 : 1000) / 4);
+      const a = Float64Array.from({ length: n }, () => rng.int(trial % 2 ? 4 : 1000) / 4);
       const sorted = a.slice().sort();
       for (let k = 0; k < n; k++) {
         const b = a.slice();
