@@ -78,6 +78,11 @@ describe("HfTokenizer (byte-level BPE)", () => {
     expect(tok.decode(ids, { skipSpecialTokens: true })).toBe("hello");
   });
 
+  it("decodes an empty id list (an empty response) to the empty string", () => {
+    expect(tok.decode([])).toBe("");
+    expect(new CharTokenizer().decode([])).toBe("");
+  });
+
   it("takes EOS from tokenizer_config.json, pads with EOS when there is no pad token, counts added tokens in vocabSize", () => {
     expect(tok.eosTokenId).toBe(262);
     expect(tok.padTokenId).toBe(262);
