@@ -2,8 +2,8 @@ import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
 import { useHostKernels } from "@tokenrl/partitioners";
 import { cispoKernel } from "./host/cispo.kernel.js";
-import { hostData, hostLoss } from "./host/loss.js";
-import { checkEpsilon, resolveOptions } from "./config.js";
+import { hostRatioLoss } from "./host/loss.js";
+import { checkClipRange, resolveOptions } from "./config.js";
 import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clampedLogRatio, maskedFraction, ppoKl, stopGradient } from "./ops.js";
@@ -37,13 +37,17 @@ export function cispoLoss(
   context: ObjectiveContext = {},
 ): ObjectiveResult {
   const o = resolveOptions("cispo", CISPO_DEFAULTS, options);
-  checkEpsilon("cispo.clipLow", o.clipLow);
-  checkEpsilon("cispo.clipHigh", o.clipHigh);
+  checkClipRange("cispo", o);
   checkAggregation("cispo", o.aggregation);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
   if (useHostKernels()) {
-    return hostLoss(logProbsOf(batch, "cispo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
-      cispoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+    return hostRatioLoss(
+      logProbsOf(batch, "cispo"),
+      batch,
+      o.aggregation,
+      aggregateOptions(o, context),
+      cispoKernel,
+      o,
     );
   }
   return cispoOpChain(batch, o, context);

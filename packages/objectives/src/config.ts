@@ -1,5 +1,6 @@
 import { ConfigError } from "@tokenrl/core";
 import { resolveOptions } from "@tokenrl/partitioners";
+import { checkAggregation } from "./objective.js";
 
 export { resolveOptions };
 
@@ -17,4 +18,20 @@ export function checkDualClip(path: string, value: number | null): void {
 
 export function checkPositive(path: string, value: number): void {
   if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(path, `expected a finite number > 0, got ${value}`);
+}
+
+/** The clip range [1 - clipLow, 1 + clipHigh]: both epsilons as `checkEpsilon` (errors name `<kind>.clipLow` / `.clipHigh`). */
+export function checkClipRange(kind: string, o: { clipLow: number; clipHigh: number }): void {
+  checkEpsilon(`${kind}.clipLow`, o.clipLow);
+  checkEpsilon(`${kind}.clipHigh`, o.clipHigh);
+}
+
+/** PPO clip's options, which HTPO shares: the clip range, the dual-clip constant and the aggregation mode. */
+export function checkPpoClipOptions(
+  kind: string,
+  o: { clipLow: number; clipHigh: number; dualClip: number | null; aggregation: string },
+): void {
+  checkClipRange(kind, o);
+  checkDualClip(`${kind}.dualClip`, o.dualClip);
+  checkAggregation(kind, o.aggregation);
 }

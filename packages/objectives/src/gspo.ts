@@ -1,9 +1,9 @@
 import { aggregateLoss, applyMask, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
 import { useHostKernels } from "@tokenrl/partitioners";
-import { gspoKernel } from "./host/gspo.kernel.js";
-import { hostData, hostLoss } from "./host/loss.js";
-import { checkEpsilon, resolveOptions } from "./config.js";
+import { SEQUENCE_LOG_RATIO_MAX, gspoKernel } from "./host/gspo.kernel.js";
+import { hostRatioLoss } from "./host/loss.js";
+import { checkClipRange, resolveOptions } from "./config.js";
 import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
 import type { Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clippedSurrogate, maskedFraction, ppoKl, stopGradient } from "./ops.js";
@@ -28,7 +28,6 @@ export interface GspoOptions {
 }
 
 export const GSPO_DEFAULTS: Readonly<GspoOptions> = Object.freeze({ clipLow: 3e-4, clipHigh: 4e-4 });
-const SEQUENCE_LOG_RATIO_MAX = 10;
 
 export function gspoLoss(
   batch: TrainingBatch,
@@ -36,16 +35,16 @@ export function gspoLoss(
   context: ObjectiveContext = {},
 ): ObjectiveResult {
   const o = resolveOptions("gspo", GSPO_DEFAULTS, options);
-  checkEpsilon("gspo.clipLow", o.clipLow);
-  checkEpsilon("gspo.clipHigh", o.clipHigh);
+  checkClipRange("gspo", o);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
   if (useHostKernels()) {
-    return hostLoss(
+    return hostRatioLoss(
       logProbsOf(batch, "gspo"),
-      batch.responseMask,
+      batch,
       "seq-mean-token-mean",
       aggregateOptions({}, context),
-      (io) => gspoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+      gspoKernel,
+      o,
     );
   }
   return gspoOpChain(batch, o, context);

@@ -5,8 +5,8 @@ import { useHostKernels } from "@tokenrl/partitioners";
 import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, HtpoRowRules, Partition } from "@tokenrl/partitioners";
 import { hostData, hostLoss } from "./host/loss.js";
 import { htpoKernel } from "./host/htpo.kernel.js";
-import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
-import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
+import { checkPpoClipOptions, resolveOptions } from "./config.js";
+import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
 import {
   clampedLogRatio,
@@ -115,10 +115,7 @@ export const HTPO_CELL_OBJECTIVES: Readonly<Record<(typeof HTPO_CELLS)[number], 
 
 export function resolveHtpoOptions(options: Partial<HtpoOptions> = {}): HtpoOptions {
   const o = resolveOptions("htpo", HTPO_DEFAULTS, options);
-  checkEpsilon("htpo.clipLow", o.clipLow);
-  checkEpsilon("htpo.clipHigh", o.clipHigh);
-  checkDualClip("htpo.dualClip", o.dualClip);
-  checkAggregation("htpo", o.aggregation);
+  checkPpoClipOptions("htpo", o);
   if (o.sign !== "paper" && o.sign !== "released") {
     throw new ConfigError("htpo.sign", `expected "paper" or "released", got "${o.sign}"`);
   }

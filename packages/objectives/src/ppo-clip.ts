@@ -1,10 +1,10 @@
 import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
 import { useHostKernels } from "@tokenrl/partitioners";
-import { hostData, hostLoss } from "./host/loss.js";
+import { hostRatioLoss } from "./host/loss.js";
 import { ppoClipKernel } from "./host/ppo-clip.kernel.js";
-import { checkDualClip, checkEpsilon, resolveOptions } from "./config.js";
-import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
+import { checkPpoClipOptions, resolveOptions } from "./config.js";
+import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
 import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clampedLogRatio, clippedSurrogate, dualClip, maskedFraction, ppoKl } from "./ops.js";
 
@@ -37,10 +37,7 @@ export const PPO_CLIP_DEFAULTS: Readonly<PpoClipOptions> = Object.freeze({
 
 export function resolvePpoClipOptions(options: Partial<PpoClipOptions> = {}): PpoClipOptions {
   const o = resolveOptions("ppo-clip", PPO_CLIP_DEFAULTS, options);
-  checkEpsilon("ppo-clip.clipLow", o.clipLow);
-  checkEpsilon("ppo-clip.clipHigh", o.clipHigh);
-  checkDualClip("ppo-clip.dualClip", o.dualClip);
-  checkAggregation("ppo-clip", o.aggregation);
+  checkPpoClipOptions("ppo-clip", o);
   return o;
 }
 
@@ -80,9 +77,13 @@ export function ppoClipLoss(
 
 /** The fused host kernel (wasm / cpu): same numbers, one pass, analytic gradient. */
 export function ppoClipHost(batch: TrainingBatch, o: PpoClipOptions, context: ObjectiveContext = {}): ObjectiveResult {
-  const mask = batch.responseMask;
-  return hostLoss(logProbsOf(batch, "ppo-clip"), mask, o.aggregation, aggregateOptions(o, context), (io) =>
-    ppoClipKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+  return hostRatioLoss(
+    logProbsOf(batch, "ppo-clip"),
+    batch,
+    o.aggregation,
+    aggregateOptions(o, context),
+    ppoClipKernel,
+    o,
   );
 }
 

@@ -1,7 +1,7 @@
 import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
 import { useHostKernels } from "@tokenrl/partitioners";
-import { hostData, hostLoss } from "./host/loss.js";
+import { hostRatioLoss } from "./host/loss.js";
 import { sapoKernel } from "./host/sapo.kernel.js";
 import { checkPositive, resolveOptions } from "./config.js";
 import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
@@ -36,12 +36,13 @@ export function sapoLoss(
   checkPositive("sapo.tauNeg", o.tauNeg);
   validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
   if (useHostKernels()) {
-    return hostLoss(
+    return hostRatioLoss(
       logProbsOf(batch, "sapo"),
-      batch.responseMask,
+      batch,
       "seq-mean-token-mean",
       aggregateOptions({}, context),
-      (io) => sapoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), o),
+      sapoKernel,
+      o,
     );
   }
   return sapoOpChain(batch, o, context);

@@ -1,4 +1,5 @@
-import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
+import { type HostArray, type KernelIO, type KernelOutput, meanOver } from "./loss.js";
+import { clampLogRatio, clipBounds } from "./ratio.js";
 
 /**
  * CISPO per token (see ../cispo.ts): L = -sg(clip(r, lo, hi)) A logp, so
@@ -17,26 +18,14 @@ export function cispoKernel(
   p: CispoParams,
 ): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
+  const { lo, hi } = clipBounds(p);
   const sums = new Float64Array(3); // [count, outside, kl]
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++) {
-    total += cispoRow(
-      logProbs,
-      oldLogProbs,
-      advantages,
-      mask,
-      grad,
-      i * T,
-      i * T + T,
-      coef[i]!,
-      1 - p.clipLow,
-      1 + p.clipHigh,
-      sums,
-    );
+    total += cispoRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, lo, hi, sums);
   }
-  const d = sums[0]! + 1e-8;
-  return { loss: total, metrics: { clipFraction: sums[1]! / d, ppoKl: sums[2]! / d } };
+  return { loss: total, metrics: { clipFraction: meanOver(sums[1]!, sums[0]!), ppoKl: meanOver(sums[2]!, sums[0]!) } };
 }
 
 function cispoRow(
@@ -60,9 +49,9 @@ function cispoRow(
     const m = mask[j]!;
     if (!(m > 0)) continue;
     const lp = logProbs[j]!;
-    const x = lp - oldLogProbs[j]!;
-    const lr = x < -20 ? -20 : x > 20 ? 20 : x;
+    const lr = clampLogRatio(lp - oldLogProbs[j]!);
     const r = Math.exp(lr);
+    // The clip of r written out: it also counts the tokens outside the range.
     let w = r;
     if (r < lo) {
       w = lo;

@@ -1,4 +1,6 @@
-import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
+import { select } from "@tokenrl/partitioners";
+import { type HostArray, type KernelIO, type KernelOutput, meanOver } from "./loss.js";
+import { clampLogRatio } from "./ratio.js";
 
 /** CPPO's keep-mask and ratio surrogate as one host pass per response (see ../cppo.ts for the formulas). */
 export interface CppoKernelParams {
@@ -21,7 +23,7 @@ function quantile(values: Float64Array, n: number, q: number, hasNaN: boolean): 
     const sorted = values.subarray(0, n).sort();
     return sorted[lo]! + (position - lo) * (sorted[hi]! - sorted[lo]!);
   }
-  const atLo = select64(values, lo, 0, n - 1);
+  const atLo = select(values, lo, 0, n - 1);
   // After the selection everything above lo is >= atLo: the next order statistic is their minimum.
   let atHi = atLo;
   if (hi > lo) {
@@ -29,47 +31,6 @@ function quantile(values: Float64Array, n: number, q: number, hasNaN: boolean): 
     for (let j = lo + 2; j < n; j++) if (values[j]! < atHi) atHi = values[j]!;
   }
   return atLo + (position - lo) * (atHi - atLo);
-}
-
-/**
- * Quickselect (Numerical Recipes' `select`, as `select` in @tokenrl/partitioners,
- * kept monomorphic in Float64Array): a[k] gets the value a sort puts there,
- * a[l..k) <= a[k] <= a(k..r]. No NaN in a[l..r].
- */
-function select64(a: Float64Array, k: number, l: number, r: number): number {
-  let lo = l;
-  let hi = r;
-  for (;;) {
-    if (hi <= lo + 1) {
-      if (hi === lo + 1 && a[hi]! < a[lo]!) swap64(a, lo, hi);
-      return a[k]!;
-    }
-    swap64(a, (lo + hi) >>> 1, lo + 1);
-    if (a[lo]! > a[hi]!) swap64(a, lo, hi);
-    if (a[lo + 1]! > a[hi]!) swap64(a, lo + 1, hi);
-    if (a[lo]! > a[lo + 1]!) swap64(a, lo, lo + 1);
-    let i = lo + 1;
-    let j = hi;
-    const pivot = a[lo + 1]!;
-    for (;;) {
-      do i++;
-      while (a[i]! < pivot);
-      do j--;
-      while (a[j]! > pivot);
-      if (j < i) break;
-      swap64(a, i, j);
-    }
-    a[lo + 1] = a[j]!;
-    a[j] = pivot;
-    if (j >= k) hi = j - 1;
-    if (j <= k) lo = i;
-  }
-}
-
-function swap64(a: Float64Array, i: number, j: number): void {
-  const t = a[i]!;
-  a[i] = a[j]!;
-  a[j] = t;
 }
 
 export function cppoKernel(
@@ -88,13 +49,12 @@ export function cppoKernel(
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++)
     total += cppoRow(logProbs, rolloutLogProbs, advantages, mask, grad, i * T, T, coef[i]!, p, D, scratch, R, sums);
-  const d = sums[0]! + 1e-8;
   const ratioMax = sums[3]!;
   return {
     loss: total,
     metrics: {
-      maskedFraction: sums[1]! / d,
-      ratioMean: sums[2]! / d,
+      maskedFraction: meanOver(sums[1]!, sums[0]!),
+      ratioMean: meanOver(sums[2]!, sums[0]!),
       ratioMax: Number.isFinite(ratioMax) ? ratioMax : 0,
     },
   };
@@ -132,10 +92,7 @@ function cppoRow(
     // The ratio exp(lp - mu) as piProb / muProb: one exp fewer per token, within a few
     // float64 ulp of Math.exp while the [-20, 20] clamp is inactive and both are normal numbers.
     const x = lp - mu;
-    R[n] =
-      x >= -20 && x <= 20 && piProb >= 1e-300 && muProb >= 1e-300
-        ? piProb / muProb
-        : Math.exp(x < -20 ? -20 : x > 20 ? 20 : x);
+    R[n] = x >= -20 && x <= 20 && piProb >= 1e-300 && muProb >= 1e-300 ? piProb / muProb : Math.exp(clampLogRatio(x));
     n++;
   }
   if (n === 0) return 0;

@@ -1,4 +1,5 @@
-import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
+import { type HostArray, type KernelIO, type KernelOutput, meanOver } from "./loss.js";
+import { clipBounds, clipRatio } from "./ratio.js";
 
 /**
  * GSPO per response (see ../gspo.ts): the sequence log-ratio
@@ -13,7 +14,8 @@ export interface GspoParams {
   clipHigh: number;
 }
 
-const SEQUENCE_LOG_RATIO_MAX = 10;
+/** verl clamps GSPO's sequence log-ratio from above only, at 10 (the op chain in ../gspo.ts uses it too). */
+export const SEQUENCE_LOG_RATIO_MAX = 10;
 
 export function gspoKernel(
   io: KernelIO,
@@ -22,26 +24,14 @@ export function gspoKernel(
   p: GspoParams,
 ): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
+  const { lo, hi } = clipBounds(p);
   const sums = new Float64Array(3); // [count, clipped, kl]
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++) {
-    total += gspoRow(
-      logProbs,
-      oldLogProbs,
-      advantages,
-      mask,
-      grad,
-      i * T,
-      i * T + T,
-      coef[i]!,
-      1 - p.clipLow,
-      1 + p.clipHigh,
-      sums,
-    );
+    total += gspoRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, lo, hi, sums);
   }
-  const d = sums[0]! + 1e-8;
-  return { loss: total, metrics: { clipFraction: sums[1]! / d, ppoKl: sums[2]! / d } };
+  return { loss: total, metrics: { clipFraction: meanOver(sums[1]!, sums[0]!), ppoKl: meanOver(sums[2]!, sums[0]!) } };
 }
 
 function gspoRow(
@@ -68,7 +58,7 @@ function gspoRow(
   const sequenceLogRatio = weighted / Math.max(length, 1);
   const r = Math.exp(Math.min(sequenceLogRatio, SEQUENCE_LOG_RATIO_MAX));
   const dr = sequenceLogRatio <= SEQUENCE_LOG_RATIO_MAX ? r : 0;
-  const rClipped = r < lo ? lo : r > hi ? hi : r;
+  const rClipped = clipRatio(r, lo, hi);
   const inside = r >= lo && r <= hi;
   let rowLoss = 0;
   let count = 0;

@@ -1,6 +1,7 @@
 import { HTPO_CELLS, HTPO_SUBSETS } from "@tokenrl/partitioners";
 import type { HtpoRowRules } from "@tokenrl/partitioners";
-import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
+import { type HostArray, type KernelIO, type KernelOutput, meanOver } from "./loss.js";
+import { clampLogRatio, clipBounds, clipRatio } from "./ratio.js";
 
 /**
  * HTPO's per-cell objectives as one host pass. Each token's cell comes from
@@ -46,9 +47,7 @@ export function htpoKernel(
     cellRatio: new Float64Array(10),
     cellEntropy: new Float64Array(10),
   };
-  const lo = 1 - p.clipLow;
-  const hi = 1 + p.clipHigh;
-  const dual = p.dualClip ?? Number.POSITIVE_INFINITY;
+  const { lo, hi, dual } = clipBounds(p);
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++) {
@@ -74,16 +73,15 @@ export function htpoKernel(
     );
   }
   const { totals, cellTokens, cellRatio, cellEntropy } = sums;
-  const d = totals[0]! + 1e-8;
   const metrics: Record<string, number> = {
-    clipFraction: totals[1]! / d,
-    clipFractionLower: totals[2]! / d,
-    ppoKl: totals[3]! / d,
+    clipFraction: meanOver(totals[1]!, totals[0]!),
+    clipFractionLower: meanOver(totals[2]!, totals[0]!),
+    ppoKl: meanOver(totals[3]!, totals[0]!),
   };
   CELL_NAMES.forEach((name, k) => {
     metrics[`cells/${name}/tokens`] = cellTokens[k]!;
-    metrics[`cells/${name}/ratioMean`] = cellRatio[k]! / (cellTokens[k]! + 1e-8);
-    metrics[`cells/${name}/entropyMean`] = cellEntropy[k]! / (cellTokens[k]! + 1e-8);
+    metrics[`cells/${name}/ratioMean`] = meanOver(cellRatio[k]!, cellTokens[k]!);
+    metrics[`cells/${name}/entropyMean`] = meanOver(cellEntropy[k]!, cellTokens[k]!);
   });
   return { loss: total, metrics };
 }
@@ -138,65 +136,51 @@ function htpoRow(
     const h = entropy[j]!;
     const A = advantages[j]!;
     const x = logProbs[j]! - oldLogProbs[j]!;
-    const lr = x < -20 ? -20 : x > 20 ? 20 : x;
+    const lr = clampLogRatio(x);
     const r = Math.exp(lr);
     const dr = lr === x ? r : 0;
-    let L = 0;
-    let dL = 0;
-    if (h >= tau) {
+    const high = h >= tau;
+    if (high) {
       highTokens++;
       highRatio += r;
       highEntropy += h;
-      if (encourage) {
-        if (r > hi) {
-          L = -s * hi * A;
-          dL = L;
-          clipped += m;
-        } else if (r < lo) {
-          L = -s * Math.exp(oldLogProbs[j]! - logProbs[j]!) * A;
-          dL = L;
-          clipped += m;
-        } else {
-          L = -A * r;
-          dL = -A * dr;
-        }
-      } else if (penalise) {
-        if (r < lo) {
-          L = -s * lo * A;
-          dL = L;
-          clipped += m;
-        } else {
-          L = -A * r;
-          dL = -A * dr;
-        }
-      } else {
-        // easy-correct-high: the PPO clipped surrogate, zero on detach-highest.
-        const l1 = -A * r;
-        const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
-        const ppoClipped = l2 > l1;
-        if (ppoClipped) clipped += m;
-        if (h >= highest) {
-          subsetTokens++;
-          subsetRatio += r;
-          subsetEntropy += h;
-        } else if (ppoClipped) {
-          L = l2;
-          dL = r >= lo && r <= hi ? -A * dr : 0;
-        } else {
-          L = l1;
-          dL = -A * dr;
-        }
-      }
     } else {
       lowTokens++;
       lowRatio += r;
       lowEntropy += h;
-      // Low cells: the PPO clipped surrogate, zero on detach-lowest.
+    }
+    let L = 0;
+    let dL = 0;
+    if (high && encourage) {
+      if (r > hi) {
+        L = -s * hi * A;
+        dL = L;
+        clipped += m;
+      } else if (r < lo) {
+        L = -s * Math.exp(oldLogProbs[j]! - logProbs[j]!) * A;
+        dL = L;
+        clipped += m;
+      } else {
+        L = -A * r;
+        dL = -A * dr;
+      }
+    } else if (high && penalise) {
+      if (r < lo) {
+        L = -s * lo * A;
+        dL = L;
+        clipped += m;
+      } else {
+        L = -A * r;
+        dL = -A * dr;
+      }
+    } else {
+      // The low cells and easy-correct-high: the PPO clipped surrogate, zero on the row's
+      // detach subset (detach-highest among high tokens, detach-lowest among low ones).
       const l1 = -A * r;
-      const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
+      const l2 = -A * clipRatio(r, lo, hi);
       const ppoClipped = l2 > l1;
       if (ppoClipped) clipped += m;
-      if (h < lowest) {
+      if (high ? h >= highest : h < lowest) {
         subsetTokens++;
         subsetRatio += r;
         subsetEntropy += h;

@@ -1,4 +1,5 @@
 import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
+import { clampLogRatio } from "./ratio.js";
 
 /**
  * The KL penalty to the reference policy (see ../kl.ts), x = logp - refLogp,
@@ -37,7 +38,7 @@ function klRow(
     let dv: number;
     if (code === 3) {
       const y = refLogProbs[j]! - logProbs[j]!;
-      const negX = y < -20 ? -20 : y > 20 ? 20 : y;
+      const negX = clampLogRatio(y);
       const e = Math.exp(negX);
       const raw = e - negX - 1;
       v = raw < -10 ? -10 : raw > 10 ? 10 : raw;

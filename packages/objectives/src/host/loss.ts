@@ -1,7 +1,7 @@
 import { tf } from "@tokenrl/core";
 import { backendCopiesHostArrays, hostView } from "@tokenrl/partitioners";
 import type { HostArray } from "@tokenrl/partitioners";
-import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D } from "@tokenrl/core";
+import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
 
 /**
  * Host (JS) loss kernels for the wasm and cpu backends, where tensors live
@@ -145,6 +145,27 @@ export function hostLoss(
   const metricTensors: Record<string, Scalar> = {};
   for (const [name, value] of Object.entries(metrics)) metricTensors[name] = tf.scalar(value);
   return { loss, metrics: metricTensors };
+}
+
+/** A kernel of the ratio objectives (PPO clip, GSPO, SAPO, CISPO): io plus the old log-probs and advantages. */
+export type RatioKernel<P> = (io: KernelIO, oldLogProbs: Float32Array, advantages: Float32Array, p: P) => KernelOutput;
+
+/**
+ * `hostLoss` of a ratio kernel over `batch.oldLogProbs` and `batch.advantages`
+ * (the caller has validated both). Their views are taken inside the forward
+ * pass, right before the kernel reads them, as `hostView` requires.
+ */
+export function hostRatioLoss<P>(
+  logProbs: Tensor2D,
+  batch: TrainingBatch,
+  mode: AggregationMode,
+  aggregate: AggregateOptions,
+  kernel: RatioKernel<P>,
+  p: P,
+): { loss: Scalar; metrics: Record<string, Scalar> } {
+  return hostLoss(logProbs, batch.responseMask, mode, aggregate, (io) =>
+    kernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), p),
+  );
 }
 
 /**

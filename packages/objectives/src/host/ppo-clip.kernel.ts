@@ -1,4 +1,5 @@
-import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
+import { type HostArray, type KernelIO, type KernelOutput, meanOver } from "./loss.js";
+import { clampLogRatio, clipBounds, clipRatio } from "./ratio.js";
 
 /**
  * PPO clip (verl vanilla) per token with its analytic gradient, aggregated by
@@ -22,16 +23,20 @@ export function ppoClipKernel(
   p: PpoClipParams,
 ): KernelOutput {
   const { B, T, logProbs, mask, coef, grad } = io;
-  const lo = 1 - p.clipLow;
-  const hi = 1 + p.clipHigh;
-  const dual = p.dualClip ?? Number.POSITIVE_INFINITY;
+  const { lo, hi, dual } = clipBounds(p);
   const sums: Sums = new Float64Array(4);
   let total = 0;
   // One call per row (see validSum in ./loss.ts for why the loop is not inline).
   for (let i = 0; i < B; i++)
     total += ppoClipRow(logProbs, oldLogProbs, advantages, mask, grad, i * T, i * T + T, coef[i]!, lo, hi, dual, sums);
-  const d = sums[0]! + 1e-8;
-  return { loss: total, metrics: { clipFraction: sums[1]! / d, clipFractionLower: sums[2]! / d, ppoKl: sums[3]! / d } };
+  return {
+    loss: total,
+    metrics: {
+      clipFraction: meanOver(sums[1]!, sums[0]!),
+      clipFractionLower: meanOver(sums[2]!, sums[0]!),
+      ppoKl: meanOver(sums[3]!, sums[0]!),
+    },
+  };
 }
 
 /** One row: fills grad[start, end) and returns c * sum_t m L. */
@@ -59,11 +64,11 @@ function ppoClipRow(
     if (!(m > 0)) continue;
     const A = advantages[j]!;
     const x = logProbs[j]! - oldLogProbs[j]!;
-    const lr = x < -20 ? -20 : x > 20 ? 20 : x;
+    const lr = clampLogRatio(x);
     const r = Math.exp(lr);
     const dr = lr === x ? r : 0;
     const l1 = -A * r;
-    const l2 = -A * (r < lo ? lo : r > hi ? hi : r);
+    const l2 = -A * clipRatio(r, lo, hi);
     let L = l1;
     let dL = -A * dr;
     if (!(l1 >= l2)) {

@@ -1,4 +1,5 @@
-import type { HostArray, KernelIO, KernelOutput } from "./loss.js";
+import { type HostArray, type KernelIO, type KernelOutput, meanOver } from "./loss.js";
+import { clampLogRatio } from "./ratio.js";
 
 /**
  * SAPO's soft gate per token with its analytic gradient (see ../sapo.ts):
@@ -36,7 +37,7 @@ export function sapoKernel(
       p.tauNeg,
       sums,
     );
-  return { loss: total, metrics: { ppoKl: sums[1]! / (sums[0]! + 1e-8) } };
+  return { loss: total, metrics: { ppoKl: meanOver(sums[1]!, sums[0]!) } };
 }
 
 function sapoRow(
@@ -60,7 +61,7 @@ function sapoRow(
     if (!(m > 0)) continue;
     const A = advantages[j]!;
     const x = logProbs[j]! - oldLogProbs[j]!;
-    const lr = x < -20 ? -20 : x > 20 ? 20 : x;
+    const lr = clampLogRatio(x);
     const r = Math.exp(lr);
     const tau = A > 0 ? tauPos : tauNeg;
     const s = 1 / (1 + Math.exp(-tau * (r - 1)));
