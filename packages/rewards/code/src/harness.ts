@@ -9,8 +9,11 @@
  * producing the right answer.
  */
 
-/** LiveCodeBench's `import_string`, run before the solution so its implicit imports work. */
-const PY_PRELUDE = [
+/**
+ * LiveCodeBench's `import_string`, run before the solution so its implicit imports work:
+ * `from m import *` for every module, then `import m` for all but builtins and typing.
+ */
+const PY_PRELUDE_MODULES = [
   "string",
   "re",
   "datetime",
@@ -29,30 +32,12 @@ const PY_PRELUDE = [
   "json",
   "builtins",
   "typing",
-]
-  .map((m) => `from ${m} import *`)
-  .concat(
-    [
-      "string",
-      "re",
-      "datetime",
-      "collections",
-      "heapq",
-      "bisect",
-      "copy",
-      "math",
-      "random",
-      "statistics",
-      "itertools",
-      "functools",
-      "operator",
-      "io",
-      "sys",
-      "json",
-    ].map((m) => `import ${m}`),
-  )
-  .concat(["sys.setrecursionlimit(50000)"])
-  .join("\n");
+];
+const PY_PRELUDE = [
+  ...PY_PRELUDE_MODULES.map((m) => `from ${m} import *`),
+  ...PY_PRELUDE_MODULES.filter((m) => m !== "builtins" && m !== "typing").map((m) => `import ${m}`),
+  "sys.setrecursionlimit(50000)",
+].join("\n");
 
 export const PYTHON_HARNESS = `
 import builtins, json, os, sys, traceback
