@@ -210,39 +210,47 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
     }
   }
 
-  async function complete(
-    prompt: string | readonly number[],
-    params: SamplingParams & { n?: number } = {},
+  /**
+   * One sampling request to an OpenAI-style endpoint: the model, the endpoint's input
+   * (`prompt` or `messages`), the sampling fields, the endpoint's way of asking for the
+   * sampled tokens' log-probs and, when configured, token ids instead of strings.
+   */
+  async function sample(
+    endpoint: "completions" | "chat",
+    input: Record<string, unknown>,
+    logprobs: Record<string, unknown>,
+    params: SamplingParams & { n?: number },
   ): Promise<RemoteChoice[]> {
     const { n = 1, ...rest } = params;
     const p = resolveSamplingParams(rest);
     const body = {
       model: options.model,
-      prompt: typeof prompt === "string" ? prompt : [...prompt],
+      ...input,
       ...samplingBody(p, n),
-      logprobs: 1,
+      ...logprobs,
       ...(returnTokenIds ? { return_tokens_as_token_ids: true } : {}),
     };
-    const { json, url } = await post("/v1/completions", body);
-    return parseChoices(json, url, "completions", options.tokenizer);
+    const { json, url } = await post(endpoint === "chat" ? "/v1/chat/completions" : "/v1/completions", body);
+    return parseChoices(json, url, endpoint, options.tokenizer);
+  }
+
+  async function complete(
+    prompt: string | readonly number[],
+    params: SamplingParams & { n?: number } = {},
+  ): Promise<RemoteChoice[]> {
+    return sample(
+      "completions",
+      { prompt: typeof prompt === "string" ? prompt : [...prompt] },
+      { logprobs: 1 },
+      params,
+    );
   }
 
   async function chat(
     messages: readonly ChatMessage[],
     params: SamplingParams & { n?: number } = {},
   ): Promise<RemoteChoice[]> {
-    const { n = 1, ...rest } = params;
-    const p = resolveSamplingParams(rest);
-    const body = {
-      model: options.model,
-      messages,
-      ...samplingBody(p, n),
-      logprobs: true,
-      top_logprobs: 0,
-      ...(returnTokenIds ? { return_tokens_as_token_ids: true } : {}),
-    };
-    const { json, url } = await post("/v1/chat/completions", body);
-    return parseChoices(json, url, "chat", options.tokenizer);
+    return sample("chat", { messages }, { logprobs: true, top_logprobs: 0 }, params);
   }
 
   async function generate(
