@@ -42,7 +42,7 @@ export interface TrainConfig {
    */
   sft: { steps: number; batchSize: number; learningRate: number };
   rl: {
-    /** Policy-gradient steps (one rollout batch each). Default 40. */
+    /** Policy-gradient steps (one rollout batch each). Default 150. */
     steps: number;
     /** Groups (prompts) per training batch. Default 16. */
     promptsPerStep: number;
@@ -60,13 +60,13 @@ export interface TrainConfig {
     miniBatches: number;
   };
   eval: {
-    /** Held-out examples scored greedily. Default 64. */
+    /** Held-out examples scored greedily. Default 200. */
     examples: number;
-    /** Evaluate every N RL steps (and at the start and end). Default 10. */
+    /** Evaluate every N RL steps (and at the start and end). Default 25. */
     every: number;
   };
   checkpoint: {
-    /** Save (atomically) every N steps and at the end; 0 = only at the end. Default 10. */
+    /** Save (atomically) every N steps and at the end; 0 = only at the end. Default 25. */
     every: number;
   };
 }
@@ -80,7 +80,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
   model: { path: null, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2 },
   sft: { steps: 60, batchSize: 32, learningRate: 3e-3 },
   rl: {
-    steps: 40,
+    steps: 150,
     promptsPerStep: 16,
     groupSize: 8,
     maxGenerationBatches: 3,
@@ -89,8 +89,8 @@ export const DEFAULT_CONFIG: TrainConfig = {
     maxGradNorm: 1.0,
     miniBatches: 2,
   },
-  eval: { examples: 64, every: 10 },
-  checkpoint: { every: 10 },
+  eval: { examples: 200, every: 25 },
+  checkpoint: { every: 25 },
 };
 
 type Plain = Record<string, unknown>;
