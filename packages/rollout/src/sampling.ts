@@ -1,5 +1,6 @@
 import { ConfigError, tf } from "@tokenrl/core";
 import type { Rng, Tensor1D, Tensor2D } from "@tokenrl/core";
+import { HOST_SAMPLING_BACKENDS, sampleOnHost } from "./host-sampling.js";
 
 /**
  * Which distribution `rolloutLogProbs` are the log-probs of.
@@ -174,17 +175,20 @@ export async function sampleTokens(
   const [B] = logits.shape;
   if (!isGreedy(p) && rngs.length !== B)
     throw new ConfigError("rngs", `expected one Rng per row (${B}), got ${rngs.length}`);
+  const uniforms = isGreedy(p)
+    ? []
+    : rngs.map((rng) => {
+        let u = rng.next();
+        while (u === 0) u = rng.next();
+        return u;
+      });
+  if (HOST_SAMPLING_BACKENDS.has(tf.getBackend())) return sampleOnHost(logits, p, uniforms);
   const [ids, lps] = tf.tidy(() => {
     const raw = tf.cast(logits, "float32") as Tensor2D;
     if (isGreedy(p)) {
       const idx = tf.cast(tf.argMax(raw, 1), "int32") as Tensor1D;
       return [idx, logProbAt(raw, idx)];
     }
-    const uniforms = rngs.map((rng) => {
-      let u = rng.next();
-      while (u === 0) u = rng.next();
-      return u;
-    });
     const x = filterLogits(raw, p);
     const V = x.shape[1];
     const m = tf.max(x, 1, true);
