@@ -13,7 +13,13 @@ import type { Tensor } from "@tokenrl/core";
  */
 export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
   if (tf.getBackend() !== "wasm") return tf.matMul(a, b, transposeA, transposeB);
-  return tf.tidy(() => fastMatMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b));
+  return tf.tidy(() => {
+    const x = transposeA ? swapLast(a) : a;
+    const y = transposeB ? swapLast(b) : b;
+    // No gradient is being recorded (generation): the same kernels without the
+    // customGrad scope, whose bookkeeping is a visible share of a batch-1 decode step.
+    return tf.engine().state.gradientDepth === 0 ? plainMatMul(x, y) : fastMatMul(x, y);
+  });
 }
 
 function swapLast(t: Tensor): Tensor {
