@@ -58,8 +58,12 @@ async function main(): Promise<number> {
   }
   const result = await train(config, { resume: !values.fresh, progress: !values.quiet });
   const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+  const warmup = result.records.find((r) => r.afterWarmup === true);
+  const rlSteps = result.records.filter((r) => r.phase === "rl").length;
   process.stdout.write(
-    `${result.resumed ? "resumed; " : ""}held-out accuracy ${pct(result.initialEval.accuracy)} -> ${pct(result.finalEval.accuracy)}\nreport: ${result.reportPath}\n`,
+    `${result.resumed ? "resumed; " : ""}held-out accuracy (greedy, ${result.finalEval.examples} problems): ${pct(result.initialEval.accuracy)} at start${
+      warmup ? `, ${pct(Number(warmup.accuracy))} after the warm-up` : ""
+    }, ${pct(result.finalEval.accuracy)} after ${rlSteps} ${config.preset} steps\nreport: ${result.reportPath}\n`,
   );
   return 0;
 }
