@@ -7,8 +7,17 @@ import { generate } from "../dist/index.js";
 await initBackend({ log: null });
 const B = +(process.env.B ?? 1);
 const config = makeConfig({
-  modelType: "qwen3", vocabSize: 6000, hiddenSize: 256, intermediateSize: 1024, numLayers: 8,
-  numHeads: 8, numKvHeads: 4, headDim: 32, tieWordEmbeddings: true, eosTokenId: 2, padTokenId: 0,
+  modelType: "qwen3",
+  vocabSize: 6000,
+  hiddenSize: 256,
+  intermediateSize: 1024,
+  numLayers: 8,
+  numHeads: 8,
+  numKvHeads: 4,
+  headDim: 32,
+  tieWordEmbeddings: true,
+  eosTokenId: 2,
+  padTokenId: 0,
 });
 const model = createPolicy(config, { seed: 0 });
 const ps = Array.from({ length: B }, (_, b) => Array.from({ length: 16 }, (_, j) => 4 + ((b * 31 + j * 7) % 5996)));
@@ -29,6 +38,9 @@ for (const k of prof.kernels) {
 }
 const rows = [...by.entries()].sort((a, b) => b[1].ms - a[1].ms);
 const total = rows.reduce((s, [, e]) => s + e.ms, 0);
-console.log(`B ${B}, ${N} tokens: wall ${wall.toFixed(0)} ms (profiled), kernels ${total.toFixed(0)} ms, ${prof.kernels.length} kernel calls; prefill ${res.stats.prefillMs.toFixed(0)} ms decode ${res.stats.decodeMs.toFixed(0)} ms`);
-for (const [name, e] of rows.slice(0, 25)) console.log(`${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(6)} calls`);
+console.log(
+  `B ${B}, ${N} tokens: wall ${wall.toFixed(0)} ms (profiled), kernels ${total.toFixed(0)} ms, ${prof.kernels.length} kernel calls; prefill ${res.stats.prefillMs.toFixed(0)} ms decode ${res.stats.decodeMs.toFixed(0)} ms`,
+);
+for (const [name, e] of rows.slice(0, 25))
+  console.log(`${name.padEnd(22)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.n).padStart(6)} calls`);
 model.dispose();
