@@ -13,7 +13,8 @@ export type Expr =
   | { t: "const"; name: "pi" | "e" | "inf" }
   | { t: "sym"; name: string }
   | { t: "add"; args: Expr[] }
-  | { t: "mul"; args: Expr[] }
+  /** `percent` marks a value written with a percent sign (`28\\%` is 28 * 1/100 with percent set). */
+  | { t: "mul"; args: Expr[]; percent?: true }
   | { t: "pow"; base: Expr; exp: Expr }
   | { t: "fn"; name: string; args: Expr[] }
   /** `a \pm b` (a absent for a leading \pm): expands into two answers. */

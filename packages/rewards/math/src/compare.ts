@@ -47,7 +47,9 @@ export function answersEqual(gold: Expr, pred: Expr, opts: CompareOptions = DEFA
     return setsEqual(gold, pred, opts);
   if (gold.t === "sym" || pred.t === "sym") return symbolsEqual(gold, pred);
   if (isRelation(gold) || isRelation(pred)) return false;
-  return valuesEqual(gold, pred, opts);
+  if (valuesEqual(gold, pred, opts)) return true;
+  // A gold written with a percent sign also accepts the bare number: 28\% vs 28 (but not 28/100 vs 28).
+  return gold.t === "mul" && gold.percent === true && valuesEqual(gold.args[0]!, pred, opts);
 }
 
 export function structEqual(a: Expr, b: Expr): boolean {

@@ -123,7 +123,7 @@ function parseLatexWithFallback(latex: string): Expr {
   }
 }
 
-const pct = (e: Expr): Expr => ({ t: "mul", args: [e, num(rat(1n, 100n))] });
+const pct = (e: Expr): Expr => ({ t: "mul", args: [e, num(rat(1n, 100n))], percent: true });
 
 function extractLatex(m: RegExpExecArray): { expr?: Expr; text: string } {
   const groups = m.groups ?? {};
@@ -177,7 +177,8 @@ function extractExpr(m: RegExpExecArray): { expr?: Expr; text: string } {
   const expr = g.expr ?? "";
   if (expr) {
     try {
-      return { expr: parseLatex(expr.replace(/\n/g, " ")), text: expr };
+      // A trailing "." ends the sentence ("is 2/3."); Python would read "3." as 3.0 anyway.
+      return { expr: parseLatex(expr.replace(/\n/g, " ").replace(/\.\s*$/, "")), text: expr };
     } catch {
       return { text: expr };
     }

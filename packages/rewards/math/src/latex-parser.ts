@@ -423,7 +423,7 @@ class Parser {
         base = { t: "fn", name: "factorial", args: [base] };
       } else if (this.isCh("%")) {
         this.i++;
-        base = { t: "mul", args: [base, num(rat(1n, 100n))] };
+        base = { t: "mul", args: [base, num(rat(1n, 100n))], percent: true };
       } else if (this.isCh("'") || this.isCmd("circ") || this.isCmd("degree")) {
         this.i++;
       } else return base;
@@ -751,7 +751,8 @@ class Parser {
 }
 
 function textValue(body: string): Expr {
-  const s = body.trim();
+  // A multiple-choice letter written "(C)" is the letter C.
+  const s = body.trim().replace(/^\(([A-Za-z])\)$/, "$1");
   if (s === "") throw new LatexSyntaxError("empty text");
   if (/^-?\d+(\.\d+)?$/.test(s)) return parseNumber(s);
   if (s === "e") return { t: "const", name: "e" };
@@ -766,6 +767,8 @@ export function parseNumber(s: string): Expr {
 }
 
 function divide(a: Expr, b: Expr): Expr {
+  // A literal zero divisor ("12:00", "4/0") is not a value: the answer falls back to its text.
+  if (b.t === "num" && b.value.n === 0n) throw new LatexSyntaxError("division by zero");
   if (
     a.t === "num" &&
     b.t === "num" &&
@@ -811,7 +814,7 @@ function expandInner(e: Expr): Expr[] {
     case "add":
     case "mul": {
       const lists = e.args.map(expandInner);
-      return cartesian(lists).map((args) => ({ t: e.t, args }) as Expr);
+      return cartesian(lists).map((args) => ({ ...e, args }) as Expr);
     }
     case "pow":
       return cartesian([expandInner(e.base), expandInner(e.exp)]).map(([base, exp]) => ({
