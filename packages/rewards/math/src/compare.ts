@@ -56,8 +56,16 @@ export function structEqual(a: Expr, b: Expr): boolean {
   return key(a) === key(b);
 }
 
+/** A canonical text of an expression: sums and (non-matrix) products compare in any argument order. */
 function key(e: Expr): string {
-  return JSON.stringify(e, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  return JSON.stringify(e, (_k, v) => {
+    if (typeof v === "bigint") return v.toString();
+    if (v && (v.t === "add" || v.t === "mul") && !v.args.some((a: Expr) => a.t === "matrix")) {
+      const args = (v.args as Expr[]).map(key).sort();
+      return { ...v, args };
+    }
+    return v;
+  });
 }
 
 // ---------- symbols ----------
@@ -431,6 +439,7 @@ function piecesEqual(a: Piece[], b: Piece[]): boolean {
 export function relationToSet(e: Expr): Expr | undefined {
   const rels = e.t === "and" ? e.args : [e];
   let variable: string | undefined;
+  let variableExpr: Expr | undefined;
   let acc: Piece[] = [{ lo: -Infinity, hi: Infinity, lopen: true, ropen: true }];
   for (const r of rels) {
     if (r.t !== "rel") return undefined;
@@ -453,6 +462,7 @@ export function relationToSet(e: Expr): Expr | undefined {
     const k = key(v);
     if (variable !== undefined && variable !== k) return undefined;
     variable = k;
+    variableExpr = v;
     let p: Piece[];
     switch (op) {
       case "<":
@@ -478,6 +488,19 @@ export function relationToSet(e: Expr): Expr | undefined {
       if (q.hi === c) q.hiE = cE;
     }
     acc = intersectPieces(acc, p);
+  }
+  // 1 <= |z| <= 3/2 constrains z to [-3/2, -1] U [1, 3/2]: the solution set for z, as a CAS solves it.
+  if (variableExpr?.t === "fn" && variableExpr.name === "abs" && variableExpr.args[0]!.t === "sym") {
+    const nonNeg = intersectPieces(acc, [{ lo: 0, hi: Infinity, lopen: false, ropen: true }]);
+    const mirrored = nonNeg.map((q) => ({
+      lo: -q.hi,
+      hi: -q.lo,
+      lopen: q.ropen,
+      ropen: q.lopen,
+      loE: q.hiE && negate(q.hiE),
+      hiE: q.loE && negate(q.loE),
+    }));
+    acc = normalizePieces([...mirrored, ...nonNeg]);
   }
   return piecesToExpr(acc);
 }

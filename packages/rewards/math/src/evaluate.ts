@@ -137,6 +137,7 @@ export function numericValue(e: Expr, env: Env = new Map()): number {
     }
     case "fn": {
       if (e.name === "factorial") return gammaInt(numericValue(e.args[0]!, env));
+      if (e.name === "sum" || e.name === "prod") return seriesValue(e.name, e.args, env);
       if (e.name === "logb") return Math.log(numericValue(e.args[0]!, env)) / Math.log(numericValue(e.args[1]!, env));
       if (e.name === "binom") {
         const n = numericValue(e.args[0]!, env);
@@ -150,6 +151,22 @@ export function numericValue(e: Expr, env: Env = new Map()): number {
     default:
       return Number.NaN;
   }
+}
+
+/** A finite sum or product with numeric integer bounds (at most 10,000 terms); NaN otherwise. */
+function seriesValue(kind: string, args: Expr[], env: Env): number {
+  const [body, variable, lo, hi] = args as [Expr, Expr, Expr, Expr];
+  const a = numericValue(lo, env);
+  const b = numericValue(hi, env);
+  if (variable.t !== "sym" || !Number.isInteger(a) || !Number.isInteger(b) || b - a > 10_000) return Number.NaN;
+  const inner = new Map(env);
+  let acc = kind === "sum" ? 0 : 1;
+  for (let k = a; k <= b; k++) {
+    inner.set(variable.name, k);
+    const v = numericValue(body, inner);
+    acc = kind === "sum" ? acc + v : acc * v;
+  }
+  return acc;
 }
 
 /** Free symbols of an expression, sorted. */

@@ -649,6 +649,20 @@ class Parser {
       case "overrightarrow":
       case "widehat":
         return this.parseScriptArg();
+      case "sum":
+      case "prod": {
+        // \sum_{k=a}^{b} body: kept as fn(body, k, a, b); evaluated when the bounds are numbers.
+        if (!this.isCh("_")) throw new LatexSyntaxError(`\\${s} without a lower bound`);
+        this.i++;
+        const lower = this.parseScriptArg();
+        if (lower.t !== "rel" || lower.op !== "=" || lower.lhs.t !== "sym")
+          throw new LatexSyntaxError(`\\${s} lower bound is not k = a`);
+        if (!this.isCh("^")) throw new LatexSyntaxError(`\\${s} without an upper bound`);
+        this.i++;
+        const upper = this.parseScriptArg();
+        const body = this.parseMul();
+        return { t: "fn", name: s, args: [body, lower.lhs, lower.rhs, upper] };
+      }
       case "%":
         throw new LatexSyntaxError("stray percent");
       default:

@@ -58,7 +58,7 @@ function score(subset: Case[]) {
 }
 
 describe("agreement with Math-Verify's own test assertions (test/fixtures/math-verify-suite.jsonl)", () => {
-  it("agrees on the default-setting assertions, with at most one false accept", () => {
+  it("agrees on at least 99% of the default-setting assertions, with no false accept", () => {
     const core = score(cases.filter((c) => !c.newer && !settingsDependent(c)));
     const settings = score(cases.filter((c) => !c.newer && settingsDependent(c)));
     const newer = score(cases.filter((c) => c.newer));
@@ -72,8 +72,8 @@ describe("agreement with Math-Verify's own test assertions (test/fixtures/math-v
         line("added after 0.8.0 (not scored)", newer),
       ].join("\n"),
     );
-    expect(core.n).toBeGreaterThanOrEqual(170);
+    expect(core.n).toBeGreaterThanOrEqual(220);
     expect(core.agree / core.n).toBeGreaterThanOrEqual(0.99);
-    expect(core.fa).toBeLessThanOrEqual(1);
+    expect(core.fa).toBe(0);
   });
 });

@@ -102,6 +102,33 @@ describe("sets, intervals, tuples, matrices", () => {
   });
 });
 
+describe("rules read off Math-Verify's own tests", () => {
+  it("accepts the bare number for a gold written with a percent sign, and only then", () => {
+    expect(eq("$28\\%$", "28")).toBe(true);
+    expect(eq("$\\frac{28}{100}$", "28")).toBe(false);
+    expect(eq("$0.28$", "28")).toBe(false);
+  });
+  it("reads a multiple-choice \\text{(C)} as C and a sentence-final dot as punctuation", () => {
+    expect(eq("\\(\\boxed{\\text{C}}\\).", "$\\boxed{\\text{(C)}}.$")).toBe(true);
+    expect(eq("$2/3$", "so the probability is 2/3. Done")).toBe(true);
+  });
+  it("does not read 12:00 as a division by zero (the texts are compared)", () => {
+    expect(eq("$12:00$", "$1:00$")).toBe(false);
+    expect(eq("$12:00$", "$12:00$")).toBe(true);
+  });
+  it("solves |x| relations for x: 1 <= |z| <= 3/2 is [-3/2, -1] U [1, 3/2]", () => {
+    expect(eq("$1\\leq|z|\\leq \\frac{3}{2}$", "$z \\in [-\\frac{3}{2}, -1] \\cup [1, \\frac{3}{2}]$")).toBe(true);
+    expect(eq("$|x| < 2$", "$(0, 2)$")).toBe(false);
+  });
+  it("evaluates sums and products with numeric bounds, and compares symbolic ones structurally", () => {
+    // 1 + 2 + ... + 10 = 55; 5! = 120.
+    expect(eq("$55$", "$\\sum_{k=1}^{10} k$")).toBe(true);
+    expect(eq("$120$", "$\\prod_{i=1}^{5} i$")).toBe(true);
+    expect(eq("$\\sum_{k=0}^{n-1} a_k b_k$", "$\\sum_{k=0}^{n-1} b_k a_k$")).toBe(true);
+    expect(eq("$\\sum_{k=0}^{n-1} a_k$", "$\\sum_{k=0}^{n-2} a_k$")).toBe(false);
+  });
+});
+
 describe("results", () => {
   it("reports what was parsed on each side", () => {
     const r = verifySync("$\\frac{1}{2}$", "\\boxed{0.5}");
