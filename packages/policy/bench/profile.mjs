@@ -1,23 +1,13 @@
 import { initBackend, tf } from "@tokenrl/core";
-import { createPolicy, makeConfig } from "../dist/index.js";
+import { createPolicy } from "../dist/index.js";
+import { BENCH_MODEL_CONFIG as config } from "./model.mjs";
 await initBackend({ log: null });
 const B = +process.env.B || 8,
   L = +process.env.L || 128;
-const config = makeConfig({
-  modelType: "qwen3",
-  vocabSize: 8192,
-  hiddenSize: 256,
-  intermediateSize: 768,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 32,
-  eosTokenId: 2,
-});
 const model = createPolicy(config, { seed: 0 });
 const P = 16,
   T = L - P;
-const ids = (r, c, s) => tf.tidy(() => tf.cast(tf.randomUniform([r, c], 3, 8192, "float32", s), "int32"));
+const ids = (r, c, s) => tf.tidy(() => tf.cast(tf.randomUniform([r, c], 3, config.vocabSize, "float32", s), "int32"));
 const input = {
   promptIds: ids(B, P, 1),
   promptMask: tf.ones([B, P]),
@@ -28,7 +18,10 @@ const vars = model.trainableVariables();
 const mode = process.env.MODE || "train";
 const run = () => {
   if (mode === "fwd") {
-    tf.tidy(() => model.scoreResponses(input).logProbs.dataSync());
+    // Read outside tf.tidy: tidy walks a returned typed array element by element.
+    const { logProbs, entropy } = model.scoreResponses(input);
+    logProbs.dataSync();
+    tf.dispose([logProbs, entropy]);
     return;
   }
   const { value, grads } = tf.variableGrads(() => tf.neg(tf.mean(model.scoreResponses(input).logProbs)), vars);

@@ -3,24 +3,14 @@
 // tf.matMul rate measured in the same process.
 // Run: pnpm build && pnpm bench   (from packages/policy)
 import { initBackend, tf } from "@tokenrl/core";
-import { createPolicy, makeConfig, parameterCount } from "../dist/index.js";
+import { createPolicy, parameterCount } from "../dist/index.js";
+import { BENCH_MODEL_CONFIG as config } from "./model.mjs";
 
 const B = Number(process.env.BENCH_BATCH ?? 8);
 const L = Number(process.env.BENCH_LEN ?? 128);
 const STEPS = Number(process.env.BENCH_STEPS ?? 5);
 
 const info = await initBackend();
-const config = makeConfig({
-  modelType: "qwen3",
-  vocabSize: 8192,
-  hiddenSize: 256,
-  intermediateSize: 768,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 32,
-  eosTokenId: 2,
-});
 const model = createPolicy(config, { seed: 0 });
 const N = parameterCount(config);
 // The LM head's matmul counts; the embedding lookup does not.

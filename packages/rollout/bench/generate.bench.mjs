@@ -3,24 +3,12 @@
 // Env: TOKENRL_BACKEND (default: the first that loads, wasm here), BENCH_QUICK=1 for a short smoke run,
 // BENCH_SKIP_NOCACHE=1 to skip the (slow) full-recompute comparison.
 import { initBackend, tf } from "@tokenrl/core";
-import { createPolicy, makeConfig, parameterCount } from "@tokenrl/policy";
+import { createPolicy, parameterCount } from "@tokenrl/policy";
+import { BENCH_MODEL_CONFIG as config } from "./model.mjs";
 import { generate } from "../dist/index.js";
 
 const quick = process.env.BENCH_QUICK === "1";
 const info = await initBackend({ log: null });
-const config = makeConfig({
-  modelType: "qwen3",
-  vocabSize: 6000,
-  hiddenSize: 256,
-  intermediateSize: 1024,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 32,
-  tieWordEmbeddings: true,
-  eosTokenId: 2,
-  padTokenId: 0,
-});
 const model = createPolicy(config, { seed: 0 });
 const params = parameterCount(config);
 const out = (line) => process.stdout.write(`${line}\n`);

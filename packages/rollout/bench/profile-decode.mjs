@@ -1,26 +1,16 @@
 // Per-kernel time of decode steps (tf.profile), batch B (env B, default 1), for finding hot ops.
 //   node bench/profile-decode.mjs            B=64 node bench/profile-decode.mjs
 import { initBackend, tf } from "@tokenrl/core";
-import { createPolicy, makeConfig } from "@tokenrl/policy";
+import { createPolicy } from "@tokenrl/policy";
+import { BENCH_MODEL_CONFIG as config } from "./model.mjs";
 import { generate } from "../dist/index.js";
 
 await initBackend({ log: null });
 const B = +(process.env.B ?? 1);
-const config = makeConfig({
-  modelType: "qwen3",
-  vocabSize: 6000,
-  hiddenSize: 256,
-  intermediateSize: 1024,
-  numLayers: 8,
-  numHeads: 8,
-  numKvHeads: 4,
-  headDim: 32,
-  tieWordEmbeddings: true,
-  eosTokenId: 2,
-  padTokenId: 0,
-});
 const model = createPolicy(config, { seed: 0 });
-const ps = Array.from({ length: B }, (_, b) => Array.from({ length: 16 }, (_, j) => 4 + ((b * 31 + j * 7) % 5996)));
+const ps = Array.from({ length: B }, (_, b) =>
+  Array.from({ length: 16 }, (_, j) => 4 + ((b * 31 + j * 7) % (config.vocabSize - 4))),
+);
 const N = +(process.env.N ?? 16);
 await generate(model, ps, { maxTokens: 2, ignoreEos: true });
 const t0 = performance.now();
