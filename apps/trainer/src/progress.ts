@@ -6,6 +6,7 @@ export class ProgressBar {
   private readonly total: number;
   private readonly label: string;
   private readonly tty: boolean;
+  private readonly stream: NodeJS.WriteStream;
   private readonly started = Date.now();
   private lastLine = 0;
 
@@ -15,8 +16,6 @@ export class ProgressBar {
     this.tty = Boolean(stream.isTTY);
     this.stream = stream;
   }
-
-  private readonly stream: NodeJS.WriteStream;
 
   update(done: number, status = ""): void {
     const frac = Math.min(1, done / this.total);

@@ -19,6 +19,7 @@ import type { EvalResult } from "./evaluate.js";
 import { MetricsLog } from "./metrics-log.js";
 import type { MetricsRecord } from "./metrics-log.js";
 import { ClippedAdam } from "./optimizer.js";
+import type { OptimizerStateEntry } from "./optimizer.js";
 import { ProgressBar } from "./progress.js";
 import { writeReport } from "./report.js";
 import { configHash, createTaskPolicy } from "./setup.js";
@@ -65,11 +66,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   let model: CausalLM;
   let tokenizer: PolicyTokenizer;
   let state: TrainerState;
-  let optimizerState: Awaited<ReturnType<typeof loadCheckpoint>> extends infer L
-    ? L extends { optimizerState: infer O }
-      ? O
-      : never
-    : never;
+  let optimizerState: OptimizerStateEntry[];
   const loaded = options.resume === false ? undefined : await loadCheckpoint(checkpointDir);
   if (loaded) {
     if (loaded.state.configHash !== hash) {
@@ -95,13 +92,14 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   }
   const resumed = Boolean(loaded);
   const engineFor = (salt: number) => createLocalEngine({ model, tokenizer, seed: config.seed * 1_000_003 + salt });
+  const evaluate = () => evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
   let budget = options.stopAfterSteps ?? Number.POSITIVE_INFINITY;
 
   // A resumed run reports the accuracy its first process measured, not the resumed model's.
   const firstEval = log.read().find((r) => r.phase === "eval");
   const initialEval: EvalResult = resumed
     ? { accuracy: Number(firstEval?.accuracy ?? Number.NaN), examples: config.eval.examples, samples: [] }
-    : await evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
+    : await evaluate();
   if (!resumed) log.append({ phase: "eval", step: 0, during: state.phase, accuracy: initialEval.accuracy });
 
   // Supervised warm-up.
@@ -118,17 +116,12 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       bar?.update(state.step, `loss ${record.loss.toFixed(3)}`);
     }
     if (state.step >= config.sft.steps) {
-      const afterSft = await evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
+      const afterSft = await evaluate();
       log.append({ phase: "eval", step: 0, during: "rl", accuracy: afterSft.accuracy, afterWarmup: true });
-      state = { ...state, phase: "rl", step: 0, optimizerPhase: "rl" };
-      optimizerState = [];
-      await saveCheckpoint(checkpointDir, model, tokenizer, new ClippedAdam([], 0, 0), {
-        ...state,
-        optimizerPhase: "sft",
-      });
-    } else {
-      await saveCheckpoint(checkpointDir, model, tokenizer, optimizer, state);
+      // The saved moments stay marked "sft", so RL starts with a fresh optimiser, resumed or not.
+      state = { ...state, phase: "rl", step: 0 };
     }
+    await saveCheckpoint(checkpointDir, model, tokenizer, optimizer, state);
     optimizer.dispose();
   }
 
@@ -169,7 +162,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         `reward ${Number(record.rewardMean).toFixed(2)} acc@batch ${Number(record.accuracy).toFixed(2)}`,
       );
       if (config.eval.every > 0 && state.step % config.eval.every === 0 && state.step < config.rl.steps) {
-        const ev = await evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
+        const ev = await evaluate();
         log.append({ phase: "eval", step: state.step, during: "rl", accuracy: ev.accuracy });
       }
       if (config.checkpoint.every > 0 && state.step % config.checkpoint.every === 0) {
@@ -184,7 +177,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     completed = state.step >= config.rl.steps;
   }
 
-  const finalEval = await evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
+  const finalEval = await evaluate();
   if (completed)
     log.append({ phase: "eval", step: state.step, during: "rl", accuracy: finalEval.accuracy, final: true });
   const records = log.read();
