@@ -1,6 +1,4 @@
-export * from "./errors.js";
-export * from "./registry.js";
-export * from "./rng.js";
+export * from "@tokenrl/base";
 export * from "./tf.js";
 export * from "./backend.js";
 export * from "./batch.js";
@@ -8,3 +6,4 @@ export * from "./masked.js";
 export * from "./aggregate.js";
 export * from "./accumulate.js";
 export * from "./finite.js";
+export * from "./slice.js";
