@@ -1,8 +1,8 @@
 import { packageTsupConfig } from "../../tooling/tsup.shared";
 
-// errors/rng/registry are also entry points so that tensor-free packages (rewards,
-// envs) can use them without loading TensorFlow.js; splitting keeps one copy of
-// each class so `instanceof` holds across entry points.
+// errors/rng/registry are re-export entry points of @tokenrl/base (where the
+// tensor-free parts live), kept so that existing imports keep working; one copy of
+// each class, so `instanceof` holds across entry points.
 //
 // tfjs-core's gradient registrations exist only as extensionless ESM files that
 // plain Node cannot import, so they are bundled here, as the @tensorflow/tfjs

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "./errors.js";
+import { InvalidInputError } from "@tokenrl/base/errors";
 
 /**
  * Token-count-weighted accumulation for gradient accumulation and metrics.

@@ -1,4 +1,4 @@
-import { ConfigError } from "./errors.js";
+import { ConfigError } from "@tokenrl/base/errors";
 import { applyMask } from "./masked.js";
 import { tf } from "./tf.js";
 import type { Scalar, Tensor } from "./tf.js";

@@ -2,7 +2,7 @@ import "@tensorflow/tfjs-backend-cpu";
 import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
-import { BackendUnavailableError, ConfigError } from "./errors.js";
+import { BackendUnavailableError, ConfigError } from "@tokenrl/base/errors";
 import { tf } from "./tf.js";
 
 /** The tensor backends tokenrl selects among, fastest first. */

@@ -1,4 +1,4 @@
-import { DTypeError, ShapeError } from "./errors.js";
+import { DTypeError, ShapeError } from "@tokenrl/base/errors";
 import { tf } from "./tf.js";
 import type { Tensor, Tensor1D, Tensor2D } from "./tf.js";
 

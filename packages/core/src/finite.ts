@@ -1,4 +1,4 @@
-import { NonFiniteError } from "./errors.js";
+import { NonFiniteError } from "@tokenrl/base/errors";
 import { tf } from "./tf.js";
 import type { Tensor } from "./tf.js";
 

@@ -7,3 +7,4 @@ export * from "./aggregate.js";
 export * from "./accumulate.js";
 export * from "./finite.js";
 export * from "./slice.js";
+export * from "./placement.js";

@@ -1,4 +1,4 @@
-import { InvalidInputError } from "@tokenrl/core/errors";
+import { InvalidInputError } from "@tokenrl/base/errors";
 
 /**
  * Unbiased pass@k (Chen et al. 2021, "Evaluating Large Language Models Trained on Code", eq. 1):

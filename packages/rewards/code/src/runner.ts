@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { ConfigError, InvalidInputError, TokenrlError } from "@tokenrl/core/errors";
+import { ConfigError, InvalidInputError, TokenrlError } from "@tokenrl/base/errors";
 import { type ExactJson, parseExactJson, pythonEquals, stdoutMatches, toExactJson } from "./compare.js";
 import { JS_HARNESS, PYTHON_HARNESS } from "./harness.js";
 import { describeIsolation, detectIsolation, type IsolationReport } from "./isolation.js";

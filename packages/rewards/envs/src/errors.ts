@@ -3,7 +3,7 @@
  * switch on `code`: every one here has code "ENVIRONMENT", but for
  * EpisodeStateError (a caller's mistake, "INVALID_INPUT"). Timeouts are core's TimeoutError.
  */
-import { TokenrlError } from "@tokenrl/core/errors";
+import { TokenrlError } from "@tokenrl/base/errors";
 
 /** The server answered `{"error": "..."}` (AgentGym's way of rejecting a request, usually with HTTP 200). */
 export class EnvServerError extends TokenrlError {

@@ -4,7 +4,7 @@
  * id from POST /create) and handed back after each episode for reuse, since
  * AgentGym servers cannot free an id. Callers beyond `size` wait in order.
  */
-import { ConfigError } from "@tokenrl/core/errors";
+import { ConfigError } from "@tokenrl/base/errors";
 import type { Environment } from "./environment.js";
 
 export class EnvironmentPool<E extends Environment = Environment> {

@@ -1,4 +1,4 @@
-import { TimeoutError } from "@tokenrl/core/errors";
+import { TimeoutError } from "@tokenrl/base/errors";
 import { describe, expect, it } from "vitest";
 import { AlfWorldEnv, createAlfWorldPool } from "../src/agentgym/adapters.js";
 import { AlfWorldClient } from "../src/agentgym/alfworld-client.js";

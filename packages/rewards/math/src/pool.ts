@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
-import { ConfigError } from "@tokenrl/core/errors";
+import { ConfigError } from "@tokenrl/base/errors";
 import type { VerifyOptions, VerifyResult } from "./verify.js";
 
 /**

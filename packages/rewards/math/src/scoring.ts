@@ -1,4 +1,4 @@
-import { ConfigError } from "@tokenrl/core/errors";
+import { ConfigError } from "@tokenrl/base/errors";
 
 /** 1 for a correct answer, 0 otherwise (the plain RLVR reward). */
 export function binaryReward(correct: boolean): number {

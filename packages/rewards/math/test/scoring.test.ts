@@ -1,4 +1,4 @@
-import { ConfigError } from "@tokenrl/core/errors";
+import { ConfigError } from "@tokenrl/base/errors";
 import { describe, expect, it } from "vitest";
 import { binaryReward, dapoReward, overlongPenalty } from "../src/scoring.js";
 

@@ -9,7 +9,7 @@
  * already applied it before the connection died; AgentGym servers give no way
  * to tell, so a caller that cannot accept that sets `retries: 0`.
  */
-import { TimeoutError } from "@tokenrl/core/errors";
+import { TimeoutError } from "@tokenrl/base/errors";
 import { EnvHttpError, EnvServerError, EnvUnavailableError } from "../errors.js";
 
 export interface HttpOptions {

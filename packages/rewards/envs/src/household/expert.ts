@@ -4,7 +4,7 @@
  * copy of the game, so the command list it returns is known to win. Its purpose
  * is to prove every generated task solvable and to give demonstrations.
  */
-import { createRng } from "@tokenrl/core/rng";
+import { createRng } from "@tokenrl/base/rng";
 import { TASK_APPLIANCE } from "./catalogue.js";
 import { HouseholdGame, NOTHING_HAPPENED } from "./game.js";
 import type { HouseholdWorld } from "./generate.js";

@@ -8,8 +8,8 @@
  * two ranges draw from differently labelled streams, so no held-out world is a
  * training world under another number.
  */
-import { ConfigError } from "@tokenrl/core/errors";
-import { createRng, type Rng } from "@tokenrl/core/rng";
+import { ConfigError } from "@tokenrl/base/errors";
+import { createRng, type Rng } from "@tokenrl/base/rng";
 import type { Split } from "../environment.js";
 import {
   ALFWORLD_TASK_FOLDERS,

@@ -2,7 +2,7 @@
  * Argument parsing for `tokenrl-env`, separate from the process wiring so it can
  * be tested without spawning a process.
  */
-import { ConfigError } from "@tokenrl/core/errors";
+import { ConfigError } from "@tokenrl/base/errors";
 
 export const HELP = `Usage: tokenrl-env serve <alfworld|webshop> [options]
 

@@ -10,7 +10,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Socket } from "node:net";
-import { createRng } from "@tokenrl/core/rng";
+import { createRng } from "@tokenrl/base/rng";
 
 export interface FaultOptions {
   /** Answer every n-th request with 503 (n >= 2). */

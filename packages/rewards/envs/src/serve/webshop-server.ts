@@ -4,7 +4,7 @@
  * server's seeded stream. Stepping a finished session answers
  * `{"error": ...}` rather than silently doing nothing.
  */
-import { createRng } from "@tokenrl/core/rng";
+import { createRng } from "@tokenrl/base/rng";
 import { type Catalogue, SHOP_SESSION_COUNT, generateCatalogue, generateGoal } from "../shop/catalogue.js";
 import { ShopSession } from "../shop/session.js";
 import { type FaultOptions, JsonServer, ValidationError, intField, intQuery, stringField } from "./http-server.js";

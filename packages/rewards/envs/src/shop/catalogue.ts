@@ -6,8 +6,8 @@
  * be met. Session ids follow WebShop's convention: the first 500 goals are the
  * held-out (test) goals, the rest are for training.
  */
-import { ConfigError } from "@tokenrl/core/errors";
-import { createRng, type Rng } from "@tokenrl/core/rng";
+import { ConfigError } from "@tokenrl/base/errors";
+import { createRng, type Rng } from "@tokenrl/base/rng";
 import type { Split } from "../environment.js";
 
 export const SHOP_TEST_SESSIONS = 500;

@@ -4,7 +4,7 @@
  * option values and buys. It proves each goal reachable through the search
  * engine and the page flow, not just by construction.
  */
-import { createRng } from "@tokenrl/core/rng";
+import { createRng } from "@tokenrl/base/rng";
 import type { Catalogue, ShopGoal } from "./catalogue.js";
 import { ShopSession } from "./session.js";
 
