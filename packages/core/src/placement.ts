@@ -1,0 +1,89 @@
+import { tf } from "./tf.js";
+import type { Tensor } from "./tf.js";
+
+/**
+ * Where a computation runs: the one place every package asks.
+ *
+ * On the wasm and cpu backends tensors live in host memory, so reading one is
+ * a view or a copy of host memory, and a fused loop in JS (a loss with its
+ * analytic gradient, a per-row selection, sampling from one read of the
+ * logits) beats a chain of small tensor kernels. On any other backend (native
+ * tensorflow, GPU) the tensor ops run, so nothing forces a device-to-host
+ * copy. A package with a host kernel and an op chain asks `kernelPath()`; a
+ * formulation that only suits one backend's kernels (wasm's matmul fast path)
+ * asks `backendFamily()`.
+ */
+export type KernelPath = "host" | "tensor";
+
+/** "auto" follows the backend; "host" / "tensor" pin the path (tests compare the two). */
+export type KernelChoice = "auto" | KernelPath;
+
+/** The backend kinds whose kernels differ in ways a formulation cares about. */
+export type BackendFamily = "wasm" | "cpu" | "native" | "other";
+
+let choice: KernelChoice = "auto";
+
+/** Pins the kernel path for the whole process ("auto" restores the backend's default). */
+export function setKernelPath(value: KernelChoice): void {
+  if (value !== "auto" && value !== "host" && value !== "tensor") {
+    throw new TypeError(`setKernelPath: expected "auto", "host" or "tensor", got ${String(value)}`);
+  }
+  choice = value;
+}
+
+/** The pinned choice ("auto" unless `setKernelPath` pinned one). */
+export function kernelPathChoice(): KernelChoice {
+  return choice;
+}
+
+/** The family of the active backend (`tensorflow` is the native tfjs-node / tfjs-node-gpu backend). */
+export function backendFamily(): BackendFamily {
+  const name = tf.getBackend();
+  if (name === "wasm" || name === "cpu") return name;
+  if (name === "tensorflow") return "native";
+  return "other";
+}
+
+/** "host" where tensors live in host memory (wasm, cpu) or when pinned; "tensor" elsewhere. */
+export function kernelPath(): KernelPath {
+  if (choice !== "auto") return choice;
+  const family = backendFamily();
+  return family === "wasm" || family === "cpu" ? "host" : "tensor";
+}
+
+/** A tensor's values as a host array (float32, int32 or bool storage). */
+export type HostArray = Float32Array | Int32Array | Uint8Array;
+
+interface WasmHeapBackend {
+  typedArrayFromHeap(info: { dataId: object; shape: number[]; dtype: string }): HostArray;
+  dataIdMap: { has(dataId: object): boolean };
+}
+
+function isWasmHeap(backend: Partial<WasmHeapBackend>): backend is WasmHeapBackend {
+  return typeof backend.typedArrayFromHeap === "function";
+}
+
+/**
+ * A tensor's values, read where they live without a copy when possible: on
+ * wasm a view of the wasm heap (`typedArrayFromHeap`, what tfjs-wasm's own JS
+ * kernels use), on cpu the backend's own array (`dataSync` returns it as is);
+ * otherwise a `dataSync` copy. Read-only. A wasm heap view is valid only until
+ * the next wasm allocation (a growing heap detaches it), so host kernels take
+ * their views, finish reading, and only then create tensors; they never keep a view.
+ */
+export function hostView(t: Tensor): HostArray {
+  const backend = tf.backend() as unknown as Partial<WasmHeapBackend>;
+  if (isWasmHeap(backend) && backend.dataIdMap?.has(t.dataId)) {
+    return backend.typedArrayFromHeap(t);
+  }
+  return t.dataSync() as HostArray;
+}
+
+/**
+ * Whether the current backend copies a host array into its own memory when
+ * a tensor is made from it (wasm: into the wasm heap), so the array can be
+ * reused afterwards. The cpu backend keeps the array itself.
+ */
+export function backendCopiesHostArrays(): boolean {
+  return isWasmHeap(tf.backend() as unknown as Partial<WasmHeapBackend>);
+}
