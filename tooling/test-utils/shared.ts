@@ -2,29 +2,35 @@ import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
 /**
- * Where the read-only `shared/` folder (design docs, conformance cases,
- * Math-Verify fixtures, benchmark data) is: `$TOKENRL_SHARED`, else `../shared`
- * beside the repository. Undefined in a user's clone, where tests that need it
- * skip and say so.
+ * The public reference data the tests read, vendored in this repository with
+ * their SOURCES (copied from the project's shared folder), keyed by the path
+ * they have there. A user's clone has all of them, so nothing skips.
  */
-export function sharedDir(): string | undefined {
-  const fromEnv = process.env.TOKENRL_SHARED;
-  if (fromEnv) return existsSync(fromEnv) ? resolve(fromEnv) : undefined;
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
-  const candidate = join(repoRoot, "..", "shared");
-  return existsSync(candidate) ? candidate : undefined;
+const VENDORED: ReadonlyArray<readonly [prefix: string, repoPath: string]> = [
+  ["conformance/cases", "tooling/conformance/cases"],
+  ["fixtures/math-verify", "packages/rewards/math/test/fixtures/math-verify"],
+  ["data", "packages/tasks/data"],
+];
+
+/** The repository path of a reference file or folder (`conformance/cases/aggregate.jsonl`, `data/aime24.jsonl`). */
+export function referencePath(relative: string): string {
+  for (const [prefix, repoPath] of VENDORED) {
+    if (relative === prefix || relative.startsWith(`${prefix}/`)) {
+      const path = join(repoRoot, repoPath, relative.slice(prefix.length));
+      if (!existsSync(path)) throw new Error(`reference data ${relative} is missing from the repository (expected at ${path})`);
+      return path;
+    }
+  }
+  throw new Error(`no vendored reference data for ${relative}; known: ${VENDORED.map(([p]) => p).join(", ")}`);
 }
 
-/** Path inside shared/, or undefined (with one console line saying what is skipped) when absent. */
-export function sharedPath(relative: string, whatIsSkipped: string): string | undefined {
-  const dir = sharedDir();
-  const path = dir ? join(dir, relative) : undefined;
-  if (!path || !existsSync(path)) {
-    console.warn(
-      `[skip] ${whatIsSkipped}: ${relative} not found (no ../shared beside the repo; set TOKENRL_SHARED to point at it)`,
-    );
-    return undefined;
-  }
-  return path;
+/**
+ * Kept for the tests written when the data lived only outside the repository:
+ * now always the vendored path (the second argument is unused).
+ */
+export function sharedPath(relative: string, _whatIsSkipped?: string): string {
+  return referencePath(relative);
 }

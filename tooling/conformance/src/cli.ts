@@ -11,8 +11,8 @@ const HELP = `usage: tokenrl-conformance [options] [DIR...]
 Runs every case in every *.jsonl file of each DIR (or a single .jsonl file)
 through the public API of the tokenrl packages and compares each value with
 |got - want| <= atol + rtol * |want| (shared/conformance/FORMAT.md).
-Default DIR: ../shared/conformance/cases beside the repository
-($TOKENRL_SHARED/conformance/cases when set).
+Default DIR: the cases vendored in tooling/conformance/cases (325 reference
+cases; $TOKENRL_CASES overrides).
 
 Prints every failure (case id, field, largest error) and closes with the line
 "N passed, M failed". Exits 1 when any case fails or cannot run (unknown op,
@@ -50,10 +50,10 @@ async function main(argv: string[]): Promise<number> {
   if (dirs.length === 0) {
     const fallback = defaultCasesDir();
     if (!fallback.exists) {
-      process.stdout.write(
-        `conformance cases not available: ${fallback.path} not found (pass DIR or set TOKENRL_SHARED); nothing to run\n${summaryLine({ passed: 0, failed: 0 })}\n`,
+      process.stderr.write(
+        `tokenrl-conformance: the default cases folder ${fallback.path} does not exist (pass DIR, or set TOKENRL_CASES to a folder of *.jsonl cases)\n`,
       );
-      return 0;
+      return 1;
     }
     dirs = [fallback.path];
   }

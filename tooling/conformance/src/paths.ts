@@ -14,15 +14,17 @@ export function repoRoot(from: string = dirname(fileURLToPath(import.meta.url)))
 }
 
 /**
- * Where the public cases are: `$TOKENRL_SHARED/conformance/cases`, else
- * `../shared/conformance/cases` beside the repository (as tooling/test-utils
- * finds shared/). Returns the path it looked at and whether it exists.
+ * Where the public cases are: `$TOKENRL_CASES` when set, else the copy vendored
+ * in this repository (`tooling/conformance/cases`, see its SOURCES.md), so a plain
+ * clone checks all of them. Returns the path it looked at and whether it exists.
  */
 export function defaultCasesDir(): { path: string; exists: boolean } {
-  const fromEnv = process.env.TOKENRL_SHARED;
-  const root = repoRoot();
-  const path = fromEnv
-    ? join(resolve(fromEnv), "conformance", "cases")
-    : join(root ?? process.cwd(), "..", "shared", "conformance", "cases");
+  const fromEnv = process.env.TOKENRL_CASES;
+  const path = fromEnv ? resolve(fromEnv) : join(packageDir(), "cases");
   return { path, exists: existsSync(path) };
+}
+
+/** tooling/conformance itself: dist/ or src/ sit one level below it. */
+function packageDir(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), "..");
 }

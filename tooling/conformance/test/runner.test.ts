@@ -317,11 +317,18 @@ describe("the CLI", () => {
     expect(r.stdout).toContain("FAIL x/unknown (no/such-op)");
   });
 
-  it("says the cases are not available and exits 0 when there is no DIR and no shared folder", () => {
-    const r = runCli([], { TOKENRL_SHARED: join(tmp, "no-shared-here") });
+  it("runs the vendored cases by default, without any shared folder beside the repository", () => {
+    const r = runCli(["--backend", "cpu", "--filter", "grpo/"], { TOKENRL_SHARED: join(tmp, "no-shared-here") });
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain("conformance cases not available");
-    expect(r.stdout.trimEnd().split("\n").at(-1)).toBe("0 passed, 0 failed");
+    const last = r.stdout.trimEnd().split("\n").at(-1) ?? "";
+    const passed = Number(/^(\d+) passed, 0 failed$/.exec(last)?.[1] ?? 0);
+    expect(passed).toBeGreaterThanOrEqual(25);
+  });
+
+  it("fails, naming the folder, when the default cases folder is missing", () => {
+    const r = runCli([], { TOKENRL_CASES: join(tmp, "no-cases-here") });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain("no-cases-here");
   });
 
   it("prints usage for --help and rejects an unknown backend", () => {
