@@ -39,3 +39,10 @@ export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtypes.js";
 export { embedLookup } from "./embedding.js";
 export { generate, sampleToken, scoreSequence } from "./generate.js";
 export type { GenerateOptions, GenerateResult } from "./generate.js";
+export { createChatTemplate, loadChatTemplate } from "./chat-template.js";
+export type {
+  ChatTemplateMessage,
+  ChatTemplateRenderer,
+  CreateChatTemplateOptions,
+  RenderChatOptions,
+} from "./chat-template.js";
