@@ -24,6 +24,24 @@ export interface GenerateOptions extends SamplingParams {
   padTokenId?: number;
   /** Group id per prompt row, copied onto the sequences. */
   groupIds?: readonly number[];
+  /** Cancels the call: checked after every step; generate then frees its cache and rejects with `signal.reason`. (For the completions server: work of a client that has gone.) */
+  signal?: AbortSignal;
+  /** Awaited after every step (a server yields to its event loop here, streams tokens, reads top log-probs). */
+  onStep?: (step: GenerateStep) => void | Promise<void>;
+}
+
+/** What `onStep` sees after a step. */
+export interface GenerateStep {
+  /** 0 for the token sampled from the prefill, then one per decode step. */
+  step: number;
+  /** Prompt index of each row sampled in this step, in the order of the arrays below. */
+  rows: readonly number[];
+  tokenIds: Int32Array;
+  logProbs: Float32Array;
+  /** Whether the row finished with this token. */
+  finished: readonly boolean[];
+  /** This step's last-position logits `[rows.length, V]`; valid during the call only (generate disposes them). */
+  logits: Tensor2D;
 }
 
 export interface GenerateStats {
@@ -135,6 +153,7 @@ export async function generate(
     throw new ConfigError("groupIds", `expected one per prompt (${prompts.length}), got ${options.groupIds.length}`);
   }
   checkPrompts(prompts, model.config.vocabSize);
+  options.signal?.throwIfAborted();
   const { eos, pad } = resolveIds(model, options);
   const useCache = options.useCache ?? true;
   const base = params.seed !== undefined ? createRng(params.seed) : (options.rng ?? createRng(0));
@@ -190,26 +209,31 @@ export async function generate(
       if (useCache) cache = out.cache;
       else out.cache.dispose();
       stats.forwardCalls++;
-      let sampled: SampledTokens;
+      const still: number[] = [];
+      // The logits live until after onStep (it may read them), then are freed.
       try {
-        sampled = await sampleTokens(
+        const sampled: SampledTokens = await sampleTokens(
           out.logits,
           params,
           active.map((b) => rows[b]!.rng),
         );
+        active.forEach((b, i) => {
+          const row = rows[b]!;
+          const token = sampled.tokenIds[i]!;
+          row.tokens.push(token);
+          row.logProbs.push(sampled.logProbs[i]!);
+          stats.generatedTokens++;
+          finishRow(row, token, params, eos, tokenizer);
+          if (!row.finish) still.push(i);
+        });
+        if (options.onStep) {
+          const finished = active.map((b) => rows[b]!.finish !== undefined);
+          await options.onStep({ step: t, rows: active, ...sampled, finished, logits: out.logits });
+        }
       } finally {
         out.logits.dispose();
       }
-      const still: number[] = [];
-      active.forEach((b, i) => {
-        const row = rows[b]!;
-        const token = sampled.tokenIds[i]!;
-        row.tokens.push(token);
-        row.logProbs.push(sampled.logProbs[i]!);
-        stats.generatedTokens++;
-        finishRow(row, token, params, eos, tokenizer);
-        if (!row.finish) still.push(i);
-      });
+      options.signal?.throwIfAborted();
       if (t === 0) stats.prefillMs += performance.now() - started;
       else stats.decodeMs += performance.now() - started;
       if (still.length < active.length && still.length > 0 && cache) {
