@@ -18,7 +18,9 @@ export type TokenrlErrorCode =
   /** A remote inference engine (vLLM, SGLang, ...) failed or answered without what rollout needs. */
   | "REMOTE"
   /** The code sandbox could not be set up (not the program's fault). */
-  | "SANDBOX";
+  | "SANDBOX"
+  /** A worker thread (the training worker pool) crashed, ran out of memory or exited. */
+  | "WORKER";
 
 export class TokenrlError extends Error {
   readonly code: TokenrlErrorCode;
