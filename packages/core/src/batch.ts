@@ -1,4 +1,4 @@
-import { DTypeError, ShapeError } from "@tokenrl/base/errors";
+import { DTypeError, InvalidInputError, ShapeError } from "@tokenrl/base/errors";
 import { tf } from "./tf.js";
 import type { Tensor, Tensor1D, Tensor2D } from "./tf.js";
 
@@ -40,9 +40,38 @@ export interface TrainingBatch {
   groupIds?: Tensor1D;
   /** The verifier's verdict per response (1 correct, 0 wrong), `[B]` float32; separate from the shaped reward. */
   correct?: Tensor1D;
+  /**
+   * What the rollout already knows on the host, beside the tensors, so that no
+   * stage reads a tensor back to upload it again (see `HostBatchInfo`).
+   */
+  host?: HostBatchInfo;
 }
 
-export type BatchField = keyof TrainingBatch;
+/**
+ * Per-response data the rollout has on the host before it builds the tensors
+ * (verdicts, rewards, group ids, lengths), carried beside the batch. Each
+ * array has one entry per row and holds exactly the values of the tensor it
+ * mirrors (float32 where the tensor is float32), so a stage that reads it
+ * computes the same numbers as one that reads the tensor. Advantage
+ * estimators read `rewards`, `groupIds` and `lengths`; the HTPO partition
+ * reads `correct` and `groupIds`. Every field is optional: a stage falls back
+ * to the tensor when its field is absent.
+ */
+export interface HostBatchInfo {
+  /** `[B]` verdicts, 1 correct / 0 wrong: the values of `batch.correct`. */
+  correct?: Float32Array;
+  /** `[B]` group (prompt) ids: the values of `batch.groupIds`. */
+  groupIds?: Int32Array;
+  /** `[B]` sequence scores `s_i = sum_t tokenRewards[i][t]` (the outcome reward), as float32. */
+  rewards?: Float32Array;
+  /** `[B]` trained-on tokens per response: the row sums of `responseMask`. */
+  lengths?: Int32Array;
+}
+
+/** The tensor fields of a batch (everything but `host`). */
+export type BatchField = Exclude<keyof TrainingBatch, "host">;
+
+const HOST_FIELDS = ["correct", "groupIds", "rewards", "lengths"] as const satisfies readonly (keyof HostBatchInfo)[];
 
 const MATRIX_FIELDS = [
   "responseIds",
@@ -92,7 +121,40 @@ export function validateBatch(batch: TrainingBatch, required: readonly BatchFiel
   if (batch.promptMask && batch.promptIds && !shapesEqual(batch.promptMask.shape, batch.promptIds.shape)) {
     throw new ShapeError("promptMask", `[${batch.promptIds.shape.join(", ")}] (as promptIds)`, batch.promptMask.shape);
   }
+  if (batch.host !== undefined) validateHostInfo(batch.host, B, T);
   return { B, T };
+}
+
+/** Checks that every present host array has one entry per row (and lengths fit in T). */
+export function validateHostInfo(host: HostBatchInfo, B: number, T: number): void {
+  if (host === null || typeof host !== "object") {
+    throw new InvalidInputError(`host: expected an object of per-row arrays, got ${String(host)}`);
+  }
+  for (const field of HOST_FIELDS) {
+    const a = host[field];
+    if (a === undefined) continue;
+    if (!ArrayBuffer.isView(a) || (a as ArrayLike<number>).length !== B) {
+      throw new ShapeError(`host.${field}`, `[${B}] (one per response)`, [(a as ArrayLike<number>)?.length ?? 0]);
+    }
+  }
+  if (host.lengths) {
+    for (let i = 0; i < B; i++) {
+      const n = host.lengths[i]!;
+      if (!(n >= 0 && n <= T)) {
+        throw new InvalidInputError(`host.lengths[${i}]: expected a token count in [0, ${T}], got ${n}`);
+      }
+    }
+  }
+}
+
+/** The host info of rows `rows` (in that order), for a batch sliced the same way. */
+export function sliceHostInfo(host: HostBatchInfo, rows: readonly number[]): HostBatchInfo {
+  const out: HostBatchInfo = {};
+  if (host.correct) out.correct = Float32Array.from(rows, (r) => host.correct![r]!);
+  if (host.groupIds) out.groupIds = Int32Array.from(rows, (r) => host.groupIds![r]!);
+  if (host.rewards) out.rewards = Float32Array.from(rows, (r) => host.rewards![r]!);
+  if (host.lengths) out.lengths = Int32Array.from(rows, (r) => host.lengths![r]!);
+  return out;
 }
 
 function expectedShape(field: BatchField, B: number, T: number): string {

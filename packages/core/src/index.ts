@@ -5,6 +5,5 @@ export * from "./batch.js";
 export * from "./masked.js";
 export * from "./aggregate.js";
 export * from "./accumulate.js";
-export * from "./finite.js";
 export * from "./slice.js";
 export * from "./placement.js";
