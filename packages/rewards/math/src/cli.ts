@@ -10,9 +10,12 @@ Usage: tokenrl-math-verify [FILE] [--timeout-ms N] [--concurrency N]
 Reads JSON lines {"gold": ..., "prediction": ..., ...} from FILE (or standard input
 when FILE is omitted or "-") and writes each line back to standard output with
 "equal" added, plus "error" ("timeout", "parse_error", "invalid_input", ...) when a
-pair could not be judged. A line that is not valid JSON becomes
-{"line": N, "equal": false, "error": "invalid_json", "message": ...} and the run goes on.
-A summary (count, equal, errors, time) is printed on standard error.
+pair could not be judged. Output line N always answers input line N: a line that is not valid JSON becomes
+{"line": N, "equal": false, "error": "invalid_json", "message": ...} and the run goes
+on; a blank (or whitespace-only) line is written back as an empty line and not
+counted. A summary (count, equal, errors, time) is printed on standard error.
+If standard output is closed early (e.g. piped into head), the run stops quietly
+with exit status 0.
 
 Options:
   --timeout-ms N    per-pair limit on parsing and comparison (default 5000)
@@ -65,6 +68,15 @@ async function main(): Promise<number> {
     process.exit(2);
   });
   const pool = new VerifierPool({ timeoutMs: args.timeoutMs, concurrency: args.concurrency });
+  // A reader that went away (`... | head -1`) is not an error: stop quietly with status 0.
+  let stopped = false;
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (stopped) return;
+    stopped = true;
+    input.destroy();
+    if (e.code !== "EPIPE") process.stderr.write(`tokenrl-math-verify: cannot write the output: ${e.message}\n`);
+    void pool.close().finally(() => process.exit(e.code === "EPIPE" ? 0 : 1));
+  });
   const started = performance.now();
   let count = 0;
   let equal = 0;
@@ -73,13 +85,18 @@ async function main(): Promise<number> {
   let tail: Promise<void> = Promise.resolve();
   const emit = (p: Promise<string>) => {
     tail = tail.then(async () => {
-      process.stdout.write(`${await p}\n`);
+      const text = await p;
+      if (!stopped) process.stdout.write(`${text}\n`);
     });
   };
   let lineNo = 0;
   for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
+    if (stopped) break;
     lineNo++;
-    if (line.trim() === "") continue;
+    if (line.trim() === "") {
+      emit(Promise.resolve(""));
+      continue;
+    }
     count++;
     let record: Record<string, unknown>;
     try {

@@ -114,9 +114,10 @@ export class VerifierPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.workerUrl);
-    // Idle workers must not keep the process alive; in-flight tasks hold a ref'd timer.
-    worker.unref();
+    // The worker gets the parent's node flags except --input-type, which a worker
+    // started from a file rejects (a script run with `node --input-type=module -e`).
+    const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
+    const worker = new Worker(this.workerUrl, { execArgv });
     const slot: Slot = { worker, ready: false };
     worker.on("message", (msg: { id: number; result: VerifyResult; ready?: boolean }) => {
       if (msg.ready) {
@@ -146,6 +147,7 @@ export class VerifierPool {
     this.startupError = err;
     for (const t of this.queue.splice(0))
       t.resolve({ equal: false, error: "compare_error", goldParsed: null, predictionParsed: null });
+    this.syncRefs();
   }
 
   private finish(slot: Slot, result: VerifyResult): void {
@@ -172,6 +174,26 @@ export class VerifierPool {
 
   private dispatch(): void {
     if (this.closed) return;
+    this.assign();
+    this.syncRefs();
+  }
+
+  /**
+   * A worker holds the event loop open only while it has work (a task, or a
+   * queued task it is starting up for); an idle pool lets the process exit
+   * without close(). Called after every listener is attached: adding a
+   * 'message' listener re-refs a worker's port, so unref() at spawn time alone
+   * is undone.
+   */
+  private syncRefs(): void {
+    const waiting = this.queue.length > 0;
+    for (const s of this.slots) {
+      if (s.task || (!s.ready && waiting)) s.worker.ref();
+      else s.worker.unref();
+    }
+  }
+
+  private assign(): void {
     while (this.queue.length > 0) {
       const slot = this.slots.find((s) => s.ready && !s.task);
       if (!slot) {
@@ -192,7 +214,11 @@ export class VerifierPool {
 
 let shared: VerifierPool | undefined;
 
-/** Verifies one pair on a shared pool (created on first use, sized to the cores). */
+/**
+ * Verifies one pair on a shared pool (created on first use, sized to the cores).
+ * The pool's workers are unref'd when idle, so `await verify(...)` in a script
+ * does not keep the process alive afterwards.
+ */
 export function verify(gold: string, prediction: string, options: { timeoutMs?: number } = {}): Promise<VerifyResult> {
   shared ??= new VerifierPool();
   return shared.verify(gold, prediction, options.timeoutMs);

@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
@@ -34,5 +34,44 @@ describe("tokenrl-math-verify CLI", () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/--timeout-ms/);
     expect(run.stdout).toMatch(/--concurrency/);
+  });
+
+  it("answers input line N on output line N, writing a blank line back for a blank line", () => {
+    const a = JSON.stringify({ id: "a", gold: "$2$", prediction: "\\boxed{2}" });
+    const b = JSON.stringify({ id: "b", gold: "$2$", prediction: "\\boxed{3}" });
+    const input = ["", a, "   ", "", b, "{oops", ""].join("\n");
+    const run = spawnSync(process.execPath, [CLI, "--concurrency", "1"], { input, encoding: "utf8" });
+    expect(run.status).toBe(0);
+    const out = run.stdout.split("\n");
+    // 6 input lines (the text ends with a newline) -> 6 output lines, each ended by a newline.
+    expect(out).toHaveLength(7);
+    expect(out[0]).toBe("");
+    expect(JSON.parse(out[1]!)).toMatchObject({ id: "a", equal: true });
+    expect(out[2]).toBe("");
+    expect(out[3]).toBe("");
+    expect(JSON.parse(out[4]!)).toMatchObject({ id: "b", equal: false });
+    expect(JSON.parse(out[5]!)).toMatchObject({ line: 6, error: "invalid_json" });
+    expect(out[6]).toBe("");
+    expect(run.stderr).toMatch(/count=3 equal=1 errors=1/);
+  });
+
+  it("documents blank lines in --help", () => {
+    const run = spawnSync(process.execPath, [CLI, "--help"], { encoding: "utf8" });
+    expect(run.stdout).toMatch(/blank .*line is written back as an empty line/s);
+  });
+
+  it("stops quietly with status 0 when standard output is closed early (EPIPE)", async () => {
+    const line = JSON.stringify({ gold: "$1$", prediction: "\\boxed{1}" });
+    const input = `${Array.from({ length: 3000 }, () => line).join("\n")}\n`;
+    const child = spawn(process.execPath, [CLI, "--concurrency", "1"], { stdio: ["pipe", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (c) => (stderr += c));
+    child.stdin.on("error", () => {});
+    child.stdin.end(input);
+    // Read the first chunk, then close our end of the pipe, as `head -1` does.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(stderr).not.toMatch(/EPIPE|Error|at /);
+    expect(code).toBe(0);
   });
 });
