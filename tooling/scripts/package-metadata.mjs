@@ -1,0 +1,107 @@
+#!/usr/bin/env node
+// Every public package is published with the same metadata: public access
+// (scoped packages are otherwise restricted), where it lives, its licence file,
+// its changelog, ESM-only exports with types, Node >= 20. `--check` (the
+// default, run by `pnpm test`) lists what is missing; `--write` fills it in.
+import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const REPO = "https://github.com/tokenrl/tokenrl";
+const COMMON_KEYWORDS = ["reinforcement-learning", "rlvr", "llm", "tokenrl"];
+// Packages whose modules register algorithms, kernels or gradients when imported:
+// a bundler must not drop them as unused.
+const HAS_IMPORT_SIDE_EFFECTS = new Set([
+  "@tokenrl/core",
+  "@tokenrl/advantages",
+  "@tokenrl/partitioners",
+  "@tokenrl/objectives",
+  "@tokenrl/policy",
+  "@tokenrl/rollout",
+  "@tokenrl/train",
+  "@tokenrl/tasks",
+]);
+
+const args = process.argv.slice(2);
+if (args.includes("--help")) {
+  console.log(`usage: node tooling/scripts/package-metadata.mjs [--check | --write]
+
+Checks (default) or fills in the publishing metadata of every public workspace
+package: publishConfig.access "public", repository/homepage/bugs, keywords,
+sideEffects, files (dist, README.md, CHANGELOG.md), a LICENSE file, license
+Apache-2.0, engines.node >= 20, "type": "module" and types in every export.`);
+  process.exit(0);
+}
+const write = args.includes("--write");
+
+function workspacePackages() {
+  const found = [];
+  for (const parent of ["packages", "packages/rewards", "apps"]) {
+    const abs = join(root, parent);
+    if (!existsSync(abs)) continue;
+    for (const name of readdirSync(abs)) {
+      const manifest = join(abs, name, "package.json");
+      if (existsSync(manifest)) found.push(join(abs, name));
+    }
+  }
+  return found;
+}
+
+/** The fields a public package must have, with the value --write gives them. */
+function expectations(pkg, dir) {
+  const directory = relative(root, dir);
+  return {
+    license: "Apache-2.0",
+    type: "module",
+    publishConfig: { ...(pkg.publishConfig ?? {}), access: "public" },
+    repository: { type: "git", url: `git+${REPO}.git`, directory },
+    homepage: `${REPO}/tree/main/${directory}#readme`,
+    bugs: { url: `${REPO}/issues` },
+    keywords: [...new Set([...COMMON_KEYWORDS, ...(pkg.keywords ?? [])])],
+    sideEffects: HAS_IMPORT_SIDE_EFFECTS.has(pkg.name) ? true : false,
+    engines: { ...(pkg.engines ?? {}), node: ">=20" },
+    files: [...new Set([...(pkg.files ?? ["dist"]), "README.md", "CHANGELOG.md"])],
+  };
+}
+
+const problems = [];
+let changed = 0;
+for (const dir of workspacePackages()) {
+  const path = join(dir, "package.json");
+  const pkg = JSON.parse(readFileSync(path, "utf8"));
+  if (pkg.private) continue;
+  const where = relative(root, path);
+  const want = expectations(pkg, dir);
+  const next = { ...pkg };
+  for (const [key, value] of Object.entries(want)) {
+    if (JSON.stringify(pkg[key]) !== JSON.stringify(value)) {
+      problems.push(`${where}: ${key} is ${JSON.stringify(pkg[key])}, expected ${JSON.stringify(value)}`);
+      next[key] = value;
+    }
+  }
+  for (const [subpath, target] of Object.entries(pkg.exports ?? {})) {
+    if (typeof target !== "object" || !target.types || !target.import || target.require) {
+      problems.push(`${where}: exports["${subpath}"] must be ESM-only with "types" and "import"`);
+    }
+  }
+  if (!existsSync(join(dir, "README.md"))) problems.push(`${where}: no README.md`);
+  if (!existsSync(join(dir, "LICENSE"))) {
+    problems.push(`${where}: no LICENSE file (npm ships the package folder's LICENSE, not the repository's)`);
+    if (write) copyFileSync(join(root, "LICENSE"), join(dir, "LICENSE"));
+  }
+  if (write && JSON.stringify(next) !== JSON.stringify(pkg)) {
+    writeFileSync(path, `${JSON.stringify(next, null, 2)}\n`);
+    changed++;
+  }
+}
+
+if (write) {
+  console.log(`package metadata: ${changed} package.json files updated, ${problems.length} fields fixed`);
+} else if (problems.length) {
+  console.log(problems.join("\n"));
+  console.log(`package metadata: ${problems.length} problems (node tooling/scripts/package-metadata.mjs --write fixes the fields)`);
+  process.exit(1);
+} else {
+  console.log("package metadata: every public package is ready to publish");
+}
