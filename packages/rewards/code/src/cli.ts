@@ -14,19 +14,25 @@ Each input line: {"id", "language": "python"|"javascript", "code",
 line after stripping, with exact decimal comparison of numbers (LiveCodeBench rules). With fnName,
 each input holds the arguments (one JSON value per line) and the return value is compared.
 
-Each output line is the input record plus "passed": boolean and "results": one of
-${RESULT_CODES.join(", ")} per test. A bad line yields {"line", "error"} and the run goes on.
+Each output line is the input record (every field kept) plus "passed": boolean and "results":
+one of ${RESULT_CODES.join(", ")} per test (and "test_details" with --details);
+input fields of those names are replaced. A bad line yields {"line", "error"} and the run goes on.
 A summary goes to stderr.
+
+Stopping: SIGINT (Ctrl-C), SIGTERM or SIGHUP kill every sandboxed program and remove its files
+before exiting (status 128 + signal). After SIGKILL the kernel still kills the programs (parent-
+death signal); their staging dirs are swept at the next start.
 
 Options:
   --time-limit <s>        wall-clock limit per test in seconds (CPU limit = ceil) [${DEFAULT_LIMITS.timeLimitSec}]
-  --memory-mb <n>         memory limit per test, MiB [${DEFAULT_LIMITS.memoryMb}]
+  --memory-mb <n>         memory limit per test (all its processes together), MiB [${DEFAULT_LIMITS.memoryMb}]
   --output-limit-kb <n>   stdout/stderr bytes allowed before the program is killed, KiB [${DEFAULT_LIMITS.outputLimitKb}]
   --max-processes <n>     process/thread limit for the sandbox user [${DEFAULT_LIMITS.maxProcesses}]
   --concurrency <n>       parallel test executions (at most the number of cores) [cores]
-  --uid-base <n>          first sandbox uid; slot i runs as uid+i. Two concurrent runs on one machine
-                          need disjoint ranges [61000]
-  --details               also write per-test details ("tests": wall time, exit code, stderr tail)
+  --uid-base <n>          first sandbox uid; each slot locks the next free uid at or above it, so
+                          concurrent runs never share one [61000]
+  --details               also write per-test details ("test_details": status, wall time, exit
+                          code, signal, stderr tail)
   --require-isolation     exit with an error instead of running when a protection is missing
   -h, --help              show this help
 `;
@@ -92,7 +98,25 @@ async function main(): Promise<void> {
     process.stderr.write(`tokenrl-code-eval: ${(e as Error).message}\n`);
     process.exit(2);
   }
-  process.stderr.write(`tokenrl-code-eval: isolation: ${runner.describe()}\n`);
+  for (const [sig, n] of [
+    ["SIGINT", 2],
+    ["SIGTERM", 15],
+    ["SIGHUP", 1],
+  ] as const) {
+    process.once(sig, () => {
+      runner.close();
+      process.stderr.write(`tokenrl-code-eval: ${sig}: sandboxed programs killed, stopped\n`);
+      process.exit(128 + n);
+    });
+  }
+  // A closed stdout (`| head`) ends the run quietly instead of with a stack trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    runner.close();
+    if (e.code === "EPIPE") process.exit(0);
+    process.stderr.write(`tokenrl-code-eval: stdout: ${e.message}\n`);
+    process.exit(1);
+  });
+  process.stderr.write(`tokenrl-code-eval: isolation: ${runner.describe()}; sandbox uids ${runner.uids.join(",")}\n`);
   if (positionals.length > 1) {
     process.stderr.write("tokenrl-code-eval: at most one input file\n");
     process.exit(2);
@@ -147,7 +171,7 @@ async function main(): Promise<void> {
             ...record,
             passed: result.passed,
             results: result.results,
-            ...(v.details ? { tests: result.tests } : {}),
+            ...(v.details ? { test_details: result.tests } : {}),
           });
         } catch (e) {
           errors++;
@@ -162,6 +186,7 @@ async function main(): Promise<void> {
     while (pending.length >= inFlightCap) await flush();
   }
   while (pending.length > 0) await flush();
+  runner.close();
   const secs = (Date.now() - started) / 1000;
   const tally = RESULT_CODES.filter((c) => counts[c] > 0)
     .map((c) => `${c}=${counts[c]}`)

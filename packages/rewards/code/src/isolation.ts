@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 export interface IsolationReport {
   /** Running as root: needed to switch to the sandbox uid and to create namespaces. */
   root: boolean;
-  tools: { unshare?: string; setpriv?: string; prlimit?: string };
+  tools: { unshare?: string; setpriv?: string; prlimit?: string; flock?: string };
   /** Programs run as a dedicated unprivileged uid (one per concurrency slot), so RLIMIT_NPROC applies. */
   dropUser: boolean;
   /** Network namespace: only a down loopback interface, no route anywhere. */
@@ -70,7 +70,12 @@ function pickInterpreter(candidates: ReadonlyArray<string | undefined>, needOthe
 export function detectIsolation(options: DetectOptions = {}): IsolationReport {
   const warnings: string[] = [];
   const root = process.getuid?.() === 0;
-  const tools = { unshare: findTool("unshare"), setpriv: findTool("setpriv"), prlimit: findTool("prlimit") };
+  const tools = {
+    unshare: findTool("unshare"),
+    setpriv: findTool("setpriv"),
+    prlimit: findTool("prlimit"),
+    flock: findTool("flock"),
+  };
   const dropUser = root && tools.setpriv !== undefined;
   if (!root)
     warnings.push(

@@ -57,7 +57,12 @@ os.write(3, json.dumps(out).encode())
  * Runs a harmless probe as sandbox uid `uid` to confirm the protections work before anything hostile
  * runs (a fork bomb without a working process limit would take the machine down).
  */
-export async function probeSandbox(iso: IsolationReport, uid: number, hostDir: string): Promise<ProbeReport> {
+export async function probeSandbox(
+  iso: IsolationReport,
+  uid: number,
+  hostDir: string,
+  signal?: AbortSignal,
+): Promise<ProbeReport> {
   if (!iso.python) throw new Error("probeSandbox needs a python3 the sandbox user can run");
   const o = await runSandboxed(
     {
@@ -68,11 +73,13 @@ export async function probeSandbox(iso: IsolationReport, uid: number, hostDir: s
       wallMs: 10_000,
       cpuSec: 5,
       addressSpaceBytes: 256 * 1024 * 1024,
+      memoryBytes: 256 * 1024 * 1024,
       maxProcesses: 4,
       outputLimitBytes: 64 * 1024,
       diskBytes: 1024 * 1024,
     },
     iso,
+    signal,
   );
   let r: { uid: number; forks: number; root: boolean; host: boolean; net: string };
   try {

@@ -4,7 +4,9 @@ import { type ExactJson, parseExactJson, pythonEquals, stdoutMatches, toExactJso
 import { JS_HARNESS, PYTHON_HARNESS } from "./harness.js";
 import { describeIsolation, detectIsolation, type IsolationReport } from "./isolation.js";
 import { type ProbeReport, probeSandbox } from "./probe.js";
-import { runSandboxed, type SandboxOutcome } from "./sandbox.js";
+import { killAllOfUid, runSandboxed, SANDBOX_DIR, type SandboxOutcome } from "./sandbox.js";
+import { accountUids, defaultLockDir, tryLockUid, type UidLease } from "./slots.js";
+import { sweepStaleStages } from "./stages.js";
 import {
   type CodeSample,
   DEFAULT_LIMITS,
@@ -19,8 +21,13 @@ export interface CodeRunnerOptions {
   limits?: Partial<Limits>;
   /** Parallel test executions; default and maximum: the number of cores. */
   concurrency?: number;
-  /** First uid of the per-slot sandbox uids (slot i runs as uidBase + i). Default 61000; must be unused. */
+  /**
+   * First sandbox uid. Each slot takes the next uid at or above it that is no account in /etc/passwd
+   * and not locked by another live runner (machine-wide flock in `lockDir`); see `uids`. Default 61000.
+   */
   uidBase?: number;
+  /** Where the uid lock files live. Default /run/lock/tokenrl-code (or /tmp/tokenrl-code-locks). */
+  lockDir?: string;
   pythonPath?: string;
   nodePath?: string;
   /** Throw instead of running with a warning when a protection is missing. Default false. */
@@ -31,9 +38,12 @@ export interface CodeRunnerOptions {
 
 /** Extra address space Node needs beyond its heap: V8 reserves ~0.8 GiB of virtual memory at start. */
 const NODE_ADDRESS_SPACE_OVERHEAD_MB = 1024;
+/** Node's resident memory outside the V8 heap (code, runtime, buffers: ~40 MiB at start), allowed on top of memoryMb. */
+const NODE_RESIDENT_OVERHEAD_MB = 64;
+/** How far above uidBase a runner looks for free uids. */
+const UID_SEARCH_SPAN = 1024;
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
-const MEMORY_PATTERNS =
-  /MemoryError|JavaScript heap out of memory|Reached heap limit|Array buffer allocation failed|Cannot allocate memory|std::bad_alloc/;
+const NODE_FATAL_REPORT = ".tokenrl-node-fatal-report.json";
 
 /** Sandbox failure that is not the program's fault (e.g. tmpfs could not be mounted). */
 export class SandboxError extends TokenrlError {
@@ -51,14 +61,28 @@ export class CodeRunner {
   readonly limits: Limits;
   readonly concurrency: number;
   readonly uidBase: number;
+  /** The sandbox uid of each slot, held exclusively (locked) until `close()` or process exit. */
+  readonly uids: readonly number[];
   private readonly freeSlots: number[];
   private readonly waiters: Array<(slot: number) => void> = [];
+  private readonly leases: UidLease[];
+  private readonly aborter = new AbortController();
+  private closed = false;
 
-  private constructor(isolation: IsolationReport, limits: Limits, concurrency: number, uidBase: number) {
+  private constructor(
+    isolation: IsolationReport,
+    limits: Limits,
+    concurrency: number,
+    uidBase: number,
+    leases: UidLease[],
+    uids: number[],
+  ) {
     this.isolation = isolation;
     this.limits = limits;
     this.concurrency = concurrency;
     this.uidBase = uidBase;
+    this.leases = leases;
+    this.uids = uids;
     this.freeSlots = Array.from({ length: concurrency }, (_, i) => i);
   }
 
@@ -92,7 +116,41 @@ export class CodeRunner {
       }
       for (const w of isolation.warnings) warn(w);
     }
-    return new CodeRunner(isolation, limits, concurrency, uidBase);
+    if (!isolation.dropUser) {
+      return new CodeRunner(isolation, limits, concurrency, uidBase, [], Array(concurrency).fill(process.getuid?.() ?? 0));
+    }
+    // Staging dirs of runners that died (SIGKILL) are removed; a live runner's never are.
+    sweepStaleStages();
+    if (!isolation.tools.flock) {
+      warn(
+        "flock not found (util-linux): sandbox uids cannot be locked, so two runners with overlapping uid ranges would kill each other's programs",
+      );
+      const uids = Array.from({ length: concurrency }, (_, i) => uidBase + i);
+      return new CodeRunner(isolation, limits, concurrency, uidBase, [], uids);
+    }
+    const leases = lockUids(isolation.tools.flock, options.lockDir ?? defaultLockDir(), uidBase, concurrency);
+    return new CodeRunner(
+      isolation,
+      limits,
+      concurrency,
+      uidBase,
+      leases,
+      leases.map((l) => l.uid),
+    );
+  }
+
+  /**
+   * Kills every program this runner has running, removes their staging dirs and releases the uid
+   * locks, synchronously (safe in a signal handler). Runs still pending reject with a SandboxError.
+   */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.aborter.abort();
+    for (const l of this.leases) {
+      killAllOfUid(l.uid);
+      l.release();
+    }
   }
 
   /**
@@ -102,7 +160,7 @@ export class CodeRunner {
   async probe(hostDir = process.cwd()): Promise<ProbeReport> {
     const slot = await this.acquire();
     try {
-      return await probeSandbox(this.isolation, this.uidBase + slot, hostDir);
+      return await probeSandbox(this.isolation, this.uids[slot]!, hostDir, this.aborter.signal);
     } finally {
       this.release(slot);
     }
@@ -139,7 +197,12 @@ export class CodeRunner {
   ): Promise<TestOutcome> {
     const slot = await this.acquire();
     try {
-      const outcome = await runSandboxed(this.buildSpec(sample, input, fnName, slot), this.isolation);
+      const outcome = await runSandboxed(
+        this.buildSpec(sample, input, fnName, slot),
+        this.isolation,
+        this.aborter.signal,
+      );
+      if (this.closed) throw new SandboxError("the runner was closed while the test ran");
       if (outcome.channel === "setup-failed") throw new SandboxError(outcome.stderrTail.trim());
       return classify(outcome, expected, fnName !== undefined);
     } finally {
@@ -152,6 +215,8 @@ export class CodeRunner {
     const files: Record<string, string> = {};
     let argv: string[];
     let addressSpaceBytes: number;
+    let memoryMb = L.memoryMb;
+    let fatalReport: string | undefined;
     if (sample.language === "python") {
       if (!this.isolation.python) throw new SandboxError("no python3 usable by the sandbox user (set pythonPath)");
       files["solution.py"] = sample.code;
@@ -166,29 +231,40 @@ export class CodeRunner {
         this.isolation.node,
         `--max-old-space-size=${L.memoryMb}`,
         "--stack-size=8192",
+        // On a V8 heap OOM Node writes a diagnostic report, which the sandbox turns into "M": the
+        // verdict comes from the runtime itself, never from text the program can print.
+        "--report-on-fatalerror",
+        "--report-compact",
+        `--report-directory=${SANDBOX_DIR}`,
+        `--report-filename=${NODE_FATAL_REPORT}`,
         "harness.cjs",
         fnName ? "call" : "stdio",
         ...(fnName ? [fnName] : []),
       ];
       // V8 cannot start under a tight RLIMIT_AS; the heap limit above is the real memory bound.
       addressSpaceBytes = (L.memoryMb + NODE_ADDRESS_SPACE_OVERHEAD_MB) * 1024 * 1024;
+      memoryMb += NODE_RESIDENT_OVERHEAD_MB;
+      fatalReport = NODE_FATAL_REPORT;
     }
     if (fnName) files["args.json"] = JSON.stringify(callArguments(input));
     return {
       argv,
       files,
       stdin: fnName ? "" : String(input),
-      uid: this.uidBase + slot,
+      uid: this.uids[slot]!,
       wallMs: Math.round(L.timeLimitSec * 1000),
       cpuSec: Math.max(1, Math.ceil(L.timeLimitSec)),
       addressSpaceBytes,
+      memoryBytes: memoryMb * 1024 * 1024,
       maxProcesses: L.maxProcesses,
       outputLimitBytes: L.outputLimitKb * 1024,
       diskBytes: L.diskMb * 1024 * 1024,
+      ...(fatalReport ? { fatalReport } : {}),
     };
   }
 
   private acquire(): Promise<number> {
+    if (this.closed) return Promise.reject(new SandboxError("the runner is closed"));
     const slot = this.freeSlots.pop();
     if (slot !== undefined) return Promise.resolve(slot);
     return new Promise((resolve) => this.waiters.push(resolve));
@@ -199,6 +275,35 @@ export class CodeRunner {
     if (next) next(slot);
     else this.freeSlots.push(slot);
   }
+}
+
+/**
+ * Locks `count` sandbox uids at or above `base`, skipping accounts and uids other live runners hold.
+ * Any process still running as a freshly locked uid was left by a runner that died: it is killed.
+ */
+function lockUids(flock: string, lockDir: string, base: number, count: number): UidLease[] {
+  const accounts = accountUids();
+  const leases: UidLease[] = [];
+  const end = Math.min(65533, base + count + UID_SEARCH_SPAN);
+  try {
+    for (let uid = base; uid <= end && leases.length < count; uid++) {
+      if (accounts.has(uid)) continue;
+      const lease = tryLockUid(flock, lockDir, uid);
+      if (!lease) continue;
+      killAllOfUid(uid);
+      leases.push(lease);
+    }
+  } catch (e) {
+    for (const l of leases) l.release();
+    throw new SandboxError(`cannot lock sandbox uids in ${lockDir}: ${(e as Error).message}`);
+  }
+  if (leases.length < count) {
+    for (const l of leases) l.release();
+    throw new SandboxError(
+      `only ${leases.length} of ${count} sandbox uids in [${base}, ${end}] are free (the others are accounts or held by live runners; see ${lockDir})`,
+    );
+  }
+  return leases;
 }
 
 /** LiveCodeBench call inputs are one JSON value per line; an array is taken as the arguments. */
@@ -267,13 +372,17 @@ export function classify(o: SandboxOutcome, expected: unknown, callBased: boolea
     ...base,
     ...(detail ? { detail } : {}),
   });
+  if (o.killedFor === "memory")
+    return verdict("memory_limit", "the test's processes together exceeded the memory limit; killed");
   if (o.killedFor === "output") return verdict("output_limit", "output exceeded the limit; program killed");
   if (o.killedFor === "wall") return verdict("time_limit", "wall-clock limit reached; program killed");
   const tag = o.channel.slice(0, 1);
   const payload = o.channel.slice(2);
   if (tag === "C") return verdict("compile_error", payload);
-  if (tag === "M" || MEMORY_PATTERNS.test(o.stderrTail))
-    return verdict("memory_limit", "out of memory under the memory limit");
+  // Only the harness (Python MemoryError caught, V8 RangeError) or Node's own fatal-error report
+  // (relayed by the sandbox) decide memory_limit: stderr is the program's to write.
+  if (tag === "M") return verdict("memory_limit", "out of memory under the memory limit");
+
   if (o.signal === 24) return verdict("time_limit", "CPU-time limit reached (SIGXCPU)");
   if (o.signal === 25) return verdict("output_limit", "file-size limit reached (SIGXFSZ)");
   if (o.signal === 9) return verdict("time_limit", "killed by SIGKILL (hard CPU limit)");

@@ -1,8 +1,9 @@
 import { spawn } from "node:child_process";
-import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chownSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IsolationReport } from "./isolation.js";
+import { watchUidMemory } from "./memory-watch.js";
+import { makeStageDir } from "./stages.js";
 
 /** One program execution request. Paths in `argv` are relative to the sandbox cwd. */
 export interface SandboxSpec {
@@ -13,11 +14,18 @@ export interface SandboxSpec {
   uid: number;
   wallMs: number;
   cpuSec: number;
-  /** RLIMIT_AS in bytes; 0 = unlimited. */
+  /** RLIMIT_AS in bytes, per process; 0 = unlimited. */
   addressSpaceBytes: number;
+  /** Resident memory of all the test's processes together, bytes; 0 = no whole-test limit. */
+  memoryBytes: number;
   maxProcesses: number;
   outputLimitBytes: number;
   diskBytes: number;
+  /**
+   * File name (in SANDBOX_DIR) of Node's --report-on-fatalerror report: when the program aborts
+   * and the report says OOMError, the channel gets "M" (out of memory).
+   */
+  fatalReport?: string;
 }
 
 export interface SandboxOutcome {
@@ -27,18 +35,25 @@ export interface SandboxOutcome {
   stderrTail: string;
   /** What the harness wrote on fd 3. */
   channel: string;
-  killedFor?: "wall" | "output";
+  /** "aborted": stopped by `signal` (the runner closed), not by anything the program did. */
+  killedFor?: "wall" | "output" | "memory" | "aborted";
   wallMs: number;
 }
 
 const STDERR_TAIL = 4096;
+/** In `argv`, replaced by the directory the program runs in (where Node writes its fatal-error report). */
+export const SANDBOX_DIR = "@SANDBOX_DIR@";
+const OOM_TRIGGER = /"trigger":\s*"OOMError"/;
+const OOM_TRIGGER_GREP = '"trigger": *"OOMError"';
 const SETUP_FAILED = "tokenrl-sandbox: setup failed:";
 
 // Runs as root inside the new mount/pid/net namespaces (pid 1 of the pid namespace), before
 // privileges are dropped. $stage is the host staging dir holding the program's files; cwd keeps
 // pointing at it after /tmp is covered, so the files can still be copied in.
+// Afterwards it relays Node's fatal-error report (a V8 heap OOM: the runtime aborts, status 134)
+// to the harness channel as "M".
 const SETUP_SCRIPT = `
-uid=$1; gid=$2; disk=$3; shift 3
+uid=$1; gid=$2; disk=$3; report=$4; shift 4
 fail() { echo "${SETUP_FAILED} $1" >&2; exit 125; }
 mount -t tmpfs -o "size=$disk,nr_inodes=4096,mode=0700,uid=$uid,gid=$gid,nosuid,nodev" tokenrl-sandbox /tmp || fail "tmpfs on /tmp"
 cp -- * /tmp/ || fail "copy files"
@@ -47,15 +62,40 @@ for d in /var/tmp /run/lock /dev/shm; do
 done
 cd /tmp || fail "cd /tmp"
 "$@"
-exit $?
+rc=$?
+if [ "$report" != - ] && [ $rc -eq 134 ] && grep -qs '${OOM_TRIGGER_GREP}' "/tmp/$report"; then printf M >&3; fi
+exit $rc
 `;
+
+/** Channel room beyond the output limit: Node's fatal-error report (~10 KiB) arrives there on OOM. */
+const CHANNEL_EXTRA_BYTES = 64 * 1024;
+
+/** Synchronous stoppers of every sandbox this process has running. */
+const live = new Set<() => void>();
+let exitHookInstalled = false;
+
+/**
+ * Kills every running sandbox of this process and removes its staging dir, synchronously (usable
+ * in a signal or 'exit' handler). Their pending results resolve with killedFor "aborted".
+ */
+export function abortAllSandboxes(): void {
+  for (const stop of [...live]) stop();
+}
 
 /**
  * Runs one program under every protection `iso` reports as available, kills everything it started
- * when it ends or breaks a limit, and removes its files. Never throws for anything the program does.
+ * when it ends, breaks a limit or `abortSignal` fires, and removes its files. Never throws for anything the program does.
+ *
+ * The first process is `setpriv --pdeathsig SIGKILL`, so the kernel kills it when this process dies
+ * however it dies (SIGKILL included); it execs `unshare --kill-child`, whose death kills the pid
+ * namespace's init and with it every process in the namespace.
  */
-export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<SandboxOutcome> {
-  const stage = mkdtempSync(join(tmpdir(), "tokenrl-code-"));
+export function runSandboxed(spec: SandboxSpec, iso: IsolationReport, abortSignal?: AbortSignal): Promise<SandboxOutcome> {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on("exit", abortAllSandboxes);
+  }
+  const stage = makeStageDir();
   for (const [name, content] of Object.entries(spec.files)) writeFileSync(join(stage, name), content, { mode: 0o644 });
   const inner: string[] = [];
   if (iso.rlimits) {
@@ -81,14 +121,14 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
       "--",
     );
   }
-  inner.push(...spec.argv);
+  const namespaced = iso.mounts && iso.pids && iso.network;
+  inner.push(...spec.argv.map((a) => a.replaceAll(SANDBOX_DIR, namespaced ? "/tmp" : stage)));
 
-  let command: string;
-  let args: string[];
+  let outer: string[];
   let cwd: string;
-  if (iso.mounts && iso.pids && iso.network) {
-    command = iso.tools.unshare!;
-    args = [
+  if (namespaced) {
+    outer = [
+      iso.tools.unshare!,
       "--mount",
       "--net",
       "--pid",
@@ -102,6 +142,7 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
       String(spec.uid),
       String(spec.uid),
       String(spec.diskBytes),
+      spec.fatalReport ?? "-",
       ...inner,
     ];
     cwd = stage;
@@ -114,10 +155,12 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
         } catch {}
       }
     }
-    command = inner[0]!;
-    args = inner.slice(1);
+    outer = inner;
     cwd = stage;
   }
+  if (iso.tools.setpriv) outer = [iso.tools.setpriv, "--pdeathsig", "SIGKILL", "--", ...outer];
+  const command = outer[0]!;
+  const args = outer.slice(1);
 
   const started = performance.now();
   return new Promise<SandboxOutcome>((resolve) => {
@@ -142,10 +185,21 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
       } catch {}
     };
     const kill = (why: NonNullable<SandboxOutcome["killedFor"]>) => {
-      if (exitInfo === undefined) killedFor ??= why;
+      if (exitInfo === undefined || why === "aborted") killedFor ??= why;
       killGroup();
     };
     const timer = setTimeout(() => kill("wall"), spec.wallMs);
+    const stopWatch =
+      spec.memoryBytes > 0 && iso.dropUser ? watchUidMemory(spec.uid, spec.memoryBytes, () => kill("memory")) : () => {};
+    const abort = () => {
+      kill("aborted");
+      if (iso.dropUser) killAllOfUid(spec.uid);
+      rmSync(stage, { recursive: true, force: true });
+      finish(exitInfo?.code ?? null, exitInfo?.sig ?? null);
+    };
+    live.add(abort);
+    if (abortSignal?.aborted) queueMicrotask(abort);
+    else abortSignal?.addEventListener("abort", abort, { once: true });
     child.stdout!.on("data", (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > spec.outputLimitBytes) return kill("output");
@@ -160,7 +214,7 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
     const channel = child.stdio[3] as NodeJS.ReadableStream;
     channel.on("data", (chunk: Buffer) => {
       channelBytes += chunk.length;
-      if (channelBytes > spec.outputLimitBytes) return kill("output");
+      if (channelBytes > spec.outputLimitBytes + CHANNEL_EXTRA_BYTES) return kill("output");
       channelChunks.push(chunk);
     });
     channel.on("error", () => {});
@@ -184,8 +238,16 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport): Promise<S
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      stopWatch();
+      live.delete(abort);
+      abortSignal?.removeEventListener("abort", abort);
       const wallMs = performance.now() - started;
       if (iso.dropUser) killAllOfUid(spec.uid);
+      if (!namespaced && spec.fatalReport && sig === "SIGABRT" && channelChunks.length === 0) {
+        try {
+          if (OOM_TRIGGER.test(readFileSync(join(stage, spec.fatalReport), "utf8"))) channelChunks.push(Buffer.from("M"));
+        } catch {}
+      }
       rmSync(stage, { recursive: true, force: true });
       let exitCode: number | null = code;
       let signal: number | null = sig ? signalNumber(sig) : null;
