@@ -1,18 +1,22 @@
-import { ConfigError } from "@tokenrl/core/errors";
-import { createRng } from "@tokenrl/core/rng";
-import type { Rng } from "@tokenrl/core/rng";
-import type { Task, TaskExample, TaskVerdict } from "./types.js";
+import { ConfigError } from "@tokenrl/base/errors";
+import { createRng } from "@tokenrl/base/rng";
+import type { Rng } from "@tokenrl/base/rng";
+import { checkIndex, checkSplit, drawInSplit } from "./split.js";
+import type { RewardShaping, SingleTurnTask, Split, TaskVerdict, VerifyRequest } from "./types.js";
+import { checkShaping, shapeReward, tokensOf, verifyEach } from "./verdicts.js";
 
 /**
- * Synthetic verifiable tasks, small enough that a policy trained from scratch
- * on one CPU core shows learning within minutes: the demo and the trainer's
- * built-in task. Each is seeded, with disjoint train and test streams.
+ * Synthetic verifiable tasks with answers of a few tokens, small enough that a
+ * policy trained from scratch on one CPU core learns them within minutes. Each
+ * is seeded; the train and held-out streams are disjoint by construction (a
+ * problem's split is a hash of its prompt, see split.ts).
  */
 export interface SyntheticTaskOptions {
   /** Seed of the example stream. Default 0. */
   seed?: number;
-  /** Digits per operand (`addition`) or string length (`reverse`, `last-digit`, `majority`). */
+  /** Digits per operand (`addition`) or string length (`reverse`, `last-digit`, `majority`). Default 3. */
   length?: number;
+  reward?: RewardShaping;
 }
 
 const DIGITS = "0123456789";
@@ -22,12 +26,6 @@ const TERMINATOR = ".";
 function readAnswer(response: string): string {
   const end = response.indexOf(TERMINATOR);
   return (end < 0 ? response : response.slice(0, end)).trim();
-}
-
-function exactVerdict(response: string, example: TaskExample): TaskVerdict {
-  const extracted = readAnswer(response);
-  const correct = extracted === example.answer && response.includes(TERMINATOR);
-  return { correct, reward: correct ? 1 : 0, extracted };
 }
 
 function digitString(rng: Rng, length: number): string {
@@ -91,7 +89,14 @@ const SPECS: Record<string, Spec> = {
 
 export const SYNTHETIC_TASK_NAMES = Object.keys(SPECS).sort();
 
-export function createSyntheticTask(name: string, options: SyntheticTaskOptions = {}): Task {
+/** Exact-match verdict: the text before the first `.` equals the answer, and the `.` is there. */
+export function exactVerdict(request: VerifyRequest, shaping: RewardShaping = {}): TaskVerdict {
+  const extracted = readAnswer(request.response);
+  const correct = extracted === request.example.answer && request.response.includes(TERMINATOR);
+  return { correct, reward: shapeReward(correct, tokensOf(request), shaping), extracted };
+}
+
+export function createSyntheticTask(name: string, options: SyntheticTaskOptions = {}): SingleTurnTask {
   const spec = SPECS[name];
   if (!spec)
     throw new ConfigError("task", `unknown synthetic task "${name}"; known: ${SYNTHETIC_TASK_NAMES.join(", ")}`);
@@ -100,18 +105,34 @@ export function createSyntheticTask(name: string, options: SyntheticTaskOptions 
   if (!Number.isInteger(length) || length < 1 || length > 12) {
     throw new ConfigError("task.length", `must be an integer from 1 to 12, got ${length}`);
   }
+  const shaping = checkShaping(options.reward);
   const root = createRng(seed);
   return {
+    kind: "single-turn",
     name,
     alphabet: spec.alphabet,
     stop: [TERMINATOR],
     maxResponseLength: spec.answerLength(length) + 1,
-    example(index, split = "train") {
-      if (!Number.isInteger(index) || index < 0)
-        throw new ConfigError("index", `must be a non-negative integer, got ${index}`);
-      const { prompt, answer } = spec.make(root.fork(`${split}:${index}`), length);
-      return { id: `${name}/${split}/${index}`, prompt, answer, meta: { split, length } };
+    size: () => Number.POSITIVE_INFINITY,
+    example(index, split: Split = "train") {
+      checkIndex(index);
+      checkSplit(split);
+      const { prompt, answer } = drawInSplit(
+        name,
+        split,
+        root.fork(`${split}:${index}`),
+        (rng) => spec.make(rng, length),
+        (p) => p.prompt,
+      );
+      return {
+        id: `${name}/${split}/${index}`,
+        prompt,
+        answer,
+        reference: `${answer}${TERMINATOR}`,
+        meta: { split, length, difficulty: length },
+      };
     },
-    verify: exactVerdict,
+    verify: (requests) => verifyEach(requests, (r) => exactVerdict(r, shaping)),
+    close: async () => {},
   };
 }
