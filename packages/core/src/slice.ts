@@ -1,4 +1,5 @@
-import { InvalidInputError } from "@tokenrl/base";
+import { InvalidInputError } from "@tokenrl/base/errors";
+import { sliceHostInfo } from "./batch.js";
 import type { BatchField, TrainingBatch } from "./batch.js";
 import { tf } from "./tf.js";
 import type { Tensor } from "./tf.js";
@@ -26,12 +27,12 @@ const ROW_AXIS = {
   correct: 0,
 } as const satisfies Record<BatchField, 0>;
 
-/** The fields `sliceBatchRows` gathers: every field of `TrainingBatch`. */
+/** The tensor fields `sliceBatchRows` gathers: every one of `TrainingBatch` (and `host` is sliced too). */
 export const BATCH_ROW_FIELDS = Object.keys(ROW_AXIS) as BatchField[];
 
 /**
- * A new batch holding only `rows` (in the given order) of every present field;
- * absent fields stay absent. Group ids are kept as they are (not renumbered), so
+ * A new batch holding only `rows` (in the given order) of every present field,
+ * the host arrays (`batch.host`) included; absent fields stay absent. Group ids are kept as they are (not renumbered), so
  * a slice of whole groups partitions and normalises exactly as the full batch
  * does. The caller owns the new tensors (`disposeBatch`); `batch` is untouched.
  */
@@ -49,7 +50,9 @@ export function sliceBatchRows(batch: TrainingBatch, rows: readonly number[]): T
       if (t !== undefined) out[field] = tf.keep(tf.gather(t, index, ROW_AXIS[field]));
     }
   });
-  return out as unknown as TrainingBatch;
+  const sliced = out as unknown as TrainingBatch;
+  if (batch.host) sliced.host = sliceHostInfo(batch.host, rows);
+  return sliced;
 }
 
 /** Rows `[start, end)` of every present field (see `sliceBatchRows`). */

@@ -36,6 +36,9 @@ describe("sliceBatchRows", () => {
   it("gathers the given rows of every TrainingBatch field, with dtypes kept", () => {
     const batch = fullBatch();
     expect(new Set(BATCH_ROW_FIELDS)).toEqual(new Set(Object.keys(batch)));
+    const none = sliceBatchRows(batch, []);
+    expect(none.host).toBeUndefined();
+    disposeBatch(none);
     const before = tf.memory().numTensors;
     const sub = sliceBatchRows(batch, [2, 0]);
     expect(tf.memory().numTensors).toBe(before + BATCH_ROW_FIELDS.length);
@@ -45,6 +48,25 @@ describe("sliceBatchRows", () => {
       expect(got, field).toEqual([full[2], full[0]]);
       expect((sub[field] as Tensor).dtype, field).toBe((batch[field] as Tensor).dtype);
     }
+    disposeBatch(sub);
+    disposeBatch(batch);
+  });
+
+  it("slices the host arrays with the tensors", () => {
+    const batch = batchFromArrays({ responseMask: [[1, 0], [1, 1], [0, 0]], groupIds: [0, 0, 1] });
+    batch.host = {
+      correct: Float32Array.from([1, 0, 1]),
+      groupIds: Int32Array.from([0, 0, 1]),
+      rewards: Float32Array.from([0.5, -1, 2]),
+      lengths: Int32Array.from([1, 2, 0]),
+    };
+    const sub = sliceBatchRows(batch, [2, 1]);
+    expect(sub.host).toEqual({
+      correct: Float32Array.from([1, 0]),
+      groupIds: Int32Array.from([1, 0]),
+      rewards: Float32Array.from([2, -1]),
+      lengths: Int32Array.from([0, 2]),
+    });
     disposeBatch(sub);
     disposeBatch(batch);
   });
