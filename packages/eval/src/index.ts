@@ -11,10 +11,8 @@ export {
 } from "./bootstrap.js";
 export { computeMetrics, type EvalMetrics, type ProblemOutcome, type ProblemScore } from "./metrics.js";
 export {
-  DEFAULT_PROMPT_TEMPLATE,
   chatSource,
   completionsSource,
-  renderPrompt,
   tokenEngineSource,
   type CompletionClient,
   type EvalSampling,

@@ -1,18 +1,5 @@
 import type { EvalProblem, FinishReason, GeneratedSample, SampleSource } from "./types.js";
 
-/**
- * The prompt most math RL and evaluation code uses (Qwen2.5-Math, DeepSeek-R1,
- * verl's GSM8K/MATH recipes): the problem, then an instruction to reason step
- * by step and box the answer. `{problem}` is replaced by the problem text.
- */
-export const DEFAULT_PROMPT_TEMPLATE =
-  "{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.";
-
-/** Fills `{problem}` (every occurrence) in a template. */
-export function renderPrompt(template: string, problem: EvalProblem): string {
-  return template.split("{problem}").join(problem.problem);
-}
-
 /** Sampling settings sent to every engine, named as in rollout's SamplingParams. */
 export interface EvalSampling {
   temperature?: number;
