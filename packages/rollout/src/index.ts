@@ -11,3 +11,6 @@ export * from "./remote-errors.js";
 export type { ChatMessage, RemoteChoice } from "./remote-protocol.js";
 export * from "./remote-client.js";
 export * from "./remote-server.js";
+export { isBackendCorrupted } from "./server-scheduler.js";
+export type { SchedulerStats } from "./server-scheduler.js";
+export type { ServerChatMessage } from "./server-request.js";

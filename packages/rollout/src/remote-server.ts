@@ -1,11 +1,37 @@
+import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ConfigError, InvalidInputError, TokenrlError, createRng } from "@tokenrl/core";
+import type { Rng } from "@tokenrl/core";
 import { type ChatTemplate, PLAIN_TEMPLATE } from "./chat.js";
-import { generate } from "./generate.js";
 import type { GenerativeModel, TokenizerLike } from "./model.js";
-import type { SamplingParams } from "./sampling.js";
-import type { RolloutSequence } from "./sequence.js";
+import type { ResolvedSamplingParams } from "./sampling.js";
+import { ApiError, EventStream, readJsonBody, refuseBody, sendJson } from "./server-http.js";
+import {
+  type ParsedChat,
+  type ParsedCompletions,
+  type RequestLimits,
+  type ServerChatMessage,
+  parseChat,
+  parseCompletions,
+  resolveMaxTokens,
+} from "./server-request.js";
+import {
+  BatchScheduler,
+  EngineUnavailableError,
+  type RowResult,
+  type SchedulerStats,
+  type TopLogProb,
+} from "./server-scheduler.js";
+import { type StreamDelta, StreamingChoice } from "./server-stream.js";
+
+/** Renders chat messages to the prompt text; `@tokenrl/policy`'s `createChatTemplate` (Jinja, from tokenizer_config.json) is one. */
+export interface ChatRenderer {
+  render(
+    messages: readonly ServerChatMessage[],
+    options?: { addGenerationPrompt?: boolean; variables?: Record<string, unknown> },
+  ): string;
+}
 
 export interface CompletionsServerOptions {
   model: GenerativeModel;
@@ -14,270 +40,479 @@ export interface CompletionsServerOptions {
   modelName?: string;
   /** Seed of the server's sampling stream (request k uses fork(k) unless it sends `seed`). Default 0. */
   seed?: number;
-  /** Renders chat messages for /v1/chat/completions. Default PLAIN_TEMPLATE. */
+  /** The checkpoint's chat template (e.g. `loadChatTemplate(dir)` from @tokenrl/policy); wins over `template`. */
+  chatTemplate?: ChatRenderer;
+  /** Segment template for chat when there is no `chatTemplate` (its `stop` strings are added). Default PLAIN_TEMPLATE. */
   template?: ChatTemplate;
-  /** `max_tokens` when a request omits it. Default 16 (OpenAI's completions default). */
+  /** Tokens of prompt + completion the model takes. Default the model config's `maxPositionEmbeddings`. */
+  contextLength?: number;
+  /** `max_tokens` when a completions request omits it. Default 16 (OpenAI's). Chat defaults to the rest of the context. */
   defaultMaxTokens?: number;
-  /** Largest `max_tokens` accepted. Default 4096. */
+  /** Largest `max_tokens`. Default min(4096, contextLength - 1). */
   maxTokensLimit?: number;
-  /** Largest request body in bytes. Default 1 MiB. */
+  /** Largest `n` x prompts (choices) per request. Default 256. */
+  maxN?: number;
+  /** Largest completions `logprobs` / chat `top_logprobs`. Default 20. */
+  maxTopLogProbs?: number;
+  /** Largest request body in bytes. Default max(64 KiB, 32 bytes x contextLength). */
   maxBodyBytes?: number;
+  /** Rows (prompt x choice) in one generate call. Default 32. */
+  maxBatchRows?: number;
+  /** Estimated peak bytes of all running batches (see `rowBytes`). Default 1 GiB. */
+  maxBatchBytes?: number;
+  /** Batches decoding at once, their steps interleaved. Default 2. */
+  maxConcurrentBatches?: number;
+  /** Rows waiting for the engine; beyond it requests get 429. Default 4096. */
+  maxQueuedRows?: number;
+  /** How long an idle engine waits to batch requests that arrive together. Default 2 ms. */
+  batchWindowMs?: number;
+  /** Peak bytes of one row (prompt of P tokens, T new ones). Default `estimateRowBytes(model.config)`. */
+  rowBytes?: (promptLength: number, maxTokens: number) => number;
+  /**
+   * Called once if the backend breaks (a WebAssembly trap such as "memory access
+   * out of bounds", or an allocation failure): the weights cannot be trusted any
+   * more, so the server answers 503 from then on and /health says so. Default
+   * (createCompletionsServer): print the error, close the server and set
+   * `process.exitCode = 70`, so the process exits non-zero for its supervisor to
+   * restart it. The handler alone only reports it (health 503).
+   */
+  onFatal?: (err: unknown) => void;
 }
 
-type Handler = (req: IncomingMessage, res: ServerResponse) => void;
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        reject(new HttpError(413, `request body exceeds ${limit} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => {
-      try {
-        resolve(JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}"));
-      } catch {
-        reject(new HttpError(400, "request body is not valid JSON"));
-      }
-    });
-    req.on("error", reject);
-  });
-}
-
-function num(body: Record<string, unknown>, field: string, fallback: number): number {
-  const v = body[field];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== "number" || !Number.isFinite(v)) throw new HttpError(400, `${field} must be a number`);
-  return v;
-}
-
-function stopList(v: unknown): string[] {
-  if (v === undefined || v === null) return [];
-  if (typeof v === "string") return [v];
-  if (Array.isArray(v) && v.every((s) => typeof s === "string")) return v as string[];
-  throw new HttpError(400, "stop must be a string or a list of strings");
+/** A node:http request handler with the engine's lifecycle. */
+export interface CompletionsHandler {
+  (req: IncomingMessage, res: ServerResponse): void;
+  /** Refuses new work, ends running requests (503, streams end) and resolves when the engine is idle. */
+  close(): Promise<void>;
+  stats(): SchedulerStats;
+  /** The largest request body accepted. */
+  readonly maxBodyBytes: number;
 }
 
 /**
- * A request handler speaking the OpenAI-compatible protocol (the subset RL
- * rollouts use) over an in-process model: `GET /v1/models`, `GET /health`,
- * `POST /v1/completions` (prompt as text or token ids, `n`, `logprobs` in the
- * completions shape, vLLM's `return_tokens_as_token_ids`, `top_k`, `min_p`,
- * `stop_token_ids`, `ignore_eos`, `seed`) and `POST /v1/chat/completions`
- * (`logprobs: true` in the chat `content[]` shape). Requests are served one at a
- * time (tfjs computes on one thread); each request's prompts x n run as one batch.
- * Log-probs are rollout's "processed" mode (the sampling distribution).
+ * Peak bytes of one row in a generate call on a decoder like `@tokenrl/policy`'s
+ * (float32; its forward keeps every layer's intermediates until it returns):
+ * the prefill's full-sequence logits, each layer's attention scores and
+ * activations, and the KV cache. An estimate for budgeting, not a measurement.
  */
-export function createCompletionsHandler(options: CompletionsServerOptions): Handler {
+export function estimateRowBytes(config: GenerativeModel["config"]): (promptLength: number, maxTokens: number) => number {
+  const c = config as GenerativeModel["config"] & {
+    hiddenSize?: number;
+    intermediateSize?: number;
+    numLayers?: number;
+    numHeads?: number;
+    numKvHeads?: number;
+    headDim?: number;
+  };
+  const hidden = c.hiddenSize ?? 4096;
+  const heads = c.numHeads ?? 32;
+  const kvHeads = c.numKvHeads ?? heads;
+  const headDim = c.headDim ?? Math.ceil(hidden / heads);
+  const layers = c.numLayers ?? 32;
+  const inter = c.intermediateSize ?? 4 * hidden;
+  const V = c.vocabSize;
+  return (P, T) =>
+    4 *
+    (2 * P * V + layers * (4 * heads * P * P + P * (10 * hidden + 4 * inter)) + 4 * layers * kvHeads * headDim * (P + T));
+}
+
+const finishReason = (s: RowResult): "stop" | "length" => (s.sequence.finishReason === "length" ? "length" : "stop");
+
+/**
+ * A request handler speaking the OpenAI protocol over an in-process model:
+ * `GET /health`, `GET /v1/models`, `POST /v1/completions` (text or token-id
+ * prompts, `n`, `logprobs: k`, `echo: false`), `POST /v1/chat/completions`
+ * (the checkpoint's chat template, `logprobs` + `top_logprobs`), both with
+ * `stream` (server-sent events ending in `data: [DONE]`, `stream_options.include_usage`),
+ * `stop`, `seed`, `max_tokens`, `temperature`, `top_p` and vLLM's `top_k`,
+ * `min_p`, `stop_token_ids`, `ignore_eos`, `return_tokens_as_token_ids`.
+ * Every field is validated (400 in OpenAI's error shape, `param` naming the
+ * field); prompt + max_tokens must fit the context window. Requests are
+ * batched into the engine (BatchScheduler), and a request whose client
+ * disconnects is cancelled. Log-probs are rollout's "processed" mode (the
+ * sampling distribution), as are top log-probs.
+ */
+export function createCompletionsHandler(options: CompletionsServerOptions): CompletionsHandler {
   const { model, tokenizer } = options;
   const modelName = options.modelName ?? "tokenrl";
-  const template = options.template ?? PLAIN_TEMPLATE;
-  const defaultMaxTokens = options.defaultMaxTokens ?? 16;
-  const maxTokensLimit = options.maxTokensLimit ?? 4096;
-  const maxBodyBytes = options.maxBodyBytes ?? 1 << 20;
+  const contextLength =
+    options.contextLength ?? (model.config as { maxPositionEmbeddings?: number }).maxPositionEmbeddings;
+  if (contextLength === undefined || !Number.isInteger(contextLength) || contextLength < 2)
+    throw new ConfigError(
+      "contextLength",
+      `needs the model's context window (an integer >= 2): pass contextLength or a model whose config has maxPositionEmbeddings, got ${contextLength}`,
+    );
+  const positive = (name: string, v: number | undefined, fallback: number): number => {
+    const value = v ?? fallback;
+    if (!Number.isInteger(value) || value < 1) throw new ConfigError(name, `must be an integer >= 1, got ${value}`);
+    return value;
+  };
+  const maxBodyBytes = positive("maxBodyBytes", options.maxBodyBytes, Math.max(1 << 16, 32 * contextLength));
+  const scheduler = new BatchScheduler({
+    model,
+    tokenizer,
+    maxBatchRows: positive("maxBatchRows", options.maxBatchRows, 32),
+    maxBatchBytes: positive("maxBatchBytes", options.maxBatchBytes, 1 << 30),
+    maxConcurrentBatches: positive("maxConcurrentBatches", options.maxConcurrentBatches, 2),
+    maxQueuedRows: positive("maxQueuedRows", options.maxQueuedRows, 4096),
+    batchWindowMs: options.batchWindowMs ?? 2,
+    rowBytes: options.rowBytes ?? estimateRowBytes(model.config),
+    onFatal: (err) => options.onFatal?.(err),
+  });
+  const limits: RequestLimits = {
+    modelName,
+    vocabSize: model.config.vocabSize,
+    contextLength,
+    maxN: positive("maxN", options.maxN, 256),
+    maxTokensLimit: positive("maxTokensLimit", options.maxTokensLimit, Math.min(4096, contextLength - 1)),
+    defaultMaxTokens: positive("defaultMaxTokens", options.defaultMaxTokens, 16),
+    maxTopLogProbs: options.maxTopLogProbs ?? 20,
+    maxStop: 16,
+    fits: (p, t) => scheduler.fits(p, t),
+  };
+  const segments = options.template ?? PLAIN_TEMPLATE;
   const root = createRng(options.seed ?? 0);
   let requests = 0;
-  let queue: Promise<unknown> = Promise.resolve();
-  const serially = <T>(work: () => Promise<T>): Promise<T> => {
-    const run = queue.then(work, work);
-    queue = run.catch(() => undefined);
-    return run;
-  };
-
-  function sampling(body: Record<string, unknown>, extraStop: readonly string[]): SamplingParams & { n: number } {
-    const n = num(body, "n", 1);
-    const maxTokens = num(body, "max_tokens", num(body, "max_completion_tokens", defaultMaxTokens));
-    if (!Number.isInteger(n) || n < 1 || n > 256) throw new HttpError(400, "n must be an integer in [1, 256]");
-    if (maxTokens > maxTokensLimit) throw new HttpError(400, `max_tokens must be at most ${maxTokensLimit}`);
-    const stopTokenIds = body.stop_token_ids ?? [];
-    if (!Array.isArray(stopTokenIds)) throw new HttpError(400, "stop_token_ids must be a list of token ids");
-    const seed = body.seed;
-    return {
-      n,
-      maxTokens,
-      temperature: num(body, "temperature", 1),
-      topP: num(body, "top_p", 1),
-      topK: Math.max(0, num(body, "top_k", 0)),
-      minP: num(body, "min_p", 0),
-      stop: [...stopList(body.stop), ...extraStop],
-      stopTokenIds: stopTokenIds as number[],
-      ignoreEos: body.ignore_eos === true,
-      includeStopStrInOutput: body.include_stop_str_in_output === true,
-      ...(typeof seed === "number" ? { seed } : {}),
-    };
-  }
-
-  function promptsOf(prompt: unknown): number[][] {
-    if (typeof prompt === "string") return [tokenizer.encode(prompt)];
-    if (Array.isArray(prompt) && prompt.length > 0) {
-      if (prompt.every((x) => typeof x === "number")) return [prompt as number[]];
-      if (prompt.every((x) => typeof x === "string")) return (prompt as string[]).map((p) => tokenizer.encode(p));
-      if (prompt.every((x) => Array.isArray(x) && x.every((y) => typeof y === "number"))) return prompt as number[][];
-    }
-    throw new HttpError(
-      400,
-      "prompt must be a string, a list of strings, a list of token ids, or a list of such lists",
-    );
-  }
-
-  async function run(prompts: number[][], params: SamplingParams & { n: number }): Promise<RolloutSequence[]> {
-    const { n, ...rest } = params;
-    const rows = prompts.flatMap((p) => new Array<number[]>(n).fill(p));
-    const rng = root.fork(requests++);
-    return serially(async () => (await generate(model, rows, { ...rest, tokenizer, rng })).sequences);
-  }
+  let closing = false;
 
   const printed = (id: number, asIds: boolean) => (asIds ? `token_id:${id}` : tokenizer.decode([id]));
 
-  async function completions(body: Record<string, unknown>): Promise<unknown> {
-    if (body.stream === true) throw new HttpError(400, "stream is not supported by this server");
-    const prompts = promptsOf(body.prompt);
-    const params = sampling(body, []);
-    const sequences = await run(prompts, params);
-    const wantLogProbs = typeof body.logprobs === "number";
-    const asIds = body.return_tokens_as_token_ids === true;
-    return {
-      id: `cmpl-${requests}`,
-      object: "text_completion",
-      created: Math.floor(Date.now() / 1000),
-      model: modelName,
-      choices: sequences.map((s, index) => ({
-        index,
-        text: s.text,
-        finish_reason: s.finishReason === "length" ? "length" : "stop",
-        logprobs: wantLogProbs
-          ? {
-              tokens: s.responseIds.map((id) => printed(id, asIds)),
-              token_logprobs: s.rolloutLogProbs,
-              top_logprobs: null,
-              text_offset: null,
-            }
-          : null,
-      })),
-      usage: usage(sequences),
-    };
+  /** Per-row streams: row i of a request with seed s is createRng(s).fork(i), as `generate` with that seed. */
+  function streams(rows: number, seed: number | undefined): Rng[] {
+    const base = seed !== undefined ? createRng(seed) : root.fork(requests);
+    return Array.from({ length: rows }, (_, i) => base.fork(i));
   }
 
-  async function chat(body: Record<string, unknown>): Promise<unknown> {
-    if (body.stream === true) throw new HttpError(400, "stream is not supported by this server");
-    const messages = body.messages;
-    if (!Array.isArray(messages) || messages.length === 0)
-      throw new HttpError(400, "messages must be a non-empty list");
-    const text = messages
-      .map((m: { role?: unknown; content?: unknown }, i) => {
-        if (typeof m?.content !== "string") throw new HttpError(400, `messages[${i}].content must be a string`);
-        return m.role === "assistant" ? template.assistant(m.content) : template.user(m.content);
-      })
+  function encodeChat(request: ParsedChat): { prompt: number[]; stop: string[] } {
+    if (options.chatTemplate) {
+      const text = options.chatTemplate.render(request.messages, {
+        addGenerationPrompt: request.addGenerationPrompt,
+        variables: request.templateVariables,
+      });
+      return { prompt: tokenizer.encode(text), stop: [] };
+    }
+    const text = request.messages
+      .map((m) => (m.role === "assistant" ? segments.assistant(m.content) : segments.user(m.content)))
       .join("");
-    const params = sampling(body, template.stop);
-    const sequences = await run([tokenizer.encode(text + template.generationPrompt)], params);
-    const asIds = body.return_tokens_as_token_ids === true;
     return {
-      id: `chatcmpl-${requests}`,
-      object: "chat.completion",
-      created: Math.floor(Date.now() / 1000),
-      model: modelName,
-      choices: sequences.map((s, index) => ({
-        index,
-        message: { role: "assistant", content: s.text },
-        finish_reason: s.finishReason === "length" ? "length" : "stop",
-        logprobs:
-          body.logprobs === true
-            ? {
-                content: s.responseIds.map((id, t) => ({
-                  token: printed(id, asIds),
-                  logprob: s.rolloutLogProbs[t],
-                  bytes: null,
-                  top_logprobs: [],
-                })),
-              }
-            : null,
-      })),
-      usage: usage(sequences),
+      prompt: tokenizer.encode(text + (request.addGenerationPrompt ? segments.generationPrompt : "")),
+      stop: [...segments.stop],
     };
   }
 
-  return (req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    (async () => {
-      if (req.method === "GET" && path === "/health") return send(res, 200, { status: "ok" });
-      if (req.method === "GET" && path === "/v1/models")
-        return send(res, 200, { object: "list", data: [{ id: modelName, object: "model", owned_by: "tokenrl" }] });
-      if (req.method === "POST" && (path === "/v1/completions" || path === "/v1/chat/completions")) {
-        const body = await readBody(req, maxBodyBytes);
-        if (typeof body !== "object" || body === null || Array.isArray(body))
-          throw new HttpError(400, "request body must be a JSON object");
-        const b = body as Record<string, unknown>;
-        if (b.model !== undefined && b.model !== modelName)
-          throw new HttpError(404, `model "${String(b.model)}" is not served here; this server serves "${modelName}"`);
-        return send(res, 200, path === "/v1/completions" ? await completions(b) : await chat(b));
-      }
-      throw new HttpError(404, `no route ${req.method} ${path}`);
-    })().catch((err: unknown) => {
-      const status =
-        err instanceof HttpError
-          ? err.status
-          : err instanceof ConfigError || err instanceof InvalidInputError
-            ? 400
-            : 500;
-      const message = err instanceof Error ? err.message : String(err);
-      if (!res.headersSent)
-        send(res, status, {
-          error: {
-            message,
-            type: status < 500 ? "invalid_request_error" : "server_error",
-            code: err instanceof TokenrlError ? err.code : null,
-          },
-        });
-      else res.end();
+  interface Prepared {
+    prompts: number[][];
+    n: number;
+    params: ResolvedSamplingParams;
+    topLogProbs: number;
+    seed: number | undefined;
+  }
+
+  function prepare(request: ParsedCompletions | ParsedChat): Prepared {
+    let prompts: number[][];
+    let extraStop: string[] = [];
+    const param = request.kind === "chat" ? "messages" : "prompt";
+    if (request.kind === "chat") {
+      const { prompt, stop } = encodeChat(request);
+      prompts = [prompt];
+      extraStop = stop;
+    } else prompts = request.prompts.map((p) => (typeof p === "string" ? tokenizer.encode(p) : p));
+    prompts.forEach((p, i) => {
+      if (p.length === 0)
+        throw new ApiError(400, `${param}${prompts.length > 1 ? `[${i}]` : ""}: the prompt is empty (no tokens)`, param);
     });
+    const longest = Math.max(...prompts.map((p) => p.length));
+    const maxTokens = resolveMaxTokens(request, longest, limits, param);
+    const stop = [...request.params.stop, ...extraStop.filter((s) => !request.params.stop.includes(s))];
+    return {
+      prompts,
+      n: request.n,
+      params: { ...request.params, stop, maxTokens },
+      topLogProbs: request.topLogProbs,
+      seed: request.seed,
+    };
+  }
+
+  function usage(prompts: readonly number[][], results: readonly RowResult[]) {
+    // Each prompt counts once, however many choices it has (OpenAI's and vLLM's usage).
+    const prompt = prompts.reduce((n, p) => n + p.length, 0);
+    const completion = results.reduce((n, r) => n + r.sequence.responseIds.length, 0);
+    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  }
+
+  function completionLogProbs(ids: number[], lps: number[], tops: TopLogProb[][] | undefined, k: number, asIds: boolean, offset: number) {
+    const tokens = ids.map((id) => printed(id, asIds));
+    const textOffset: number[] = [];
+    let at = offset;
+    for (const id of ids) {
+      textOffset.push(at);
+      at += tokenizer.decode([id]).length;
+    }
+    return {
+      tokens,
+      token_logprobs: lps,
+      top_logprobs:
+        k > 0 && tops
+          ? tops.map((list) => Object.fromEntries(list.map((t) => [printed(t.tokenId, asIds), t.logProb])))
+          : null,
+      text_offset: textOffset,
+    };
+  }
+
+  const bytesOf = (text: string) => Array.from(Buffer.from(text, "utf8"));
+
+  function chatLogProbs(ids: number[], lps: number[], tops: TopLogProb[][] | undefined, asIds: boolean) {
+    return {
+      content: ids.map((id, t) => {
+        const token = printed(id, asIds);
+        return {
+          token,
+          logprob: lps[t]!,
+          bytes: bytesOf(tokenizer.decode([id])),
+          top_logprobs: (tops?.[t] ?? []).map((alt) => ({
+            token: printed(alt.tokenId, asIds),
+            logprob: alt.logProb,
+            bytes: bytesOf(tokenizer.decode([alt.tokenId])),
+          })),
+        };
+      }),
+    };
+  }
+
+  async function respond(
+    request: ParsedCompletions | ParsedChat,
+    res: ServerResponse,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const prepared = prepare(request);
+    const { prompts, n, params, topLogProbs } = prepared;
+    const rows = prompts.flatMap((p) => new Array<number[]>(n).fill(p));
+    const rngs = streams(rows.length, prepared.seed);
+    requests++;
+    const chat = request.kind === "chat";
+    const id = `${chat ? "chatcmpl" : "cmpl"}-${randomUUID()}`;
+    const created = Math.floor(Date.now() / 1000);
+    const head = { id, object: chat ? "chat.completion" : "text_completion", created, model: modelName };
+    const job = { prompts: rows, rngs, params, topLogProbs, signal };
+
+    if (!request.stream) {
+      const results = await scheduler.submit(job);
+      const choices = results.map((r, index) => {
+        const s = r.sequence;
+        if (chat)
+          return {
+            index,
+            message: { role: "assistant", content: s.text },
+            logprobs: request.logProbs ? chatLogProbs(s.responseIds, s.rolloutLogProbs, r.top, request.tokensAsIds) : null,
+            finish_reason: finishReason(r),
+          };
+        return {
+          index,
+          text: s.text,
+          logprobs: request.logProbs
+            ? completionLogProbs(s.responseIds, s.rolloutLogProbs, r.top, topLogProbs, request.tokensAsIds, 0)
+            : null,
+          finish_reason: finishReason(r),
+        };
+      });
+      return sendJson(res, 200, { ...head, choices, usage: usage(prompts, results) });
+    }
+
+    // Streaming: one event per released piece of a choice, its finish, optionally usage, then [DONE].
+    const events = new EventStream(res);
+    const chunkObject = chat ? "chat.completion.chunk" : "text_completion";
+    const holdback = Math.max(0, ...params.stop.map((s) => s.length)) - 1;
+    const choices = rows.map(() => new StreamingChoice(tokenizer, Math.max(0, holdback)));
+    const offsets = rows.map(() => 0);
+    const emit = (index: number, delta: StreamDelta, finish: "stop" | "length" | null) => {
+      const c = choices[index]!;
+      const ids = c.ids.slice(delta.from, delta.to);
+      if (!finish && delta.text === "" && !(request.logProbs && ids.length > 0)) return;
+      const lps = c.logProbs.slice(delta.from, delta.to);
+      const tops = topLogProbs > 0 ? c.tops.slice(delta.from, delta.to) : undefined;
+      let choice: Record<string, unknown>;
+      if (chat)
+        choice = {
+          index,
+          delta: delta.text === "" && finish ? {} : { content: delta.text },
+          logprobs: request.logProbs && ids.length > 0 ? chatLogProbs(ids, lps, tops, request.tokensAsIds) : null,
+          finish_reason: finish,
+        };
+      else {
+        choice = {
+          index,
+          text: delta.text,
+          logprobs: request.logProbs
+            ? completionLogProbs(ids, lps, tops, topLogProbs, request.tokensAsIds, offsets[index]!)
+            : null,
+          finish_reason: finish,
+        };
+        for (const id of ids) offsets[index]! += tokenizer.decode([id]).length;
+      }
+      events.send({ id, object: chunkObject, created, model: modelName, choices: [choice] });
+    };
+    events.open();
+    if (chat)
+      rows.forEach((_, index) =>
+        events.send({
+          id,
+          object: chunkObject,
+          created,
+          model: modelName,
+          choices: [{ index, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }],
+        }),
+      );
+    try {
+      const results = await scheduler.submit({
+        ...job,
+        onStep: (row, step) => {
+          const delta = choices[row]!.push(step);
+          if (delta) emit(row, delta, null);
+        },
+        onRow: (row, result) => {
+          const delta = choices[row]!.finish(result.sequence.text, result.sequence.responseIds.length);
+          emit(row, delta, finishReason(result));
+        },
+      });
+      if (request.includeUsage)
+        events.send({ id, object: chunkObject, created, model: modelName, choices: [], usage: usage(prompts, results) });
+      events.done();
+    } catch (err) {
+      if (!signal.aborted) events.fail(apiErrorOf(err));
+      else res.destroy();
+    }
+  }
+
+  const handler = ((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const controller = new AbortController();
+    // The client went away before the answer was complete: cancel its work.
+    res.once("close", () => {
+      if (!res.writableFinished) controller.abort(new Error("the client disconnected"));
+    });
+    (async () => {
+      if (path === "/health" && (req.method === "GET" || req.method === "HEAD")) {
+        const stats = scheduler.stats();
+        const status = !stats.healthy ? "error" : closing ? "closing" : "ok";
+        return sendJson(res, status === "ok" ? 200 : 503, { status, ...stats });
+      }
+      if (path === "/v1/models" && req.method === "GET")
+        return sendJson(res, 200, {
+          object: "list",
+          data: [
+            { id: modelName, object: "model", created: 0, owned_by: "tokenrl", max_model_len: contextLength },
+          ],
+        });
+      if (path === "/v1/completions" || path === "/v1/chat/completions") {
+        if (req.method !== "POST") throw new ApiError(405, `${path} takes POST`, null, "method_not_allowed");
+        if (!scheduler.healthy || closing) {
+          const stats = scheduler.stats();
+          throw new ApiError(
+            503,
+            closing ? "the server is shutting down" : `the model backend failed (${stats.fatal}); this server must be restarted`,
+            null,
+            "unavailable",
+          );
+        }
+        const body = await readJsonBody(req, maxBodyBytes);
+        const request = path === "/v1/completions" ? parseCompletions(body, limits) : parseChat(body, limits);
+        return respond(request, res, controller.signal);
+      }
+      throw new ApiError(404, `no route ${req.method} ${path}`, null, "not_found");
+    })().catch(async (err: unknown) => {
+      const api = apiErrorOf(err);
+      if (res.headersSent || res.destroyed) {
+        if (!res.writableEnded) res.destroy();
+        return;
+      }
+      if (!req.readableEnded) return refuseBody(req, res, api, 16 * maxBodyBytes);
+      sendJson(res, api.status, api.body(), api.status === 429 ? { "retry-after": "1" } : {});
+    });
+  }) as CompletionsHandler;
+  handler.close = async () => {
+    closing = true;
+    await scheduler.close();
   };
+  handler.stats = () => scheduler.stats();
+  Object.defineProperty(handler, "maxBodyBytes", { value: maxBodyBytes });
+  return handler;
 }
 
-function usage(sequences: readonly RolloutSequence[]): {
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-} {
-  const prompt = sequences.reduce((n, s) => n + s.promptIds.length, 0);
-  const completion = sequences.reduce((n, s) => n + s.responseIds.length, 0);
-  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+function apiErrorOf(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof EngineUnavailableError)
+    return err.reason === "busy"
+      ? new ApiError(429, err.message, null, "rate_limit_exceeded")
+      : new ApiError(503, err.message, null, "unavailable");
+  if (err instanceof ConfigError) return new ApiError(400, err.message, err.path.replace(/^sampling\./, ""), err.code);
+  if (err instanceof InvalidInputError) return new ApiError(400, err.message, null, err.code);
+  const message = err instanceof Error ? err.message : String(err);
+  return new ApiError(500, message, null, err instanceof TokenrlError ? err.code : null);
 }
 
 export interface CompletionsServer {
   readonly server: Server;
+  /** The engine's counters and health (as /health reports them). */
+  stats(): SchedulerStats;
   /** Starts listening (default 127.0.0.1 and a free port); resolves to the base URL, e.g. "http://127.0.0.1:43121". */
   listen(port?: number, host?: string): Promise<string>;
-  /** Stops accepting, closes idle connections, and resolves when closed. */
+  /** Stops accepting, ends running requests (503 / the stream ends), closes every connection; resolves when closed. */
   close(): Promise<void>;
+  /** On SIGTERM / SIGINT: close, then exit 0 (1 if closing takes over `timeoutMs`, default 5000). For CLIs. */
+  closeOnSignals(signals?: readonly NodeJS.Signals[], timeoutMs?: number): void;
 }
 
-/** `createCompletionsHandler` in a node:http server. */
+/**
+ * `createCompletionsHandler` in a node:http server with bounded request
+ * reading (`requestTimeout` 60 s for the whole request, 413 before reading a
+ * declared oversize body, also for `Expect: 100-continue`), and, unless
+ * `onFatal` is given, exit code 70 after a backend failure.
+ */
 export function createCompletionsServer(options: CompletionsServerOptions): CompletionsServer {
-  const server = createServer(createCompletionsHandler(options));
+  let server: Server;
+  let closed: Promise<void> | undefined;
+  const handler = createCompletionsHandler({
+    ...options,
+    onFatal:
+      options.onFatal ??
+      ((err) => {
+        console.error(
+          `tokenrl completions server: the model backend failed and cannot be trusted any more; closing. ${String((err as Error)?.stack ?? err)}`,
+        );
+        process.exitCode = 70;
+        void close();
+      }),
+  });
+  server = createServer(handler);
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 30_000;
+  server.on("checkContinue", (req, res) => {
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > handler.maxBodyBytes) {
+      const err = new ApiError(413, `request body exceeds ${handler.maxBodyBytes} bytes (${declared} bytes declared)`, null, "request_too_large");
+      sendJson(res, 413, err.body(), { connection: "close" });
+      return;
+    }
+    res.writeContinue();
+    handler(req, res);
+  });
+
+  function close(): Promise<void> {
+    closed ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await handler.close();
+      // Answers already written get a moment to flush before the sockets go.
+      await new Promise((r) => setTimeout(r, 50));
+      server.closeAllConnections();
+      await stopped;
+    })();
+    return closed;
+  }
+
   return {
     server,
+    stats: () => handler.stats(),
     listen(port = 0, host = "127.0.0.1") {
       return new Promise((resolve, reject) => {
         server.once("error", reject);
@@ -288,11 +523,17 @@ export function createCompletionsServer(options: CompletionsServerOptions): Comp
         });
       });
     },
-    close() {
-      return new Promise((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      });
+    close,
+    closeOnSignals(signals = ["SIGTERM", "SIGINT"], timeoutMs = 5000) {
+      const onSignal = () => {
+        const timer = setTimeout(() => process.exit(1), timeoutMs);
+        timer.unref();
+        close().then(
+          () => process.exit(process.exitCode ?? 0),
+          () => process.exit(1),
+        );
+      };
+      for (const s of signals) process.once(s, onSignal);
     },
   };
 }
