@@ -1,0 +1,6 @@
+// @tokenrl/train/node: the file-system parts of training (Node only).
+export * from "./checkpoint.js";
+export * from "./lock.js";
+export * from "./metrics-log.js";
+export * from "./reference.js";
+export { formatIssues } from "./issues.js";
