@@ -6,6 +6,12 @@ import { type HostTensor, hfWeightShapes, paramsFromHf } from "./weights.js";
 export interface CreatePolicyOptions {
   /** Seed of the initialisation; the same seed gives the same weights on every backend. */
   seed: number;
+  /**
+   * "normal" (default): HF's initialisation. "zeros": every parameter 0 (norm
+   * weights 1), for a model whose weights are about to be overwritten (a
+   * worker thread that loads them from shared memory): no random draws.
+   */
+  init?: "normal" | "zeros";
 }
 
 /**
@@ -22,7 +28,7 @@ export function createPolicy(config: ModelConfig | ModelConfigInput, options: Cr
     const size = shape.reduce((a, b) => a * b, 1);
     const values = new Float32Array(size);
     if (name.endsWith("norm.weight")) values.fill(1);
-    else if (!name.endsWith(".bias")) {
+    else if (!name.endsWith(".bias") && options.init !== "zeros") {
       const rng = root.fork(name);
       for (let i = 0; i < size; i++) values[i] = rng.normal() * c.initializerRange;
     }

@@ -16,8 +16,20 @@ export interface GenerateOptions extends SamplingParams {
   tokenizer?: TokenizerLike;
   /** Prefill once and decode one token per step from a KV cache (default true). False recomputes the whole sequence each step (the reference the cache is tested against). */
   useCache?: boolean;
-  /** Randomness for sampling when `seed` is not given; row b samples from `rng.fork(b)`. */
+  /** Randomness for sampling when `seed` is not given; row b samples from `rng.fork(rowOffset + b)`. */
   rng?: Rng;
+  /**
+   * Index of this call's first row in a larger batch split across callers (worker
+   * threads): row b samples from the stream of row `rowOffset + b`, so a split
+   * batch draws exactly the tokens the whole batch would. Default 0.
+   */
+  rowOffset?: number;
+  /**
+   * Left-pad every prompt to at least this many tokens (default: the longest
+   * prompt). A batch split across callers passes the whole batch's longest, so
+   * every row is laid out, and computed, exactly as in the unsplit batch.
+   */
+  padTo?: number;
   /** Overrides model.config.eosTokenId / tokenizer.eosTokenId. */
   eosTokenId?: number;
   /** Overrides model.config.padTokenId / tokenizer.padTokenId (default 0). */
@@ -157,15 +169,20 @@ export async function generate(
   const { eos, pad } = resolveIds(model, options);
   const useCache = options.useCache ?? true;
   const base = params.seed !== undefined ? createRng(params.seed) : (options.rng ?? createRng(0));
+  const rowOffset = options.rowOffset ?? 0;
+  if (!Number.isInteger(rowOffset) || rowOffset < 0)
+    throw new ConfigError("rowOffset", `must be an integer >= 0, got ${rowOffset}`);
 
   const B = prompts.length;
-  const P = Math.max(...prompts.map((p) => p.length));
+  const padTo = options.padTo ?? 0;
+  if (!Number.isInteger(padTo) || padTo < 0) throw new ConfigError("padTo", `must be an integer >= 0, got ${padTo}`);
+  const P = Math.max(padTo, ...prompts.map((p) => p.length));
   const rows: Row[] = prompts.map((p, b) => ({
     prompt: [...p],
     tokens: [],
     logProbs: [],
     matcher: new StopStringMatcher(params.stop),
-    rng: base.fork(b),
+    rng: base.fork(rowOffset + b),
   }));
   const paddedIds = rows.map((r) => [...new Array<number>(P - r.prompt.length).fill(pad), ...r.prompt]);
   const promptMask = rows.map((r) => [

@@ -1,0 +1,9 @@
+// @tokenrl/train/workers: the worker-thread pool (Node only: node:worker_threads).
+export { WorkerPool, createWorkerPool, defaultWorkerCount, splitRange } from "./pool.js";
+export type { ComputedGradients, SyncStats, WorkerPoolOptions } from "./pool.js";
+export { WorkerCrashedError, WorkerTaskError } from "./errors.js";
+export { buildActorLoss } from "./loss.js";
+export type { ActorLossFactory, WorkerLossSpec } from "./loss.js";
+export { planWorkers } from "./scheduler.js";
+export type { WorkerPlan, WorkerPlanInput } from "./scheduler.js";
+export type { FaultInjection } from "./protocol.js";

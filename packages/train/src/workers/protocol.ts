@@ -1,0 +1,109 @@
+import type { BackendName } from "@tokenrl/core";
+import type { ModelConfig } from "@tokenrl/policy";
+import type { RolloutSequence, SamplingParams } from "@tokenrl/rollout";
+import type { WorkerLossSpec } from "./loss.js";
+import type { FlatLayout } from "./shared-weights.js";
+import type { TransferBatch } from "./batch-transfer.js";
+
+/** How a worker rebuilds the main thread's tokenizer (only encode/decode are used: stop strings, texts). */
+export type TokenizerSpec =
+  | { kind: "char"; alphabet: string[] }
+  | { kind: "hf"; tokenizer: Record<string, unknown>; tokenizerConfig: Record<string, unknown>; fallbacks: { eosTokenId?: number; bosTokenId?: number; padTokenId?: number } };
+
+/** A test-only fault: the worker fails on its `nth` (1-based) task of kind `op`. */
+export interface FaultInjection {
+  worker: number;
+  op: TaskOp;
+  nth: number;
+  /** "throw": an uncaught exception; "exit": process.exit(70) inside the worker; "hang" never answers. */
+  mode: "throw" | "exit";
+}
+
+export interface WorkerInit {
+  index: number;
+  backend: BackendName;
+  plugins: string[];
+  modelConfig: ModelConfig;
+  layout: FlatLayout;
+  weights: SharedArrayBuffer;
+  grads: SharedArrayBuffer;
+  tokenizer?: TokenizerSpec;
+  loss?: WorkerLossSpec;
+  fault?: FaultInjection;
+}
+
+export type TaskOp = "generate" | "gradients" | "score" | "memory";
+
+interface TaskBase {
+  id: number;
+  /** The weights version in shared memory; a worker that holds an older one reloads first. */
+  weightsVersion: number;
+}
+
+export interface GenerateTask extends TaskBase {
+  op: "generate";
+  prompts: number[][];
+  params: SamplingParams;
+  /** Seed of the call's stream: row b samples from createRng(seed).fork(rowOffset + b). */
+  seed: number;
+  rowOffset: number;
+  /** Left-pad every prompt to this length (the whole call's longest), so each row sees the same layout as unsplit. */
+  padTo: number;
+  groupIds?: number[];
+}
+
+export interface GradientsTask extends TaskBase {
+  op: "gradients";
+  shards: TransferBatch[];
+  /** The whole mini-batch's valid tokens and non-empty rows. */
+  counts: { tokens: number; sequences: number };
+}
+
+export interface ScoreTask extends TaskBase {
+  op: "score";
+  batch: TransferBatch;
+  entropy: boolean;
+}
+
+export interface MemoryTask extends TaskBase {
+  op: "memory";
+}
+
+export type WorkerTask = GenerateTask | GradientsTask | ScoreTask | MemoryTask;
+
+export interface ShardResult {
+  loss: number;
+  metrics: Record<string, number>;
+  /** Valid tokens of the shard. */
+  tokens: number;
+}
+
+export interface TaskResults {
+  generate: { sequences: RolloutSequence[]; reloadMs: number; computeMs: number };
+  /** The summed gradient of the worker's shards is in its `grads` buffer. */
+  gradients: { shards: ShardResult[]; reloadMs: number; computeMs: number };
+  score: { logProbs: Float32Array; entropy?: Float32Array; reloadMs: number; computeMs: number };
+  memory: { numTensors: number; numBytes: number };
+}
+
+export type WorkerReply =
+  | { kind: "ready"; registries: Record<string, string[]>; backend: string; threads: number }
+  | { kind: "result"; id: number; result: TaskResults[TaskOp] }
+  | { kind: "error"; id: number; error: SerializedError }
+  /** Initialisation failed (bad plugin, unknown loss, backend): the pool does not start. */
+  | { kind: "init-error"; error: SerializedError };
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  stack?: string;
+  code?: string;
+}
+
+export function serializeError(err: unknown): SerializedError {
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), ...(typeof code === "string" ? { code } : {}) };
+  }
+  return { name: "Error", message: String(err) };
+}

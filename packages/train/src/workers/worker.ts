@@ -1,0 +1,210 @@
+// The worker thread: one tfjs backend instance, one copy of the policy (weights
+// from shared memory), and the tasks the pool sends. Node only.
+import { parentPort, workerData } from "node:worker_threads";
+import { backendInfo, createRng, disposeBatch, initBackend, tf } from "@tokenrl/core";
+import type { Scalar, Tensor } from "@tokenrl/core";
+import { advantageEstimators } from "@tokenrl/advantages";
+import { objectives } from "@tokenrl/objectives";
+import { partitioners } from "@tokenrl/partitioners";
+import { CharTokenizer, HfTokenizer, createPolicy } from "@tokenrl/policy";
+import type { CausalLM, PolicyTokenizer } from "@tokenrl/policy";
+import { generate } from "@tokenrl/rollout";
+import { batchFromTransfer } from "./batch-transfer.js";
+import { buildActorLoss } from "./loss.js";
+import type { ActorLoss } from "../loss.js";
+import type {
+  GenerateTask,
+  GradientsTask,
+  ScoreTask,
+  ShardResult,
+  TaskOp,
+  TaskResults,
+  TokenizerSpec,
+  WorkerInit,
+  WorkerReply,
+  WorkerTask,
+} from "./protocol.js";
+import { serializeError } from "./protocol.js";
+import { assignFromShared, writeShared } from "./shared-weights.js";
+
+const port = parentPort;
+if (!port) throw new Error("@tokenrl/train/workers: worker.js runs only as a worker thread");
+const init = workerData as WorkerInit;
+
+let model: CausalLM;
+let variables: tf.Variable[];
+let tokenizer: PolicyTokenizer | undefined;
+let actorLoss: ActorLoss | undefined;
+let weightsVersion = -1;
+const taskCounts: Partial<Record<TaskOp, number>> = {};
+
+function post(reply: WorkerReply): void {
+  port!.postMessage(reply);
+}
+
+function tokenizerFrom(spec: TokenizerSpec): PolicyTokenizer {
+  if (spec.kind === "char") return new CharTokenizer(spec.alphabet);
+  return new HfTokenizer(spec.tokenizer, spec.tokenizerConfig, spec.fallbacks);
+}
+
+async function start(): Promise<void> {
+  await initBackend({ backend: init.backend, log: null });
+  // The same registries as the main thread: its plugins register objectives,
+  // estimators and partitioners here too, before anything is looked up.
+  for (const plugin of init.plugins) await import(plugin);
+  model = createPolicy(init.modelConfig, { seed: 0, init: "zeros" });
+  variables = model.trainableVariables();
+  if (variables.length !== init.layout.slots.length)
+    throw new Error(
+      `worker ${init.index}: the model has ${variables.length} trainable variables, the shared layout ${init.layout.slots.length}`,
+    );
+  if (init.tokenizer) tokenizer = tokenizerFrom(init.tokenizer);
+  if (init.loss) actorLoss = await buildActorLoss(model, init.loss);
+  post({
+    kind: "ready",
+    backend: tf.getBackend(),
+    threads: backendInfo()?.threads ?? 1,
+    registries: {
+      objective: objectives.list(),
+      advantageEstimator: advantageEstimators.list(),
+      partitioner: partitioners.list(),
+    },
+  });
+}
+
+/** Reloads the weights when the pool published a newer version; returns the ms it took. */
+function reload(version: number): number {
+  if (version === weightsVersion) return 0;
+  const started = performance.now();
+  assignFromShared(init.weights, init.layout, variables);
+  weightsVersion = version;
+  return performance.now() - started;
+}
+
+function maybeFault(op: TaskOp): void {
+  const f = init.fault;
+  if (!f || f.worker !== init.index || f.op !== op) return;
+  if ((taskCounts[op] ?? 0) !== f.nth) return;
+  if (f.mode === "exit") process.exit(70);
+  // Thrown outside any promise chain: an uncaught exception, as a kernel crash would be.
+  setImmediate(() => {
+    throw new Error(`injected fault in worker ${init.index} on ${op} task ${f.nth}`);
+  });
+  throw new HaltTask();
+}
+
+/** Stops the current task without answering (the injected fault answers for it). */
+class HaltTask extends Error {}
+
+async function runGenerate(task: GenerateTask): Promise<TaskResults["generate"]> {
+  const reloadMs = reload(task.weightsVersion);
+  const started = performance.now();
+  const result = await generate(model, task.prompts, {
+    ...task.params,
+    rng: createRng(task.seed),
+    rowOffset: task.rowOffset,
+    padTo: task.padTo,
+    ...(tokenizer ? { tokenizer } : {}),
+    ...(task.groupIds ? { groupIds: task.groupIds } : {}),
+  });
+  return { sequences: result.sequences, reloadMs, computeMs: performance.now() - started };
+}
+
+async function runGradients(task: GradientsTask): Promise<TaskResults["gradients"]> {
+  if (!actorLoss) throw new Error(`worker ${init.index}: no loss was configured for gradient tasks (pool option "loss")`);
+  const loss = actorLoss;
+  const reloadMs = reload(task.weightsVersion);
+  const started = performance.now();
+  const counts = task.counts;
+  const shards: ShardResult[] = [];
+  let sum: Tensor[] | undefined;
+  for (const data of task.shards) {
+    const shard = batchFromTransfer(data);
+    let metrics: Record<string, Scalar> = {};
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = loss(shard, counts);
+        metrics = Object.fromEntries(Object.entries(out.metrics).map(([k, v]) => [k, tf.keep(tf.clone(v))]));
+        return out.loss;
+      }, variables);
+      const ordered = variables.map((v) => grads[v.name]!);
+      if (sum === undefined) sum = ordered;
+      else {
+        const next = sum.map((s, i) => tf.add(s, ordered[i]!));
+        tf.dispose([...sum, ...ordered]);
+        sum = next;
+      }
+      const names = Object.keys(metrics);
+      const values = names.length ? await tf.stack(names.map((n) => metrics[n]!)).data() : new Float32Array();
+      const lossValue = (await value.data())[0]!;
+      value.dispose();
+      const tokens = (await tf.sum(shard.responseMask).data())[0]!;
+      shards.push({ loss: lossValue, metrics: Object.fromEntries(names.map((n, i) => [n, values[i]!])), tokens });
+    } finally {
+      tf.dispose(Object.values(metrics));
+      disposeBatch(shard);
+    }
+  }
+  if (sum) {
+    writeShared(init.grads, init.layout, sum);
+    tf.dispose(sum);
+  } else new Float32Array(init.grads).fill(0);
+  return { shards, reloadMs, computeMs: performance.now() - started };
+}
+
+async function runScore(task: ScoreTask): Promise<TaskResults["score"]> {
+  const reloadMs = reload(task.weightsVersion);
+  const started = performance.now();
+  const batch = batchFromTransfer(task.batch);
+  try {
+    const out = model.scoreResponses({
+      promptIds: batch.promptIds!,
+      promptMask: batch.promptMask!,
+      responseIds: batch.responseIds!,
+      responseMask: batch.responseMask,
+    });
+    const logProbs = (await out.logProbs.data()) as Float32Array;
+    const entropy = task.entropy && out.entropy ? ((await out.entropy.data()) as Float32Array) : undefined;
+    tf.dispose([out.logProbs, out.entropy]);
+    return {
+      logProbs: logProbs.slice(),
+      ...(entropy ? { entropy: entropy.slice() } : {}),
+      reloadMs,
+      computeMs: performance.now() - started,
+    };
+  } finally {
+    disposeBatch(batch);
+  }
+}
+
+async function run(task: WorkerTask): Promise<TaskResults[TaskOp]> {
+  taskCounts[task.op] = (taskCounts[task.op] ?? 0) + 1;
+  maybeFault(task.op);
+  switch (task.op) {
+    case "generate":
+      return runGenerate(task);
+    case "gradients":
+      return runGradients(task);
+    case "score":
+      return runScore(task);
+    case "memory": {
+      const m = tf.memory();
+      return { numTensors: m.numTensors, numBytes: m.numBytes };
+    }
+  }
+}
+
+// Tasks run one at a time, in arrival order.
+let queue: Promise<void> = Promise.resolve();
+port.on("message", (task: WorkerTask) => {
+  queue = queue.then(async () => {
+    try {
+      post({ kind: "result", id: task.id, result: await run(task) });
+    } catch (err) {
+      if (err instanceof HaltTask) return;
+      post({ kind: "error", id: task.id, error: serializeError(err) });
+    }
+  });
+});
+
+start().catch((err) => post({ kind: "init-error", error: serializeError(err) }));
