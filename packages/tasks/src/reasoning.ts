@@ -88,7 +88,7 @@ export function createArithChainTask(options: ArithChainOptions = {}): SingleTur
   checkInt("task.maxSteps", maxSteps, minSteps, 12);
   checkInt("task.maxStart", maxStart, 1, MAX_VALUE);
   checkInt("task.maxOperand", maxOperand, 1, 50);
-  const verifier = new MathVerifier(options);
+  const verifier = new MathVerifier({ ...options, requireBoxed: true });
   const root = createRng(seed);
   // Longest response: every intermediate value and the answer two digits, operands at their widest.
   const operandWidth = String(maxOperand).length;
