@@ -41,7 +41,8 @@ beforeAll(() => {
 
 afterAll(() => {
   // The machine is left clean: no process of any sandbox uid, no staging dir left behind.
-  for (let s = 0; s < CONCURRENCY; s++) expect(processesOfUid(UID_BASE + s)).toEqual([]);
+  for (const uid of runner.uids) expect(processesOfUid(uid)).toEqual([]);
+  runner.close();
   expect(readdirSync(STAGING)).toEqual([]);
   rmSync(STAGING, { recursive: true, force: true });
 });
@@ -184,7 +185,7 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
     // A detached child that keeps the output pipe open while the program loops: killed at the limit.
     const holder = "import subprocess\nsubprocess.Popen(['setsid', 'sleep', '300'])\nwhile True:\n    pass";
     expect((await runner.run(py(holder))).results).toEqual(["time_limit"]);
-    for (let s = 0; s < CONCURRENCY; s++) expect(processesOfUid(UID_BASE + s)).toEqual([]);
+    for (const uid of runner.uids) expect(processesOfUid(uid)).toEqual([]);
   });
 
   it("contains a fork bomb (only after the process-limit probe passed)", async () => {
@@ -197,6 +198,6 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
     const r = await runner.run(py(bomb));
     expect(r.results).toEqual(["time_limit"]);
     expect(Date.now() - t0).toBeLessThan(6000);
-    for (let s = 0; s < CONCURRENCY; s++) expect(processesOfUid(UID_BASE + s)).toEqual([]);
+    for (const uid of runner.uids) expect(processesOfUid(uid)).toEqual([]);
   });
 });
