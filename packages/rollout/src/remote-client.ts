@@ -33,6 +33,12 @@ export interface RemoteEngineOptions {
   padTokenId?: number;
   /** Ask for `token_id:N` tokens (vLLM's `return_tokens_as_token_ids`). Default true. */
   returnTokenIds?: boolean;
+  /**
+   * Ask `complete` and `chat` for per-token log-probs and require them (default
+   * true). False (evaluation): the requests ask for none, and servers that send
+   * none are accepted. A call's own `logProbs` wins. `generate` always needs them.
+   */
+  logProbs?: boolean;
   /** Extra fields merged into every request body (vendor options). */
   extraBody?: Record<string, unknown>;
   /** Seed of the back-off jitter. Default 0. */
@@ -48,11 +54,18 @@ export interface ServerStats {
   failures: number;
 }
 
+/** Sampling parameters of one `complete` / `chat` call. */
+export type RemoteCallParams = SamplingParams & {
+  n?: number;
+  /** Ask for (and require) per-token log-probs; default the engine's `logProbs` (true). */
+  logProbs?: boolean;
+};
+
 export interface RemoteEngine extends RolloutEngine {
   /** n samples for one prompt (text or token ids) from /v1/completions. */
-  complete(prompt: string | readonly number[], params?: SamplingParams & { n?: number }): Promise<RemoteChoice[]>;
+  complete(prompt: string | readonly number[], params?: RemoteCallParams): Promise<RemoteChoice[]>;
   /** n samples for a conversation from /v1/chat/completions (chat `logprobs.content[]`). */
-  chat(messages: readonly ChatMessage[], params?: SamplingParams & { n?: number }): Promise<RemoteChoice[]>;
+  chat(messages: readonly ChatMessage[], params?: RemoteCallParams): Promise<RemoteChoice[]>;
   /** Per-server counters. */
   stats(): ServerStats[];
 }
@@ -219,25 +232,23 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
     endpoint: "completions" | "chat",
     input: Record<string, unknown>,
     logprobs: Record<string, unknown>,
-    params: SamplingParams & { n?: number },
+    params: RemoteCallParams,
   ): Promise<RemoteChoice[]> {
-    const { n = 1, ...rest } = params;
+    const { n = 1, logProbs: wantLogProbs = options.logProbs ?? true, ...rest } = params;
     const p = resolveSamplingParams(rest);
+    // Without log-probs nothing vendor-specific is sent, so strict OpenAI-style servers accept the body.
     const body = {
       model: options.model,
       ...input,
       ...samplingBody(p, n),
-      ...logprobs,
-      ...(returnTokenIds ? { return_tokens_as_token_ids: true } : {}),
+      ...(wantLogProbs ? logprobs : {}),
+      ...(wantLogProbs && returnTokenIds ? { return_tokens_as_token_ids: true } : {}),
     };
     const { json, url } = await post(endpoint === "chat" ? "/v1/chat/completions" : "/v1/completions", body);
-    return parseChoices(json, url, endpoint, options.tokenizer);
+    return parseChoices(json, url, endpoint, options.tokenizer, wantLogProbs);
   }
 
-  async function complete(
-    prompt: string | readonly number[],
-    params: SamplingParams & { n?: number } = {},
-  ): Promise<RemoteChoice[]> {
+  async function complete(prompt: string | readonly number[], params: RemoteCallParams = {}): Promise<RemoteChoice[]> {
     return sample(
       "completions",
       { prompt: typeof prompt === "string" ? prompt : [...prompt] },
@@ -246,10 +257,7 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
     );
   }
 
-  async function chat(
-    messages: readonly ChatMessage[],
-    params: SamplingParams & { n?: number } = {},
-  ): Promise<RemoteChoice[]> {
+  async function chat(messages: readonly ChatMessage[], params: RemoteCallParams = {}): Promise<RemoteChoice[]> {
     return sample("chat", { messages }, { logprobs: true, top_logprobs: 0 }, params);
   }
 
@@ -270,6 +278,7 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
       runs.map((run, r) =>
         complete(prompts[run.start]!, {
           ...params,
+          logProbs: true,
           n: run.n,
           ...(params.seed !== undefined ? { seed: (params.seed + r) >>> 0 } : {}),
         }),

@@ -11,7 +11,7 @@ import type { FinishReason } from "./sequence.js";
 /** One sample from a remote engine, log-probs per token. */
 export interface RemoteChoice {
   text: string;
-  /** The tokens as the server printed them (`token_id:N` when return_tokens_as_token_ids). */
+  /** The tokens as the server printed them (`token_id:N` when return_tokens_as_token_ids); empty when log-probs were not asked for and the server sent none. */
   tokens: string[];
   /** Token ids, when the server returned them (vLLM `return_tokens_as_token_ids`) or the tokenizer could map each token. */
   tokenIds?: number[];
@@ -87,12 +87,18 @@ function numbersOrThrow(values: unknown[], url: string, field: string): number[]
 const HINT =
   "rollout needs the sampled tokens' log-probs: use a server that honours `logprobs` (vLLM, SGLang, llama.cpp server; start vLLM with --logprobs-mode processed_logprobs to get the sampling distribution's)";
 
-/** Parses `choices` of a /v1/completions or /v1/chat/completions response, in `index` order. */
+/**
+ * Parses `choices` of a /v1/completions or /v1/chat/completions response, in
+ * `index` order. With `requireLogProbs` false (evaluation), a choice without
+ * log-probs is text and finish reason only (`tokens` and `logProbs` empty);
+ * log-probs a server sends anyway are parsed as usual.
+ */
 export function parseChoices(
   body: unknown,
   url: string,
   kind: "completions" | "chat",
   tokenizer?: TokenizerLike,
+  requireLogProbs = true,
 ): RemoteChoice[] {
   const choices = (body as { choices?: unknown })?.choices;
   if (!Array.isArray(choices))
@@ -107,6 +113,8 @@ export function parseChoices(
     if (kind === "completions") {
       text = typeof c.text === "string" ? c.text : "";
       const lp = c.logprobs as CompletionLogProbs | null | undefined;
+      if (!requireLogProbs && (lp === null || lp === undefined))
+        return { text, tokens: [], logProbs: [], finishReason: finishReasonOf(c.finish_reason) };
       if (!lp || !Array.isArray(lp.tokens) || !Array.isArray(lp.token_logprobs)) {
         throw new LogProbsUnavailableError(url, `choices[${i}].logprobs.token_logprobs`, HINT);
       }
@@ -116,6 +124,8 @@ export function parseChoices(
       const message = c.message as { content?: unknown } | undefined;
       text = typeof message?.content === "string" ? message.content : "";
       const lp = c.logprobs as ChatLogProbs | null | undefined;
+      if (!requireLogProbs && (lp === null || lp === undefined))
+        return { text, tokens: [], logProbs: [], finishReason: finishReasonOf(c.finish_reason) };
       if (!lp || !Array.isArray(lp.content))
         throw new LogProbsUnavailableError(url, `choices[${i}].logprobs.content`, HINT);
       const entries = lp.content as { token?: unknown; logprob?: unknown }[];

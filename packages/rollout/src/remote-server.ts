@@ -425,7 +425,8 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
         if (!res.writableEnded) res.destroy();
         return;
       }
-      if (!req.readableEnded) return refuseBody(req, res, api, 16 * maxBodyBytes);
+      // Up to 64 MiB (or 16 bodies) of an unread body is read and dropped so the client hears the answer.
+      if (!req.readableEnded) return refuseBody(req, res, api, Math.max(16 * maxBodyBytes, 1 << 26));
       sendJson(res, api.status, api.body(), api.status === 429 ? { "retry-after": "1" } : {});
     });
   }) as CompletionsHandler;

@@ -1,0 +1,406 @@
+import { request as httpRequest } from "node:http";
+import { initBackend, tf } from "@tokenrl/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type CompletionsServer, createCompletionsServer, estimateRowBytes, generate } from "../src/index.js";
+import type { GenerativeModel } from "../src/index.js";
+import { tinyPolicy } from "./helpers.js";
+import { get, microPolicy, post, rawPost, tokenizer, waitFor } from "./server-helpers.js";
+
+/** Every error is OpenAI's shape. */
+function expectOpenAIError(body: any, param: string | null, code?: string | null): void {
+  expect(Object.keys(body)).toEqual(["error"]);
+  expect(typeof body.error.message).toBe("string");
+  expect(body.error.param).toBe(param);
+  expect(typeof body.error.type).toBe("string");
+  if (code !== undefined) expect(body.error.code).toBe(code);
+  else expect("code" in body.error).toBe(true);
+}
+
+describe("completions server under bad input, faults and abuse (issue 10, item 1)", () => {
+  let model: ReturnType<typeof tinyPolicy>;
+  let served: CompletionsServer;
+  let url: string;
+  const fatal: unknown[] = [];
+  beforeAll(async () => {
+    await initBackend({ log: null });
+    model = tinyPolicy();
+    served = createCompletionsServer({ model, tokenizer, modelName: "tiny", onFatal: (e) => fatal.push(e) });
+    url = await served.listen();
+  });
+  afterAll(async () => {
+    await served.close();
+    model.dispose();
+  });
+
+  it("answers an 8,000-character prompt with max_tokens 1 with a 400 context_length_exceeded, and keeps serving", async () => {
+    const tensors = tf.memory().numTensors;
+    const r = await post(`${url}/v1/completions`, { model: "tiny", prompt: "a".repeat(8000), max_tokens: 1 });
+    expect(r.status).toBe(400);
+    expectOpenAIError(r.body, "prompt", "context_length_exceeded");
+    // The tiny model's context is maxPositionEmbeddings = 2048: 8000 + 1 tokens is over it.
+    expect(r.body.error.message).toContain("maximum context length is 2048 tokens");
+    expect(r.body.error.message).toContain("8001 tokens (8000 in the prompt, 1 for the completion)");
+    expect(r.body.error.type).toBe("invalid_request_error");
+    const ok = await post(`${url}/v1/completions`, { prompt: "ab", max_tokens: 3, ignore_eos: true });
+    expect(ok.status).toBe(200);
+    expect(ok.body.choices[0].text).toHaveLength(3);
+    expect((await get(`${url}/health`)).body.status).toBe("ok");
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(fatal).toEqual([]);
+  });
+
+  it("puts the context limit exactly at prompt + max_tokens = context length, for text, token ids and chat", async () => {
+    const small = createCompletionsServer({ model, tokenizer, contextLength: 64, onFatal: (e) => fatal.push(e) });
+    const base = await small.listen();
+    try {
+      // 60 + 4 = 64 fits; 60 + 5 = 65 does not.
+      expect((await post(`${base}/v1/completions`, { prompt: "x".repeat(60), max_tokens: 4 })).status).toBe(200);
+      const over = await post(`${base}/v1/completions`, { prompt: "x".repeat(60), max_tokens: 5 });
+      expect(over.status).toBe(400);
+      expectOpenAIError(over.body, "prompt", "context_length_exceeded");
+      const ids = await post(`${base}/v1/completions`, { prompt: new Array(64).fill(5), max_tokens: 1 });
+      expect(ids.status).toBe(400);
+      // PLAIN_TEMPLATE: "User: " + 55 chars + "\n" + "Assistant: " = 73 tokens.
+      const chat = await post(`${base}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "y".repeat(55) }],
+        max_tokens: 1,
+      });
+      expect(chat.status).toBe(400);
+      expectOpenAIError(chat.body, "messages", "context_length_exceeded");
+      expect(chat.body.error.message).toContain("74 tokens (73 in the prompt, 1 for the completion)");
+      // Without max_tokens, completions default to 16 tokens clipped to the room left (64 - 60 = 4).
+      const clipped = await post(`${base}/v1/completions`, { prompt: "x".repeat(60), ignore_eos: true });
+      expect(clipped.status).toBe(200);
+      expect(clipped.body.usage.completion_tokens).toBe(4);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("answers n: 256, max_tokens: 1 with a 600-character prompt in engine-sized batches, the prompt counted once", async () => {
+    const micro = microPolicy();
+    const budget = 64 << 20;
+    const rowBytes = estimateRowBytes(micro.config);
+    const server = createCompletionsServer({ model: micro, tokenizer, maxBatchBytes: budget, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    const tensors = tf.memory().numTensors;
+    try {
+      const r = await post(`${base}/v1/completions`, { prompt: "q".repeat(600), n: 256, max_tokens: 1, seed: 3 });
+      expect(r.status).toBe(200);
+      expect(r.body.choices.map((c: any) => c.index)).toEqual([...Array(256).keys()]);
+      expect(r.body.usage).toEqual({ prompt_tokens: 600, completion_tokens: 256, total_tokens: 856 });
+      const stats = server.stats();
+      // The running batches' estimated peak stays within the budget, so 256 rows took several batches.
+      expect(stats.largestBatchRows * rowBytes(600, 1)).toBeLessThanOrEqual(budget);
+      expect(stats.batches).toBeGreaterThanOrEqual(Math.ceil(256 / stats.largestBatchRows));
+      expect(stats.batches).toBeGreaterThan(1);
+      expect(tf.memory().numTensors).toBe(tensors);
+    } finally {
+      await server.close();
+      micro.dispose();
+    }
+  });
+
+  it("refuses a single prompt whose row alone exceeds the memory budget, with a 400 (not a crash)", async () => {
+    const server = createCompletionsServer({ model, tokenizer, maxBatchBytes: 1 << 20, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    try {
+      const r = await post(`${base}/v1/completions`, { prompt: "z".repeat(500), max_tokens: 1 });
+      expect(r.status).toBe(400);
+      expectOpenAIError(r.body, "prompt", "context_length_exceeded");
+      expect(r.body.error.message).toMatch(/memory/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("cancels n: 256, max_tokens: 4096 when its client disconnects; /health answers meanwhile; close() is prompt", async () => {
+    const long = microPolicy({ maxPositionEmbeddings: 8192 });
+    const server = createCompletionsServer({ model: long, tokenizer, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    const tensors = tf.memory().numTensors;
+    try {
+      const body = JSON.stringify({ prompt: "hello", n: 256, max_tokens: 4096, ignore_eos: true });
+      const req = httpRequest(`${base}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      });
+      req.on("error", () => undefined);
+      req.end(body);
+      expect(await waitFor(() => server.stats().runningRows > 0, 5000)).toBe(true);
+      // The event loop is free between decode steps: health answers fast while 256 x 4096 tokens are due.
+      const started = performance.now();
+      const health = await get(`${base}/health`);
+      expect(health.status).toBe(200);
+      expect(health.body.runningRows).toBeGreaterThan(0);
+      expect(performance.now() - started).toBeLessThan(1000);
+      req.destroy();
+      // Its queued rows are dropped and its batches stop at their next step.
+      expect(
+        await waitFor(() => server.stats().runningBatches === 0 && server.stats().queuedRows === 0, 3000),
+      ).toBe(true);
+      expect(tf.memory().numTensors).toBe(tensors);
+
+      // A second such request, then close(): the server stops within seconds, mid-generation.
+      const again = rawPost(`${base}/v1/completions`, [body]).catch((e: unknown) => e);
+      expect(await waitFor(() => server.stats().runningRows > 0, 5000)).toBe(true);
+      const closing = performance.now();
+      await server.close();
+      expect(performance.now() - closing).toBeLessThan(3000);
+      const answer = await again;
+      // The client heard a 503 (or its connection closed); it was not left hanging.
+      if (!(answer instanceof Error)) expect((answer as { status: number }).status).toBe(503);
+      expect(tf.memory().numTensors).toBe(tensors);
+    } finally {
+      await server.close();
+      long.dispose();
+    }
+  });
+
+  it("answers an over-limit body with a 413 the client receives: declared, chunked, and Expect: 100-continue", async () => {
+    const server = createCompletionsServer({ model, tokenizer, maxBodyBytes: 1024, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    try {
+      const big = JSON.stringify({ prompt: "p".repeat(200_000), max_tokens: 1 });
+      // fetch sends content-length: refused before reading, after draining the body.
+      const declared = await post(`${base}/v1/completions`, big);
+      expect(declared.status).toBe(413);
+      expectOpenAIError(declared.body, null, "request_too_large");
+      // Chunked: no length up front; refused once 1024 bytes have passed.
+      const chunks = Array.from({ length: 50 }, (_, i) => (i === 0 ? '{"prompt":"' : "a".repeat(4000)));
+      const chunked = await rawPost(`${base}/v1/completions`, chunks);
+      expect(chunked.status).toBe(413);
+      expect(JSON.parse(chunked.text).error.code).toBe("request_too_large");
+      // Expect: 100-continue with a huge declared length: refused without the body ever being sent.
+      const expectContinue = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${base}/v1/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-length": String(1e9), expect: "100-continue" },
+        });
+        req.on("response", (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on("continue", () => reject(new Error("the server asked for the body")));
+        req.on("error", reject);
+        req.flushHeaders();
+      });
+      expect(expectContinue).toBe(413);
+      // A body within the limit still works on the same server.
+      expect((await post(`${base}/v1/completions`, { prompt: "ok", max_tokens: 1 })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("counts usage.prompt_tokens once per prompt, not once per choice", async () => {
+    const one = await post(`${url}/v1/completions`, { prompt: "abcd", n: 3, max_tokens: 2, ignore_eos: true });
+    expect(one.body.usage).toEqual({ prompt_tokens: 4, completion_tokens: 6, total_tokens: 10 });
+    const two = await post(`${url}/v1/completions`, { prompt: ["ab", "xyz"], n: 2, max_tokens: 2, ignore_eos: true });
+    expect(two.body.choices).toHaveLength(4);
+    expect(two.body.usage).toEqual({ prompt_tokens: 5, completion_tokens: 8, total_tokens: 13 });
+    const chat = await post(`${url}/v1/chat/completions`, {
+      messages: [{ role: "user", content: "hi" }],
+      n: 4,
+      max_tokens: 1,
+    });
+    // "User: hi\nAssistant: " is 20 characters, one token each.
+    expect(chat.body.usage.prompt_tokens).toBe(20);
+    expect(chat.body.usage.completion_tokens).toBe(4);
+  });
+
+  it("after a WebAssembly trap, health goes non-ok, requests get 503, and onFatal is called once", async () => {
+    const seen: unknown[] = [];
+    let poisoned = false;
+    const faulty: GenerativeModel = {
+      config: model.config,
+      createCache: (b, l) => model.createCache(b, l),
+      forward: (ids, opts) => {
+        if (poisoned) throw new WebAssembly.RuntimeError("memory access out of bounds");
+        return model.forward(ids, opts);
+      },
+    };
+    const server = createCompletionsServer({ model: faulty, tokenizer, onFatal: (e) => seen.push(e) });
+    const base = await server.listen();
+    try {
+      expect((await post(`${base}/v1/completions`, { prompt: "a", max_tokens: 2 })).status).toBe(200);
+      poisoned = true;
+      const failed = await post(`${base}/v1/completions`, { prompt: "a", max_tokens: 2 });
+      expect(failed.status).toBe(503);
+      expectOpenAIError(failed.body, null, "unavailable");
+      expect(failed.body.error.message).toMatch(/memory access out of bounds.*restarted/);
+      const health = await get(`${base}/health`);
+      expect(health.status).toBe(503);
+      expect(health.body).toMatchObject({ status: "error", healthy: false });
+      // Even with the fault gone, nothing is computed on a heap that trapped.
+      poisoned = false;
+      expect((await post(`${base}/v1/completions`, { prompt: "a", max_tokens: 2 })).status).toBe(503);
+      expect(seen).toHaveLength(1);
+      expect((seen[0] as Error).message).toBe("memory access out of bounds");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("an ordinary error fails its own request with a 500 and leaves the server healthy", async () => {
+    let broken = true;
+    const flaky: GenerativeModel = {
+      config: model.config,
+      createCache: (b, l) => model.createCache(b, l),
+      forward: (ids, opts) => {
+        if (broken) throw new Error("transient failure");
+        return model.forward(ids, opts);
+      },
+    };
+    const seen: unknown[] = [];
+    const server = createCompletionsServer({ model: flaky, tokenizer, onFatal: (e) => seen.push(e) });
+    const base = await server.listen();
+    const tensors = tf.memory().numTensors;
+    try {
+      const failed = await post(`${base}/v1/completions`, { prompt: "a", max_tokens: 2 });
+      expect(failed.status).toBe(500);
+      expectOpenAIError(failed.body, null);
+      broken = false;
+      expect((await post(`${base}/v1/completions`, { prompt: "a", max_tokens: 2 })).status).toBe(200);
+      expect((await get(`${base}/health`)).status).toBe(200);
+      expect(seen).toEqual([]);
+      expect(tf.memory().numTensors).toBe(tensors);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("validates every field: a 400 in OpenAI's shape whose param names it", async () => {
+    const completions: [Record<string, unknown>, string][] = [
+      [{ prompt: 5 }, "prompt"],
+      [{ prompt: [] }, "prompt"],
+      [{ prompt: [1, 99999] }, "prompt"],
+      [{ prompt: [[1, 2], [-1]] }, "prompt[1]"],
+      [{ prompt: "a", n: 0 }, "n"],
+      [{ prompt: "a", n: 1.5 }, "n"],
+      [{ prompt: "a", n: 257 }, "n"],
+      [{ prompt: ["a", "b"], n: 200 }, "n"],
+      [{ prompt: "a", max_tokens: 0 }, "max_tokens"],
+      [{ prompt: "a", max_tokens: "3" }, "max_tokens"],
+      [{ prompt: "a", max_tokens: 2048 }, "max_tokens"],
+      [{ prompt: "a", temperature: -1 }, "temperature"],
+      [{ prompt: "a", temperature: "hot" }, "temperature"],
+      [{ prompt: "a", top_p: 0 }, "top_p"],
+      [{ prompt: "a", top_p: 1.5 }, "top_p"],
+      [{ prompt: "a", top_k: -2 }, "top_k"],
+      [{ prompt: "a", min_p: 2 }, "min_p"],
+      [{ prompt: "a", stop: "" }, "stop"],
+      [{ prompt: "a", stop: [1] }, "stop"],
+      [{ prompt: "a", stop: new Array(17).fill("x") }, "stop"],
+      [{ prompt: "a", stop_token_ids: [-1] }, "stop_token_ids"],
+      [{ prompt: "a", seed: 1.5 }, "seed"],
+      [{ prompt: "a", seed: "x" }, "seed"],
+      [{ prompt: "a", logprobs: 21 }, "logprobs"],
+      [{ prompt: "a", logprobs: true }, "logprobs"],
+      [{ prompt: "a", stream: "yes" }, "stream"],
+      [{ prompt: "a", stream_options: { include_usage: true } }, "stream_options"],
+      [{ prompt: "a", echo: true }, "echo"],
+      [{ prompt: "a", presence_penalty: 0.5 }, "presence_penalty"],
+      [{ prompt: "a", best_of: 3 }, "best_of"],
+      [{ prompt: "a", ignore_eos: 1 }, "ignore_eos"],
+      [{ prompt: "a", foo: 1 }, "foo"],
+      [{ prompt: "" }, "prompt"],
+    ];
+    for (const [body, param] of completions) {
+      const r = await post(`${url}/v1/completions`, body);
+      expect({ body, status: r.status }).toEqual({ body, status: 400 });
+      expectOpenAIError(r.body, param);
+      expect(r.body.error.type).toBe("invalid_request_error");
+    }
+    const chats: [Record<string, unknown>, string][] = [
+      [{}, "messages"],
+      [{ messages: [] }, "messages"],
+      [{ messages: [{ role: "robot", content: "x" }] }, "messages[0].role"],
+      [{ messages: [{ role: "user", content: 5 }] }, "messages[0].content"],
+      [{ messages: [{ role: "user", content: [{ type: "image_url" }] }] }, "messages[0].content[0]"],
+      [{ messages: [{ role: "user", content: "x" }], top_logprobs: 2 }, "top_logprobs"],
+      [{ messages: [{ role: "user", content: "x" }], tools: [{ type: "function" }] }, "tools"],
+      [{ messages: [{ role: "user", content: "x" }], logprobs: 1 }, "logprobs"],
+      [{ messages: [{ role: "user", content: "x" }], max_completion_tokens: 0 }, "max_completion_tokens"],
+    ];
+    for (const [body, param] of chats) {
+      const r = await post(`${url}/v1/chat/completions`, body);
+      expect({ body, status: r.status }).toEqual({ body, status: 400 });
+      expectOpenAIError(r.body, param);
+    }
+    const wrongModel = await post(`${url}/v1/completions`, { model: "gpt-4", prompt: "a" });
+    expect(wrongModel.status).toBe(404);
+    expectOpenAIError(wrongModel.body, "model", "model_not_found");
+    for (const raw of ["{not json", "[1,2]", ""]) {
+      const r = await post(`${url}/v1/completions`, raw);
+      expect(r.status).toBe(400);
+      expectOpenAIError(r.body, null);
+    }
+    const getCompletions = await fetch(`${url}/v1/completions`);
+    expect(getCompletions.status).toBe(405);
+    expect((await fetch(`${url}/v2/nothing`)).status).toBe(404);
+    expect((await get(`${url}/health`)).body.status).toBe("ok");
+  });
+
+  it("serves a short request while a long one decodes (batches interleave step by step)", async () => {
+    const order: string[] = [];
+    const long = post(`${url}/v1/completions`, { prompt: "long", max_tokens: 400, ignore_eos: true }).then((r) => {
+      order.push("long");
+      return r;
+    });
+    expect(await waitFor(() => served.stats().runningRows > 0, 5000)).toBe(true);
+    const short = await post(`${url}/v1/completions`, { prompt: "short", max_tokens: 2, ignore_eos: true });
+    order.push("short");
+    expect(short.status).toBe(200);
+    expect((await long).body.usage.completion_tokens).toBe(400);
+    expect(order).toEqual(["short", "long"]);
+  });
+
+  it("samples each row of a batched request from the request's own seeded stream, as local generate with that seed", async () => {
+    const server = createCompletionsServer({ model, tokenizer, maxBatchRows: 2, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    try {
+      const params = { prompt: "2+2=", n: 5, max_tokens: 6, seed: 7, ignore_eos: true, temperature: 1 };
+      // Another request alongside shares the batches; it must not change the first one's tokens.
+      const [r] = await Promise.all([
+        post(`${base}/v1/completions`, params),
+        post(`${base}/v1/completions`, { ...params, seed: 8, prompt: "1+1=" }),
+      ]);
+      const local = await generate(model, new Array(5).fill(tokenizer.encode("2+2=")), {
+        maxTokens: 6,
+        seed: 7,
+        ignoreEos: true,
+        tokenizer,
+      });
+      expect(r.body.choices.map((c: any) => c.text)).toEqual(local.texts);
+      expect(server.stats().largestBatchRows).toBeLessThanOrEqual(2);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("reports top log-probs: the k most likely tokens under the sampling distribution, the sampled one's log-prob among them", async () => {
+    const r = await post(`${url}/v1/completions`, {
+      prompt: "ab",
+      max_tokens: 1,
+      logprobs: 3,
+      temperature: 0.7,
+      seed: 1,
+    });
+    const lp = r.body.choices[0].logprobs;
+    const top = lp.top_logprobs[0] as Record<string, number>;
+    // Reference: log_softmax(logits / 0.7) of the prompt's last position, top 3.
+    const reference = tf.tidy(() => {
+      const out = model.forward(tf.tensor2d([tokenizer.encode("ab")], [1, 2], "int32") as any);
+      out.cache.dispose();
+      const last = tf.reshape(tf.slice(out.logits, [0, 1, 0], [1, 1, -1]), [1, -1]);
+      const { values, indices } = tf.topk(tf.logSoftmax(tf.div(last, 0.7)), 3);
+      return { values: Array.from(values.dataSync()), indices: Array.from(indices.dataSync()) };
+    });
+    expect(Object.keys(top)).toEqual(reference.indices.map((i) => tokenizer.decode([i])));
+    Object.values(top).forEach((v, j) => expect(v).toBeCloseTo(reference.values[j]!, 4));
+    const sampled = lp.tokens[0] as string;
+    if (sampled in top) expect(lp.token_logprobs[0]).toBeCloseTo(top[sampled]!, 4);
+    expect(lp.text_offset).toEqual([0]);
+  });
+});
