@@ -1,0 +1,377 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import { basename, dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "@tokenrl/base/errors";
+import { type PairedDifference, mean, pairedDifference, passAtK, stdev } from "@tokenrl/eval";
+import type { EvalResultData } from "@tokenrl/report";
+import { readMetricsJsonl, writeReport } from "@tokenrl/report/node";
+import { type Command, int, intList, list, str } from "../args.js";
+import { pool, runNode } from "../jobs.js";
+import { progressBar } from "../progress.js";
+import type { EvalResults } from "./eval.js";
+
+export interface CompareOptions {
+  /** Preset names or recipe/config files (JSON or YAML, passed to the trainer as --config). */
+  recipes: string[];
+  seeds: number[];
+  out: string;
+  /** RL steps per run (the trainer's --steps). */
+  steps?: number;
+  /** The trainer's --task (default: the trainer's default). */
+  task?: string;
+  /** Extra --set KEY=VALUE for every run (the shared budget). */
+  set?: string[];
+  /** Held-out samples per problem. */
+  n: number;
+  ks: number[];
+  /** Held-out problems evaluated (the first P of the task's test split). */
+  problems: number;
+  temperature: number;
+  /** Processes in parallel. Default: the number of cores. */
+  jobs?: number;
+  /** The trainer CLI (default: @tokenrl/trainer's dist/cli.js in this workspace). */
+  trainer?: string;
+  maxTokens?: number;
+  quiet?: boolean;
+  resamples?: number;
+}
+
+export interface RecipeSummary {
+  recipe: string;
+  runs: { seed: number; dir: string; metrics: Record<string, number>; heldOut?: unknown }[];
+  /** Mean over seeds of each metric. */
+  mean: Record<string, number>;
+  /** Standard deviation over seeds (ddof 1). */
+  sd: Record<string, number>;
+  min: Record<string, number>;
+  max: Record<string, number>;
+}
+
+export interface CompareResults {
+  recipes: RecipeSummary[];
+  /** Paired differences a - b per metric, paired by seed and problem. */
+  differences: ({ a: string; b: string; metric: string } & PairedDifference)[];
+  settings: Record<string, unknown>;
+}
+
+function recipeLabel(recipe: string): string {
+  return existsSync(recipe) ? basename(recipe).replace(/\.(json|ya?ml)$/, "") : recipe;
+}
+
+function defaultTrainer(): string {
+  // apps/bench/dist/*.js -> apps/trainer/dist/cli.js in the workspace.
+  const here = dirname(fileURLToPath(import.meta.url));
+  return resolve(here, "../../trainer/dist/cli.js");
+}
+
+function benchCli(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), "cli.js");
+}
+
+/** Per-problem value of a metric from an eval's per-problem counts. */
+function perProblem(r: EvalResults, metric: string): Map<string, number> {
+  const k = /^pass@(\d+)$/.exec(metric);
+  return new Map(r.perProblem.map((p) => [p.id, k ? passAtK(p.n, p.c, Number(k[1])) : p.c / p.n]));
+}
+
+/**
+ * Recipes x seeds through the trainer CLI in parallel processes, each run
+ * evaluated on the task's held-out split with n samples (same problems, same
+ * sampling seeds for every run), then per-recipe mean and spread and the paired
+ * difference between every two recipes with a bootstrap CI. Finished runs and
+ * evaluations are reused when the command is repeated with the same --out.
+ */
+export async function compare(o: CompareOptions): Promise<CompareResults> {
+  if (o.recipes.length < 1) throw new ConfigError("--recipes", "name at least one recipe (e.g. --recipes htpo,dapo)");
+  if (o.seeds.length < 1) throw new ConfigError("--seeds", "give at least one seed");
+  const labels = o.recipes.map(recipeLabel);
+  if (new Set(labels).size !== labels.length) throw new ConfigError("--recipes", `names repeat: ${labels.join(", ")}`);
+  const trainer = o.trainer ?? defaultTrainer();
+  if (!existsSync(trainer))
+    throw new ConfigError("--trainer", `no trainer CLI at ${trainer}; build it (pnpm build) or pass --trainer`);
+  const jobs = o.jobs ?? availableParallelism();
+  mkdirSync(join(o.out, "runs"), { recursive: true });
+  const grid = o.recipes.flatMap((recipe, r) => o.seeds.map((seed) => ({ recipe, label: labels[r]!, seed })));
+  const dirOf = (g: { label: string; seed: number }) => join(o.out, "runs", `${g.label}-seed${g.seed}`);
+  const bar = progressBar("compare", grid.length, o.quiet ?? false);
+  let done = 0;
+  bar?.update(0, `${grid.length} runs, ${jobs} at a time`);
+  await pool(grid, jobs, async (g) => {
+    const dir = dirOf(g);
+    mkdirSync(dir, { recursive: true });
+    const log = join(dir, "compare.log");
+    if (!existsSync(join(dir, "summary.json"))) {
+      const recipeArgs = existsSync(g.recipe) ? ["--config", g.recipe] : ["--preset", g.recipe];
+      await runNode(
+        [
+          trainer,
+          "--out",
+          dir,
+          ...recipeArgs,
+          ...(o.task ? ["--task", o.task] : []),
+          ...(o.steps !== undefined ? ["--steps", String(o.steps)] : []),
+          "--set",
+          `seed=${g.seed}`,
+          ...(o.set ?? []).flatMap((s) => ["--set", s]),
+          "--quiet",
+        ],
+        log,
+      );
+    }
+    if (!existsSync(join(dir, "eval", "results.json"))) {
+      await runNode(
+        [
+          benchCli(),
+          "eval",
+          "--model",
+          join(dir, "checkpoint"),
+          "--benchmark",
+          join(dir, "config.json"),
+          "--limit",
+          String(o.problems),
+          "--n",
+          String(o.n),
+          "--k",
+          o.ks.join(","),
+          "--temperature",
+          String(o.temperature),
+          "--top-p",
+          "1",
+          "--seed",
+          "0",
+          "--concurrency",
+          "1",
+          "--no-chat-template",
+          ...(o.maxTokens !== undefined ? ["--max-tokens", String(o.maxTokens)] : []),
+          "--out",
+          join(dir, "eval"),
+          "--quiet",
+        ],
+        log,
+      );
+    }
+    bar?.update(++done, `${g.label} seed ${g.seed} done`);
+  }).finally(() => bar?.stop());
+
+  const evals = new Map(
+    grid.map((g) => [
+      `${g.label}/${g.seed}`,
+      JSON.parse(readFileSync(join(dirOf(g), "eval", "results.json"), "utf8")) as EvalResults,
+    ]),
+  );
+  const metricNames = Object.keys(evals.values().next().value!.metrics);
+  const recipes: RecipeSummary[] = labels.map((label) => {
+    const runs = o.seeds.map((seed) => {
+      const g = { label, seed };
+      const summaryPath = join(dirOf(g), "summary.json");
+      const summary = existsSync(summaryPath)
+        ? (JSON.parse(readFileSync(summaryPath, "utf8")) as { heldOut?: unknown })
+        : {};
+      return {
+        seed,
+        dir: dirOf(g),
+        metrics: evals.get(`${label}/${seed}`)!.metrics,
+        ...(summary.heldOut !== undefined ? { heldOut: summary.heldOut } : {}),
+      };
+    });
+    const stat = (f: (xs: number[]) => number) =>
+      Object.fromEntries(metricNames.map((m) => [m, f(runs.map((r) => r.metrics[m]!))]));
+    return {
+      recipe: label,
+      runs,
+      mean: stat(mean),
+      sd: stat(stdev),
+      min: stat((xs) => Math.min(...xs)),
+      max: stat((xs) => Math.max(...xs)),
+    };
+  });
+  const differences: CompareResults["differences"] = [];
+  for (let i = 0; i < labels.length; i++)
+    for (let j = i + 1; j < labels.length; j++)
+      for (const metric of metricNames.filter((m) => !m.startsWith("maj@"))) {
+        const grids = [labels[i]!, labels[j]!].map((label) =>
+          o.seeds.map((seed) => perProblem(evals.get(`${label}/${seed}`)!, metric)),
+        );
+        const ids = [...grids[0]![0]!.keys()];
+        for (const g of grids)
+          for (const m of g)
+            if (m.size !== ids.length || ids.some((id) => !m.has(id)))
+              throw new ConfigError(
+                "compare",
+                "runs were evaluated on different held-out problems; they cannot be paired",
+              );
+        const [a, b] = grids.map((g) => g.map((m) => ids.map((id) => m.get(id)!)));
+        differences.push({
+          a: labels[i]!,
+          b: labels[j]!,
+          metric,
+          ...pairedDifference(a!, b!, { seed: 0, ...(o.resamples !== undefined ? { resamples: o.resamples } : {}) }),
+        });
+      }
+  const settings = {
+    recipes: o.recipes,
+    seeds: o.seeds,
+    steps: o.steps ?? null,
+    task: o.task ?? null,
+    set: o.set ?? [],
+    n: o.n,
+    k: o.ks,
+    problems: evals.values().next().value!.problems,
+    temperature: o.temperature,
+    jobs,
+  };
+  const results: CompareResults = { recipes, differences, settings };
+  writeFileSync(join(o.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(o.out, "results.md"), compareMarkdown(results));
+  writeReport(join(o.out, "report.html"), {
+    title: `tokenrl-bench compare: ${labels.join(" vs ")}`,
+    summary: [
+      { label: "recipes x seeds", value: `${labels.join(", ")} x seeds ${o.seeds.join(", ")}` },
+      {
+        label: "held-out evaluation",
+        value: `${settings.problems} problems, n = ${o.n}, temperature ${o.temperature}`,
+      },
+    ],
+    evals: recipes.map(
+      (r): EvalResultData => ({
+        name: r.recipe,
+        n: o.n,
+        metrics: r.mean,
+        stderr: Object.fromEntries(Object.entries(r.sd).map(([k, v]) => [k, v / Math.sqrt(r.runs.length)])),
+      }),
+    ),
+    runs: grid.map((g) => ({
+      name: `${g.label}-s${g.seed}`,
+      records: readMetricsJsonl(join(dirOf(g), "metrics.jsonl")),
+    })),
+    tables: [differencesTable(results)],
+    footer:
+      "Per-run folders: runs/<recipe>-seed<s>/ (metrics.jsonl, checkpoint/, eval/samples.jsonl). Numbers: results.json.",
+  });
+  return results;
+}
+
+const pct = (v: number) => (v * 100).toFixed(1);
+
+function differencesTable(r: CompareResults) {
+  return {
+    title: "Paired differences (percentage points, 95% bootstrap CI over seeds and problems)",
+    id: "differences",
+    columns: ["a - b", "metric", "difference", "95% CI", "seeds", "problems"],
+    rows: r.differences.map((d) => [
+      `${d.a} - ${d.b}`,
+      d.metric,
+      `${d.mean >= 0 ? "+" : ""}${pct(d.mean)}`,
+      `[${pct(d.ci[0])}, ${pct(d.ci[1])}]`,
+      d.seeds,
+      d.problems,
+    ]),
+  };
+}
+
+export function compareMarkdown(r: CompareResults): string {
+  const metrics = Object.keys(r.recipes[0]!.mean);
+  const lines = [
+    `# compare: ${r.recipes.map((x) => x.recipe).join(" vs ")}`,
+    "",
+    `Held-out: ${r.settings.problems} problems, n = ${r.settings.n} samples each, temperature ${r.settings.temperature}; seeds ${(r.settings.seeds as number[]).join(", ")}; ${r.settings.steps ?? "default"} RL steps.`,
+    "",
+    "## Per recipe (%, mean ± sd over seeds [min, max])",
+    "",
+    `| recipe | seeds | ${metrics.join(" | ")} |`,
+    `|---|---|${metrics.map(() => "---|").join("")}`,
+    ...r.recipes.map(
+      (x) =>
+        `| ${x.recipe} | ${x.runs.length} | ${metrics.map((m) => `${pct(x.mean[m]!)} ± ${pct(x.sd[m]!)} [${pct(x.min[m]!)}, ${pct(x.max[m]!)}]`).join(" | ")} |`,
+    ),
+    "",
+    "## Paired differences (percentage points; 95% bootstrap CI resampling seeds and problems)",
+    "",
+    "| a - b | metric | difference | 95% CI |",
+    "|---|---|---|---|",
+    ...r.differences.map(
+      (d) =>
+        `| ${d.a} - ${d.b} | ${d.metric} | ${d.mean >= 0 ? "+" : ""}${pct(d.mean)} | [${pct(d.ci[0])}, ${pct(d.ci[1])}] |`,
+    ),
+    "",
+  ];
+  return lines.join("\n");
+}
+
+export const compareCommand: Command = {
+  name: "compare",
+  summary: "recipes x seeds through the trainer, held-out pass@k, paired differences with bootstrap CIs",
+  help: `tokenrl-bench compare: train several recipes with several seeds on one task and budget, and compare them
+
+usage: tokenrl-bench compare --recipes htpo,dapo [--seeds 0,1,2] [--steps N] [--task NAME] [--set KEY=VALUE ...]
+                             [--n 8] [--k 1,4,8] [--problems 64] [--temperature 1] [--jobs N] --out DIR
+
+  --recipes LIST     preset names (htpo, dapo, grpo, cppo, ...) or recipe/config files, comma-separated
+  --seeds LIST       training seeds (default 0,1,2); every recipe runs with each
+  --steps N          RL steps per run (trainer --steps)
+  --task NAME        trainer --task (default: the trainer's default task)
+  --set KEY=VALUE    passed to every run (the shared budget), repeatable
+  --n N              held-out samples per problem (default 8)
+  --k LIST           pass@k for these k (default 1 and powers of two up to n)
+  --problems P       first P problems of the task's held-out split (default 64)
+  --temperature T    held-out sampling temperature (default 1)
+  --max-tokens N     held-out generation budget (default: the task's)
+  --jobs N           processes in parallel (default: the number of cores, ${availableParallelism()} here)
+  --trainer FILE     the trainer CLI (default: apps/trainer/dist/cli.js)
+  --out DIR          runs/<recipe>-seed<s>/ (trainer output + eval/), results.json, results.md, report.html;
+                     finished runs are reused when the command is repeated
+  --quiet            no progress bar
+
+Every run is evaluated on the same problems with the same sampling seeds, so differences are paired by seed
+and problem; the CI comes from a bootstrap that resamples seeds and problems.
+`,
+  options: {
+    recipes: { type: "string" },
+    seeds: { type: "string" },
+    steps: { type: "string" },
+    task: { type: "string" },
+    set: { type: "string", multiple: true },
+    n: { type: "string" },
+    k: { type: "string" },
+    problems: { type: "string" },
+    temperature: { type: "string" },
+    "max-tokens": { type: "string" },
+    jobs: { type: "string" },
+    trainer: { type: "string" },
+    out: { type: "string" },
+    quiet: { type: "boolean" },
+    resamples: { type: "string" },
+  },
+  async run(v) {
+    const out = str(v, "out");
+    if (!out) throw new ConfigError("--out", "is required (the comparison's folder)");
+    const n = int(v, "n", 8, 1);
+    const defaultK = [1, 2, 4, 8, 16, 32, 64].filter((k) => k <= n);
+    const temperature = Number(str(v, "temperature") ?? 1);
+    if (!Number.isFinite(temperature) || temperature < 0)
+      throw new ConfigError("--temperature", `must be >= 0, got ${str(v, "temperature")}`);
+    const r = await compare({
+      recipes: list(v, "recipes"),
+      seeds: intList(v, "seeds", [0, 1, 2]),
+      out,
+      n,
+      ks: intList(v, "k", defaultK),
+      problems: int(v, "problems", 64, 1),
+      temperature,
+      ...(str(v, "steps") ? { steps: int(v, "steps", 1, 1) } : {}),
+      ...(str(v, "task") ? { task: str(v, "task")! } : {}),
+      ...(Array.isArray(v.set) ? { set: v.set as string[] } : {}),
+      ...(str(v, "jobs") ? { jobs: int(v, "jobs", 1, 1) } : {}),
+      ...(str(v, "trainer") ? { trainer: str(v, "trainer")! } : {}),
+      ...(str(v, "max-tokens") ? { maxTokens: int(v, "max-tokens", 1, 1) } : {}),
+      ...(str(v, "resamples") ? { resamples: int(v, "resamples", 1000, 2) } : {}),
+      quiet: v.quiet === true,
+    });
+    process.stdout.write(compareMarkdown(r));
+    process.stdout.write(
+      `\nresults: ${join(out, "results.md")}, ${join(out, "results.json")}, ${join(out, "report.html")}\n`,
+    );
+    return 0;
+  },
+};

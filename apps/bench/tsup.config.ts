@@ -1,0 +1,3 @@
+import { packageTsupConfig } from "../../tooling/tsup.shared";
+
+export default packageTsupConfig(["src/index.ts", "src/cli.ts"], { splitting: true });
