@@ -31,6 +31,8 @@ Options:
   --concurrency <n>       parallel test executions (at most the number of cores) [cores]
   --uid-base <n>          first sandbox uid; each slot locks the next free uid at or above it, so
                           concurrent runs never share one [61000]
+  --cgroup-parent <dir>   cgroup v2 dir delegated to the runner (memory controller, no processes);
+                          each test gets a child with memory.max [the runner's own cgroup if usable]
   --details               also write per-test details ("test_details": status, wall time, exit
                           code, signal, stderr tail)
   --require-isolation     exit with an error instead of running when a protection is missing
@@ -54,6 +56,7 @@ const OPTIONS = {
   "max-processes": { type: "string" },
   concurrency: { type: "string" },
   "uid-base": { type: "string" },
+  "cgroup-parent": { type: "string" },
   details: { type: "boolean" },
   "require-isolation": { type: "boolean" },
   help: { type: "boolean", short: "h" },
@@ -92,6 +95,7 @@ async function main(): Promise<void> {
       limits,
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(uidBase !== undefined ? { uidBase } : {}),
+      ...(v["cgroup-parent"] ? { cgroupParent: v["cgroup-parent"] } : {}),
       ...(v["require-isolation"] ? { requireFullIsolation: true } : {}),
     });
   } catch (e) {

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { type CgroupSupport, detectCgroup } from "./cgroup.js";
 
 /**
  * What the machine lets the sandbox use, found once at start-up. Every field that is false means a
@@ -20,6 +21,11 @@ export interface IsolationReport {
   pids: boolean;
   /** rlimits (address space, CPU, processes, file size, open files, core) via prlimit. */
   rlimits: boolean;
+  /**
+   * cgroup v2 for the whole-test memory limit: `parent` when usable, else `reason`. Without it the
+   * limit is enforced by sampling the slot uid's processes in /proc.
+   */
+  cgroup: CgroupSupport;
   /** Interpreters the sandbox uid can execute (pyenv shims under /root are not). */
   python?: string;
   node?: string;
@@ -29,6 +35,8 @@ export interface IsolationReport {
 export interface DetectOptions {
   pythonPath?: string;
   nodePath?: string;
+  /** A cgroup v2 directory delegated to the runner (memory controller available, no processes in it). */
+  cgroupParent?: string;
 }
 
 const SEARCH_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"];
@@ -110,6 +118,9 @@ export function detectIsolation(options: DetectOptions = {}): IsolationReport {
   const node = pickInterpreter([options.nodePath, process.execPath, "/usr/bin/node", findTool("node")], dropUser);
   if (!python) warnings.push("no python3 the sandbox user can execute (pass pythonPath): Python samples will fail");
   if (!node) warnings.push("no node the sandbox user can execute (pass nodePath): JavaScript samples will fail");
+  const cgroup: CgroupSupport = dropUser ? detectCgroup(options.cgroupParent) : { reason: "needs root" };
+  if (options.cgroupParent && !cgroup.parent)
+    warnings.push(`cgroupParent ${options.cgroupParent} unusable: ${cgroup.reason}`);
   return {
     root,
     tools,
@@ -118,6 +129,7 @@ export function detectIsolation(options: DetectOptions = {}): IsolationReport {
     mounts: namespaces,
     pids: namespaces,
     rlimits,
+    cgroup,
     ...(python ? { python } : {}),
     ...(node ? { node } : {}),
     warnings,
@@ -133,6 +145,13 @@ export function describeIsolation(r: IsolationReport): string {
     `mount namespace (private tmpfs cwd + /tmp): ${on(r.mounts)}`,
     `pid namespace (kill-all on exit): ${on(r.pids)}`,
     `rlimits (AS, CPU, NPROC, FSIZE, NOFILE): ${on(r.rlimits)}`,
+    `memory per test: ${
+      r.cgroup.parent
+        ? `cgroup v2 under ${r.cgroup.parent}`
+        : r.dropUser
+          ? `sum over the slot uid's processes every 20 ms (no cgroup v2: ${r.cgroup.reason})`
+          : "per process only"
+    }`,
     `python: ${r.python ?? "none"}`,
     `node: ${r.node ?? "none"}`,
   ].join("; ");

@@ -7,6 +7,7 @@ import { type ProbeReport, probeSandbox } from "./probe.js";
 import { killAllOfUid, runSandboxed, SANDBOX_DIR, type SandboxOutcome } from "./sandbox.js";
 import { accountUids, defaultLockDir, tryLockUid, type UidLease } from "./slots.js";
 import { sweepStaleStages } from "./stages.js";
+import { sweepStaleCgroups } from "./cgroup.js";
 import {
   type CodeSample,
   DEFAULT_LIMITS,
@@ -26,6 +27,12 @@ export interface CodeRunnerOptions {
    * and not locked by another live runner (machine-wide flock in `lockDir`); see `uids`. Default 61000.
    */
   uidBase?: number;
+  /**
+   * A cgroup v2 directory delegated to the runner (memory controller available, no processes in
+   * it): each test gets a child cgroup with memory.max = the memory limit. Default: the runner's own
+   * cgroup when usable; otherwise the limit is enforced by sampling /proc.
+   */
+  cgroupParent?: string;
   /** Where the uid lock files live. Default /run/lock/tokenrl-code (or /tmp/tokenrl-code-locks). */
   lockDir?: string;
   pythonPath?: string;
@@ -108,6 +115,7 @@ export class CodeRunner {
     const isolation = detectIsolation({
       ...(options.pythonPath ? { pythonPath: options.pythonPath } : {}),
       ...(options.nodePath ? { nodePath: options.nodePath } : {}),
+      ...(options.cgroupParent ? { cgroupParent: options.cgroupParent } : {}),
     });
     const warn = options.warn ?? ((m: string) => console.error(`[tokenrl/reward-code] WARNING: ${m}`));
     if (isolation.warnings.length > 0) {
@@ -117,10 +125,18 @@ export class CodeRunner {
       for (const w of isolation.warnings) warn(w);
     }
     if (!isolation.dropUser) {
-      return new CodeRunner(isolation, limits, concurrency, uidBase, [], Array(concurrency).fill(process.getuid?.() ?? 0));
+      return new CodeRunner(
+        isolation,
+        limits,
+        concurrency,
+        uidBase,
+        [],
+        Array(concurrency).fill(process.getuid?.() ?? 0),
+      );
     }
     // Staging dirs of runners that died (SIGKILL) are removed; a live runner's never are.
     sweepStaleStages();
+    if (isolation.cgroup.parent) sweepStaleCgroups(isolation.cgroup.parent);
     if (!isolation.tools.flock) {
       warn(
         "flock not found (util-linux): sandbox uids cannot be locked, so two runners with overlapping uid ranges would kill each other's programs",
@@ -260,6 +276,7 @@ export class CodeRunner {
       outputLimitBytes: L.outputLimitKb * 1024,
       diskBytes: L.diskMb * 1024 * 1024,
       ...(fatalReport ? { fatalReport } : {}),
+      ...(this.isolation.cgroup.parent ? { cgroupParent: this.isolation.cgroup.parent } : {}),
     };
   }
 

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { chownSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IsolationReport } from "./isolation.js";
+import { TestCgroup } from "./cgroup.js";
 import { watchUidMemory } from "./memory-watch.js";
 import { makeStageDir } from "./stages.js";
 
@@ -26,6 +27,8 @@ export interface SandboxSpec {
    * and the report says OOMError, the channel gets "M" (out of memory).
    */
   fatalReport?: string;
+  /** cgroup v2 directory for a per-test memory cgroup (else the memory limit is sampled from /proc). */
+  cgroupParent?: string;
 }
 
 export interface SandboxOutcome {
@@ -90,7 +93,11 @@ export function abortAllSandboxes(): void {
  * however it dies (SIGKILL included); it execs `unshare --kill-child`, whose death kills the pid
  * namespace's init and with it every process in the namespace.
  */
-export function runSandboxed(spec: SandboxSpec, iso: IsolationReport, abortSignal?: AbortSignal): Promise<SandboxOutcome> {
+export function runSandboxed(
+  spec: SandboxSpec,
+  iso: IsolationReport,
+  abortSignal?: AbortSignal,
+): Promise<SandboxOutcome> {
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", abortAllSandboxes);
@@ -159,6 +166,24 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport, abortSigna
     cwd = stage;
   }
   if (iso.tools.setpriv) outer = [iso.tools.setpriv, "--pdeathsig", "SIGKILL", "--", ...outer];
+  let cgroup: TestCgroup | undefined;
+  if (spec.cgroupParent && spec.memoryBytes > 0) {
+    try {
+      cgroup = new TestCgroup(spec.cgroupParent, `${stageName(stage)}-cg`, spec.memoryBytes);
+    } catch {} // the /proc sampling below still limits the test
+  }
+  if (cgroup) {
+    // The first process joins the test's cgroup, then execs the rest (same pid: the parent-death
+    // signal still applies); everything the test starts is born inside the cgroup.
+    outer = [
+      "/bin/sh",
+      "-c",
+      `echo $$ > "$1/cgroup.procs" || { echo "${SETUP_FAILED} join cgroup" >&2; exit 125; }; shift; exec "$@"`,
+      "tokenrl-cgroup",
+      cgroup.path,
+      ...outer,
+    ];
+  }
   const command = outer[0]!;
   const args = outer.slice(1);
 
@@ -190,7 +215,9 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport, abortSigna
     };
     const timer = setTimeout(() => kill("wall"), spec.wallMs);
     const stopWatch =
-      spec.memoryBytes > 0 && iso.dropUser ? watchUidMemory(spec.uid, spec.memoryBytes, () => kill("memory")) : () => {};
+      spec.memoryBytes > 0 && iso.dropUser && !cgroup
+        ? watchUidMemory(spec.uid, spec.memoryBytes, () => kill("memory"))
+        : () => {};
     const abort = () => {
       kill("aborted");
       if (iso.dropUser) killAllOfUid(spec.uid);
@@ -243,9 +270,14 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport, abortSigna
       abortSignal?.removeEventListener("abort", abort);
       const wallMs = performance.now() - started;
       if (iso.dropUser) killAllOfUid(spec.uid);
+      if (cgroup) {
+        if (cgroup.oomKilled()) killedFor ??= "memory";
+        cgroup.remove();
+      }
       if (!namespaced && spec.fatalReport && sig === "SIGABRT" && channelChunks.length === 0) {
         try {
-          if (OOM_TRIGGER.test(readFileSync(join(stage, spec.fatalReport), "utf8"))) channelChunks.push(Buffer.from("M"));
+          if (OOM_TRIGGER.test(readFileSync(join(stage, spec.fatalReport), "utf8")))
+            channelChunks.push(Buffer.from("M"));
         } catch {}
       }
       rmSync(stage, { recursive: true, force: true });
@@ -272,6 +304,10 @@ export function runSandboxed(spec: SandboxSpec, iso: IsolationReport, abortSigna
       });
     };
   });
+}
+
+function stageName(stage: string): string {
+  return stage.slice(stage.lastIndexOf("/") + 1);
 }
 
 const SIGNALS: Record<string, number> = {

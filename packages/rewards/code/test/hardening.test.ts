@@ -50,11 +50,17 @@ describe("memory verdicts come from the harness and the exit status, not from st
 
 describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "root + unshare"})`, () => {
   it("a correct program printing MemoryError to stderr passes, in Python and JavaScript", async () => {
-    const runner = CodeRunner.create({ limits: { timeLimitSec: 3, memoryMb: 128 }, uidBase: 61400, concurrency: 1, ...quiet });
+    const runner = CodeRunner.create({
+      limits: { timeLimitSec: 3, memoryMb: 128 },
+      uidBase: 61400,
+      concurrency: 1,
+      ...quiet,
+    });
     try {
       const pyCode = "import sys\nsys.stderr.write('MemoryError\\n')\nprint(42)";
       expect((await runner.run(py(pyCode, ["42"]))).results).toEqual(["pass"]);
-      const jsCode = "console.error('FATAL ERROR: Reached heap limit - JavaScript heap out of memory');\nconsole.log(42);";
+      const jsCode =
+        "console.error('FATAL ERROR: Reached heap limit - JavaScript heap out of memory');\nconsole.log(42);";
       const js = { language: "javascript", code: jsCode, tests: { inputs: [""], outputs: ["42"] } } as const;
       expect((await runner.run(js)).results).toEqual(["pass"]);
     } finally {
@@ -63,7 +69,12 @@ describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "r
   });
 
   it("the memory limit covers the whole test: four forked children of 400 MB under 512 MB fail", async () => {
-    const runner = CodeRunner.create({ limits: { timeLimitSec: 8, memoryMb: 512 }, uidBase: 61410, concurrency: 1, ...quiet });
+    const runner = CodeRunner.create({
+      limits: { timeLimitSec: 8, memoryMb: 512 },
+      uidBase: 61410,
+      concurrency: 1,
+      ...quiet,
+    });
     // Each child alone fits RLIMIT_AS (512 MB per process); together they hold 1.6 GB.
     const forkers = (n: number, mb: number) =>
       [
@@ -146,10 +157,14 @@ describe.skipIf(!built || skipReason !== undefined)("killing tokenrl-code-eval (
 
   function startCli(uidBase: number, stage: string): { cli: ChildProcess; stderr: () => string } {
     mkdirSync(stage, { recursive: true });
-    const cli = spawn(process.execPath, [CLI, "--uid-base", String(uidBase), "--concurrency", "1", "--time-limit", "60"], {
-      env: { ...process.env, TMPDIR: stage },
-      stdio: ["pipe", "pipe", "pipe"],
-    });
+    const cli = spawn(
+      process.execPath,
+      [CLI, "--uid-base", String(uidBase), "--concurrency", "1", "--time-limit", "60"],
+      {
+        env: { ...process.env, TMPDIR: stage },
+        stdio: ["pipe", "pipe", "pipe"],
+      },
+    );
     let err = "";
     cli.stderr!.on("data", (d: Buffer) => {
       err += d.toString();
