@@ -182,6 +182,76 @@ describe("OpenAI-compatible server and remote engine over 127.0.0.1", () => {
     }
   });
 
+  it("accepts answers without log-probs when the caller does not need them (evaluation), for completions and chat", async () => {
+    const bodies: Record<string, unknown>[] = [];
+    const textOnly = await listen((req, res) => {
+      let raw = "";
+      req.on("data", (d) => {
+        raw += d;
+      });
+      req.on("end", () => {
+        bodies.push(JSON.parse(raw));
+        const chat = req.url === "/v1/chat/completions";
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            choices: [
+              chat
+                ? { index: 0, message: { role: "assistant", content: "\\boxed{4}" }, finish_reason: "stop" }
+                : { index: 0, text: " 4", finish_reason: "length", logprobs: null },
+            ],
+          }),
+        );
+      });
+    });
+    try {
+      const engine = createRemoteEngine({ baseUrls: [textOnly.url], model: "m", logProbs: false });
+      const [c] = await engine.complete("2+2=", { maxTokens: 3 });
+      expect(c).toEqual({ text: " 4", tokens: [], logProbs: [], finishReason: "length" });
+      const [m] = await engine.chat([{ role: "user", content: "2+2?" }]);
+      expect(m).toEqual({ text: "\\boxed{4}", tokens: [], logProbs: [], finishReason: "stop" });
+      // Nothing asks for log-probs or vLLM's token ids, so a strict OpenAI-style server accepts the bodies.
+      for (const b of bodies) {
+        expect(b).not.toHaveProperty("logprobs");
+        expect(b).not.toHaveProperty("top_logprobs");
+        expect(b).not.toHaveProperty("return_tokens_as_token_ids");
+      }
+      // A call's own logProbs wins: asking for them makes their absence an error again.
+      const err = await engine.complete("x", { logProbs: true }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LogProbsUnavailableError);
+      // The default engine still requires them.
+      const strict = createRemoteEngine({ baseUrls: [textOnly.url], model: "m" });
+      expect(await strict.chat([{ role: "user", content: "x" }]).catch((e: unknown) => e)).toBeInstanceOf(
+        LogProbsUnavailableError,
+      );
+    } finally {
+      await textOnly.close();
+    }
+  });
+
+  it("with logProbs: false, parses log-probs a server sends anyway, and this server sends none unless asked", async () => {
+    const eager = await listen((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          choices: [{ index: 0, text: "ab", finish_reason: "stop", logprobs: { tokens: ["a", "b"], token_logprobs: [-1, -2] } }],
+        }),
+      );
+    });
+    try {
+      const engine = createRemoteEngine({ baseUrls: [eager.url], model: "m", logProbs: false });
+      const [c] = await engine.complete("x");
+      expect(c).toMatchObject({ text: "ab", tokens: ["a", "b"], logProbs: [-1, -2] });
+    } finally {
+      await eager.close();
+    }
+    const ours = createRemoteEngine({ baseUrls: [url], model: "tiny", tokenizer, logProbs: false });
+    const [plain] = await ours.complete("ab", { maxTokens: 3, ignoreEos: true });
+    expect(plain!.logProbs).toEqual([]);
+    const [withLp] = await ours.complete("ab", { maxTokens: 3, ignoreEos: true, logProbs: true });
+    expect(withLp!.logProbs).toHaveLength(3);
+  });
+
   it("balances round robin and least-in-flight across two servers", async () => {
     const seen = [0, 0];
     const servers = await Promise.all(

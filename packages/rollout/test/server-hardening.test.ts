@@ -404,3 +404,40 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
     expect(lp.text_offset).toEqual([0]);
   });
 });
+
+describe("a server process on SIGTERM", () => {
+  it("closes and exits 0 within seconds while n: 256, max_tokens: 4096 is generating", async () => {
+    const { spawn } = await import("node:child_process");
+    const { fileURLToPath } = await import("node:url");
+    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/serve-child.ts", import.meta.url))], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += String(d);
+    });
+    try {
+      const base = await new Promise<string>((resolve, reject) => {
+        child.stdout.on("data", (d) => {
+          const m = /http:\/\/[\d.:]+/.exec(String(d));
+          if (m) resolve(m[0]);
+        });
+        child.once("exit", (code) => reject(new Error(`child exited ${code}: ${stderr}`)));
+      });
+      const answer = rawPost(`${base}/v1/completions`, [
+        JSON.stringify({ prompt: "hello", n: 256, max_tokens: 4096, ignore_eos: true, stream: true }),
+      ]).catch((e: unknown) => e);
+      expect(await waitFor(async () => (await get(`${base}/health`)).body.runningRows > 0, 10_000)).toBe(true);
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      const signalled = performance.now();
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      expect(performance.now() - signalled).toBeLessThan(5000);
+      // The stream was ended (an error event, then [DONE]) or its connection closed: it does not hang.
+      const a = await answer;
+      if (!(a instanceof Error)) expect((a as { text: string }).text).toMatch(/shutting down[\s\S]*\[DONE\]/);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 30_000);
+});
