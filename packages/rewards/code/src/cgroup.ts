@@ -66,11 +66,18 @@ export function detectCgroup(parent?: string): CgroupSupport {
 
 /** One test's cgroup: created with its limit before the test, read and removed after it. */
 export class TestCgroup {
-  readonly path: string;
+  /** Makes `parent/name` and sets its limits. */
+  static create(parent: string, name: string, memoryBytes: number): TestCgroup {
+    const path = join(parent, name);
+    mkdirSync(path);
+    return new TestCgroup(path, memoryBytes);
+  }
 
-  constructor(parent: string, name: string, memoryBytes: number) {
-    this.path = join(parent, name);
-    mkdirSync(this.path);
+  /** Sets the limits of the existing cgroup `path`. */
+  constructor(
+    readonly path: string,
+    memoryBytes: number,
+  ) {
     writeFileSync(join(this.path, "memory.max"), String(memoryBytes));
     // No swap (it would hide memory use), and an OOM kills the whole test, not one process of it.
     for (const [file, value] of [

@@ -169,7 +169,7 @@ export function runSandboxed(
   let cgroup: TestCgroup | undefined;
   if (spec.cgroupParent && spec.memoryBytes > 0) {
     try {
-      cgroup = new TestCgroup(spec.cgroupParent, `${stageName(stage)}-cg`, spec.memoryBytes);
+      cgroup = TestCgroup.create(spec.cgroupParent, `${stageName(stage)}-cg`, spec.memoryBytes);
     } catch {} // the /proc sampling below still limits the test
   }
   if (cgroup) {
