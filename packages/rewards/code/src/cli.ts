@@ -1,4 +1,4 @@
-import { createReadStream } from "node:fs";
+import { createReadStream, existsSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { CodeRunner } from "./runner.js";
@@ -87,6 +87,14 @@ async function main(): Promise<void> {
       maxProcesses: positive("max-processes", v["max-processes"]),
     }).filter(([, x]) => x !== undefined),
   );
+  if (positionals.length > 1) {
+    process.stderr.write("tokenrl-code-eval: at most one input file\n");
+    process.exit(2);
+  }
+  if (positionals[0] !== undefined && !existsSync(positionals[0])) {
+    process.stderr.write(`tokenrl-code-eval: no such input file: ${positionals[0]}\n`);
+    process.exit(2);
+  }
   const concurrency = positive("concurrency", v.concurrency);
   const uidBase = positive("uid-base", v["uid-base"]);
   let runner: CodeRunner;
@@ -121,10 +129,6 @@ async function main(): Promise<void> {
     process.exit(1);
   });
   process.stderr.write(`tokenrl-code-eval: isolation: ${runner.describe()}; sandbox uids ${runner.uids.join(",")}\n`);
-  if (positionals.length > 1) {
-    process.stderr.write("tokenrl-code-eval: at most one input file\n");
-    process.exit(2);
-  }
   const input = positionals[0] ? createReadStream(positionals[0]) : process.stdin;
   const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
 
@@ -201,6 +205,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((e) => {
-  process.stderr.write(`tokenrl-code-eval: ${(e as Error).stack ?? e}\n`);
+  // An I/O error (unreadable input) is a message; anything else is a bug and keeps its stack.
+  const err = e as NodeJS.ErrnoException;
+  process.stderr.write(`tokenrl-code-eval: ${err.code ? err.message : (err.stack ?? err)}\n`);
   process.exit(1);
 });

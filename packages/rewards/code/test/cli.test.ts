@@ -33,6 +33,12 @@ describe.skipIf(!built)("tokenrl-code-eval CLI (needs `pnpm build` first)", () =
     expect(r.stderr).toMatch(/--time-limit must be a positive number/);
   });
 
+  it("a missing input file is a one-line error, not a stack trace", () => {
+    const r = runCli(["/nonexistent/tokenrl-input.jsonl"], "");
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe("tokenrl-code-eval: no such input file: /nonexistent/tokenrl-input.jsonl\n");
+  });
+
   it.skipIf(!full)(
     "writes each record back with passed/results, keeps going after bad lines, summarises on stderr",
     () => {

@@ -240,6 +240,24 @@ describe.skipIf(!built || skipReason !== undefined)("killing tokenrl-code-eval (
     }
   });
 
+  it("a reader that closes stdout early (| head -1) ends the run quietly with status 0", async () => {
+    const rec = JSON.stringify({ language: "python", code: "print(1)", tests: { inputs: [""], outputs: ["1"] } });
+    const cli = spawn(process.execPath, [CLI, "--uid-base", "61465", "--concurrency", "1"], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let err = "";
+    cli.stderr!.on("data", (d: Buffer) => {
+      err += d.toString();
+    });
+    cli.stdin!.end(`${Array(40).fill(rec).join("\n")}\n`);
+    await new Promise((r) => cli.stdout!.once("data", r));
+    cli.stdout!.destroy();
+    const code = await new Promise((r) => cli.on("exit", r));
+    expect(code).toBe(0);
+    expect(err).not.toMatch(/EPIPE|\n\s+at /);
+    expect(await until(() => processesOfUid(61465).length === 0, 2000)).toBe(true);
+  });
+
   it("--details puts per-test details under test_details and keeps the input's own tests field", () => {
     const tests = { inputs: ["2\n", "3\n"], outputs: ["4\n", "7\n"] };
     const rec = { id: "d", language: "python", code: "print(int(input()) * 2)", tests };
