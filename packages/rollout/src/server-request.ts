@@ -16,11 +16,11 @@ export interface RequestLimits {
   fits: (promptLength: number, maxTokens: number) => boolean;
 }
 
-/** A chat message after validation: content as one string. */
-export interface ServerChatMessage {
+/** A chat message after validation: content as one string. (A type alias, so renderers taking `{ role: string; [k: string]: unknown }` accept it.) */
+export type ServerChatMessage = {
   role: "system" | "user" | "assistant";
   content: string;
-}
+};
 
 /** What both endpoints take, validated. */
 export interface ParsedSampling {

@@ -1,5 +1,6 @@
 import { request as httpRequest } from "node:http";
 import { initBackend, tf } from "@tokenrl/core";
+import { createChatTemplate } from "@tokenrl/policy";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CompletionsServer, createCompletionsServer, generate } from "../src/index.js";
@@ -149,6 +150,32 @@ describe("the official openai client against the completions server over 127.0.0
     expect(text).toEqual(whole.choices.map((c) => c.message.content));
     expect(logprobs).toEqual(whole.choices.map((c) => c.logprobs!.content!.map((e) => e.logprob)));
     expect(finish).toEqual(whole.choices.map((c) => c.finish_reason));
+  });
+
+  it("renders chat with the checkpoint's Jinja chat template", async () => {
+    const chatTemplate = createChatTemplate({
+      chat_template:
+        "{{ bos_token }}{% for m in messages %}<{{ m.role }}>{{ m.content }}{{ eos_token }}{% endfor %}{% if add_generation_prompt %}<assistant>{% endif %}",
+      bos_token: "<bos>",
+      eos_token: "<eos>",
+    })!;
+    const server = createCompletionsServer({ model, tokenizer, chatTemplate, onFatal: () => undefined });
+    const base = await server.listen();
+    try {
+      const c = new OpenAI({ baseURL: `${base}/v1`, apiKey: "unused", maxRetries: 0 });
+      const messages = [
+        { role: "system" as const, content: "be brief" },
+        { role: "user" as const, content: "1+1?" },
+      ];
+      const r = await c.chat.completions.create({ model: "tokenrl", messages, max_tokens: 6, seed: 2 });
+      // The template's text, encoded without extra special tokens (as vLLM does for chat).
+      const prompt = "<bos><system>be brief<eos><user>1+1?<eos><assistant>";
+      expect(r.usage!.prompt_tokens).toBe(tokenizer.encode(prompt).length);
+      const local = await generate(model, [tokenizer.encode(prompt)], { maxTokens: 6, seed: 2, tokenizer });
+      expect(r.choices[0]!.message.content).toBe(local.texts[0]);
+    } finally {
+      await server.close();
+    }
   });
 
   it("reports a bad request as the client's BadRequestError with OpenAI's fields", async () => {
