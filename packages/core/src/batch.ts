@@ -89,6 +89,11 @@ const MATRIX_FIELDS = [
 const VECTOR_FIELDS = ["groupIds", "correct"] as const satisfies readonly BatchField[];
 const INT_FIELDS = new Set<BatchField>(["responseIds", "promptIds", "groupIds"]);
 
+/** Whether a batch field is one value per response (`[B]`: groupIds, correct) rather than `[B, T]`. */
+export function isVectorField(field: string): boolean {
+  return (VECTOR_FIELDS as readonly string[]).includes(field);
+}
+
 /**
  * Checks that every present field (and every `required` one) has the shape of
  * `responseMask` (`[B, T]`) or `[B]`, and the right dtype. Throws a ShapeError or

@@ -7,3 +7,5 @@ export * from "./aggregate.js";
 export * from "./accumulate.js";
 export * from "./slice.js";
 export * from "./placement.js";
+export * from "./options.js";
+export * from "./sampling/index.js";

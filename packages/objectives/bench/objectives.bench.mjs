@@ -3,8 +3,7 @@
 // Usage: node bench/objectives.bench.mjs [--backend wasm|cpu] [--iters N] [--only name,name] [--kernels auto|host|tensor]
 // Build first (pnpm build): this imports dist/.
 import { parseArgs } from "node:util";
-import { createRng, initBackend, tf } from "@tokenrl/core";
-import { setHostKernels } from "@tokenrl/partitioners";
+import { createRng, initBackend, setKernelPath, tf } from "@tokenrl/core";
 import { composeObjective, lossAndGrad, objectives } from "../dist/index.js";
 
 const { values } = parseArgs({
@@ -26,7 +25,7 @@ if (values.help) {
 }
 await initBackend({ backend: values.backend });
 // auto: fused host kernels on wasm/cpu, op chains elsewhere; tensor: force the op chains (for comparison).
-setHostKernels(values.kernels);
+setKernelPath(values.kernels);
 const B = Number(values.B);
 const T = Number(values.T);
 const iters = Number(values.iters);

@@ -1,11 +1,10 @@
-import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
+import { aggregateLoss, tf } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
-import { useHostKernels } from "@tokenrl/partitioners";
+import { AGGREGATION_CHECKS, epsilon } from "./config.js";
 import { cispoKernel } from "./host/cispo.kernel.js";
 import { hostRatioLoss } from "./host/loss.js";
-import { checkClipRange, resolveOptions } from "./config.js";
-import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
-import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
+import type { AggregationOptions, ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clampedLogRatio, maskedFraction, ppoKl, stopGradient } from "./ops.js";
 
 /**
@@ -31,28 +30,6 @@ export const CISPO_DEFAULTS: Readonly<CispoOptions> = Object.freeze({
   lossScaleFactor: null,
 });
 
-export function cispoLoss(
-  batch: TrainingBatch,
-  options: Partial<CispoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  const o = resolveOptions("cispo", CISPO_DEFAULTS, options);
-  checkClipRange("cispo", o);
-  checkAggregation("cispo", o.aggregation);
-  validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
-  if (useHostKernels()) {
-    return hostRatioLoss(
-      logProbsOf(batch, "cispo"),
-      batch,
-      o.aggregation,
-      aggregateOptions(o, context),
-      cispoKernel,
-      o,
-    );
-  }
-  return cispoOpChain(batch, o, context);
-}
-
 /** The op-chain implementation (any backend; autograd gives the gradient). */
 export function cispoOpChain(batch: TrainingBatch, o: CispoOptions, context: ObjectiveContext = {}): ObjectiveResult {
   return tf.tidy(() => {
@@ -70,11 +47,21 @@ export function cispoOpChain(batch: TrainingBatch, o: CispoOptions, context: Obj
   });
 }
 
-export const cispo: Objective<CispoOptions> = {
+export const cispo = defineObjective<CispoOptions>({
   name: "cispo",
   description: "CISPO: -sg(clip(r)) A logp, the IS weight clipped, every token keeps its gradient",
   requires: ["logProbs", "oldLogProbs", "advantages"],
   defaults: CISPO_DEFAULTS,
-  compute: cispoLoss,
-};
-objectives.register("cispo", cispo);
+  validate: { clipLow: epsilon, clipHigh: epsilon, ...AGGREGATION_CHECKS },
+  opChain: cispoOpChain,
+  hostKernel: (batch, o, context) =>
+    hostRatioLoss(logProbsOf(batch, "cispo"), batch, o.aggregation, aggregateOptions(o, context), cispoKernel, o),
+});
+
+export function cispoLoss(
+  batch: TrainingBatch,
+  options: Partial<CispoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
+  return cispo.compute(batch, options, context);
+}

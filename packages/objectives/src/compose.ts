@@ -1,5 +1,6 @@
-import { ConfigError, aggregateLoss, tf } from "@tokenrl/core";
+import { ConfigError, tf } from "@tokenrl/core";
 import type { AggregationMode, Scalar, TrainingBatch } from "@tokenrl/core";
+import { entropyBonusTerms } from "./entropy-bonus.js";
 import { klLoss } from "./kl.js";
 import type { KlEstimator } from "./kl.js";
 import { assertKlEstimator } from "./kl.js";
@@ -53,9 +54,14 @@ export function composeObjective(options: ComposeOptions): ComposedObjective {
         total = tf.add(total, tf.mul(kl, klCoef)) as Scalar;
       }
       if (entropyCoef !== 0) {
-        const entropy = aggregateLoss(batch.entropy!, batch.responseMask, options.entropy?.aggregation ?? "token-mean");
-        metrics["entropy/value"] = tf.keep(entropy);
-        total = tf.sub(total, tf.mul(entropy, entropyCoef)) as Scalar;
+        const bonus = entropyBonusTerms(
+          batch.entropy!,
+          batch.responseMask,
+          entropyCoef,
+          options.entropy?.aggregation ?? "token-mean",
+        );
+        metrics["entropy/value"] = tf.keep(bonus.entropy);
+        total = tf.add(total, bonus.loss) as Scalar;
       }
       return total;
     });

@@ -1,37 +1,40 @@
-import { ConfigError } from "@tokenrl/core";
-import { resolveOptions } from "@tokenrl/partitioners";
-import { checkAggregation } from "./objective.js";
+import { AGGREGATION_MODES, oneOf, show } from "@tokenrl/core";
+import type { OptionCheck } from "@tokenrl/core";
 
-export { resolveOptions };
+/**
+ * Option checks the objectives share (each returns the message of a
+ * ConfigError naming `<objective>.<option>`, see core's `resolveOptions`).
+ */
 
 /** A clip epsilon: finite and >= 0 (a lower epsilon of 1 or more removes the lower bound). */
-export function checkEpsilon(path: string, value: number): void {
-  if (!(Number.isFinite(value) && value >= 0))
-    throw new ConfigError(path, `expected a finite epsilon >= 0, got ${value}`);
-}
+export const epsilon: OptionCheck = (v) =>
+  typeof v === "number" && Number.isFinite(v) && v >= 0 ? undefined : `expected a finite epsilon >= 0, got ${show(v)}`;
 
 /** Dual-clip constant c: null (off) or > 1, as verl asserts. */
-export function checkDualClip(path: string, value: number | null): void {
-  if (value === null) return;
-  if (!(value > 1)) throw new ConfigError(path, `expected null (off) or a constant > 1, got ${value}`);
-}
+export const dualClipConstant: OptionCheck = (v) =>
+  v === null || (typeof v === "number" && v > 1) ? undefined : `expected null (off) or a constant > 1, got ${show(v)}`;
 
-export function checkPositive(path: string, value: number): void {
-  if (!(Number.isFinite(value) && value > 0)) throw new ConfigError(path, `expected a finite number > 0, got ${value}`);
-}
+export const positive: OptionCheck = (v) =>
+  typeof v === "number" && Number.isFinite(v) && v > 0 ? undefined : `expected a finite number > 0, got ${show(v)}`;
 
-/** The clip range [1 - clipLow, 1 + clipHigh]: both epsilons as `checkEpsilon` (errors name `<kind>.clipLow` / `.clipHigh`). */
-export function checkClipRange(kind: string, o: { clipLow: number; clipHigh: number }): void {
-  checkEpsilon(`${kind}.clipLow`, o.clipLow);
-  checkEpsilon(`${kind}.clipHigh`, o.clipHigh);
-}
+/** One of core's AGGREGATION_MODES. */
+export const aggregationMode: OptionCheck = (v) =>
+  typeof v === "string" && (AGGREGATION_MODES as readonly string[]).includes(v)
+    ? undefined
+    : `unknown aggregation mode ${show(v)}; expected one of ${AGGREGATION_MODES.join(", ")}`;
 
-/** PPO clip's options, which HTPO shares: the clip range, the dual-clip constant and the aggregation mode. */
-export function checkPpoClipOptions(
-  kind: string,
-  o: { clipLow: number; clipHigh: number; dualClip: number | null; aggregation: string },
-): void {
-  checkClipRange(kind, o);
-  checkDualClip(`${kind}.dualClip`, o.dualClip);
-  checkAggregation(kind, o.aggregation);
-}
+/** `lossScaleFactor`: null (= T) or a finite number > 0. */
+export const lossScaleFactor: OptionCheck = (v) => (v === null ? undefined : positive(v));
+
+/** The checks of `AggregationOptions`. */
+export const AGGREGATION_CHECKS = { aggregation: aggregationMode, lossScaleFactor } as const;
+
+/** The checks of PPO clip's options, which HTPO shares. */
+export const PPO_CLIP_CHECKS = {
+  clipLow: epsilon,
+  clipHigh: epsilon,
+  dualClip: dualClipConstant,
+  ...AGGREGATION_CHECKS,
+} as const;
+
+export { oneOf };

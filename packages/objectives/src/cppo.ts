@@ -1,12 +1,12 @@
-import { ConfigError, aggregateLoss, applyMask, tf, validateBatch } from "@tokenrl/core";
-import type { Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { pickPerRow, sortValidDescending, useHostKernels } from "@tokenrl/partitioners";
+import { aggregateLoss, applyMask, isBoolean, maskedMean, numberIn, show, tf } from "@tokenrl/core";
+import type { Scalar, Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import { pickPerRow, sortValidDescending } from "@tokenrl/partitioners";
+import { AGGREGATION_CHECKS, positive } from "./config.js";
 import { cppoKernel } from "./host/cppo.kernel.js";
 import { hostData, hostLoss } from "./host/loss.js";
-import { checkPositive, resolveOptions } from "./config.js";
-import { aggregateOptions, checkAggregation, logProbsOf, objectives } from "./objective.js";
-import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
-import { clampedLogRatio, maskedFraction, maskedMax, maskedMeanScalar, stopGradient } from "./ops.js";
+import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
+import type { AggregationOptions, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { clampedLogRatio, maskedFraction, maskedMax, stopGradient } from "./ops.js";
 
 /**
  * CPPO, cumulative prefix-divergence policy optimisation ("Beyond Uniform
@@ -47,20 +47,6 @@ export const CPPO_DEFAULTS: Readonly<CppoOptions> = Object.freeze({
   lossScaleFactor: null,
 });
 
-export function resolveCppoOptions(options: Partial<CppoOptions> = {}): CppoOptions {
-  const o = resolveOptions("cppo", CPPO_DEFAULTS, options);
-  checkPositive("cppo.delta", o.delta);
-  if (!(Number.isFinite(o.wMin) && o.wMin >= 0 && o.wMin <= 1))
-    throw new ConfigError("cppo.wMin", `expected a weight in [0, 1], got ${o.wMin}`);
-  if (!(Number.isFinite(o.budgetFloor) && o.budgetFloor >= 0)) {
-    throw new ConfigError("cppo.budgetFloor", `expected a finite budget >= 0, got ${o.budgetFloor}`);
-  }
-  if (typeof o.dynamicBudget !== "boolean")
-    throw new ConfigError("cppo.dynamicBudget", `expected a boolean, got ${o.dynamicBudget}`);
-  checkAggregation("cppo", o.aggregation);
-  return o;
-}
-
 /** Per-row 90th percentile of `values` over valid entries, linear interpolation (torch.quantile). */
 function p90(values: Tensor2D, valid: Tensor2D): Tensor2D {
   return tf.tidy(() => {
@@ -85,7 +71,7 @@ export function cppoKeepMask(
   responseMask: Tensor2D,
   options: Partial<CppoOptions> = {},
 ): Tensor2D {
-  const o = resolveCppoOptions(options);
+  const o = cppo.resolve(options);
   return tf.tidy(() => {
     const valid = tf.cast(tf.greater(responseMask, 0), "float32") as Tensor2D;
     const D = applyMask(tf.abs(tf.sub(tf.exp(logProbs), tf.exp(rolloutLogProbs))), valid) as Tensor2D;
@@ -105,18 +91,8 @@ export function cppoKeepMask(
   });
 }
 
-export function cppoLoss(
-  batch: TrainingBatch,
-  options: Partial<CppoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  const o = resolveCppoOptions(options);
-  validateBatch(batch, ["logProbs", "rolloutLogProbs", "advantages"]);
-  if (useHostKernels()) {
-    return hostLoss(logProbsOf(batch, "cppo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
-      cppoKernel(io, hostData(batch.rolloutLogProbs!), hostData(batch.advantages!), o),
-    );
-  }
+/** The op chain (any backend; autograd gives the gradient). */
+function cppoOpChain(batch: TrainingBatch, o: CppoOptions, context: ObjectiveContext): ObjectiveResult {
   return tf.tidy(() => {
     const mask = batch.responseMask;
     const logProbs = logProbsOf(batch, "cppo");
@@ -129,19 +105,40 @@ export function cppoLoss(
       loss: aggregateLoss(loss, mask, o.aggregation, aggregateOptions(o, context)),
       metrics: {
         maskedFraction: maskedFraction(tf.equal(keep, 0), mask),
-        ratioMean: maskedMeanScalar(ratio, mask),
+        ratioMean: maskedMean(ratio, mask) as Scalar,
         ratioMax: maskedMax(ratio, mask),
       },
     };
   });
 }
 
-export const cppo: Objective<CppoOptions> = {
+export const cppo = defineObjective<CppoOptions>({
   name: "cppo",
   description:
     "CPPO: ratio surrogate with a position-weighted, prefix-cumulative divergence keep-mask vs the rollout policy",
   requires: ["logProbs", "rolloutLogProbs", "advantages"],
   defaults: CPPO_DEFAULTS,
-  compute: cppoLoss,
-};
-objectives.register("cppo", cppo);
+  validate: {
+    delta: positive,
+    wMin: (v) => (numberIn(0, 1)(v) ? `expected a weight in [0, 1], got ${show(v)}` : undefined),
+    budgetFloor: (v) =>
+      typeof v === "number" && Number.isFinite(v) && v >= 0
+        ? undefined
+        : `expected a finite budget >= 0, got ${show(v)}`,
+    dynamicBudget: isBoolean,
+    ...AGGREGATION_CHECKS,
+  },
+  opChain: cppoOpChain,
+  hostKernel: (batch, o, context) =>
+    hostLoss(logProbsOf(batch, "cppo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
+      cppoKernel(io, hostData(batch.rolloutLogProbs!), hostData(batch.advantages!), o),
+    ),
+});
+
+export function cppoLoss(
+  batch: TrainingBatch,
+  options: Partial<CppoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
+  return cppo.compute(batch, options, context);
+}

@@ -12,5 +12,16 @@ export function entropyBonus(
   coef: number,
   aggregation: AggregationMode = "token-mean",
 ): Scalar {
-  return tf.tidy(() => tf.mul(aggregateLoss(entropy, mask, aggregation), -coef) as Scalar);
+  return tf.tidy(() => entropyBonusTerms(entropy, mask, coef, aggregation).loss);
+}
+
+/** The aggregated entropy (the `entropy/value` metric) and the bonus term `-coef * entropy`. */
+export function entropyBonusTerms(
+  entropy: Tensor,
+  mask: Tensor,
+  coef: number,
+  aggregation: AggregationMode = "token-mean",
+): { entropy: Scalar; loss: Scalar } {
+  const value = aggregateLoss(entropy, mask, aggregation);
+  return { entropy: value, loss: tf.mul(value, -coef) as Scalar };
 }

@@ -1,11 +1,10 @@
-import { aggregateLoss, applyMask, tf, validateBatch } from "@tokenrl/core";
+import { aggregateLoss, applyMask, tf } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
-import { useHostKernels } from "@tokenrl/partitioners";
+import { epsilon } from "./config.js";
 import { SEQUENCE_LOG_RATIO_MAX, gspoKernel } from "./host/gspo.kernel.js";
 import { hostRatioLoss } from "./host/loss.js";
-import { checkClipRange, resolveOptions } from "./config.js";
-import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
-import type { Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
+import type { ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clippedSurrogate, maskedFraction, ppoKl, stopGradient } from "./ops.js";
 
 /**
@@ -29,27 +28,6 @@ export interface GspoOptions {
 
 export const GSPO_DEFAULTS: Readonly<GspoOptions> = Object.freeze({ clipLow: 3e-4, clipHigh: 4e-4 });
 
-export function gspoLoss(
-  batch: TrainingBatch,
-  options: Partial<GspoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  const o = resolveOptions("gspo", GSPO_DEFAULTS, options);
-  checkClipRange("gspo", o);
-  validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
-  if (useHostKernels()) {
-    return hostRatioLoss(
-      logProbsOf(batch, "gspo"),
-      batch,
-      "seq-mean-token-mean",
-      aggregateOptions({}, context),
-      gspoKernel,
-      o,
-    );
-  }
-  return gspoOpChain(batch, o, context);
-}
-
 /** The op-chain implementation (any backend; autograd gives the gradient). */
 export function gspoOpChain(batch: TrainingBatch, o: GspoOptions, context: ObjectiveContext = {}): ObjectiveResult {
   return tf.tidy(() => {
@@ -68,11 +46,28 @@ export function gspoOpChain(batch: TrainingBatch, o: GspoOptions, context: Objec
   });
 }
 
-export const gspo: Objective<GspoOptions> = {
+export const gspo = defineObjective<GspoOptions>({
   name: "gspo",
   description: "GSPO: sequence-level ratio exp(mean log-ratio), per-token sg(s) iota, PPO clip, seq-mean-token-mean",
   requires: ["logProbs", "oldLogProbs", "advantages"],
   defaults: GSPO_DEFAULTS,
-  compute: gspoLoss,
-};
-objectives.register("gspo", gspo);
+  validate: { clipLow: epsilon, clipHigh: epsilon },
+  opChain: gspoOpChain,
+  hostKernel: (batch, o, context) =>
+    hostRatioLoss(
+      logProbsOf(batch, "gspo"),
+      batch,
+      "seq-mean-token-mean",
+      aggregateOptions({}, context),
+      gspoKernel,
+      o,
+    ),
+});
+
+export function gspoLoss(
+  batch: TrainingBatch,
+  options: Partial<GspoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
+  return gspo.compute(batch, options, context);
+}

@@ -1,23 +1,20 @@
-import { ConfigError, aggregateLoss, tf, validateBatch } from "@tokenrl/core";
+import { aggregateLoss, maskedMean, oneOf, tf } from "@tokenrl/core";
 import type { Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { HTPO_CELLS, HTPO_PARTITION_DEFAULTS, disposePartition, htpoPartition, htpoRules } from "@tokenrl/partitioners";
-import { useHostKernels } from "@tokenrl/partitioners";
-import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, HtpoRowRules, Partition } from "@tokenrl/partitioners";
-import { hostData, hostLoss } from "./host/loss.js";
-import { htpoKernel } from "./host/htpo.kernel.js";
-import { checkPpoClipOptions, resolveOptions } from "./config.js";
-import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
-import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
 import {
-  clampedLogRatio,
-  clippedSurrogate,
-  dualClip,
-  iota,
-  maskedFraction,
-  maskedMeanScalar,
-  ppoKl,
-  stopGradient,
-} from "./ops.js";
+  HTPO_CELLS,
+  HTPO_PARTITION_CHECKS,
+  HTPO_PARTITION_DEFAULTS,
+  disposePartition,
+  htpoPartition,
+  htpoRules,
+} from "@tokenrl/partitioners";
+import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, HtpoRowRules, Partition } from "@tokenrl/partitioners";
+import { PPO_CLIP_CHECKS } from "./config.js";
+import { htpoKernel } from "./host/htpo.kernel.js";
+import { hostData, hostLoss } from "./host/loss.js";
+import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
+import type { AggregationOptions, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { clampedLogRatio, clippedSurrogate, dualClip, iota, maskedFraction, ppoKl, stopGradient } from "./ops.js";
 
 /**
  * HTPO, hierarchical token-level objective control (arXiv 2605.08283,
@@ -113,15 +110,6 @@ export const HTPO_CELL_OBJECTIVES: Readonly<Record<(typeof HTPO_CELLS)[number], 
   "easy-wrong-high": penaliseForking,
 };
 
-export function resolveHtpoOptions(options: Partial<HtpoOptions> = {}): HtpoOptions {
-  const o = resolveOptions("htpo", HTPO_DEFAULTS, options);
-  checkPpoClipOptions("htpo", o);
-  if (o.sign !== "paper" && o.sign !== "released") {
-    throw new ConfigError("htpo.sign", `expected "paper" or "released", got "${o.sign}"`);
-  }
-  return o;
-}
-
 export function partitionOptionsOf(o: HtpoOptions): HtpoPartitionOptions {
   return {
     difficultyThreshold: o.difficultyThreshold,
@@ -140,26 +128,17 @@ function cellMetrics(partition: Partition<HtpoCell>, ratio: Tensor, entropy: Ten
   for (const name of Object.keys(partition.masks) as HtpoCell[]) {
     const mask = partition.masks[name];
     metrics[`cells/${name}/tokens`] = tf.clone(partition.counts[name]);
-    metrics[`cells/${name}/ratioMean`] = maskedMeanScalar(ratio, mask);
-    metrics[`cells/${name}/entropyMean`] = maskedMeanScalar(entropy, mask);
+    metrics[`cells/${name}/ratioMean`] = maskedMean(ratio, mask) as Scalar;
+    metrics[`cells/${name}/entropyMean`] = maskedMean(entropy, mask) as Scalar;
   }
   return metrics;
 }
 
-export function htpoLoss(
-  batch: TrainingBatch,
-  options: Partial<HtpoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  const o = resolveHtpoOptions(options);
-  validateBatch(batch, ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"]);
-  if (useHostKernels()) {
-    // The fused kernel applies the per-row partition rules inline: a given host partition's,
-    // or else rules computed here (no cell array, no mask tensors).
-    const given = (context.partition as HtpoPartition | undefined)?.rules;
-    if (given) return htpoHost(batch, o, given, context);
-    if (!context.partition) return htpoHost(batch, o, htpoRules(batch, partitionOptionsOf(o)), context);
-  }
+/**
+ * The op chain: the partition (a given one, else computed here with the
+ * tensor partitioner), then the per-cell table, dual clip and aggregation.
+ */
+function htpoOpChain(batch: TrainingBatch, o: HtpoOptions, context: ObjectiveContext): ObjectiveResult {
   const own = context.partition ? undefined : htpoPartition(batch, partitionOptionsOf(o));
   const partition = (context.partition ?? own) as HtpoPartition;
   try {
@@ -214,7 +193,7 @@ export function htpoLoss(
       return {
         loss: aggregateLoss(capped.loss as Tensor2D, mask, o.aggregation, aggregateOptions(o, context)),
         metrics: {
-          clipFraction: maskedMeanScalar(clippedTokens, mask),
+          clipFraction: maskedMean(clippedTokens, mask) as Scalar,
           clipFractionLower: maskedFraction(capped.lower, mask),
           ppoKl: ppoKl(logRatio, mask),
           ...cellMetrics(partition, ratio, batch.entropy!),
@@ -226,13 +205,16 @@ export function htpoLoss(
   }
 }
 
-/** The fused host kernel (wasm / cpu): the same cell table in one pass over the tokens. */
-function htpoHost(
-  batch: TrainingBatch,
-  o: HtpoOptions,
-  rules: HtpoRowRules,
-  context: ObjectiveContext,
-): ObjectiveResult {
+/**
+ * The fused host kernel (wasm / cpu): the same cell table in one pass over the
+ * tokens, applying the per-row partition rules inline: a given host
+ * partition's, or else rules computed here (no cell array, no mask tensors).
+ * A given partition without rules (a tensor partition) takes the op chain.
+ */
+function htpoHost(batch: TrainingBatch, o: HtpoOptions, context: ObjectiveContext): ObjectiveResult | undefined {
+  const given = (context.partition as HtpoPartition | undefined)?.rules;
+  if (context.partition && !given) return undefined;
+  const rules: HtpoRowRules = given ?? htpoRules(batch, partitionOptionsOf(o));
   return hostLoss(logProbsOf(batch, "htpo"), batch.responseMask, o.aggregation, aggregateOptions(o, context), (io) =>
     htpoKernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), hostData(batch.entropy!), rules, {
       clipLow: o.clipLow,
@@ -243,12 +225,21 @@ function htpoHost(
   );
 }
 
-export const htpo: Objective<HtpoOptions> = {
+export const htpo = defineObjective<HtpoOptions>({
   name: "htpo",
   description:
     "HTPO: HTPO partition (difficulty x verdict x entropy), then a per-cell objective, dual clip, token-mean",
   requires: ["logProbs", "oldLogProbs", "advantages", "entropy", "correct", "groupIds"],
   defaults: HTPO_DEFAULTS,
-  compute: htpoLoss,
-};
-objectives.register("htpo", htpo);
+  validate: { ...HTPO_PARTITION_CHECKS, ...PPO_CLIP_CHECKS, sign: oneOf("paper", "released") },
+  opChain: htpoOpChain,
+  hostKernel: htpoHost,
+});
+
+export function htpoLoss(
+  batch: TrainingBatch,
+  options: Partial<HtpoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
+  return htpo.compute(batch, options, context);
+}

@@ -1,6 +1,5 @@
-import { ConfigError, aggregateLoss, tf } from "@tokenrl/core";
+import { ConfigError, aggregateLoss, kernelPath, tf } from "@tokenrl/core";
 import type { AggregationMode, Scalar, Tensor, Tensor2D } from "@tokenrl/core";
-import { useHostKernels } from "@tokenrl/partitioners";
 import { klKernel } from "./host/kl.kernel.js";
 import { hostData, hostLoss } from "./host/loss.js";
 
@@ -48,7 +47,7 @@ export function klPenalty(logProbs: Tensor, refLogProbs: Tensor, estimator: KlEs
 /**
  * The KL penalty aggregated over the mask (verl's `kl_loss` with `use_kl_loss`),
  * differentiable in `logProbs`. On wasm / cpu a fused host kernel (one pass,
- * analytic gradient); elsewhere the op chain (see `useHostKernels`).
+ * analytic gradient); elsewhere the op chain (see core's `kernelPath`).
  */
 export function klLoss(
   logProbs: Tensor,
@@ -58,7 +57,7 @@ export function klLoss(
   aggregation: AggregationMode = "token-mean",
 ): Scalar {
   assertKlEstimator(estimator);
-  if (useHostKernels()) {
+  if (kernelPath() === "host") {
     return hostLoss(logProbs as Tensor2D, mask as Tensor2D, aggregation, {}, (io) =>
       klKernel(io, hostData(refLogProbs), estimator),
     ).loss;

@@ -1,5 +1,13 @@
-import { assertAggregationMode, createRegistry, tf } from "@tokenrl/core";
-import type { AggregateOptions, AggregationMode, BatchField, Scalar, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import { createRegistry, kernelPath, resolveOptions, tf, validateBatch } from "@tokenrl/core";
+import type {
+  AggregateOptions,
+  AggregationMode,
+  BatchField,
+  OptionChecks,
+  Scalar,
+  Tensor2D,
+  TrainingBatch,
+} from "@tokenrl/core";
 import type { Partition } from "@tokenrl/partitioners";
 
 /**
@@ -24,19 +32,83 @@ export interface ObjectiveContext {
   globalSequenceCount?: number;
 }
 
+/** The two implementations of an objective, given resolved options and a validated batch. */
+export type ObjectiveImpl<O> = (batch: TrainingBatch, o: O, context: ObjectiveContext) => ObjectiveResult;
+
+/**
+ * What `defineObjective` needs: one public op, its implementations per
+ * kernel path (the TensorFlow.js way). `requires`, `defaults` and
+ * `description` are read: batch validation, option resolution, the
+ * conformance runner (which inputs a case must carry), the trainer's help.
+ */
+export interface ObjectiveSpec<O extends object> {
+  /** The registry name (configs, presets, the conformance op `loss/<name>`). */
+  name: string;
+  /** One line: the formula and the paper or reference implementation. */
+  description: string;
+  /** Batch fields it reads besides `responseMask`; `logProbs` (which carries the gradient) first. */
+  requires: readonly BatchField[];
+  defaults: Readonly<O>;
+  /** One check per option; its message says what was expected. */
+  validate: OptionChecks<O>;
+  /** The op chain: any backend, autograd gives the gradient. */
+  opChain: ObjectiveImpl<O>;
+  /**
+   * A fused host kernel for the host kernel path (wasm / cpu, see core's
+   * `kernelPath`): the same numbers as the op chain in one pass with an
+   * analytic gradient. Returns undefined where it does not apply (the op chain runs).
+   */
+  hostKernel?: (batch: TrainingBatch, o: O, context: ObjectiveContext) => ObjectiveResult | undefined;
+}
+
 /** A policy objective registered by name: reads batch fields, returns `{ loss, metrics }`. */
 export interface Objective<O extends object = object> {
   readonly name: string;
-  /** One line: the formula and the paper or reference implementation. */
   readonly description: string;
-  /** Batch fields it reads besides `responseMask` (`logProbs` carries the gradient). */
   readonly requires: readonly BatchField[];
   readonly defaults: Readonly<O>;
+  /** Options merged over the defaults and checked (ConfigError naming `<name>.<option>`). */
+  resolve(options?: Partial<O>): O;
+  /** Resolves the options, validates the batch, runs the implementation of the current kernel path. */
   compute(batch: TrainingBatch, options?: Partial<O>, context?: ObjectiveContext): ObjectiveResult;
+  /** The op chain on resolved options (parity tests compare it with the host kernel). */
+  readonly opChain: ObjectiveImpl<O>;
+  readonly hostKernel?: ObjectiveSpec<O>["hostKernel"];
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: the registry holds objectives of every option type
 export const objectives = createRegistry<Objective<any>>("objective");
+
+/**
+ * Defines an objective: one public op that resolves and checks its options,
+ * validates the batch fields it requires, dispatches to the host kernel on the
+ * host kernel path (else the op chain), and is registered under its name.
+ * Adding an objective is one file that calls this, plus its conformance cases
+ * (docs/extending.md).
+ */
+export function defineObjective<O extends object>(spec: ObjectiveSpec<O>): Objective<O> {
+  const resolve = (options?: Partial<O>): O => resolveOptions(spec.name, spec.defaults, options, spec.validate);
+  const objective: Objective<O> = {
+    name: spec.name,
+    description: spec.description,
+    requires: spec.requires,
+    defaults: spec.defaults,
+    resolve,
+    compute(batch, options, context = {}) {
+      const o = resolve(options);
+      validateBatch(batch, spec.requires);
+      if (spec.hostKernel && kernelPath() === "host") {
+        const fused = spec.hostKernel(batch, o, context);
+        if (fused) return fused;
+      }
+      return spec.opChain(batch, o, context);
+    },
+    opChain: spec.opChain,
+    ...(spec.hostKernel ? { hostKernel: spec.hostKernel } : {}),
+  };
+  objectives.register(spec.name, objective);
+  return objective;
+}
 
 /** Aggregation options every per-token objective accepts. */
 export interface AggregationOptions {
@@ -56,14 +128,17 @@ export function aggregateOptions(
   return out;
 }
 
-export function checkAggregation(kind: string, mode: string): AggregationMode {
-  return assertAggregationMode(mode, `${kind}.aggregation`);
-}
-
-/** Reads every metric scalar (after the step; one device read each). */
+/** Reads every metric scalar in one device read (after the step). */
 export async function readMetrics(metrics: Record<string, Scalar>): Promise<Record<string, number>> {
+  const names = Object.keys(metrics);
   const out: Record<string, number> = {};
-  for (const [name, t] of Object.entries(metrics)) out[name] = (await t.data())[0]!;
+  if (names.length === 0) return out;
+  const stacked = tf.stack(names.map((name) => metrics[name]!));
+  const values = await stacked.data();
+  stacked.dispose();
+  names.forEach((name, k) => {
+    out[name] = values[k]!;
+  });
   return out;
 }
 

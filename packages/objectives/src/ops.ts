@@ -1,4 +1,4 @@
-import { applyMask, tf } from "@tokenrl/core";
+import { maskedMean, tf } from "@tokenrl/core";
 import type { Scalar, Tensor, Tensor2D } from "@tokenrl/core";
 
 /**
@@ -31,19 +31,14 @@ export function iota(logProbs: Tensor): Tensor {
   return tf.exp(tf.sub(logProbs, stopGradient(logProbs)));
 }
 
-/** verl `masked_mean`: sum(x M) / (sum(M) + 1e-8); NaN outside the mask never leaks. */
-export function maskedMeanScalar(values: Tensor, mask: Tensor): Scalar {
-  return tf.div(tf.sum(applyMask(values, mask)), tf.add(tf.sum(mask), 1e-8)) as Scalar;
-}
-
-/** Fraction of valid tokens where `condition` holds (verl's clip-fraction metrics). */
+/** Fraction of valid tokens where `condition` holds (verl's clip-fraction metrics; core's `maskedMean` is verl's `masked_mean`). */
 export function maskedFraction(condition: Tensor, mask: Tensor): Scalar {
-  return maskedMeanScalar(tf.cast(condition, "float32"), mask);
+  return maskedMean(tf.cast(condition, "float32"), mask) as Scalar;
 }
 
 /** verl `ppo_kl`: masked mean of `oldLogp - logp`. */
 export function ppoKl(logRatio: Tensor, mask: Tensor): Scalar {
-  return maskedMeanScalar(tf.neg(logRatio), mask);
+  return maskedMean(tf.neg(logRatio), mask) as Scalar;
 }
 
 /** Max over valid entries (-Infinity when there is none replaced by 0). */

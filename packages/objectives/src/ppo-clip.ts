@@ -1,11 +1,10 @@
-import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
+import { aggregateLoss, tf } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
-import { useHostKernels } from "@tokenrl/partitioners";
+import { PPO_CLIP_CHECKS } from "./config.js";
 import { hostRatioLoss } from "./host/loss.js";
 import { ppoClipKernel } from "./host/ppo-clip.kernel.js";
-import { checkPpoClipOptions, resolveOptions } from "./config.js";
-import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
-import type { AggregationOptions, Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
+import type { AggregationOptions, ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clampedLogRatio, clippedSurrogate, dualClip, maskedFraction, ppoKl } from "./ops.js";
 
 /**
@@ -35,12 +34,6 @@ export const PPO_CLIP_DEFAULTS: Readonly<PpoClipOptions> = Object.freeze({
   lossScaleFactor: null,
 });
 
-export function resolvePpoClipOptions(options: Partial<PpoClipOptions> = {}): PpoClipOptions {
-  const o = resolveOptions("ppo-clip", PPO_CLIP_DEFAULTS, options);
-  checkPpoClipOptions("ppo-clip", o);
-  return o;
-}
-
 /** The op-chain implementation (any backend; autograd gives the gradient). */
 export function ppoClipOpChain(
   batch: TrainingBatch,
@@ -65,16 +58,6 @@ export function ppoClipOpChain(
   });
 }
 
-export function ppoClipLoss(
-  batch: TrainingBatch,
-  options: Partial<PpoClipOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  const o = resolvePpoClipOptions(options);
-  validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
-  return useHostKernels() ? ppoClipHost(batch, o, context) : ppoClipOpChain(batch, o, context);
-}
-
 /** The fused host kernel (wasm / cpu): same numbers, one pass, analytic gradient. */
 export function ppoClipHost(batch: TrainingBatch, o: PpoClipOptions, context: ObjectiveContext = {}): ObjectiveResult {
   return hostRatioLoss(
@@ -87,11 +70,20 @@ export function ppoClipHost(batch: TrainingBatch, o: PpoClipOptions, context: Ob
   );
 }
 
-export const ppoClip: Objective<PpoClipOptions> = {
+export const ppoClip = defineObjective<PpoClipOptions>({
   name: "ppo-clip",
   description: "PPO clip with clip-higher and dual clip (verl vanilla): max(-A r, -A clip(r)), min(., -A c) for A < 0",
   requires: ["logProbs", "oldLogProbs", "advantages"],
   defaults: PPO_CLIP_DEFAULTS,
-  compute: ppoClipLoss,
-};
-objectives.register("ppo-clip", ppoClip);
+  validate: PPO_CLIP_CHECKS,
+  opChain: ppoClipOpChain,
+  hostKernel: ppoClipHost,
+});
+
+export function ppoClipLoss(
+  batch: TrainingBatch,
+  options: Partial<PpoClipOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
+  return ppoClip.compute(batch, options, context);
+}

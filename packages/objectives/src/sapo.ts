@@ -1,11 +1,10 @@
-import { aggregateLoss, tf, validateBatch } from "@tokenrl/core";
+import { aggregateLoss, tf } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
-import { useHostKernels } from "@tokenrl/partitioners";
+import { positive } from "./config.js";
 import { hostRatioLoss } from "./host/loss.js";
 import { sapoKernel } from "./host/sapo.kernel.js";
-import { checkPositive, resolveOptions } from "./config.js";
-import { aggregateOptions, logProbsOf, objectives } from "./objective.js";
-import type { Objective, ObjectiveContext, ObjectiveResult } from "./objective.js";
+import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
+import type { ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clampedLogRatio, ppoKl } from "./ops.js";
 
 /**
@@ -26,28 +25,6 @@ export interface SapoOptions {
 
 export const SAPO_DEFAULTS: Readonly<SapoOptions> = Object.freeze({ tauPos: 1.0, tauNeg: 1.05 });
 
-export function sapoLoss(
-  batch: TrainingBatch,
-  options: Partial<SapoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  const o = resolveOptions("sapo", SAPO_DEFAULTS, options);
-  checkPositive("sapo.tauPos", o.tauPos);
-  checkPositive("sapo.tauNeg", o.tauNeg);
-  validateBatch(batch, ["logProbs", "oldLogProbs", "advantages"]);
-  if (useHostKernels()) {
-    return hostRatioLoss(
-      logProbsOf(batch, "sapo"),
-      batch,
-      "seq-mean-token-mean",
-      aggregateOptions({}, context),
-      sapoKernel,
-      o,
-    );
-  }
-  return sapoOpChain(batch, o, context);
-}
-
 /** The op-chain implementation (any backend; autograd gives the gradient). */
 export function sapoOpChain(batch: TrainingBatch, o: SapoOptions, context: ObjectiveContext = {}): ObjectiveResult {
   return tf.tidy(() => {
@@ -65,11 +42,28 @@ export function sapoOpChain(batch: TrainingBatch, o: SapoOptions, context: Objec
   });
 }
 
-export const sapo: Objective<SapoOptions> = {
+export const sapo = defineObjective<SapoOptions>({
   name: "sapo",
   description: "SAPO: soft gate -(4/tau) sigmoid(tau (r - 1)) A, tau 1.0 (A > 0) / 1.05 (A <= 0), seq-mean-token-mean",
   requires: ["logProbs", "oldLogProbs", "advantages"],
   defaults: SAPO_DEFAULTS,
-  compute: sapoLoss,
-};
-objectives.register("sapo", sapo);
+  validate: { tauPos: positive, tauNeg: positive },
+  opChain: sapoOpChain,
+  hostKernel: (batch, o, context) =>
+    hostRatioLoss(
+      logProbsOf(batch, "sapo"),
+      batch,
+      "seq-mean-token-mean",
+      aggregateOptions({}, context),
+      sapoKernel,
+      o,
+    ),
+});
+
+export function sapoLoss(
+  batch: TrainingBatch,
+  options: Partial<SapoOptions> = {},
+  context: ObjectiveContext = {},
+): ObjectiveResult {
+  return sapo.compute(batch, options, context);
+}

@@ -1,8 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
-import { ConfigError, UnknownNameError, batchFromArrays, disposeBatch, tf, useBackend } from "@tokenrl/core";
+import {
+  ConfigError,
+  ShapeError,
+  UnknownNameError,
+  batchFromArrays,
+  disposeBatch,
+  setKernelPath,
+  tf,
+  useBackend,
+} from "@tokenrl/core";
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
-import { setHostKernels } from "@tokenrl/partitioners";
 import {
   PRESETS,
   composeObjective,
@@ -43,10 +51,10 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
-  afterAll(() => setHostKernels("auto"));
+  afterAll(() => setKernelPath("auto"));
 
   describe.each(["host", "tensor"] as const)("%s kernels", (impl) => {
-    beforeAll(() => setHostKernels(impl));
+    beforeAll(() => setKernelPath(impl));
 
     it("PPO clip: dual clip caps A < 0 at -A c with zero gradient; dualClip null switches it off", async () => {
       // A = -1, r = 5: max(-A r, -A clip(r, .8, 1.2)) = max(5, 1.2) = 5, gradient -A r = 5.
@@ -251,8 +259,48 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
     expect(bonus).toBeCloseTo(-1, 6);
   });
 
+  it("every registered objective describes itself, resolves its defaults and checks the batch fields it requires", () => {
+    for (const name of objectives.list()) {
+      const objective = objectives.get(name);
+      expect(objective.name).toBe(name);
+      expect(objective.description.length).toBeGreaterThan(10);
+      expect(objective.requires[0]).toBe("logProbs");
+      expect(objective.resolve()).toEqual(objective.defaults);
+      expect(() => objective.resolve({ notAnOption: 1 } as never)).toThrow(
+        new RegExp(
+          `${name}\\.notAnOption: unknown option; ${name} takes ${Object.keys(objective.defaults).join(", ")}`,
+        ),
+      );
+      // A batch without the last required field: ShapeError naming it.
+      const missing = objective.requires[objective.requires.length - 1]!;
+      const arrays: Record<string, unknown> = { responseMask: [[1]] };
+      for (const field of objective.requires)
+        if (field !== missing) arrays[field] = field === "correct" || field === "groupIds" ? [0] : [[0]];
+      const batch = batchFromArrays(arrays as never);
+      expect(() => objective.compute(batch)).toThrow(ShapeError);
+      expect(() => objective.compute(batch)).toThrow(new RegExp(`^${missing}: `));
+      disposeBatch(batch);
+    }
+  });
+
+  it("readMetrics reads every metric in one device read", async () => {
+    const metrics = { a: tf.scalar(1.5), b: tf.scalar(-2) };
+    const reads = { count: 0 };
+    const original = tf.Tensor.prototype.data;
+    tf.Tensor.prototype.data = function (this: tf.Tensor) {
+      reads.count++;
+      return original.call(this);
+    } as typeof original;
+    try {
+      expect(await readMetrics(metrics)).toEqual({ a: 1.5, b: -2 });
+    } finally {
+      tf.Tensor.prototype.data = original;
+    }
+    expect(reads.count).toBe(1);
+    tf.dispose(Object.values(metrics));
+  });
+
   it("registries and presets: every preset names a registered objective, unknown names say what is known", () => {
-    expect(objectives.list()).toEqual(["cispo", "cppo", "gspo", "htpo", "ppo-clip", "sapo"]);
     expect(Object.keys(PRESETS)).toEqual(["grpo", "dr-grpo", "dapo", "gspo", "sapo", "cispo", "htpo", "cppo"]);
     for (const p of Object.values(PRESETS)) expect(objectives.has(p.objective)).toBe(true);
     expect(getPreset("dapo").objectiveOptions).toMatchObject({ clipLow: 0.2, clipHigh: 0.28 });
@@ -305,13 +353,13 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
       tf.dispose([r.loss, r.grad, ...Object.values(r.metrics)]);
     };
     for (const impl of ["host", "tensor"] as const) {
-      setHostKernels(impl);
+      setKernelPath(impl);
       once();
       const before = tf.memory().numTensors;
       for (let i = 0; i < 5; i++) once();
       expect({ impl, tensors: tf.memory().numTensors }).toEqual({ impl, tensors: before });
     }
-    setHostKernels("auto");
+    setKernelPath("auto");
     disposeBatch(batch);
   });
 });

@@ -1,62 +1,141 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
-import { sharedPath } from "../../../tooling/test-utils/shared.js";
-import { batchFromArrays, disposeBatch, tf, useBackend } from "@tokenrl/core";
-import type { AggregationMode, BatchArrays, Tensor2D } from "@tokenrl/core";
-import { htpoLoss, klLoss, lossAndGrad, partitionOptionsOf, readMetrics, resolveHtpoOptions } from "../src/index.js";
-import type { HtpoOptions, KlEstimator } from "../src/index.js";
-import { disposePartition, htpoPartition, setHostKernels } from "@tokenrl/partitioners";
-import { readCases, runCase } from "./cases.js";
-import type { Case, CaseResult } from "./cases.js";
+import { referencePath } from "../../../tooling/test-utils/shared.js";
+import { batchFromArrays, disposeBatch, setKernelPath, tf, useBackend } from "@tokenrl/core";
+import type { AggregationMode, BatchArrays, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import { disposePartition, htpoPartition } from "@tokenrl/partitioners";
+import { htpo, klLoss, lossAndGrad, objectives, partitionOptionsOf, readMetrics } from "../src/index.js";
+import type { KlEstimator, Objective, ObjectiveContext, ObjectiveResult } from "../src/index.js";
 
-// The fused host kernels (PPO clip, HTPO and its partition, CPPO, GSPO, SAPO, CISPO) and the op chains must agree on
-// every conformance case of the ops they implement: loss, gradient and every metric.
-const dir = sharedPath("conformance/cases", "fused vs op-chain parity over the conformance cases");
-const cases = dir ? readCases(dir, /^loss-(ppo-clip|htpo|cppo|gspo|sapo|cispo)\.jsonl$/) : [];
+// The fused host kernel of every registered objective that has one, and its op chain, must agree
+// on every conformance case of its op (`loss/<name>`): loss, gradient and every metric. The list
+// comes from the registry, so a new objective with a host kernel is checked without editing this file.
+interface Case {
+  id: string;
+  op: string;
+  params: Record<string, unknown>;
+  inputs: BatchArrays & { responseMask: number[][] };
+}
+
+const dir = referencePath("conformance/cases");
+const cases: Case[] = readdirSync(dir)
+  .filter((f) => f.endsWith(".jsonl"))
+  .sort()
+  .flatMap((f) =>
+    readFileSync(join(dir, f), "utf8")
+      .split("\n")
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Case),
+  );
+const fused = objectives
+  .list()
+  .map((name) => objectives.get(name))
+  .filter((o) => o.hostKernel !== undefined);
+
+/** A case's params as the objective's options: a trainer-wide `aggregation` is dropped where the objective fixes its own (verl). */
+function optionsOf(objective: Objective, params: Record<string, unknown>): Record<string, unknown> {
+  if ("aggregation" in objective.defaults) return params;
+  const { aggregation: _fixed, ...rest } = params;
+  return rest;
+}
+
+type Impl = (batch: TrainingBatch) => ObjectiveResult;
+
+async function run(c: Case, impl: Impl) {
+  const batch = batchFromArrays(c.inputs);
+  try {
+    const r = lossAndGrad(impl, batch);
+    const out = {
+      loss: (await r.loss.data())[0]!,
+      grad: Array.from(await r.grad.data()),
+      metrics: await readMetrics(r.metrics),
+    };
+    tf.dispose([r.loss, r.grad, ...Object.values(r.metrics)]);
+    return out;
+  } finally {
+    disposeBatch(batch);
+  }
+}
 
 function close(a: number, b: number): boolean {
   return Math.abs(a - b) <= 1e-6 + 1e-5 * Math.abs(b);
 }
 
-describe.skipIf(!dir).each(TEST_BACKENDS)("fused host kernels vs op chains on %s", (backend) => {
+function differences(host: Awaited<ReturnType<typeof run>>, chain: Awaited<ReturnType<typeof run>>): string[] {
+  const bad: string[] = [];
+  if (!close(host.loss, chain.loss)) bad.push(`loss ${host.loss} vs ${chain.loss}`);
+  chain.grad.forEach((v, j) => {
+    if (!close(host.grad[j]!, v)) bad.push(`grad[${j}] ${host.grad[j]} vs ${v}`);
+  });
+  for (const [name, v] of Object.entries(chain.metrics))
+    if (!close(host.metrics[name]!, v)) bad.push(`${name} ${host.metrics[name]} vs ${v}`);
+  return bad;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: any objective of the registry
+function hostOnly(objective: Objective<any>, o: object, context: ObjectiveContext = {}): Impl {
+  return (b) => {
+    const r = objective.hostKernel!(b, o, context);
+    if (!r) throw new Error(`${objective.name}: the host kernel declined a plain case`);
+    return r;
+  };
+}
+
+it("every built-in objective with a host kernel is in the registry and has conformance cases", () => {
+  expect(fused.map((o) => o.name).sort()).toEqual(["cispo", "cppo", "gspo", "htpo", "ppo-clip", "sapo"]);
+  for (const o of fused) expect(cases.filter((c) => c.op === `loss/${o.name}`).length).toBeGreaterThan(0);
+});
+
+describe.each(TEST_BACKENDS)("fused host kernels vs op chains on %s", (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
-  afterAll(() => setHostKernels("auto"));
 
-  it.each(cases.map((c) => [c.id, c] as const))("%s: same loss, gradient and metrics", async (_id, c) => {
-    setHostKernels("host");
-    const host: CaseResult = await runCase(c);
-    setHostKernels("tensor");
-    const chain: CaseResult = await runCase(c);
-    setHostKernels("auto");
-    const bad: string[] = [];
-    if (!close(host.loss!, chain.loss!)) bad.push(`loss ${host.loss} vs ${chain.loss}`);
-    chain.gradLogProbs!.forEach((row, i) =>
-      row.forEach((v, t) => {
-        if (!close(host.gradLogProbs![i]![t]!, v)) bad.push(`grad[${i}][${t}] ${host.gradLogProbs![i]![t]} vs ${v}`);
-      }),
-    );
-    expect(Object.keys(host.metrics!).sort()).toEqual(Object.keys(chain.metrics!).sort());
-    for (const [name, v] of Object.entries(chain.metrics!))
-      if (!close(host.metrics![name]!, v)) bad.push(`${name} ${host.metrics![name]} vs ${v}`);
-    expect(bad.slice(0, 8)).toEqual([]);
+  const pairs = fused.flatMap((objective) =>
+    cases.filter((c) => c.op === `loss/${objective.name}`).map((c) => [c.id, objective, c] as const),
+  );
+  it.each(pairs)("%s: same loss, gradient and metrics", async (_id, objective, c) => {
+    const o = objective.resolve(optionsOf(objective, c.params));
+    const host = await run(c, hostOnly(objective, o));
+    const chain = await run(c, (b) => objective.opChain(b, o, {}));
+    expect(Object.keys(host.metrics).sort()).toEqual(Object.keys(chain.metrics).sort());
+    expect(differences(host, chain).slice(0, 8)).toEqual([]);
+  });
+
+  // HTPO given a precomputed host partition (context.partition, as a trainer that logs the cells
+  // passes it) applies that partition's rules: the same numbers as the op chain.
+  it.each(
+    cases.filter((c) => c.op === "loss/htpo").map((c) => [c.id, c] as const),
+  )("%s: HTPO with a given host partition matches the op chain", async (_id, c) => {
+    const o = htpo.resolve(c.params);
+    const chain = await run(c, (b) => htpo.opChain(b, o, {}));
+    const batch = batchFromArrays(c.inputs);
+    const before = tf.memory().numTensors;
+    setKernelPath("host");
+    const partition = htpoPartition(batch, partitionOptionsOf(o));
+    setKernelPath("auto");
+    disposeBatch(batch);
+    const host = await run(c, hostOnly(htpo, o, { partition }));
+    disposePartition(partition);
+    expect(tf.memory().numTensors).toBe(before - Object.keys(c.inputs).length);
+    expect(differences(host, chain).slice(0, 8)).toEqual([]);
   });
 });
 
 // The fused KL loss (klLoss / composeObjective on wasm and cpu) against the op chain: the
 // conformance KL inputs, every estimator, two aggregations, loss and gradient.
-const klCases = dir ? readCases(dir, /^kl\.jsonl$/) : [];
+const klCases = cases.filter((c) => c.op === "kl");
 
-describe.skipIf(!dir).each(TEST_BACKENDS)("fused KL loss vs op chain on %s", (backend) => {
+describe.each(TEST_BACKENDS)("fused KL loss vs op chain on %s", (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
-  afterAll(() => setHostKernels("auto"));
 
-  const runKl = (c: Case, aggregation: AggregationMode, impl: "host" | "tensor") => {
-    setHostKernels(impl);
-    const batch = batchFromArrays(c.inputs as BatchArrays & { responseMask: number[][] });
+  const runKl = (c: Case, aggregation: AggregationMode, path: "host" | "tensor") => {
+    setKernelPath(path);
+    const batch = batchFromArrays(c.inputs);
     try {
       const { value, grad } = tf.valueAndGrad((lp: Tensor2D) =>
         klLoss(lp, batch.refLogProbs!, batch.responseMask, c.params.estimator as KlEstimator, aggregation),
@@ -65,7 +144,7 @@ describe.skipIf(!dir).each(TEST_BACKENDS)("fused KL loss vs op chain on %s", (ba
       tf.dispose([value, grad]);
       return out;
     } finally {
-      setHostKernels("auto");
+      setKernelPath("auto");
       disposeBatch(batch);
     }
   };
@@ -81,50 +160,5 @@ describe.skipIf(!dir).each(TEST_BACKENDS)("fused KL loss vs op chain on %s", (ba
       if (!close(host.grad[j]!, v)) bad.push(`grad[${j}] ${host.grad[j]} vs ${v}`);
     });
     expect(bad.slice(0, 8)).toEqual([]);
-  });
-});
-
-// HTPO given a precomputed host partition (context.partition, as a trainer that logs the cells
-// passes it) applies that partition's rules: the same numbers as the op chain.
-const htpoCases = cases.filter((c) => c.op === "loss/htpo");
-
-describe.skipIf(!dir).each(TEST_BACKENDS)("fused HTPO with a given partition on %s", (backend) => {
-  beforeAll(async () => {
-    await useBackend(backend);
-  });
-  afterAll(() => setHostKernels("auto"));
-
-  it.each(
-    htpoCases.map((c) => [c.id, c] as const),
-  )("%s: same loss, gradient and metrics as the op chain", async (_id, c) => {
-    setHostKernels("tensor");
-    const chain = await runCase(c);
-    setHostKernels("host");
-    const batch = batchFromArrays(c.inputs as BatchArrays & { responseMask: number[][] });
-    const before = tf.memory().numTensors;
-    try {
-      const params = c.params as Partial<HtpoOptions>;
-      const partition = htpoPartition(batch, partitionOptionsOf(resolveHtpoOptions(params)));
-      const r = lossAndGrad((b) => htpoLoss(b, params, { partition }), batch);
-      const loss = r.loss.dataSync()[0]!;
-      const grad = (await r.grad.array()) as number[][];
-      const metrics = await readMetrics(r.metrics);
-      tf.dispose([r.loss, r.grad, ...Object.values(r.metrics)]);
-      disposePartition(partition);
-      expect(tf.memory().numTensors).toBe(before);
-      const bad: string[] = [];
-      if (!close(loss, chain.loss!)) bad.push(`loss ${loss} vs ${chain.loss}`);
-      chain.gradLogProbs!.forEach((row, i) =>
-        row.forEach((v, t) => {
-          if (!close(grad[i]![t]!, v)) bad.push(`grad[${i}][${t}] ${grad[i]![t]} vs ${v}`);
-        }),
-      );
-      for (const [name, v] of Object.entries(chain.metrics!))
-        if (!close(metrics[name]!, v)) bad.push(`${name} ${metrics[name]} vs ${v}`);
-      expect(bad.slice(0, 8)).toEqual([]);
-    } finally {
-      setHostKernels("auto");
-      disposeBatch(batch);
-    }
   });
 });

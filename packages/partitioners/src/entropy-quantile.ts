@@ -1,7 +1,7 @@
-import { ConfigError, tf, validateBatch } from "@tokenrl/core";
+import { oneOf, tf } from "@tokenrl/core";
 import type { Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { assertRatio, makePartition, partitioners, resolveOptions } from "./partition.js";
-import type { Partition, Partitioner } from "./partition.js";
+import { definePartitioner, makePartition, ratio } from "./partition.js";
+import type { Partition } from "./partition.js";
 import { countAtRatio, pickPerRow, sortValidDescending } from "./rank.js";
 
 /**
@@ -23,16 +23,7 @@ export const ENTROPY_QUANTILE_DEFAULTS: Readonly<EntropyQuantileOptions> = Objec
 export const ENTROPY_QUANTILE_CELLS = ["high", "low"] as const;
 export type EntropyQuantileCell = (typeof ENTROPY_QUANTILE_CELLS)[number];
 
-export function entropyQuantilePartition(
-  batch: TrainingBatch,
-  options: Partial<EntropyQuantileOptions> = {},
-): Partition<EntropyQuantileCell> {
-  const o = resolveOptions("entropy-quantile", ENTROPY_QUANTILE_DEFAULTS, options);
-  assertRatio("entropy-quantile.ratio", o.ratio);
-  if (o.scope !== "batch" && o.scope !== "response") {
-    throw new ConfigError("entropy-quantile.scope", `expected "batch" or "response", got "${o.scope}"`);
-  }
-  validateBatch(batch, ["entropy"]);
+function entropyQuantileTensor(batch: TrainingBatch, o: EntropyQuantileOptions): Partition<EntropyQuantileCell> {
   const masks = tf.tidy(() => {
     const valid = tf.cast(tf.greater(batch.responseMask, 0), "float32") as Tensor2D;
     const [B, T] = valid.shape;
@@ -52,12 +43,19 @@ export function entropyQuantilePartition(
   return makePartition("entropy-quantile", masks);
 }
 
-export const entropyQuantilePartitioner: Partitioner<EntropyQuantileOptions, EntropyQuantileCell> = {
+export const entropyQuantilePartitioner = definePartitioner<EntropyQuantileOptions, EntropyQuantileCell>({
   name: "entropy-quantile",
   description: "80/20 rule: the top `ratio` of valid tokens by entropy (per batch or per response) vs the rest",
   requires: ["entropy"],
   defaults: ENTROPY_QUANTILE_DEFAULTS,
-  cellNames: () => ENTROPY_QUANTILE_CELLS,
-  partition: entropyQuantilePartition,
-};
-partitioners.register("entropy-quantile", entropyQuantilePartitioner);
+  validate: { ratio: ratio(), scope: oneOf("batch", "response") },
+  cells: ENTROPY_QUANTILE_CELLS,
+  tensor: entropyQuantileTensor,
+});
+
+export function entropyQuantilePartition(
+  batch: TrainingBatch,
+  options: Partial<EntropyQuantileOptions> = {},
+): Partition<EntropyQuantileCell> {
+  return entropyQuantilePartitioner.partition(batch, options);
+}

@@ -1,58 +1,21 @@
-import { tf } from "@tokenrl/core";
-import type { Scalar, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import type { HtpoCell, HtpoPartition, HtpoPartitionOptions } from "./htpo.js";
-import { HTPO_CELLS, HTPO_SUBSETS } from "./htpo.js";
-import { hostView } from "./host.js";
-import type { HostArray } from "./host.js";
+import { hostView, tf } from "@tokenrl/core";
+import type { HostArray, Scalar, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import {
+  CELL_INDEX_BITS,
+  DETACH_HIGHEST,
+  DETACH_HIGHEST_BIT,
+  DETACH_HIGHEST_INDEX,
+  DETACH_LOWEST,
+  DETACH_LOWEST_BIT,
+  DETACH_LOWEST_INDEX,
+  DETACH_NONE,
+  HTPO_CELL_NAMES,
+  NOT_A_TOKEN,
+  cellOfToken,
+  htpoBaseCell,
+} from "./htpo-cells.js";
+import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, HtpoRowRules, HtpoTokenCells } from "./htpo-cells.js";
 import { select } from "./select.js";
-
-/** Bits of `HtpoPartition.tokenCells` above the cell index (0..7; 255 = not a valid token). */
-export const DETACH_LOWEST_BIT = 16;
-export const DETACH_HIGHEST_BIT = 32;
-export const NOT_A_TOKEN = 255;
-
-/** Each token's HTPO cell (`tokenCells`, see `HtpoPartition`) and the token count of every cell. */
-export interface HtpoTokenCells {
-  tokenCells: Uint8Array;
-  /** Token counts in `[...HTPO_CELLS, ...HTPO_SUBSETS]` order. */
-  counts: Float64Array;
-}
-
-/**
- * The per-row thresholds that decide every token's HTPO cell from its
- * entropy h (valid tokens only):
- *
- *   cell = base[i] + (h >= tau[i] ? 1 : 0)
- *   + DETACH_LOWEST_BIT  if detach[i] = 1, h < tau[i] and h < lowest[i]
- *   + DETACH_HIGHEST_BIT if detach[i] = 2, h >= tau[i] and h >= highest[i]
- *
- * `cellOfToken` applies them. A fused loss applies them inline instead of
- * reading a `[B, T]` cell array.
- */
-export interface HtpoRowRules {
-  B: number;
-  T: number;
-  /** Cell index of the row's low-entropy tokens (difficulty * 2 + verdict * 4; see HTPO_CELLS). */
-  base: Uint8Array;
-  tau: Float64Array;
-  /** Detach-lowest bound: the k1-th smallest low-entropy value (-Infinity when there is none; set where detach = 1). */
-  lowest: Float64Array;
-  /** Detach-highest bound: the k2-th largest value (set where detach = 2). */
-  highest: Float64Array;
-  /** 0 none, 1 detach-lowest applies (hard & correct), 2 detach-highest applies (easy & correct). */
-  detach: Uint8Array;
-}
-
-/** The cell code of a valid token of row i with entropy h (see `HtpoRowRules`). */
-export function cellOfToken(rules: HtpoRowRules, i: number, h: number): number {
-  const tau = rules.tau[i]!;
-  const high = h >= tau;
-  const code = rules.base[i]! + (high ? 1 : 0);
-  const detach = rules.detach[i]!;
-  if (detach === 1 && !high && h < rules.lowest[i]!) return code | DETACH_LOWEST_BIT;
-  if (detach === 2 && high && h >= rules.highest[i]!) return code | DETACH_HIGHEST_BIT;
-  return code;
-}
 
 /**
  * The HTPO partition rules per row, on the host (wasm / cpu backends): group
@@ -61,8 +24,9 @@ export function cellOfToken(rules: HtpoRowRules, i: number, h: number): number {
  */
 export function htpoRowRules(batch: TrainingBatch, o: HtpoPartitionOptions): HtpoRowRules {
   const [B, T] = batch.responseMask.shape as [number, number];
-  const correct = batch.correct!.dataSync();
-  const groups = batch.groupIds!.dataSync();
+  // What the rollout already has on the host (batch.host), else one read of each [B] tensor.
+  const correct = batch.host?.correct ?? batch.correct!.dataSync();
+  const groups = batch.host?.groupIds ?? batch.groupIds!.dataSync();
   // Views, not copies (see hostView); nothing below allocates a tensor.
   const mask = hostView(batch.responseMask);
   const entropy = hostView(batch.entropy!);
@@ -92,9 +56,8 @@ export function htpoRowRules(batch: TrainingBatch, o: HtpoPartitionOptions): Htp
     const [c, g] = hits.get(groups[i]!)!;
     const hard = Math.fround(c / g) < threshold;
     const isCorrect = correct[i]! > 0;
-    // Cell index = difficulty * 4 + verdict * 2 + entropy, matching HTPO_CELLS' order.
-    rules.base[i] = (hard ? 0 : 2) + (isCorrect ? 0 : 4);
-    rules.detach[i] = isCorrect ? (hard ? 1 : 2) : 0;
+    rules.base[i] = htpoBaseCell(hard, isCorrect);
+    rules.detach[i] = isCorrect ? (hard ? DETACH_LOWEST : DETACH_HIGHEST) : DETACH_NONE;
     rowThresholds(mask, entropy, row, i * T, T, o, rules, i);
   }
   return rules;
@@ -110,7 +73,7 @@ function cellsFromRules(batch: TrainingBatch, rules: HtpoRowRules): HtpoTokenCel
   const mask = hostView(batch.responseMask);
   const entropy = hostView(batch.entropy!);
   const cells = new Uint8Array(B * T).fill(NOT_A_TOKEN);
-  const counts = new Float64Array(HTPO_CELLS.length + HTPO_SUBSETS.length);
+  const counts = new Float64Array(HTPO_CELL_NAMES.length);
   for (let i = 0; i < B; i++) cellsOfRow(mask, entropy, cells, counts, rules, i);
   return { tokenCells: cells, counts };
 }
@@ -126,9 +89,9 @@ function cellsOfRow(
   for (let j = i * rules.T, end = j + rules.T; j < end; j++) {
     if (!(mask[j]! > 0)) continue;
     const code = cellOfToken(rules, i, entropy[j]!);
-    counts[code & 15]!++;
-    if (code & DETACH_LOWEST_BIT) counts[8]!++;
-    else if (code & DETACH_HIGHEST_BIT) counts[9]!++;
+    counts[code & CELL_INDEX_BITS]!++;
+    if (code & DETACH_LOWEST_BIT) counts[DETACH_LOWEST_INDEX]!++;
+    else if (code & DETACH_HIGHEST_BIT) counts[DETACH_HIGHEST_INDEX]!++;
     cells[j] = code;
   }
 }
@@ -179,9 +142,9 @@ function rowThresholds(
     // A row needs at most one detach bound: detach-highest for easy & correct rows,
     // detach-lowest for hard & correct ones; wrong rows need neither.
     const detach = rules.detach[i]!;
-    if (detach !== 0) {
+    if (detach !== DETACH_NONE) {
       for (let j = 0; j < n; j++) if (row[j]! >= tau) nHigh++;
-      if (detach === 2) {
+      if (detach === DETACH_HIGHEST) {
         const k2 = Math.max(Math.floor(o.detachHighRatio * nHigh), 1);
         // Sorted positions [n - nHigh, n - k] all hold tau; above n - k, select in the upper part.
         topHigh = k2 >= k ? tau : select(row, n - k2, n - k + 1, n - 1);
@@ -210,14 +173,14 @@ export function htpoPartitionHost(batch: TrainingBatch, o: HtpoPartitionOptions)
   const [B, T] = batch.responseMask.shape as [number, number];
   const rules = htpoRowRules(batch, o);
   const { tokenCells: cells, counts } = cellsFromRules(batch, rules);
-  const names = [...HTPO_CELLS, ...HTPO_SUBSETS] as HtpoCell[];
+  const names = HTPO_CELL_NAMES;
   const values = names.map(() => new Float32Array(B * T));
   for (let j = 0; j < B * T; j++) {
     const code = cells[j]!;
     if (code === NOT_A_TOKEN) continue;
-    values[code & 15]![j] = 1;
-    if (code & DETACH_LOWEST_BIT) values[8]![j] = 1;
-    else if (code & DETACH_HIGHEST_BIT) values[9]![j] = 1;
+    values[code & CELL_INDEX_BITS]![j] = 1;
+    if (code & DETACH_LOWEST_BIT) values[DETACH_LOWEST_INDEX]![j] = 1;
+    else if (code & DETACH_HIGHEST_BIT) values[DETACH_HIGHEST_INDEX]![j] = 1;
   }
   const masks = {} as Record<HtpoCell, Tensor2D>;
   const countTensors = {} as Record<HtpoCell, Scalar>;

@@ -1,10 +1,9 @@
-import { ConfigError, tf, validateBatch } from "@tokenrl/core";
+import { tf, validateBatch } from "@tokenrl/core";
 import type { Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { assertRatio, makePartition, partitioners, resolveOptions } from "./partition.js";
-import type { Partition, Partitioner } from "./partition.js";
-import { useHostKernels } from "./host.js";
+import { definePartitioner, makePartition } from "./partition.js";
+import { HTPO_CELL_NAMES, HTPO_PARTITION_CHECKS, HTPO_PARTITION_DEFAULTS } from "./htpo-cells.js";
+import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, HtpoRowRules, HtpoTokenCells } from "./htpo-cells.js";
 import { htpoPartitionHost, htpoRowRules, htpoTokenCells } from "./htpo-host.js";
-import type { HtpoRowRules, HtpoTokenCells } from "./htpo-host.js";
 import { countAtRatio, pickPerRow, sortValidDescending } from "./rank.js";
 
 /**
@@ -28,62 +27,8 @@ import { countAtRatio, pickPerRow, sortValidDescending } from "./rank.js";
  *   ties at the k2-th value included.
  *
  * Entropy is read as given (detached): the partition never carries gradient.
+ * The cells, their encoding and the options are in ./htpo-cells.ts.
  */
-export interface HtpoPartitionOptions {
-  /** A prompt is hard when its group's accuracy is below this (paper: 1 - tau_diff = 0.6). */
-  difficultyThreshold: number;
-  /** Fraction of each response's valid tokens that count as high-entropy (0.2, the 80/20 split). */
-  highEntropyRatio: number;
-  /** Fraction of a hard-correct response's low set whose lowest entropies are detached (0.006). */
-  detachLowRatio: number;
-  /** Fraction of an easy-correct response's high set whose highest entropies are detached (0.02). */
-  detachHighRatio: number;
-}
-
-export const HTPO_PARTITION_DEFAULTS: Readonly<HtpoPartitionOptions> = Object.freeze({
-  difficultyThreshold: 0.6,
-  highEntropyRatio: 0.2,
-  detachLowRatio: 0.006,
-  detachHighRatio: 0.02,
-});
-
-/** The eight disjoint cells, then the two detach subsets. */
-export const HTPO_CELLS = [
-  "hard-correct-low",
-  "hard-correct-high",
-  "easy-correct-low",
-  "easy-correct-high",
-  "hard-wrong-low",
-  "hard-wrong-high",
-  "easy-wrong-low",
-  "easy-wrong-high",
-] as const;
-export const HTPO_SUBSETS = ["detach-lowest", "detach-highest"] as const;
-export type HtpoCell = (typeof HTPO_CELLS)[number] | (typeof HTPO_SUBSETS)[number];
-
-/**
- * An HTPO partition. On the wasm and cpu backends it also carries
- * `tokenCells`, each token's cell index in `HTPO_CELLS` order (+16 when in
- * detach-lowest, +32 when in detach-highest, 255 off the mask), and the
- * per-row `rules` they follow (see `HtpoRowRules`), which the fused HTPO
- * loss applies instead of reading the ten masks.
- */
-export interface HtpoPartition extends Partition<HtpoCell> {
-  readonly tokenCells?: Uint8Array;
-  readonly rules?: HtpoRowRules;
-}
-
-function checkOptions(o: HtpoPartitionOptions): void {
-  if (!Number.isFinite(o.difficultyThreshold)) {
-    throw new ConfigError(
-      "htpo.difficultyThreshold",
-      `expected a finite accuracy threshold, got ${o.difficultyThreshold}`,
-    );
-  }
-  assertRatio("htpo.highEntropyRatio", o.highEntropyRatio);
-  assertRatio("htpo.detachLowRatio", o.detachLowRatio, { allowZero: true });
-  assertRatio("htpo.detachHighRatio", o.detachHighRatio, { allowZero: true });
-}
 
 /** Per-response group accuracy `correct / G` over the batch (`G` = rows sharing the group id). */
 export function groupAccuracy(correct: Tensor1D, groupIds: Tensor1D): Tensor1D {
@@ -92,38 +37,6 @@ export function groupAccuracy(correct: Tensor1D, groupIds: Tensor1D): Tensor1D {
     const hits = tf.matMul(same, tf.reshape(tf.cast(correct, "float32"), [-1, 1]));
     return tf.reshape(tf.div(hits, tf.sum(same, 1, true)), [-1]) as Tensor1D;
   });
-}
-
-/** Partitions a batch (needs responseMask, entropy, correct, groupIds) into the HTPO cells. */
-export function htpoPartition(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoPartition {
-  const o = resolveOptions("htpo", HTPO_PARTITION_DEFAULTS, options);
-  checkOptions(o);
-  validateBatch(batch, ["entropy", "correct", "groupIds"]);
-  return useHostKernels() ? htpoPartitionHost(batch, o) : htpoPartitionTensor(batch, o);
-}
-
-/**
- * Each token's HTPO cell and the cell counts, computed on the host without
- * building the mask tensors (what the fused HTPO loss reads). Host memory
- * only: meant for the wasm and cpu backends (see `useHostKernels`).
- */
-export function htpoCells(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoTokenCells {
-  const o = resolveOptions("htpo", HTPO_PARTITION_DEFAULTS, options);
-  checkOptions(o);
-  validateBatch(batch, ["entropy", "correct", "groupIds"]);
-  return htpoTokenCells(batch, o);
-}
-
-/**
- * The per-row thresholds that decide each token's HTPO cell (see
- * `HtpoRowRules`, `cellOfToken`), computed on the host: what the fused HTPO
- * loss applies inline. Host memory only: for the wasm and cpu backends.
- */
-export function htpoRules(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoRowRules {
-  const o = resolveOptions("htpo", HTPO_PARTITION_DEFAULTS, options);
-  checkOptions(o);
-  validateBatch(batch, ["entropy", "correct", "groupIds"]);
-  return htpoRowRules(batch, o);
 }
 
 /** The tensor-op version (any backend, no host reads). */
@@ -179,12 +92,41 @@ export function htpoPartitionTensor(batch: TrainingBatch, o: HtpoPartitionOption
   return makePartition("htpo", masks);
 }
 
-export const htpoPartitioner: Partitioner<HtpoPartitionOptions, HtpoCell> = {
+export const htpoPartitioner = definePartitioner<HtpoPartitionOptions, HtpoCell>({
   name: "htpo",
   description: "HTPO: difficulty (group accuracy) x verdict x per-response entropy split, plus the two detach subsets",
   requires: ["entropy", "correct", "groupIds"],
   defaults: HTPO_PARTITION_DEFAULTS,
-  cellNames: () => [...HTPO_CELLS, ...HTPO_SUBSETS],
-  partition: htpoPartition,
-};
-partitioners.register("htpo", htpoPartitioner);
+  validate: HTPO_PARTITION_CHECKS,
+  cells: HTPO_CELL_NAMES,
+  tensor: htpoPartitionTensor,
+  host: htpoPartitionHost,
+});
+
+/** Partitions a batch (needs responseMask, entropy, correct, groupIds) into the HTPO cells. */
+export function htpoPartition(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoPartition {
+  return htpoPartitioner.partition(batch, options) as HtpoPartition;
+}
+
+function hostInputs(batch: TrainingBatch, options: Partial<HtpoPartitionOptions>): HtpoPartitionOptions {
+  const o = htpoPartitioner.resolve(options);
+  validateBatch(batch, htpoPartitioner.requires);
+  return o;
+}
+
+/**
+ * Each token's HTPO cell and the cell counts, computed on the host without
+ * building the mask tensors. Host memory only: meant for the host kernel path.
+ */
+export function htpoCells(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoTokenCells {
+  return htpoTokenCells(batch, hostInputs(batch, options));
+}
+
+/**
+ * The per-row thresholds that decide each token's HTPO cell (see
+ * `HtpoRowRules`, `cellOfToken`), computed on the host: what the fused HTPO
+ * loss applies inline. Host memory only: for the host kernel path.
+ */
+export function htpoRules(batch: TrainingBatch, options: Partial<HtpoPartitionOptions> = {}): HtpoRowRules {
+  return htpoRowRules(batch, hostInputs(batch, options));
+}

@@ -1,7 +1,7 @@
-import { ConfigError, tf, validateBatch } from "@tokenrl/core";
+import { ConfigError, oneOf, tf } from "@tokenrl/core";
 import type { Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { makePartition, partitioners, resolveOptions } from "./partition.js";
-import type { Partition, Partitioner } from "./partition.js";
+import { definePartitioner, makePartition } from "./partition.js";
+import type { Partition } from "./partition.js";
 
 /**
  * Position buckets: a valid token's position counts only the response's valid
@@ -24,22 +24,18 @@ export const POSITION_DEFAULTS: Readonly<PositionOptions> = Object.freeze({
 export const POSITION_CELLS = ["early", "middle", "late"] as const;
 export type PositionCell = (typeof POSITION_CELLS)[number];
 
-export function positionPartition(
-  batch: TrainingBatch,
-  options: Partial<PositionOptions> = {},
-): Partition<PositionCell> {
-  const o = resolveOptions("position", POSITION_DEFAULTS, options);
-  const [b0, b1] = o.boundaries;
-  if (o.unit !== "fraction" && o.unit !== "tokens") {
-    throw new ConfigError("position.unit", `expected "fraction" or "tokens", got "${o.unit}"`);
-  }
+function checkBoundaries(o: PositionOptions): void {
+  const [b0, b1] = Array.isArray(o.boundaries) ? o.boundaries : [Number.NaN, Number.NaN];
   if (!(Number.isFinite(b0) && Number.isFinite(b1) && b0 >= 0 && b0 <= b1 && (o.unit === "tokens" || b1 <= 1))) {
     throw new ConfigError(
       "position.boundaries",
       `expected 0 <= b0 <= b1${o.unit === "fraction" ? " <= 1" : ""}, got [${b0}, ${b1}]`,
     );
   }
-  validateBatch(batch);
+}
+
+function positionTensor(batch: TrainingBatch, o: PositionOptions): Partition<PositionCell> {
+  const [b0, b1] = o.boundaries;
   const masks = tf.tidy(() => {
     const valid = tf.cast(tf.greater(batch.responseMask, 0), "float32") as Tensor2D;
     const index = tf.sub(tf.cumsum(valid, 1), 1);
@@ -52,12 +48,20 @@ export function positionPartition(
   return makePartition("position", masks);
 }
 
-export const positionPartitioner: Partitioner<PositionOptions, PositionCell> = {
+export const positionPartitioner = definePartitioner<PositionOptions, PositionCell>({
   name: "position",
   description: "early / middle / late buckets by position among a response's valid tokens",
   requires: [],
   defaults: POSITION_DEFAULTS,
-  cellNames: () => POSITION_CELLS,
-  partition: positionPartition,
-};
-partitioners.register("position", positionPartitioner);
+  validate: { boundaries: () => undefined, unit: oneOf("fraction", "tokens") },
+  validateAll: checkBoundaries,
+  cells: POSITION_CELLS,
+  tensor: positionTensor,
+});
+
+export function positionPartition(
+  batch: TrainingBatch,
+  options: Partial<PositionOptions> = {},
+): Partition<PositionCell> {
+  return positionPartitioner.partition(batch, options);
+}

@@ -1,9 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
-import { ConfigError, batchFromArrays, disposeBatch, tf, useBackend } from "@tokenrl/core";
+import { ConfigError, batchFromArrays, disposeBatch, setKernelPath, tf, useBackend } from "@tokenrl/core";
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
 import { createRng } from "@tokenrl/core";
 import {
+  definePartitioner,
+  makePartition,
+  ratio,
   HTPO_CELLS,
   HTPO_SUBSETS,
   disposePartition,
@@ -13,7 +16,6 @@ import {
   partitioners,
   positionPartition,
   readCounts,
-  setHostKernels,
 } from "../src/index.js";
 import { select } from "../src/select.js";
 import type { Partition } from "../src/index.js";
@@ -53,10 +55,10 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
   beforeAll(async () => {
     await useBackend(backend);
   });
-  afterAll(() => setHostKernels("auto"));
+  afterAll(() => setKernelPath("auto"));
 
   describe.each(["host", "tensor"] as const)("HTPO partition (%s kernels)", (impl) => {
-    beforeAll(() => setHostKernels(impl));
+    beforeAll(() => setKernelPath(impl));
 
     it("splits entropy per response with ties at tau all high, and cells follow difficulty x verdict", async () => {
       await withBatch(htpoBatch, async (b) => {
@@ -231,7 +233,7 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
   });
 
   it("partitioners are registered by name and reject unknown or out-of-range options", async () => {
-    expect(partitioners.list()).toEqual(["entropy-quantile", "htpo", "position"]);
+    expect(partitioners.list().filter((n) => !n.startsWith("toy-"))).toEqual(["entropy-quantile", "htpo", "position"]);
     await withBatch(htpoBatch, async (b) => {
       expect(() => htpoPartition(b, { highEntropyRatio: 0 })).toThrow(ConfigError);
       expect(() => htpoPartition(b, { bogus: 1 } as never)).toThrow(/htpo.bogus/);
@@ -239,11 +241,60 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
     });
   });
 
+  it("the host partition takes verdicts and group ids from batch.host when the rollout put them there", async () => {
+    // The tensors say every response is wrong and in one group; batch.host carries the real verdicts
+    // and groups, so the host path reads no [B] tensor and gives the cells of htpoBatch.
+    const misleading = { ...htpoBatch, correct: [0, 0, 0, 0], groupIds: [5, 5, 5, 5] };
+    await withBatch(misleading, async (b) => {
+      b.host = { correct: Float32Array.of(0, 1, 1, 1), groupIds: Int32Array.of(0, 0, 1, 1) };
+      setKernelPath("host");
+      const p = htpoPartition(b);
+      setKernelPath("auto");
+      const m = await masksOf(p);
+      expect(m["hard-wrong-high"]![0]).toEqual([0, 1, 1, 0, 1, 0]);
+      expect(m["hard-correct-high"]![1]).toEqual([1, 0, 0, 0, 0, 0]);
+      expect(m["easy-correct-low"]![2]).toEqual([0, 1, 1, 1, 1, 1]);
+      disposePartition(p);
+    });
+  });
+
+  it("definePartitioner registers a partitioner that checks its options and the batch fields it requires", async () => {
+    const halvesName = `toy-halves-${backend}`;
+    const halves = definePartitioner<{ split: number }, "first" | "rest">({
+      name: halvesName,
+      description: "toy: the first `split` columns vs the rest",
+      requires: ["entropy"],
+      defaults: { split: 1 },
+      validate: { split: ratio() },
+      cells: ["first", "rest"],
+      tensor: (batch, o) => {
+        const [B, T] = batch.responseMask.shape;
+        const cut = Math.round(o.split * T);
+        const first = tf.tidy(() =>
+          tf.mul(batch.responseMask, tf.concat([tf.ones([B, cut]), tf.zeros([B, T - cut])], 1)),
+        ) as tf.Tensor2D;
+        return makePartition(halvesName, { first, rest: tf.sub(batch.responseMask, first) as tf.Tensor2D });
+      },
+    });
+    expect(partitioners.get(halvesName)).toBe(halves);
+    await withBatch(htpoBatch, async (b) => {
+      const p = halves.partition(b, { split: 0.5 });
+      // First 3 columns: rows with 5, 3, 6 and 0 valid tokens give 3 + 3 + 3 + 0 = 9 first, 2 + 0 + 3 = 5 rest.
+      expect((await masksOf(p)).first![0]).toEqual([1, 1, 1, 0, 0, 0]);
+      expect(await readCounts(p)).toEqual({ first: 9, rest: 5 });
+      disposePartition(p);
+      expect(() => halves.partition(b, { split: 2 })).toThrow(
+        /toy-halves-.*\.split: expected a ratio in \(0, 1\], got 2/,
+      );
+      expect(() => halves.partition({ responseMask: b.responseMask })).toThrow(/entropy/);
+    });
+  });
+
   it("frees every tensor it makes", async () => {
     await withBatch(htpoBatch, async (b) => {
       const before = tf.memory().numTensors;
       for (const impl of ["host", "tensor", "host"] as const) {
-        setHostKernels(impl);
+        setKernelPath(impl);
         disposePartition(htpoPartition(b));
         disposePartition(entropyQuantilePartition(b));
         disposePartition(positionPartition(b));
@@ -282,12 +333,12 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
     };
     await withBatch(arrays, async (b) => {
       const options = { highEntropyRatio: 0.3, detachLowRatio: 0.25, detachHighRatio: 0.5 };
-      setHostKernels("host");
+      setKernelPath("host");
       const host = htpoPartition(b, options);
       const cells = htpoCells(b, options);
-      setHostKernels("tensor");
+      setKernelPath("tensor");
       const tensor = htpoPartition(b, options);
-      setHostKernels("auto");
+      setKernelPath("auto");
       expect(await masksOf(host)).toEqual(await masksOf(tensor));
       expect(await readCounts(host)).toEqual(await readCounts(tensor));
       const names = [...HTPO_CELLS, ...HTPO_SUBSETS];

@@ -44,7 +44,16 @@ export async function loadOpModules(dir: string = defaultOpsDir()): Promise<Load
       loaded.errors.push({ module: name, message: `failed to load: ${(err as Error).message.split("\n")[0]}` });
       continue;
     }
-    const ops = mod.ops;
+    // `ops` is the map, or a function that builds it (from a registry, at load time).
+    let ops = mod.ops;
+    if (typeof ops === "function") {
+      try {
+        ops = (ops as () => unknown)();
+      } catch (err) {
+        loaded.errors.push({ module: name, message: `ops() failed: ${(err as Error).message.split("\n")[0]}` });
+        continue;
+      }
+    }
     if (typeof ops !== "object" || ops === null) {
       loaded.errors.push({ module: name, message: "exports no `ops` object" });
       continue;

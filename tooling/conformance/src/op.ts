@@ -43,9 +43,9 @@ export interface OpResult {
 
 export type OpHandler = (c: CaseInput) => OpResult | Promise<OpResult>;
 
-/** The shape of every module in `src/ops/`. */
+/** The shape of every module in `src/ops/`: the map, or a function the loader calls once to build it. */
 export interface OpModule {
-  ops: Record<string, OpHandler>;
+  ops: Record<string, OpHandler> | (() => Record<string, OpHandler>);
 }
 
 export type ConformanceErrorCode =

@@ -1,4 +1,12 @@
-import { HTPO_CELLS, HTPO_SUBSETS } from "@tokenrl/partitioners";
+import {
+  DETACH_HIGHEST,
+  DETACH_HIGHEST_INDEX,
+  DETACH_LOWEST,
+  DETACH_LOWEST_INDEX,
+  HARD_CORRECT_BASE,
+  HTPO_CELL_NAMES,
+  WRONG_BASE,
+} from "@tokenrl/partitioners";
 import type { HtpoRowRules } from "@tokenrl/partitioners";
 import { type HostArray, type KernelIO, type KernelOutput, meanOver } from "./loss.js";
 import { clampLogRatio, clipBounds, clipRatio } from "./ratio.js";
@@ -20,11 +28,7 @@ export interface HtpoKernelParams {
   sign: number;
 }
 
-const CELL_NAMES = [...HTPO_CELLS, ...HTPO_SUBSETS];
-const DETACH_LOWEST_INDEX = 8;
-const DETACH_HIGHEST_INDEX = 9;
-
-/** Running sums of one call: totals [count, clipped, lower, kl]; per cell (CELL_NAMES order) tokens, ratio and entropy sums. */
+/** Running sums of one call: totals [count, clipped, lower, kl]; per cell (HTPO_CELL_NAMES order) tokens, ratio and entropy sums. */
 interface Sums {
   totals: Float64Array;
   cellTokens: Float64Array;
@@ -43,9 +47,9 @@ export function htpoKernel(
   const { B, T, logProbs, mask, coef, grad } = io;
   const sums: Sums = {
     totals: new Float64Array(4),
-    cellTokens: new Float64Array(10),
-    cellRatio: new Float64Array(10),
-    cellEntropy: new Float64Array(10),
+    cellTokens: new Float64Array(HTPO_CELL_NAMES.length),
+    cellRatio: new Float64Array(HTPO_CELL_NAMES.length),
+    cellEntropy: new Float64Array(HTPO_CELL_NAMES.length),
   };
   const { lo, hi, dual } = clipBounds(p);
   let total = 0;
@@ -63,8 +67,8 @@ export function htpoKernel(
       coef[i]!,
       rules.base[i]!,
       rules.tau[i]!,
-      rules.detach[i]! === 1 ? rules.lowest[i]! : Number.NEGATIVE_INFINITY,
-      rules.detach[i]! === 2 ? rules.highest[i]! : Number.POSITIVE_INFINITY,
+      rules.detach[i]! === DETACH_LOWEST ? rules.lowest[i]! : Number.NEGATIVE_INFINITY,
+      rules.detach[i]! === DETACH_HIGHEST ? rules.highest[i]! : Number.POSITIVE_INFINITY,
       lo,
       hi,
       dual,
@@ -78,7 +82,7 @@ export function htpoKernel(
     clipFractionLower: meanOver(totals[2]!, totals[0]!),
     ppoKl: meanOver(totals[3]!, totals[0]!),
   };
-  CELL_NAMES.forEach((name, k) => {
+  HTPO_CELL_NAMES.forEach((name, k) => {
     metrics[`cells/${name}/tokens`] = cellTokens[k]!;
     metrics[`cells/${name}/ratioMean`] = meanOver(cellRatio[k]!, cellTokens[k]!);
     metrics[`cells/${name}/entropyMean`] = meanOver(cellEntropy[k]!, cellTokens[k]!);
@@ -88,8 +92,8 @@ export function htpoKernel(
 
 /**
  * One row: fills grad[start, end), adds its cell statistics, returns c * sum_t m L.
- * `base` is the row's low-entropy cell (0 hard-correct, 2 easy-correct, 4 hard-wrong,
- * 6 easy-wrong); the high-entropy cell is base + 1. A low token with h < lowest is in
+ * `base` is the row's low-entropy cell (`htpoBaseCell`: 0 hard-correct, 2 easy-correct,
+ * 4 hard-wrong, 6 easy-wrong); the high-entropy cell is base + 1. A low token with h < lowest is in
  * detach-lowest, a high token with h >= highest in detach-highest (the caller passes
  * -Infinity / +Infinity where the row has no such subset).
  */
@@ -113,8 +117,8 @@ function htpoRow(
   s: number,
   sums: Sums,
 ): number {
-  const encourage = base === 0; // hard-correct-high: encourage forking tokens
-  const penalise = base >= 4; // wrong-high: penalise forking tokens
+  const encourage = base === HARD_CORRECT_BASE; // hard-correct-high: encourage forking tokens
+  const penalise = base >= WRONG_BASE; // wrong-high: penalise forking tokens
   let rowLoss = 0;
   let count = 0;
   let clipped = 0;
@@ -216,7 +220,7 @@ function htpoRow(
   cellTokens[base + 1]! += highTokens;
   cellRatio[base + 1]! += highRatio;
   cellEntropy[base + 1]! += highEntropy;
-  const subset = base === 0 ? DETACH_LOWEST_INDEX : DETACH_HIGHEST_INDEX;
+  const subset = base === HARD_CORRECT_BASE ? DETACH_LOWEST_INDEX : DETACH_HIGHEST_INDEX;
   cellTokens[subset]! += subsetTokens;
   cellRatio[subset]! += subsetRatio;
   cellEntropy[subset]! += subsetEntropy;

@@ -1,7 +1,13 @@
-import { tf } from "@tokenrl/core";
-import { backendCopiesHostArrays, hostView } from "@tokenrl/partitioners";
-import type { HostArray } from "@tokenrl/partitioners";
-import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import { backendCopiesHostArrays, hostView, tf } from "@tokenrl/core";
+import type {
+  AggregateOptions,
+  AggregationMode,
+  HostArray,
+  Scalar,
+  Tensor,
+  Tensor2D,
+  TrainingBatch,
+} from "@tokenrl/core";
 
 /**
  * Host (JS) loss kernels for the wasm and cpu backends, where tensors live
@@ -9,7 +15,7 @@ import type { AggregateOptions, AggregationMode, Scalar, Tensor, Tensor2D, Train
  * gradient with respect to logProbs and the metrics, in place of a chain of
  * 20-odd tensor ops and their autograd. `hostLoss` wraps a kernel in
  * `tf.customGrad`, so callers differentiate it like any op. On other
- * backends the objectives use their op chains (see `useHostKernels`).
+ * backends the objectives use their op chains (see core's `kernelPath`).
  */
 
 /**
