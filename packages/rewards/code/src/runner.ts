@@ -71,7 +71,7 @@ export class CodeRunner {
   /** The sandbox uid of each slot, held exclusively (locked) until `close()` or process exit. */
   readonly uids: readonly number[];
   private readonly freeSlots: number[];
-  private readonly waiters: Array<(slot: number) => void> = [];
+  private readonly waiters: Array<{ resolve: (slot: number) => void; reject: (e: Error) => void }> = [];
   private readonly leases: UidLease[];
   private readonly aborter = new AbortController();
   private closed = false;
@@ -124,6 +124,8 @@ export class CodeRunner {
       }
       for (const w of isolation.warnings) warn(w);
     }
+    // Staging dirs of runners that died (SIGKILL) are removed; a live runner's never are.
+    sweepStaleStages();
     if (!isolation.dropUser) {
       return new CodeRunner(
         isolation,
@@ -134,8 +136,6 @@ export class CodeRunner {
         Array(concurrency).fill(process.getuid?.() ?? 0),
       );
     }
-    // Staging dirs of runners that died (SIGKILL) are removed; a live runner's never are.
-    sweepStaleStages();
     if (isolation.cgroup.parent) sweepStaleCgroups(isolation.cgroup.parent);
     if (!isolation.tools.flock) {
       warn(
@@ -162,6 +162,8 @@ export class CodeRunner {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    // Queued tests never start: after close() the uids may belong to another runner.
+    for (const w of this.waiters.splice(0)) w.reject(new SandboxError("the runner is closed"));
     this.aborter.abort();
     for (const l of this.leases) {
       killAllOfUid(l.uid);
@@ -284,12 +286,12 @@ export class CodeRunner {
     if (this.closed) return Promise.reject(new SandboxError("the runner is closed"));
     const slot = this.freeSlots.pop();
     if (slot !== undefined) return Promise.resolve(slot);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   private release(slot: number): void {
     const next = this.waiters.shift();
-    if (next) next(slot);
+    if (next) next.resolve(slot);
     else this.freeSlots.push(slot);
   }
 }

@@ -98,6 +98,17 @@ export function runSandboxed(
   iso: IsolationReport,
   abortSignal?: AbortSignal,
 ): Promise<SandboxOutcome> {
+  if (abortSignal?.aborted) {
+    return Promise.resolve({
+      exitCode: null,
+      signal: null,
+      stdout: "",
+      stderrTail: "",
+      channel: "",
+      killedFor: "aborted",
+      wallMs: 0,
+    });
+  }
   if (!exitHookInstalled) {
     exitHookInstalled = true;
     process.on("exit", abortAllSandboxes);
@@ -225,8 +236,7 @@ export function runSandboxed(
       finish(exitInfo?.code ?? null, exitInfo?.sig ?? null);
     };
     live.add(abort);
-    if (abortSignal?.aborted) queueMicrotask(abort);
-    else abortSignal?.addEventListener("abort", abort, { once: true });
+    abortSignal?.addEventListener("abort", abort, { once: true });
     child.stdout!.on("data", (chunk: Buffer) => {
       stdoutBytes += chunk.length;
       if (stdoutBytes > spec.outputLimitBytes) return kill("output");

@@ -125,6 +125,33 @@ describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "r
     }
   });
 
+  it("close() kills running tests, rejects queued ones, removes staging dirs and frees the uids", async () => {
+    const stage = join(STAGING, "close");
+    mkdirSync(stage, { recursive: true });
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = stage;
+    try {
+      const runner = CodeRunner.create({ limits: { timeLimitSec: 30 }, uidBase: 61425, concurrency: 1, ...quiet });
+      const [uid] = runner.uids;
+      const runs = [1, 2, 3].map(() => runner.run(py("import time\ntime.sleep(60)")));
+      const settled = Promise.allSettled(runs);
+      expect(await until(() => processesOfUid(uid!).length > 0, 5000)).toBe(true);
+      runner.close();
+      const results = await settled;
+      expect(results.map((r) => r.status)).toEqual(["rejected", "rejected", "rejected"]);
+      for (const r of results) expect(String((r as PromiseRejectedResult).reason)).toMatch(/closed/);
+      expect(processesOfUid(uid!)).toEqual([]);
+      expect(readdirSync(stage)).toEqual([]);
+      await expect(runner.run(py("print(1)", ["1"]))).rejects.toThrow(/closed/);
+      const next = CodeRunner.create({ uidBase: 61425, concurrency: 1, ...quiet });
+      expect(next.uids).toEqual([uid]);
+      next.close();
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+    }
+  });
+
   it("a process left running as a free uid (a dead runner's) is killed when the uid is locked", async () => {
     const leftover = spawn("setpriv", ["--reuid=61430", "--regid=61430", "--clear-groups", "sleep", "300"], {
       detached: true,
