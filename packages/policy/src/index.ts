@@ -37,7 +37,7 @@ export {
 export type { RawTensor, SafetensorsDType, SafetensorsFile } from "./safetensors.js";
 export { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtypes.js";
 export { embedLookup } from "./embedding.js";
-export { generate, sampleToken, scoreSequence } from "./generate.js";
+export { generate, scoreSequence } from "./generate.js";
 export type { GenerateOptions, GenerateResult } from "./generate.js";
 export { createChatTemplate, loadChatTemplate } from "./chat-template.js";
 export type {
