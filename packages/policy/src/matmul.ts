@@ -1,4 +1,4 @@
-import { tf } from "@tokenrl/core";
+import { backendFamily, tf } from "@tokenrl/core";
 import type { Tensor } from "@tokenrl/core";
 
 /**
@@ -12,7 +12,7 @@ import type { Tensor } from "@tokenrl/core";
  * Other backends get `tf.matMul` unchanged. Rank 2 or 3 (batch first).
  */
 export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
-  if (tf.getBackend() !== "wasm") return tf.matMul(a, b, transposeA, transposeB);
+  if (backendFamily() !== "wasm") return tf.matMul(a, b, transposeA, transposeB);
   return tf.tidy(() => {
     const x = transposeA ? swapLast(a) : a;
     const y = transposeB ? swapLast(b) : b;

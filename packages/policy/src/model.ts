@@ -1,4 +1,4 @@
-import { InvalidInputError, ShapeError, tf } from "@tokenrl/core";
+import { InvalidInputError, ShapeError, backendFamily, tf } from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tokenrl/core";
 import { type KVCache, LayerKVCache } from "./cache.js";
 import type { ModelConfig } from "./config.js";
@@ -228,7 +228,7 @@ export class CausalLM {
    */
   private generationLmHead(hidden: Tensor2D): Tensor2D {
     const p = this.params;
-    if (p.lmHead || tf.getBackend() !== "wasm") return this.lmHead(hidden);
+    if (p.lmHead || backendFamily() !== "wasm") return this.lmHead(hidden);
     return tf.transpose(matMul(p.embed, tf.transpose(hidden))) as Tensor2D;
   }
 
