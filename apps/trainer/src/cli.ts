@@ -1,28 +1,49 @@
+import { dirname, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { TokenrlError } from "@tokenrl/core";
-import { DEFAULT_CONFIG, parseOverride, readConfigFile, resolveConfig } from "./config.js";
+import { advantageEstimators } from "@tokenrl/advantages";
+import { ConfigError, TokenrlError, initBackend } from "@tokenrl/core";
+import { objectives } from "@tokenrl/objectives";
+import { partitioners } from "@tokenrl/partitioners";
+import { TASK_NAMES } from "@tokenrl/tasks";
+import { listPresets, resolveRecipe } from "@tokenrl/train";
+import { DEFAULT_CONFIG, parseOverride, readConfigFile, recipeInputOf, resolveConfig } from "./config.js";
+import { loadPlugins } from "./plugins.js";
 import { train } from "./train.js";
 
-const HELP = `tokenrl-train: train a policy with an RL recipe on a verifiable task
+function help(): string {
+  return `tokenrl-train: train a policy with an RL recipe on a verifiable task
 
 usage: tokenrl-train [--config FILE] [--preset NAME] [--task NAME] [--out DIR]
-                     [--steps N] [--set KEY=VALUE ...] [--fresh] [--quiet]
+                     [--steps N] [--set KEY=VALUE ...] [--fresh] [--quiet] [--jsonl]
 
-  --config FILE   JSON config overriding the defaults (unknown keys are errors)
-  --preset NAME   recipe: htpo (default), dapo, grpo, dr-grpo, gspo, sapo, cispo, cppo
-  --task NAME     built-in task: addition (default), last-digit, majority, reverse
-  --out DIR       output folder (default ${DEFAULT_CONFIG.out}): metrics.jsonl,
-                  checkpoint/, report.html, report.json
+  --config FILE   YAML or JSON config (unknown keys are errors; see --print-config)
+  --preset NAME   recipe preset (default ${DEFAULT_CONFIG.preset}): ${listPresets().join(", ")}
+  --task NAME     task (default ${DEFAULT_CONFIG.task.name}): ${TASK_NAMES.join(", ")}
+  --out DIR       run folder (default ${DEFAULT_CONFIG.out}): config.json, metrics.jsonl,
+                  samples.jsonl, checkpoints/, reference/, summary.json, report.html
   --steps N       RL steps (rl.steps)
-  --set K=V       any config field, e.g. --set rl.groupSize=16 --set objectiveOptions.sign=released
-  --fresh         ignore an existing checkpoint in --out and start over
-                  (default: resume from it; a killed run continues where it stopped)
-  --quiet         no progress bars
-  --print-config  print the resolved configuration and exit
+  --set K=V       any config key, e.g. --set rl.groupSize=16 --set objective.options.sign=released
+                  --set objective.name=my-objective --set optim.lrScheduler.type=cosine
+  --fresh         start over: ignore and remove the folder's checkpoints and reference model
+                  (default: resume from the latest checkpoint; a killed run continues exactly)
+  --quiet         no progress bars, no backend line
+  --jsonl         also print every metrics record to stdout as a JSON line
+  --print-config  print the resolved configuration (with the resolved recipe) and exit
   -h, --help      this text
 
-Defaults: ${JSON.stringify(DEFAULT_CONFIG)}
+A recipe is a preset and/or explicit parts: advantage {name, options}, partition
+{name, options}, objective {name, options}, aggregation, kl {coef, estimator},
+entropy {coef}, dynamicSampling, overlong {maxLength, bufferLength, factor}.
+plugins: ["pkg-or-file"] are imported first and may register more of each.
+
+registered
+  presets:     ${listPresets().join(", ")}
+  objectives:  ${objectives.list().join(", ")}
+  estimators:  ${advantageEstimators.list().join(", ")}
+  partitioners: ${partitioners.list().join(", ")}
+  tasks:       ${TASK_NAMES.join(", ")}
 `;
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -35,35 +56,46 @@ async function main(): Promise<number> {
       set: { type: "string", multiple: true },
       fresh: { type: "boolean" },
       quiet: { type: "boolean" },
+      jsonl: { type: "boolean" },
       "print-config": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: false,
+    strict: true,
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(help());
     return 0;
   }
-  const overrides: Record<string, unknown>[] = [];
-  if (values.config) overrides.push(readConfigFile(values.config));
-  if (values.preset) overrides.push({ preset: values.preset });
-  if (values.task) overrides.push({ task: { name: values.task } });
-  if (values.out) overrides.push({ out: values.out });
-  if (values.steps) overrides.push(parseOverride(`rl.steps=${values.steps}`));
-  for (const s of values.set ?? []) overrides.push(parseOverride(s));
-  const config = resolveConfig(...overrides);
+  const layers: Record<string, unknown>[] = [];
+  if (values.config) layers.push(readConfigFile(values.config));
+  if (values.preset) layers.push({ preset: values.preset });
+  if (values.task) layers.push({ task: { name: values.task } });
+  if (values.out) layers.push({ out: values.out });
+  if (values.steps !== undefined) {
+    if (!/^\d+$/.test(values.steps)) throw new ConfigError("--steps", `bad value ${JSON.stringify(values.steps)}; expected an integer >= 0`);
+    layers.push({ rl: { steps: Number(values.steps) } });
+  }
+  for (const s of values.set ?? []) layers.push(parseOverride(s));
+  const config = resolveConfig(...layers);
+  const baseDir = values.config ? dirname(resolve(values.config)) : process.cwd();
   if (values["print-config"]) {
-    process.stdout.write(`${JSON.stringify(config, null, 2)}\n`);
+    await initBackend({ log: null });
+    await loadPlugins(config.plugins, baseDir);
+    process.stdout.write(`${JSON.stringify({ ...config, recipe: resolveRecipe(recipeInputOf(config)) }, null, 2)}\n`);
     return 0;
   }
-  const result = await train(config, { resume: !values.fresh, progress: !values.quiet });
-  const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-  const warmup = result.records.find((r) => r.afterWarmup === true);
-  const rlSteps = result.records.filter((r) => r.phase === "rl").length;
-  process.stdout.write(
-    `${result.resumed ? "resumed; " : ""}held-out accuracy (greedy, ${result.finalEval.examples} problems): ${pct(result.initialEval.accuracy)} at start${
-      warmup ? `, ${pct(Number(warmup.accuracy))} after the warm-up` : ""
-    }, ${pct(result.finalEval.accuracy)} after ${rlSteps} ${config.preset} steps\nreport: ${result.reportPath}\n`,
+  const result = await train(config, {
+    resume: !values.fresh,
+    progress: !values.quiet,
+    baseDir,
+    ...(values.jsonl ? { jsonl: process.stdout } : {}),
+  });
+  const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
+  const h = result.summary.heldOut;
+  const say = values.jsonl ? process.stderr : process.stdout;
+  say.write(
+    `${result.resumed ? "resumed; " : ""}held-out pass@1 (greedy, ${config.eval.examples} problems): ${pct(h.start)} at start, ${pct(h.afterWarmup)} after the warm-up, ${pct(h.final)} after ${result.summary.steps.rl} RL steps\nreport: ${result.reportPath}\n`,
   );
   return 0;
 }
@@ -71,8 +103,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    if (err instanceof TokenrlError || (err as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-      process.stderr.write(`tokenrl-train: ${(err as Error).message}\n`);
+    const code = (err as { code?: string }).code ?? "";
+    if (err instanceof TokenrlError || code.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`tokenrl-train: ${(err as Error).message.split("\n")[0]}\n`);
       process.exit(2);
     }
     process.stderr.write(`tokenrl-train: ${(err as Error).stack ?? err}\n`);

@@ -1,177 +1,180 @@
 import { readFileSync } from "node:fs";
-import { ConfigError } from "@tokenrl/core";
-import { listPresets } from "@tokenrl/objectives";
-import { SYNTHETIC_TASK_NAMES } from "@tokenrl/tasks";
+import { AGGREGATION_MODES, ConfigError } from "@tokenrl/core";
+import { KL_ESTIMATORS } from "@tokenrl/objectives";
+import { LR_SCHEDULE_TYPES } from "@tokenrl/train";
+import { formatIssues } from "@tokenrl/train/node";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+const int = (min: number) => z.int().min(min);
+const named = z.strictObject({ name: z.string().min(1).optional(), options: z.record(z.string(), z.unknown()).optional() });
 
 /**
- * The trainer's configuration. Every field is documented where it is declared,
- * with its default; a config file (JSON) overrides any subset, and a key the
- * schema does not know is an error naming it, not something silently ignored.
+ * The trainer's configuration, one zod schema: every key documented here with
+ * its default; unknown keys are errors; `--print-config` prints the resolved
+ * config. Recipe keys (`advantage` ... `overlong`) default to the preset's.
  */
-export interface TrainConfig {
-  /** Seed of everything random: initialisation, prompts, sampling. Default 0. */
-  seed: number;
-  /** Output folder: metrics.jsonl, checkpoint/, report.html, report.json. Default "runs/train". */
-  out: string;
-  /**
-   * Recipe preset from @tokenrl/objectives (htpo, dapo, grpo, dr-grpo, gspo, sapo,
-   * cispo, cppo): advantage estimator, objective and its defaults. Default "htpo".
-   */
-  preset: string;
-  /** Overrides of the preset objective's options (e.g. `{ "sign": "released" }`). Default {}. */
-  objectiveOptions: Record<string, unknown>;
-  task: {
-    /** Built-in synthetic task (@tokenrl/tasks). Default "addition". */
-    name: string;
-    /** Operand digits / string length. Default 1. */
-    length: number;
-  };
-  model: {
-    /** Load a Hugging Face checkpoint directory instead of initialising from scratch. Default null. */
-    path: string | null;
-    /** For a model created from scratch (Qwen3 family, character tokenizer over the task's alphabet). */
-    hiddenSize: number;
-    intermediateSize: number;
-    numLayers: number;
-    numHeads: number;
-    numKvHeads: number;
-  };
-  /**
-   * Supervised warm-up on the task's reference answers before RL, as RL starts
-   * from a model that sometimes succeeds (a base model); 0 steps = none.
-   */
-  sft: { steps: number; batchSize: number; learningRate: number };
-  rl: {
-    /** Policy-gradient steps (one rollout batch each). Default 150. */
-    steps: number;
-    /** Groups (prompts) per training batch. Default 16. */
-    promptsPerStep: number;
-    /** G: responses per prompt. Default 8. */
-    groupSize: number;
-    /** DAPO dynamic sampling: generation batches allowed to fill the batch with informative groups. Default 3. */
-    maxGenerationBatches: number;
-    /** Sampling temperature for rollouts. Default 1.0 (HTPO's setting). */
-    temperature: number;
-    /** Adam learning rate. Default 1e-3. */
-    learningRate: number;
-    /** Global gradient-norm clip. Default 1.0. */
-    maxGradNorm: number;
-    /** Optimiser steps per rollout batch (PPO mini-batches; >1 makes the ratio move off 1). Default 2. */
-    miniBatches: number;
-  };
-  eval: {
-    /** Held-out examples scored greedily. Default 200. */
-    examples: number;
-    /** Evaluate every N RL steps (and at the start and end). Default 25. */
-    every: number;
-  };
-  checkpoint: {
-    /** Save (atomically) every N steps and at the end; 0 = only at the end. Default 25. */
-    every: number;
-  };
-}
+export const configSchema = z.strictObject({
+  /** Seed of everything random: initialisation, prompts, sampling. */
+  seed: z.int().min(0).default(0),
+  /** Output folder: config.json, metrics.jsonl, samples.jsonl, checkpoints/, reference/, summary.json, report.html. */
+  out: z.string().min(1).default("runs/train"),
+  /** Packages or files imported before the run; they register estimators, partitioners, objectives, presets. */
+  plugins: z.array(z.string().min(1)).default([]),
+  /** Worker threads for rollout and the update (@tokenrl/train/workers); 1 = in this thread. */
+  workers: z.int().min(1).max(256).default(1),
 
-export const DEFAULT_CONFIG: TrainConfig = {
-  seed: 0,
-  out: "runs/train",
-  preset: "htpo",
-  objectiveOptions: {},
-  task: { name: "addition", length: 1 },
-  model: { path: null, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2 },
-  sft: { steps: 60, batchSize: 32, learningRate: 3e-3 },
-  rl: {
-    steps: 150,
-    promptsPerStep: 16,
-    groupSize: 8,
-    maxGenerationBatches: 3,
-    temperature: 1.0,
-    learningRate: 1e-3,
-    maxGradNorm: 1.0,
-    miniBatches: 2,
-  },
-  eval: { examples: 200, every: 25 },
-  checkpoint: { every: 25 },
-};
+  // The recipe: a preset and/or explicit parts (verl: algorithm.adv_estimator, actor.policy_loss, loss_agg_mode, ...).
+  /** Named default recipe (htpo, dapo, grpo, dr-grpo, gspo, sapo, cispo, cppo, or a plugin's); null = none. */
+  preset: z.string().min(1).nullable().default("htpo"),
+  /** Advantage estimator {name, options} (verl algorithm.adv_estimator). */
+  advantage: named.optional(),
+  /** Partitioner {name, options} handed to the objective, or null. */
+  partition: named.nullable().optional(),
+  /** Policy objective {name, options} (verl actor.policy_loss.loss_mode + clip_ratio_*). */
+  objective: named.optional(),
+  /** Loss aggregation (verl actor.loss_agg_mode). */
+  aggregation: z.enum(AGGREGATION_MODES).optional(),
+  /** KL loss to the reference policy {coef, estimator} (verl use_kl_loss, kl_loss_coef, kl_loss_type), or null. */
+  kl: z.strictObject({ coef: z.number().min(0).optional(), estimator: z.enum(KL_ESTIMATORS).optional() }).nullable().optional(),
+  /** Entropy bonus {coef} (verl entropy_coeff), or null. */
+  entropy: z.strictObject({ coef: z.number().optional() }).nullable().optional(),
+  /** DAPO dynamic sampling (verl algorithm.filter_groups.enable). */
+  dynamicSampling: z.boolean().optional(),
+  /** DAPO soft overlong penalty in tokens (verl reward_model.overlong_buffer), or null. */
+  overlong: z
+    .strictObject({ maxLength: int(1).optional(), bufferLength: int(1).optional(), factor: z.number().min(0).optional() })
+    .nullable()
+    .optional(),
 
+  task: z
+    .strictObject({
+      /** Task name (@tokenrl/tasks): arith-chain, addition, ..., math-jsonl, code-jsonl, alfworld, webshop. */
+      name: z.string().min(1).default("arith-chain"),
+      /** The task factory's options (seed defaults to the run's seed; e.g. path for JSONL tasks). */
+      options: z.record(z.string(), z.unknown()).default({}),
+      /** Reward from the verdict: binary 1/0 or DAPO +1/-1 (overlong shaping comes from the recipe). */
+      reward: z.enum(["binary", "dapo"]).default("binary"),
+      /** A verify call that takes longer fails its samples (reward 0, counted in reward/verify_failures). */
+      verifyTimeoutMs: int(1).default(30_000),
+    })
+    .prefault({}),
+  model: z
+    .strictObject({
+      /** A Hugging Face checkpoint directory to start from; null = a from-scratch Qwen3-style model below. */
+      path: z.string().min(1).nullable().default(null),
+      hiddenSize: int(1).default(64),
+      intermediateSize: int(1).default(128),
+      numLayers: int(1).default(2),
+      numHeads: int(1).default(4),
+      numKvHeads: int(1).default(2),
+      maxPositionEmbeddings: int(8).default(256),
+    })
+    .prefault({}),
+  /** Supervised warm-up on the task's reference responses (0 steps = none). */
+  sft: z
+    .strictObject({ steps: int(0).default(60), batchSize: int(1).default(32), learningRate: z.number().min(0).default(3e-3) })
+    .prefault({}),
+  rl: z
+    .strictObject({
+      /** Policy-gradient steps, one rollout batch each (verl trainer.total_training_steps). */
+      steps: int(0).default(150),
+      /** Prompts (groups) per batch (verl data.train_batch_size). */
+      promptsPerStep: int(1).default(16),
+      /** G: responses per prompt (verl actor_rollout_ref.rollout.n). */
+      groupSize: int(2).default(8),
+      /** Dynamic sampling's generation batches per step (verl algorithm.filter_groups.max_num_gen_batches). */
+      maxGenerationBatches: int(1).default(3),
+      temperature: z.number().min(0).default(1.0),
+      /** Optimiser steps per epoch (verl: train_batch_size / ppo_mini_batch_size). */
+      miniBatches: int(1).default(2),
+      /** Passes over each batch (verl ppo_epochs). */
+      epochs: int(1).default(1),
+      /** Responses per micro-batch (verl ppo_micro_batch_size_per_gpu); null = no gradient accumulation. */
+      microBatchSize: int(1).nullable().default(null),
+    })
+    .prefault({}),
+  /** AdamW for RL (verl actor.optim). */
+  optim: z
+    .strictObject({
+      lr: z.number().min(0).default(1e-3),
+      weightDecay: z.number().min(0).default(0.01),
+      betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
+      eps: z.number().gt(0).default(1e-8),
+      /** Global gradient-norm clip (verl actor.grad_clip); 0 = off. */
+      maxGradNorm: z.number().min(0).default(1.0),
+      /** LR schedule over the RL optimiser steps (verl lr_scheduler_type / warmup_style, lr_warmup_steps, min_lr_ratio). */
+      lrScheduler: z
+        .strictObject({
+          type: z.enum(LR_SCHEDULE_TYPES).default("constant"),
+          warmupSteps: int(0).default(0),
+          minLrRatio: z.number().min(0).max(1).default(0),
+          numCycles: z.number().gt(0).default(0.5),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  eval: z
+    .strictObject({
+      /** Held-out (test split) examples scored greedily: pass@1. */
+      examples: int(0).default(200),
+      /** Also every N RL steps (0 = only at start, after the warm-up and at the end). */
+      every: int(0).default(25),
+    })
+    .prefault({}),
+  checkpoint: z
+    .strictObject({
+      /** Save every N RL steps (and at the phase switch and the end); 0 = only those. */
+      every: int(0).default(25),
+      /** Checkpoint folders kept. */
+      keepLast: int(1).default(2),
+    })
+    .prefault({}),
+  log: z
+    .strictObject({
+      /** Generations per step written to samples.jsonl. */
+      samplesPerStep: int(0).default(4),
+    })
+    .prefault({}),
+});
+
+export type TrainConfig = z.infer<typeof configSchema>;
 type Plain = Record<string, unknown>;
+
+const FORBIDDEN = new Set(["__proto__", "prototype", "constructor"]);
 
 function isPlain(v: unknown): v is Plain {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Overlays `override` on `base`, rejecting keys `base` does not have (except free-form maps). */
-function overlay(base: Plain, override: Plain, path: string, freeForm: ReadonlySet<string>): Plain {
-  const out: Plain = { ...base };
-  for (const [key, value] of Object.entries(override)) {
-    const at = path ? `${path}.${key}` : key;
-    if (!(key in base)) throw new ConfigError(at, `unknown key; known keys here: ${Object.keys(base).join(", ")}`);
-    const current = base[key];
-    if (freeForm.has(at)) {
-      if (!isPlain(value)) throw new ConfigError(at, `expected an object, got ${JSON.stringify(value)}`);
-      out[key] = { ...(current as Plain), ...value };
-    } else if (isPlain(current)) {
-      if (!isPlain(value)) throw new ConfigError(at, `expected an object, got ${JSON.stringify(value)}`);
-      out[key] = overlay(current, value, at, freeForm);
-    } else {
-      out[key] = value;
+/** Deep merge of plain objects (later wins; arrays and scalars replace). */
+export function mergeConfig(...layers: Plain[]): Plain {
+  const out: Plain = {};
+  for (const layer of layers) {
+    for (const [k, v] of Object.entries(layer)) {
+      if (FORBIDDEN.has(k)) throw new ConfigError(k, `unknown key; allowed: ${Object.keys(configSchema.shape).join(", ")}`);
+      out[k] = isPlain(v) && isPlain(out[k]) ? mergeConfig(out[k] as Plain, v) : v;
     }
   }
   return out;
 }
 
-function num(path: string, v: unknown, { min, max, integer }: { min?: number; max?: number; integer?: boolean }): void {
-  if (typeof v !== "number" || !Number.isFinite(v))
-    throw new ConfigError(path, `expected a finite number, got ${JSON.stringify(v)}`);
-  if (integer && !Number.isInteger(v)) throw new ConfigError(path, `expected an integer, got ${v}`);
-  if (min !== undefined && v < min) throw new ConfigError(path, `must be >= ${min}, got ${v}`);
-  if (max !== undefined && v > max) throw new ConfigError(path, `must be <= ${max}, got ${v}`);
-}
-
-/** Checks every field's type and range; throws a ConfigError naming the first bad one. */
-export function validateConfig(c: TrainConfig): TrainConfig {
-  num("seed", c.seed, { integer: true, min: 0 });
-  if (typeof c.out !== "string" || !c.out) throw new ConfigError("out", "expected a folder path");
-  if (!listPresets().includes(c.preset))
-    throw new ConfigError("preset", `unknown preset "${c.preset}"; known: ${listPresets().join(", ")}`);
-  if (!SYNTHETIC_TASK_NAMES.includes(c.task.name))
-    throw new ConfigError("task.name", `unknown task "${c.task.name}"; known: ${SYNTHETIC_TASK_NAMES.join(", ")}`);
-  num("task.length", c.task.length, { integer: true, min: 1, max: 12 });
-  if (c.model.path !== null && typeof c.model.path !== "string")
-    throw new ConfigError("model.path", "expected a folder path or null");
-  for (const k of ["hiddenSize", "intermediateSize", "numLayers", "numHeads", "numKvHeads"] as const) {
-    num(`model.${k}`, c.model[k], { integer: true, min: 1 });
-  }
+/** Validates a merged config (defaults filled in); a ConfigError names every bad key, its value and what is allowed. */
+export function resolveConfig(...layers: Plain[]): TrainConfig {
+  const merged = mergeConfig(...layers);
+  const parsed = configSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError("config", formatIssues(parsed.error, merged, configSchema));
+  const c = parsed.data;
   if (c.model.hiddenSize % c.model.numHeads !== 0)
-    throw new ConfigError("model.hiddenSize", `must be divisible by model.numHeads (${c.model.numHeads})`);
+    throw new ConfigError("model.hiddenSize", `bad value ${c.model.hiddenSize}; must be divisible by model.numHeads (${c.model.numHeads})`);
   if (c.model.numHeads % c.model.numKvHeads !== 0)
-    throw new ConfigError("model.numKvHeads", `must divide model.numHeads (${c.model.numHeads})`);
-  num("sft.steps", c.sft.steps, { integer: true, min: 0 });
-  num("sft.batchSize", c.sft.batchSize, { integer: true, min: 1 });
-  num("sft.learningRate", c.sft.learningRate, { min: 0 });
-  num("rl.steps", c.rl.steps, { integer: true, min: 0 });
-  num("rl.promptsPerStep", c.rl.promptsPerStep, { integer: true, min: 1 });
-  num("rl.groupSize", c.rl.groupSize, { integer: true, min: 2 });
-  num("rl.maxGenerationBatches", c.rl.maxGenerationBatches, { integer: true, min: 1 });
-  num("rl.temperature", c.rl.temperature, { min: 0 });
-  num("rl.learningRate", c.rl.learningRate, { min: 0 });
-  num("rl.maxGradNorm", c.rl.maxGradNorm, { min: 0 });
-  num("rl.miniBatches", c.rl.miniBatches, { integer: true, min: 1 });
-  num("eval.examples", c.eval.examples, { integer: true, min: 0 });
-  num("eval.every", c.eval.every, { integer: true, min: 0 });
-  num("checkpoint.every", c.checkpoint.every, { integer: true, min: 0 });
+    throw new ConfigError("model.numKvHeads", `bad value ${c.model.numKvHeads}; must divide model.numHeads (${c.model.numHeads})`);
   return c;
 }
 
-const FREE_FORM = new Set(["objectiveOptions"]);
+export const DEFAULT_CONFIG: TrainConfig = resolveConfig();
 
-/** The defaults overlaid with `overrides` (a parsed config file and/or CLI flags), validated. */
-export function resolveConfig(...overrides: Plain[]): TrainConfig {
-  let merged: Plain = structuredClone(DEFAULT_CONFIG) as unknown as Plain;
-  for (const o of overrides) merged = overlay(merged, o, "", FREE_FORM);
-  return validateConfig(merged as unknown as TrainConfig);
-}
-
-/** Reads a JSON config file; a syntax error names the file and position. */
+/** Reads a YAML or JSON config file (JSON is YAML); a syntax error names the file and line. */
 export function readConfigFile(path: string): Plain {
   let text: string;
   try {
@@ -181,15 +184,16 @@ export function readConfigFile(path: string): Plain {
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text);
+    parsed = parseYaml(text, { uniqueKeys: true });
   } catch (err) {
-    throw new ConfigError(path, `not valid JSON: ${(err as Error).message}`);
+    throw new ConfigError(path, `not valid YAML/JSON: ${(err as Error).message.split("\n")[0]}`);
   }
-  if (!isPlain(parsed)) throw new ConfigError(path, "expected a JSON object at the top level");
+  if (parsed === null || parsed === undefined) return {};
+  if (!isPlain(parsed)) throw new ConfigError(path, "expected a mapping (an object) at the top level");
   return parsed;
 }
 
-/** `a.b.c=value` -> `{ a: { b: { c: value } } }`, the value parsed as JSON when it is JSON. */
+/** `a.b.c=value` -> `{ a: { b: { c: value } } }`, the value read as JSON when it is JSON, else a string. */
 export function parseOverride(assignment: string): Plain {
   const eq = assignment.indexOf("=");
   if (eq <= 0) throw new ConfigError(assignment, 'expected KEY=VALUE, e.g. "rl.steps=20"');
@@ -201,6 +205,10 @@ export function parseOverride(assignment: string): Plain {
   } catch {
     value = raw;
   }
+  for (const k of keys) {
+    if (!k) throw new ConfigError(assignment, "empty key segment");
+    if (FORBIDDEN.has(k)) throw new ConfigError(keys.join("."), `unknown key "${k}"`);
+  }
   const root: Plain = {};
   let node = root;
   keys.forEach((k, i) => {
@@ -208,4 +216,14 @@ export function parseOverride(assignment: string): Plain {
     else node = node[k] = {} as Plain;
   });
   return root;
+}
+
+/** The recipe part of a config, as @tokenrl/train's resolveRecipe reads it. */
+export function recipeInputOf(c: TrainConfig) {
+  const { preset, advantage, partition, objective, aggregation, kl, entropy, dynamicSampling, overlong } = c;
+  return Object.fromEntries(
+    Object.entries({ preset, advantage, partition, objective, aggregation, kl, entropy, dynamicSampling, overlong }).filter(
+      ([, v]) => v !== undefined,
+    ),
+  );
 }

@@ -1,36 +1,49 @@
 import type { PolicyTokenizer } from "@tokenrl/policy";
 import type { RolloutEngine } from "@tokenrl/rollout";
+import { guardedVerify } from "@tokenrl/tasks";
 import type { Task } from "@tokenrl/tasks";
 
 export interface EvalResult {
-  /** Fraction of held-out examples answered correctly with greedy decoding. */
-  accuracy: number;
+  /** Held-out pass@1 with greedy decoding, as a fraction. */
+  passAt1: number;
   examples: number;
-  /** A few (prompt, response, answer) triples for the report. */
+  /** A few (prompt, response, answer) for the report. */
   samples: { prompt: string; response: string; answer: string; correct: boolean }[];
 }
 
-/** Greedy accuracy on the first `n` examples of the task's test split. */
-export async function evaluateGreedy(
+/**
+ * Greedy pass@1 on the first `n` examples of the task's held-out (test)
+ * split, which @tokenrl/tasks keeps disjoint from the training stream.
+ * Generated in chunks so that memory stays bounded.
+ */
+export async function evaluateHeldOut(
   engine: RolloutEngine,
   tokenizer: PolicyTokenizer,
   task: Task,
   n: number,
+  options: { timeoutMs: number; chunk?: number },
 ): Promise<EvalResult> {
-  if (n === 0) return { accuracy: 0, examples: 0, samples: [] };
-  const examples = Array.from({ length: n }, (_, i) => task.example(i, "test"));
-  const sequences = await engine.generate(
-    examples.map((e) => tokenizer.encode(e.prompt)),
-    { temperature: 0, maxTokens: task.maxResponseLength, stop: [...task.stop], includeStopStrInOutput: true },
-  );
+  const count = Math.min(n, task.size("test"));
+  if (count === 0) return { passAt1: 0, examples: 0, samples: [] };
+  const chunk = options.chunk ?? 64;
   let correct = 0;
   const samples: EvalResult["samples"] = [];
-  sequences.forEach((s, i) => {
-    const ex = examples[i]!;
-    const verdict = task.verify(s.text, ex);
-    if (verdict.correct) correct++;
-    if (samples.length < 8)
-      samples.push({ prompt: ex.prompt, response: s.text, answer: ex.answer, correct: verdict.correct });
-  });
-  return { accuracy: correct / n, examples: n, samples };
+  for (let start = 0; start < count; start += chunk) {
+    const examples = Array.from({ length: Math.min(chunk, count - start) }, (_, i) => task.example(start + i, "test"));
+    const sequences = await engine.generate(
+      examples.map((e) => tokenizer.encode(e.prompt)),
+      { temperature: 0, maxTokens: task.maxResponseLength, stop: [...task.stop], includeStopStrInOutput: true },
+    );
+    const verdicts = await guardedVerify(
+      task,
+      sequences.map((s, i) => ({ example: examples[i]!, response: s.text, responseTokens: s.responseIds.length, finishReason: s.finishReason })),
+      { timeoutMs: options.timeoutMs },
+    );
+    verdicts.forEach((v, i) => {
+      if (v.correct) correct++;
+      if (samples.length < 8)
+        samples.push({ prompt: examples[i]!.prompt, response: sequences[i]!.text, answer: examples[i]!.answer, correct: v.correct });
+    });
+  }
+  return { passAt1: correct / count, examples: count, samples };
 }

@@ -1,18 +1,15 @@
 import { createHash } from "node:crypto";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { CharTokenizer, createPolicy, loadPolicy } from "@tokenrl/policy";
 import type { CausalLM, PolicyTokenizer } from "@tokenrl/policy";
 import type { Task } from "@tokenrl/tasks";
 import type { TrainConfig } from "./config.js";
 
-/** A fresh policy for the task: Qwen3-style decoder over a character tokenizer of the task's alphabet. */
-export async function createTaskPolicy(
-  config: TrainConfig,
-  task: Task,
-): Promise<{ model: CausalLM; tokenizer: PolicyTokenizer }> {
-  if (config.model.path) {
-    const { model, tokenizer } = await loadPolicy(config.model.path);
-    return { model, tokenizer };
-  }
+/** A fresh policy for the task: a Qwen3-style decoder over a character tokenizer of the task's alphabet, or `model.path`. */
+export async function createTaskPolicy(config: TrainConfig, task: Task): Promise<{ model: CausalLM; tokenizer: PolicyTokenizer }> {
+  if (config.model.path) return loadPolicy(config.model.path);
   const tokenizer = new CharTokenizer(task.alphabet);
   const model = createPolicy(
     {
@@ -23,7 +20,7 @@ export async function createTaskPolicy(
       numLayers: config.model.numLayers,
       numHeads: config.model.numHeads,
       numKvHeads: config.model.numKvHeads,
-      maxPositionEmbeddings: 256,
+      maxPositionEmbeddings: config.model.maxPositionEmbeddings,
       eosTokenId: tokenizer.eosTokenId,
       padTokenId: tokenizer.padTokenId,
       bosTokenId: tokenizer.bosTokenId,
@@ -33,12 +30,39 @@ export async function createTaskPolicy(
   return { model, tokenizer };
 }
 
-/** Identifies a run's configuration; `rl.steps` and cadences may change on resume (to extend a run). */
+/**
+ * Identifies what a run computes: everything but the output folder, cadences,
+ * logging, the worker count and `rl.steps` (which may grow on resume to extend a run).
+ */
 export function configHash(config: TrainConfig): string {
-  const { rl, eval: _eval, checkpoint: _checkpoint, out: _out, ...rest } = config;
-  const { steps: _steps, ...rlRest } = rl;
+  const { out: _o, eval: _e, checkpoint: _c, log: _l, workers: _w, rl, ...rest } = config;
+  const { steps: _s, ...rlRest } = rl;
   return createHash("sha256")
     .update(JSON.stringify({ ...rest, rl: rlRest }))
     .digest("hex")
     .slice(0, 16);
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Versions of the packages the trainer runs on, read from their package.json. */
+export function packageVersions(): Record<string, string> {
+  const names = ["core", "train", "advantages", "partitioners", "objectives", "policy", "rollout", "tasks", "report"];
+  const out: Record<string, string> = {};
+  const own = JSON.parse(readFileSync(join(here, "..", "package.json"), "utf8")) as { name: string; version: string };
+  out[own.name] = own.version;
+  for (const n of names) {
+    let dir = here;
+    for (;;) {
+      const p = join(dir, "node_modules", "@tokenrl", n, "package.json");
+      if (existsSync(p)) {
+        out[`@tokenrl/${n}`] = (JSON.parse(readFileSync(realpathSync(p), "utf8")) as { version: string }).version;
+        break;
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return out;
 }

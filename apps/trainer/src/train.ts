@@ -1,278 +1,369 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { advantageEstimators } from "@tokenrl/advantages";
-import { ConfigError, aggregateLoss, disposeBatch, initBackend, tf } from "@tokenrl/core";
-import type { Scalar, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import { composeObjective, getPreset, readMetrics } from "@tokenrl/objectives";
-import type { Preset } from "@tokenrl/objectives";
+import { ConfigError, disposeBatch, initBackend, tf } from "@tokenrl/core";
+import type { Tensor, TrainingBatch } from "@tokenrl/core";
 import type { CausalLM, PolicyTokenizer } from "@tokenrl/policy";
-import { loadPolicy, savePolicy } from "@tokenrl/policy";
+import { writeReport } from "@tokenrl/report/node";
 import { createLocalEngine, dynamicSampling, sampleGroups, toTrainingBatch } from "@tokenrl/rollout";
-import type { RolloutSequence } from "@tokenrl/rollout";
-import { createSyntheticTask } from "@tokenrl/tasks";
-import type { Task, TaskExample } from "@tokenrl/tasks";
-import { loadCheckpoint, saveCheckpoint } from "./checkpoint.js";
-import type { TrainerState } from "./checkpoint.js";
+import type { RolloutEngine, RolloutSequence } from "@tokenrl/rollout";
+import { createTask, guardedVerify } from "@tokenrl/tasks";
+import type { Task, TaskExample, TaskVerdict } from "@tokenrl/tasks";
+import { AdamW, createActorLoss, ppoUpdate, resolveRecipe, rewardsOnLastToken, sftStep } from "@tokenrl/train";
+import type { ComputeGradients, FrozenReference, Recipe } from "@tokenrl/train";
+import { MetricsLog, loadLatestCheckpoint, loadOrCreateReference, lockRunFolder, saveCheckpoint } from "@tokenrl/train/node";
+import type { MetricsRecord, TrainingState } from "@tokenrl/train/node";
 import type { TrainConfig } from "./config.js";
-import { evaluateGreedy } from "./evaluate.js";
+import { recipeInputOf } from "./config.js";
+import { evaluateHeldOut } from "./evaluate.js";
 import type { EvalResult } from "./evaluate.js";
-import { MetricsLog } from "./metrics-log.js";
-import type { MetricsRecord } from "./metrics-log.js";
-import { ClippedAdam } from "./optimizer.js";
-import type { OptimizerStateEntry } from "./optimizer.js";
+import { loadPlugins } from "./plugins.js";
 import { ProgressBar } from "./progress.js";
-import { writeReport } from "./report.js";
-import { configHash, createTaskPolicy } from "./setup.js";
+import { configHash, createTaskPolicy, packageVersions } from "./setup.js";
+import { buildSummary } from "./summary.js";
+import type { RunSummary } from "./summary.js";
 
 export interface TrainOptions {
-  /** Continue from `out/checkpoint` when it exists (default true); false starts over. */
+  /** Continue from the run folder's latest checkpoint when there is one (default true); false = `--fresh`. */
   resume?: boolean;
   /** Progress bars and the backend line on stderr (default true). */
   progress?: boolean;
+  /** Write every metrics record to this stream as a JSON line (`--jsonl`). */
+  jsonl?: NodeJS.WritableStream;
   /** Stop after this many optimiser-visible steps of this process (tests use it to simulate a kill). */
   stopAfterSteps?: number;
+  /** Folder plugin paths are resolved from (default: the current directory). */
+  baseDir?: string;
+  /** Data-parallel gradients (a worker pool); default: in this thread. */
+  computeGradients?: (model: CausalLM, recipe: Recipe) => ComputeGradients | Promise<ComputeGradients>;
 }
 
 export interface TrainResult {
   out: string;
   records: MetricsRecord[];
-  initialEval: EvalResult;
-  finalEval: EvalResult;
+  summary: RunSummary;
   reportPath: string;
-  /** Whether this call resumed from a checkpoint. */
   resumed: boolean;
-  /** Whether the run completed every configured step (false when stopped by `stopAfterSteps`). */
+  /** Whether every configured step is done (false when stopped by `stopAfterSteps`). */
   completed: boolean;
+  finalEval?: EvalResult;
+}
+
+const order = (phase: string) => (phase === "sft" ? 0 : 1);
+
+/** Fails early (before any training) when `out` cannot be created or written, e.g. read-only or full. */
+function checkWritable(out: string): void {
+  const probe = join(out, `.write-test-${process.pid}`);
+  try {
+    mkdirSync(out, { recursive: true });
+    writeFileSync(probe, Buffer.alloc(64 * 1024));
+    unlinkSync(probe);
+  } catch (err) {
+    rmSync(probe, { force: true });
+    throw new ConfigError("out", `cannot write to the output folder ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 /**
- * One training run: an optional supervised warm-up, then RL with the preset's
- * advantage estimator and objective (HTPO by default), with DAPO dynamic
- * sampling, PPO mini-batches, held-out evaluation, atomic checkpoints that a
- * killed run resumes from, metrics.jsonl, and an HTML report.
+ * One training run: supervised warm-up on the task's references, then RL
+ * with the recipe, held-out pass@1 at the start, after the warm-up, every
+ * `eval.every` steps and at the end, versioned atomic checkpoints that a
+ * killed run resumes from exactly, metrics.jsonl, samples.jsonl,
+ * summary.json and report.html. Everything that can be wrong with the
+ * config, the recipe, the plugins, the task or the output folder is an
+ * error before any work.
  */
 export async function train(config: TrainConfig, options: TrainOptions = {}): Promise<TrainResult> {
+  const started = performance.now();
   const showProgress = options.progress ?? true;
   await initBackend(showProgress ? {} : { log: null });
-  const out = resolve(config.out);
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, "config.json"), `${JSON.stringify(config, null, 2)}\n`);
-  const task = createSyntheticTask(config.task.name, { seed: config.seed, length: config.task.length });
-  const preset = getPreset(config.preset);
+  await loadPlugins(config.plugins, options.baseDir ?? process.cwd());
+  const recipe = resolveRecipe(recipeInputOf(config));
   const hash = configHash(config);
-  const checkpointDir = join(out, "checkpoint");
-  const log = new MetricsLog(join(out, "metrics.jsonl"));
-
-  let model: CausalLM;
-  let tokenizer: PolicyTokenizer;
-  let state: TrainerState;
-  let optimizerState: OptimizerStateEntry[];
-  const loaded = options.resume === false ? undefined : await loadCheckpoint(checkpointDir);
-  if (loaded) {
-    if (loaded.state.configHash !== hash) {
+  const out = resolve(config.out);
+  checkWritable(out);
+  const lock = lockRunFolder(out);
+  const task = createTask({
+    ...config.task.options,
+    name: config.task.name,
+    seed: (config.task.options.seed as number | undefined) ?? config.seed,
+    reward: {
+      kind: config.task.reward,
+      ...(recipe.overlong
+        ? { overlong: { maxLength: recipe.overlong.maxLength, bufferLength: recipe.overlong.bufferLength, penaltyFactor: recipe.overlong.factor } }
+        : {}),
+    },
+  } as Parameters<typeof createTask>[0]);
+  let model: CausalLM | undefined;
+  let reference: FrozenReference | undefined;
+  try {
+    const checkpoints = join(out, "checkpoints");
+    const referenceDir = join(out, "reference");
+    if (options.resume === false) {
+      for (const f of ["checkpoints", "reference", "metrics.jsonl", "samples.jsonl", "summary.json", "report.html", "config.json"])
+        rmSync(join(out, f), { recursive: true, force: true });
+    }
+    const log = new MetricsLog(join(out, "metrics.jsonl"));
+    const samplesLog = new MetricsLog(join(out, "samples.jsonl"));
+    const loaded = await loadLatestCheckpoint(checkpoints);
+    if (loaded && loaded.state.configHash !== hash) {
+      loaded.model.dispose();
       throw new ConfigError(
         "checkpoint",
-        `${checkpointDir} was written by a run with a different configuration (hash ${loaded.state.configHash}, now ${hash}); pass --fresh to start over or use another --out`,
+        `${loaded.dir} was written by a run with a different configuration (hash ${loaded.state.configHash}, now ${hash}); pass --fresh to start over or use another --out`,
       );
     }
-    ({ model, tokenizer, state } = loaded);
-    optimizerState = loaded.optimizerState;
-    log.truncateTo(state.phase, state.step);
-  } else {
-    ({ model, tokenizer } = await createTaskPolicy(config, task));
-    state = {
-      phase: config.sft.steps > 0 ? "sft" : "rl",
-      step: 0,
-      nextExample: 0,
-      configHash: hash,
-      optimizerPhase: "sft",
+    // Only now, with the checkpoint check passed, is config.json (re)written.
+    writeFileSync(join(out, "config.json"), `${JSON.stringify({ ...config, configHash: hash, recipe }, null, 2)}\n`);
+
+    let tokenizer: PolicyTokenizer;
+    let state: TrainingState;
+    if (loaded) {
+      ({ model, tokenizer, state } = loaded);
+      const seen = (r: MetricsRecord) => {
+        const p = r.phase === "eval" ? String(r.during ?? "rl") : r.phase;
+        return order(p) < order(state.phase) || (order(p) === order(state.phase) && r.step <= state.step);
+      };
+      log.keep(seen);
+      samplesLog.keep(seen);
+    } else {
+      ({ model, tokenizer } = await createTaskPolicy(config, task));
+      state = {
+        version: 1,
+        phase: config.sft.steps > 0 ? "sft" : "rl",
+        step: 0,
+        nextExample: 0,
+        rng: { seed: config.seed, draws: 0 },
+        optimizerPhase: "sft",
+        optimizerStep: 0,
+        configHash: hash,
+        finished: false,
+      };
+      log.reset();
+      samplesLog.reset();
+    }
+    const policy: CausalLM = model as CausalLM;
+    const emit = (r: MetricsRecord) => {
+      log.append(r);
+      options.jsonl?.write(`${JSON.stringify(r)}\n`);
     };
-    optimizerState = [];
-    log.reset();
-  }
-  const resumed = Boolean(loaded);
-  const engineFor = (salt: number) => createLocalEngine({ model, tokenizer, seed: config.seed * 1_000_003 + salt });
-  const evaluate = () => evaluateGreedy(engineFor(-1), tokenizer, task, config.eval.examples);
-  let budget = options.stopAfterSteps ?? Number.POSITIVE_INFINITY;
+    const engineFor = (draw: number): RolloutEngine =>
+      createLocalEngine({ model: policy, tokenizer, seed: (config.seed * 1_000_003 + draw) >>> 0 });
+    const evaluate = async (step: number, during: string, tag: string) => {
+      const t0 = performance.now();
+      const ev = await evaluateHeldOut(engineFor(-1), tokenizer, task, config.eval.examples, { timeoutMs: config.task.verifyTimeoutMs });
+      emit({ phase: "eval", step, during, tag, "heldOut/pass@1": ev.passAt1, examples: ev.examples, "timing_s/eval": (performance.now() - t0) / 1000 });
+      return ev;
+    };
+    let budget = options.stopAfterSteps ?? Number.POSITIVE_INFINITY;
+    const alreadyDone = state.finished && state.phase === "rl" && state.step >= config.rl.steps;
+    let finalEval: EvalResult | undefined;
 
-  // A resumed run reports the accuracy its first process measured, not the resumed model's.
-  const firstEval = log.read().find((r) => r.phase === "eval");
-  const initialEval: EvalResult = resumed
-    ? { accuracy: Number(firstEval?.accuracy ?? Number.NaN), examples: config.eval.examples, samples: [] }
-    : await evaluate();
-  if (!resumed) log.append({ phase: "eval", step: 0, during: state.phase, accuracy: initialEval.accuracy });
+    if (!alreadyDone) {
+      if (!log.read().some((r) => r.phase === "eval" && r.tag === "start")) await evaluate(0, state.phase, "start");
 
-  // Supervised warm-up.
-  if (state.phase === "sft") {
-    const optimizer = new ClippedAdam(model.trainableVariables(), config.sft.learningRate, 1.0);
-    if (state.optimizerPhase === "sft" && optimizerState.length) await optimizer.restore(optimizerState);
-    const bar = showProgress ? new ProgressBar("sft", config.sft.steps) : undefined;
-    while (state.step < config.sft.steps && budget > 0) {
-      const examples = takeExamples(task, state, config.sft.batchSize);
-      const record = sftStep(model, tokenizer, task, examples, optimizer);
-      state.step++;
-      budget--;
-      log.append({ phase: "sft", step: state.step, ...record });
-      bar?.update(state.step, `loss ${record.loss.toFixed(3)}`);
+      // Supervised warm-up.
+      if (state.phase === "sft") {
+        const optimizer = new AdamW(policy.trainableVariables(), { lr: config.sft.learningRate, weightDecay: 0, maxGradNorm: 1.0 });
+        try {
+          if (state.optimizerPhase === "sft" && loaded) optimizer.restore(loaded.optimizerState);
+          const bar = showProgress ? new ProgressBar("sft", config.sft.steps) : undefined;
+          while (state.step < config.sft.steps && budget > 0) {
+            const t0 = performance.now();
+            const examples = takeExamples(task, state, config.sft.batchSize);
+            const batch = toTrainingBatch(sftSequences(tokenizer, task, examples), { padTokenId: tokenizer.padTokenId });
+            let r: ReturnType<typeof sftStep>;
+            try {
+              r = sftStep(policy, optimizer, batch);
+            } finally {
+              disposeBatch(batch);
+            }
+            state.step++;
+            budget--;
+            emit({ phase: "sft", step: state.step, "sft/loss": r.loss, "actor/grad_norm": r.gradNorm, "actor/lr": r.lr, applied: r.applied, "timing_s/step": (performance.now() - t0) / 1000 });
+            bar?.update(state.step, `loss ${r.loss.toFixed(3)}`);
+          }
+          if (state.step >= config.sft.steps) {
+            await evaluate(0, "rl", "afterWarmup");
+            // The saved moments stay marked "sft": RL starts with a fresh optimiser, resumed or not.
+            state = { ...state, phase: "rl", step: 0 };
+          }
+          await saveCheckpoint(checkpoints, { model: policy, tokenizer, optimizer, state }, { keepLast: config.checkpoint.keepLast });
+        } finally {
+          optimizer.dispose();
+        }
+      }
+
+      // Reinforcement learning.
+      if (state.phase === "rl" && state.step < config.rl.steps && budget > 0) {
+        if (recipe.kl && recipe.kl.coef > 0) reference = await loadOrCreateReference(referenceDir, { model: policy, tokenizer });
+        const optimizerSteps = config.rl.steps * config.rl.miniBatches * config.rl.epochs;
+        const optimizer = new AdamW(policy.trainableVariables(), {
+          lr: config.optim.lr,
+          weightDecay: config.optim.weightDecay,
+          betas: config.optim.betas,
+          eps: config.optim.eps,
+          maxGradNorm: config.optim.maxGradNorm,
+          schedule: { ...config.optim.lrScheduler, totalSteps: optimizerSteps },
+        });
+        try {
+          if (state.optimizerPhase === "rl" && loaded) optimizer.restore(loaded.optimizerState);
+          state.optimizerPhase = "rl";
+          const actorLoss = createActorLoss(policy, recipe);
+          const computeGradients = options.computeGradients ? await options.computeGradients(policy, recipe) : undefined;
+          const bar = showProgress ? new ProgressBar("rl ", config.rl.steps) : undefined;
+          while (state.step < config.rl.steps && budget > 0) {
+            const record = await rlStep({ config, recipe, task, policy, tokenizer, reference, optimizer, state, actorLoss, computeGradients, engine: engineFor(state.rng.draws), samplesLog });
+            state.rng.draws++;
+            state.step++;
+            budget--;
+            emit({ phase: "rl", step: state.step, ...record });
+            bar?.update(state.step, `score ${fmt(record["critic/score/mean"])} acc ${fmt(record.accuracy)}`);
+            if (config.eval.every > 0 && state.step % config.eval.every === 0 && state.step < config.rl.steps)
+              await evaluate(state.step, "rl", "periodic");
+            const last = state.step >= config.rl.steps;
+            if (last) {
+              finalEval = await evaluate(state.step, "rl", "final");
+              state.finished = true;
+            }
+            if (last || budget <= 0 || (config.checkpoint.every > 0 && state.step % config.checkpoint.every === 0))
+              await saveCheckpoint(checkpoints, { model: policy, tokenizer, optimizer, state }, { keepLast: config.checkpoint.keepLast });
+          }
+        } finally {
+          optimizer.dispose();
+        }
+      } else if (state.phase === "rl" && state.step >= config.rl.steps && !state.finished && budget > 0) {
+        // rl.steps = 0 (warm-up only), or a run extended to fewer steps than it has.
+        finalEval = await evaluate(state.step, "rl", "final");
+        state.finished = true;
+        const optimizer = new AdamW(policy.trainableVariables(), { lr: config.optim.lr });
+        try {
+          await saveCheckpoint(checkpoints, { model: policy, tokenizer, optimizer, state }, { keepLast: config.checkpoint.keepLast });
+        } finally {
+          optimizer.dispose();
+        }
+      }
     }
-    if (state.step >= config.sft.steps) {
-      const afterSft = await evaluate();
-      log.append({ phase: "eval", step: 0, during: "rl", accuracy: afterSft.accuracy, afterWarmup: true });
-      // The saved moments stay marked "sft", so RL starts with a fresh optimiser, resumed or not.
-      state = { ...state, phase: "rl", step: 0 };
-    }
-    await saveCheckpoint(checkpointDir, model, tokenizer, optimizer, state);
-    optimizer.dispose();
-  }
 
-  // Reinforcement learning.
-  let completed = false;
-  if (state.phase === "rl" && budget > 0) {
-    const referenceDir = join(out, "reference");
-    const reference = preset.kl ? await referenceModel(referenceDir, model, tokenizer) : undefined;
-    const objective = composeObjective({
-      policy: preset.objective,
-      policyOptions: { ...preset.objectiveOptions, ...config.objectiveOptions },
-      ...(preset.kl ? { kl: { coef: preset.kl.coef, estimator: preset.kl.estimator } } : {}),
-      ...(preset.entropyCoef ? { entropy: { coef: preset.entropyCoef } } : {}),
+    const completed = state.phase === "rl" && state.step >= config.rl.steps && state.finished;
+    const records = log.read();
+    const summary = buildSummary({ config, hash, recipe, records, completed, versions: packageVersions(), wallSeconds: (performance.now() - started) / 1000 });
+    writeFileSync(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
+    const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
+    const reportPath = writeReport(join(out, "report.html"), {
+      title: `tokenrl run: ${recipe.preset ?? recipe.objective.name} on ${config.task.name}`,
+      summary: [
+        { label: "held-out pass@1 at start", value: pct(summary.heldOut.start), id: "initial-accuracy" },
+        { label: "after the warm-up", value: pct(summary.heldOut.afterWarmup), id: "warmup-accuracy" },
+        { label: "final", value: pct(summary.heldOut.final), id: "final-accuracy" },
+        { label: "RL steps", value: String(summary.steps.rl) },
+        { label: "config hash", value: hash },
+      ],
+      runs: [{ name: recipe.preset ?? recipe.objective.name, records }],
+      ...(finalEval
+        ? { tables: [{ title: "Held-out samples (greedy)", columns: ["prompt", "response", "answer", "correct"], rows: finalEval.samples.map((s) => [s.prompt, s.response, s.answer, String(s.correct)]) }] }
+        : {}),
+      footer: `Raw data: ${join(out, "metrics.jsonl")}, samples.jsonl, summary.json; checkpoints in checkpoints/ (Hugging Face format).`,
     });
-    const optimizer = new ClippedAdam(model.trainableVariables(), config.rl.learningRate, config.rl.maxGradNorm);
-    if (state.optimizerPhase === "rl" && optimizerState.length) await optimizer.restore(optimizerState);
-    state.optimizerPhase = "rl";
-    const bar = showProgress ? new ProgressBar("rl ", config.rl.steps) : undefined;
-    while (state.step < config.rl.steps && budget > 0) {
-      const started = performance.now();
-      const record = await rlStep(
-        config,
-        preset,
-        task,
-        model,
-        tokenizer,
-        reference,
-        objective,
-        optimizer,
-        state,
-        engineFor(state.step),
-      );
-      state.step++;
-      budget--;
-      log.append({ phase: "rl", step: state.step, ...record, seconds: (performance.now() - started) / 1000 });
-      bar?.update(
-        state.step,
-        `reward ${Number(record.rewardMean).toFixed(2)} acc@batch ${Number(record.accuracy).toFixed(2)}`,
-      );
-      if (config.eval.every > 0 && state.step % config.eval.every === 0 && state.step < config.rl.steps) {
-        const ev = await evaluate();
-        log.append({ phase: "eval", step: state.step, during: "rl", accuracy: ev.accuracy });
-      }
-      if (config.checkpoint.every > 0 && state.step % config.checkpoint.every === 0) {
-        await saveCheckpoint(checkpointDir, model, tokenizer, optimizer, state);
-      }
-    }
-    completed = state.step >= config.rl.steps;
-    await saveCheckpoint(checkpointDir, model, tokenizer, optimizer, state);
-    optimizer.dispose();
+    return { out, records, summary, reportPath, resumed: Boolean(loaded), completed, ...(finalEval ? { finalEval } : {}) };
+  } finally {
     reference?.dispose();
-  } else if (state.phase === "rl") {
-    completed = state.step >= config.rl.steps;
+    model?.dispose();
+    await task.close();
+    lock.release();
   }
-
-  const finalEval = await evaluate();
-  if (completed)
-    log.append({ phase: "eval", step: state.step, during: "rl", accuracy: finalEval.accuracy, final: true });
-  const records = log.read();
-  const reportPath = writeReport(out, { config, records, initialEval, finalEval, preset, completed });
-  model.dispose();
-  return { out, records, initialEval, finalEval, reportPath, resumed, completed };
 }
 
-function takeExamples(task: Task, state: TrainerState, n: number): TaskExample[] {
-  const examples = Array.from({ length: n }, (_, i) => task.example(state.nextExample + i, "train"));
+function fmt(x: unknown): string {
+  return typeof x === "number" && Number.isFinite(x) ? x.toFixed(2) : "-";
+}
+
+function takeExamples(task: Task, state: TrainingState, n: number): TaskExample[] {
+  const size = task.size("train");
+  const examples = Array.from({ length: n }, (_, i) => task.example((state.nextExample + i) % size, "train"));
   state.nextExample += n;
   return examples;
 }
 
-/** The KL reference: the policy as RL starts, saved once so that a resumed run uses the same one. */
-async function referenceModel(dir: string, model: CausalLM, tokenizer: PolicyTokenizer): Promise<CausalLM> {
-  try {
-    return (await loadPolicy(dir)).model;
-  } catch {
-    await savePolicy(dir, model, tokenizer, { dtype: "float32" });
-    return (await loadPolicy(dir)).model;
-  }
-}
-
-function encodeSequences(tokenizer: PolicyTokenizer, task: Task, examples: TaskExample[]): RolloutSequence[] {
+/** Prompt + reference response (the task's full derivation when it has one, else answer + stop). */
+function sftSequences(tokenizer: PolicyTokenizer, task: Task, examples: TaskExample[]): RolloutSequence[] {
   return examples.map((e) => {
-    const responseIds = tokenizer.encode(`${e.answer}${task.stop[0] ?? ""}`);
-    return {
-      promptIds: tokenizer.encode(e.prompt),
-      responseIds,
-      rolloutLogProbs: new Array(responseIds.length).fill(0),
-      finishReason: "stop",
-      text: e.answer,
-    };
+    const target = e.reference ?? `${e.answer}${task.stop[0] ?? ""}`;
+    const responseIds = tokenizer.encode(target);
+    return { promptIds: tokenizer.encode(e.prompt), responseIds, rolloutLogProbs: new Array(responseIds.length).fill(0), finishReason: "stop", text: target };
   });
 }
 
-function sftStep(
-  model: CausalLM,
-  tokenizer: PolicyTokenizer,
-  task: Task,
-  examples: TaskExample[],
-  optimizer: ClippedAdam,
-): { loss: number; gradNorm: number; applied: boolean } {
-  const batch = toTrainingBatch(encodeSequences(tokenizer, task, examples), { padTokenId: tokenizer.padTokenId });
-  try {
-    return optimizer.step(() => {
-      const { logProbs } = model.scoreResponses(scoreInput(batch));
-      return tf.neg(aggregateLoss(logProbs, batch.responseMask, "token-mean")) as Scalar;
-    });
-  } finally {
-    disposeBatch(batch);
-  }
+interface StepContext {
+  config: TrainConfig;
+  recipe: Recipe;
+  task: Task;
+  policy: CausalLM;
+  tokenizer: PolicyTokenizer;
+  reference: FrozenReference | undefined;
+  optimizer: AdamW;
+  state: TrainingState;
+  actorLoss: ReturnType<typeof createActorLoss>;
+  computeGradients: ComputeGradients | undefined;
+  engine: RolloutEngine;
+  samplesLog: MetricsLog;
 }
 
-function scoreInput(batch: TrainingBatch) {
-  return {
-    promptIds: batch.promptIds!,
-    promptMask: batch.promptMask!,
-    responseIds: batch.responseIds!,
-    responseMask: batch.responseMask,
-  };
-}
+type StepRecord = Record<string, number | string | boolean | null>;
 
-type RlRecord = Record<string, number | string | boolean>;
-
-async function rlStep(
-  config: TrainConfig,
-  preset: Preset,
-  task: Task,
-  model: CausalLM,
-  tokenizer: PolicyTokenizer,
-  reference: CausalLM | undefined,
-  objective: ReturnType<typeof composeObjective>,
-  optimizer: ClippedAdam,
-  state: TrainerState,
-  engine: ReturnType<typeof createLocalEngine>,
-): Promise<RlRecord> {
+/** Rollout, rewards, advantages, old/ref log-probs, the PPO update: one RL step's metrics, verl names. */
+async function rlStep(c: StepContext): Promise<StepRecord> {
+  const { config, recipe, task, tokenizer, state } = c;
   const G = config.rl.groupSize;
-  const sampling = {
-    temperature: config.rl.temperature,
-    maxTokens: task.maxResponseLength,
-    stop: [...task.stop],
-    includeStopStrInOutput: true,
+  const stepStarted = performance.now();
+  const sampling = { temperature: config.rl.temperature, maxTokens: task.maxResponseLength, stop: [...task.stop], includeStopStrInOutput: true };
+  let rewardSeconds = 0;
+  let failures = 0;
+  const verdictOf = new Map<readonly number[], { verdict: TaskVerdict; example: TaskExample }>();
+  const judge = async (seqs: RolloutSequence[], examples: TaskExample[]) => {
+    const t0 = performance.now();
+    const verdicts = await guardedVerify(
+      task,
+      seqs.map((s, i) => ({ example: examples[Math.floor(i / G)]!, response: s.text, responseTokens: s.responseIds.length, finishReason: s.finishReason })),
+      { timeoutMs: config.task.verifyTimeoutMs },
+    );
+    verdicts.forEach((v, i) => {
+      if (v.error) failures++;
+      verdictOf.set(seqs[i]!.responseIds, { verdict: v, example: examples[Math.floor(i / G)]! });
+    });
+    rewardSeconds += (performance.now() - t0) / 1000;
+    return verdicts;
   };
-  let batchExamples: TaskExample[] = [];
-  const verdictsOf = (seqs: RolloutSequence[], examples: TaskExample[]) =>
-    seqs.map((s, i) => (task.verify(s.text, examples[Math.floor(i / G)]!).correct ? 1 : 0));
-  const rolloutStarted = performance.now();
   let sequences: RolloutSequence[];
-  let verdicts: number[];
-  let stats: Record<string, number | boolean> = {};
-  if (preset.dynamicSampling) {
+  let generated = 0;
+  let correctGenerated = 0;
+  const stats: StepRecord = {};
+  const genStarted = performance.now();
+  if (task.kind === "episode") {
+    const examples = takeExamples(task, state, config.rl.promptsPerStep);
+    const repeated = examples.flatMap((e) => Array.from({ length: G }, () => e));
+    const episodes = await task.rollout({ engine: c.engine, examples: repeated, sampling, groupIds: repeated.map((_, i) => Math.floor(i / G)) });
+    const t0 = performance.now();
+    const verdicts = await guardedVerify(
+      task,
+      episodes.map((e, i) => ({ example: repeated[i]!, response: e.text, responseTokens: e.responseIds.length, episodeReward: e.reward })),
+      { timeoutMs: config.task.verifyTimeoutMs },
+    );
+    rewardSeconds += (performance.now() - t0) / 1000;
+    verdicts.forEach((v, i) => {
+      if (v.error) failures++;
+      verdictOf.set(episodes[i]!.responseIds, { verdict: v, example: repeated[i]! });
+    });
+    const groups = examples.map((_, g) => episodes.slice(g * G, (g + 1) * G).map((e, j) => ({ ...e, groupId: g, verdict: verdicts[g * G + j]! })));
+    generated = episodes.length;
+    correctGenerated = verdicts.filter((v) => v.correct).length;
+    const kept = recipe.dynamicSampling ? groups.filter((grp) => grp.some((e) => e.verdict.reward !== grp[0]!.verdict.reward)) : groups;
+    stats["sampling/groupsDropped"] = groups.length - kept.length;
+    sequences = kept.flatMap((grp, g) => grp.map(({ verdict: _v, ...e }) => ({ ...e, groupId: g })));
+  } else if (recipe.dynamicSampling) {
+    let batchExamples: TaskExample[] = [];
     const result = await dynamicSampling({
-      engine,
+      engine: c.engine,
       groupSize: G,
       numGroups: config.rl.promptsPerStep,
       maxGenerationBatches: config.rl.maxGenerationBatches,
@@ -281,139 +372,108 @@ async function rlStep(
         batchExamples = takeExamples(task, state, n);
         return batchExamples.map((e) => tokenizer.encode(e.prompt));
       },
-      verify: (seqs) => verdictsOf(seqs, batchExamples),
+      verify: async (seqs) => {
+        const verdicts = await judge(seqs, batchExamples);
+        generated += seqs.length;
+        correctGenerated += verdicts.filter((v) => v.correct).length;
+        // Groups are kept when their rewards differ (verl filter_groups on the score).
+        return verdicts.map((v) => v.reward);
+      },
     });
-    ({ sequences, verdicts } = result);
-    stats = { ...result.stats };
+    sequences = result.sequences;
+    for (const [k, v] of Object.entries(result.stats)) stats[`sampling/${k}`] = typeof v === "boolean" ? Number(v) : v;
   } else {
-    batchExamples = takeExamples(task, state, config.rl.promptsPerStep);
-    sequences = await sampleGroups(
-      engine,
-      batchExamples.map((e) => tokenizer.encode(e.prompt)),
-      { ...sampling, groupSize: G },
-    );
-    verdicts = verdictsOf(sequences, batchExamples);
+    const examples = takeExamples(task, state, config.rl.promptsPerStep);
+    sequences = await sampleGroups(c.engine, examples.map((e) => tokenizer.encode(e.prompt)), { ...sampling, groupSize: G });
+    const verdicts = await judge(sequences, examples);
+    generated = sequences.length;
+    correctGenerated = verdicts.filter((v) => v.correct).length;
   }
-  const rolloutSeconds = (performance.now() - rolloutStarted) / 1000;
-  const base: RlRecord = {
-    groups: sequences.length / G,
-    rolloutSeconds,
-    ...Object.fromEntries(Object.entries(stats).map(([k, v]) => [`sampling/${k}`, v])),
+  const genSeconds = (performance.now() - genStarted) / 1000 - rewardSeconds;
+  const base: StepRecord = {
+    accuracy: generated > 0 ? correctGenerated / generated : null,
+    "reward/verify_failures": failures,
+    "timing_s/gen": genSeconds,
+    "timing_s/reward": rewardSeconds,
+    ...stats,
   };
   if (sequences.length === 0) {
-    // Every group was all-right or all-wrong: nothing to learn from this batch.
-    return { ...base, skipped: "no informative group", rewardMean: Number.NaN, accuracy: Number.NaN };
+    return { ...base, skipped: "no informative group", "timing_s/step": (performance.now() - stepStarted) / 1000 };
   }
-  const accuracy = verdicts.reduce((a, b) => a + b, 0) / verdicts.length;
-  const responseLength = sequences.reduce((a, s) => a + s.responseIds.length, 0) / sequences.length;
+  const judged = sequences.map((s) => verdictOf.get(s.responseIds)!);
+  const rewards = judged.map((j) => j.verdict.reward);
+  const lengths = sequences.map((s) => s.responseIds.length);
+  for (const [i, s] of sequences.slice(0, config.log.samplesPerStep).entries()) {
+    c.samplesLog.append({ phase: "rl", step: state.step + 1, prompt: judged[i]!.example.prompt, response: s.text, answer: judged[i]!.example.answer, reward: rewards[i]!, correct: judged[i]!.verdict.correct, extracted: judged[i]!.verdict.extracted });
+  }
 
   const batch = toTrainingBatch(sequences, { padTokenId: tokenizer.padTokenId });
-  const [B, T] = batch.responseMask.shape;
-  const lengths = sequences.map((s) => s.responseIds.length);
-  batch.tokenRewards = rewardsOnLastToken(verdicts, lengths, T);
-  batch.correct = tf.tensor1d(verdicts, "float32");
   const owned: Tensor[] = [];
+  const t1 = performance.now();
   try {
-    const adv = advantageEstimators.get(preset.advantageEstimator)(batch, preset.advantageOptions);
+    batch.tokenRewards = rewardsOnLastToken(rewards, batch.responseMask);
+    batch.correct = tf.tensor1d(judged.map((j) => (j.verdict.correct ? 1 : 0)), "float32");
+    batch.host = {
+      correct: Float32Array.from(judged, (j) => (j.verdict.correct ? 1 : 0)),
+      rewards: Float32Array.from(rewards),
+      lengths: Int32Array.from(sequences, (s) => (s.responseMask ? s.responseMask.reduce((a, b) => a + b, 0) : s.responseIds.length)),
+      ...(batch.groupIds ? { groupIds: Int32Array.from(sequences, (s) => s.groupId ?? 0) } : {}),
+    };
+    const adv = advantageEstimators.get(recipe.advantage.name)(batch, recipe.advantage.options);
     owned.push(adv.advantages, adv.returns);
     batch.advantages = adv.advantages;
-    const scored = model.scoreResponses(scoreInput(batch));
+    batch.returns = adv.returns;
+    const scored = tf.tidy(() => {
+      const s = c.policy.scoreResponses({ promptIds: batch.promptIds!, promptMask: batch.promptMask!, responseIds: batch.responseIds!, responseMask: batch.responseMask });
+      return { logProbs: s.logProbs, entropy: s.entropy };
+    });
     owned.push(scored.logProbs, scored.entropy);
     batch.oldLogProbs = scored.logProbs;
     batch.entropy = scored.entropy;
-    if (reference) {
-      const ref = reference.scoreResponses(scoreInput(batch));
-      owned.push(ref.logProbs, ref.entropy);
-      batch.refLogProbs = ref.logProbs;
+    if (c.reference) {
+      batch.refLogProbs = c.reference.refLogProbs(batch);
+      owned.push(batch.refLogProbs);
     }
-    const metricSums: Record<string, number> = {};
-    let lossSum = 0;
-    let gradNormSum = 0;
-    let nonFinite = 0;
-    const numGroups = B / G;
-    const chunks = Math.min(config.rl.miniBatches, numGroups);
-    for (let c = 0; c < chunks; c++) {
-      const g0 = Math.floor((c * numGroups) / chunks);
-      const g1 = Math.floor(((c + 1) * numGroups) / chunks);
-      const rows = Array.from({ length: (g1 - g0) * G }, (_, i) => g0 * G + i);
-      const sub = sliceRows(batch, rows);
-      let metrics: Record<string, Scalar> = {};
-      try {
-        const step = optimizer.step(() => {
-          const { logProbs } = model.scoreResponses(scoreInput(sub));
-          const result = objective({ ...sub, logProbs });
-          // Clones: a metric may be the loss tensor itself, which the optimiser disposes.
-          metrics = Object.fromEntries(Object.entries(result.metrics).map(([k, v]) => [k, tf.keep(tf.clone(v))]));
-          return result.loss;
-        });
-        const values = await readMetrics(metrics);
-        for (const [k, v] of Object.entries(values)) metricSums[k] = (metricSums[k] ?? 0) + v / chunks;
-        lossSum += step.loss / chunks;
-        gradNormSum += step.gradNorm / chunks;
-        if (!step.applied) nonFinite++;
-      } finally {
-        tf.dispose(Object.values(metrics));
-        disposeBatch(sub);
-      }
-    }
-    if (nonFinite > 0) {
-      process.stderr.write(
-        `tokenrl-train: step ${state.step + 1}: ${nonFinite} mini-batch(es) had a NaN/Inf loss or gradient and were not applied\n`,
-      );
-    }
+    const oldLogProbSeconds = (performance.now() - t1) / 1000;
+    const t2 = performance.now();
+    const update = await ppoUpdate({
+      batch,
+      optimizer: c.optimizer,
+      ...(c.computeGradients ? { computeGradients: c.computeGradients } : { loss: c.actorLoss }),
+      miniBatches: config.rl.miniBatches,
+      epochs: config.rl.epochs,
+      ...(config.rl.microBatchSize !== null ? { microBatchSize: config.rl.microBatchSize } : {}),
+    });
+    if (update.skipped > 0)
+      process.stderr.write(`tokenrl-train: step ${state.step + 1}: ${update.skipped} optimiser step(s) had a NaN/Inf loss or gradient and were skipped\n`);
+    const updateSeconds = (performance.now() - t2) / 1000;
+    const stepSeconds = (performance.now() - stepStarted) / 1000;
+    const promptTokens = sequences.reduce((a, s) => a + s.promptIds.length, 0);
+    const responseTokens = lengths.reduce((a, b) => a + b, 0);
     return {
       ...base,
-      rewardMean: accuracy,
-      accuracy,
-      responseLength,
-      loss: lossSum,
-      gradNorm: gradNormSum,
-      nonFiniteMiniBatches: nonFinite,
-      ...metricSums,
+      "critic/score/mean": mean(rewards),
+      "critic/score/max": Math.max(...rewards),
+      "critic/score/min": Math.min(...rewards),
+      "response_length/mean": mean(lengths),
+      "response_length/max": Math.max(...lengths),
+      "response_length/clip_ratio": sequences.filter((s) => s.finishReason === "length").length / sequences.length,
+      groups: sequences.length / G,
+      ...update.metrics,
+      "actor/skipped_steps": update.skipped,
+      "timing_s/old_log_prob": oldLogProbSeconds,
+      "timing_s/update": updateSeconds,
+      "timing_s/step": stepSeconds,
+      "perf/total_num_tokens": promptTokens + responseTokens,
+      "perf/throughput": (promptTokens + responseTokens) / stepSeconds,
     };
   } finally {
     tf.dispose(owned);
-    batch.advantages = undefined;
-    batch.oldLogProbs = undefined;
-    batch.entropy = undefined;
-    batch.refLogProbs = undefined;
-    disposeBatch(batch);
+    for (const k of ["advantages", "returns", "oldLogProbs", "entropy", "refLogProbs"] as const) batch[k] = undefined;
+    disposeBatch(batch as TrainingBatch);
   }
 }
 
-/** Outcome reward on each response's last token (verl's token_level_rewards). */
-function rewardsOnLastToken(rewards: number[], lengths: number[], T: number): Tensor2D {
-  const values = new Float32Array(rewards.length * T);
-  rewards.forEach((r, b) => {
-    const last = Math.max(0, lengths[b]! - 1);
-    values[b * T + last] = r;
-  });
-  return tf.tensor2d(values, [rewards.length, T]);
-}
-
-const ROW_FIELDS = [
-  "promptIds",
-  "promptMask",
-  "responseIds",
-  "responseMask",
-  "oldLogProbs",
-  "rolloutLogProbs",
-  "refLogProbs",
-  "entropy",
-  "tokenRewards",
-  "advantages",
-  "groupIds",
-  "correct",
-] as const;
-
-/** A new batch with only `rows` (whole groups), every tensor field gathered. */
-function sliceRows(batch: TrainingBatch, rows: number[]): TrainingBatch {
-  const index = tf.tensor1d(rows, "int32");
-  const out: Partial<Record<(typeof ROW_FIELDS)[number], Tensor>> = {};
-  for (const field of ROW_FIELDS) {
-    const t = batch[field] as Tensor | undefined;
-    if (t) out[field] = tf.gather(t, index);
-  }
-  index.dispose();
-  return out as unknown as TrainingBatch;
+function mean(xs: readonly number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 }

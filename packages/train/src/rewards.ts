@@ -1,6 +1,5 @@
 import { InvalidInputError, tf } from "@tokenrl/core";
 import type { Tensor2D } from "@tokenrl/core";
-import type { OverlongSpec } from "./recipe.js";
 
 /**
  * Outcome rewards as verl's `token_level_rewards`: each response's reward on its
@@ -22,16 +21,4 @@ export function rewardsOnLastToken(rewards: readonly number[], responseMask: Ten
     }
   }
   return tf.tensor2d(values, [B, T]);
-}
-
-/**
- * DAPO's soft overlong punishment (verl `DAPORewardManager` with
- * `overlong_buffer`): 0 up to `maxLength - bufferLength` tokens, then falling
- * linearly to `-factor` at `maxLength`, and `-factor` beyond.
- */
-export function overlongPenalty(length: number, o: OverlongSpec): number {
-  const expected = o.maxLength - o.bufferLength;
-  const excess = length - expected;
-  if (excess <= 0) return 0;
-  return Math.max(-o.factor, (-excess / o.bufferLength) * o.factor);
 }

@@ -3,4 +3,4 @@ export * from "./checkpoint.js";
 export * from "./lock.js";
 export * from "./metrics-log.js";
 export * from "./reference.js";
-export { formatIssues } from "./issues.js";
+export { allowedKeys, formatIssues } from "./issues.js";
