@@ -12,9 +12,24 @@ export const BUILTIN_BENCHMARKS = {
   math500: "MATH-500 (500 problems, PRM800K test split)",
 } as const;
 
+/** The folder of the installed @tokenrl/tasks package: the nearest node_modules/@tokenrl/tasks up from here. */
+function tasksPackageDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, "node_modules", "@tokenrl", "tasks");
+    if (existsSync(join(candidate, "package.json"))) return candidate;
+    const up = dirname(dir);
+    if (up === dir)
+      throw new ConfigError(
+        "--benchmark",
+        "cannot find the installed @tokenrl/tasks package (its data/ holds the built-ins)",
+      );
+    dir = up;
+  }
+}
+
 export function builtinBenchmarkPath(name: string): string {
-  const dist = dirname(fileURLToPath(import.meta.resolve("@tokenrl/tasks")));
-  return join(dist, "..", "data", `${name}.jsonl`);
+  return join(tasksPackageDir(), "data", `${name}.jsonl`);
 }
 
 /** A benchmark ready to evaluate: problems with their prompts, the task's verifier, and how to release it. */

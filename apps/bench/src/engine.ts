@@ -1,4 +1,5 @@
 import { ConfigError } from "@tokenrl/base/errors";
+import { initBackend } from "@tokenrl/core";
 import { type EvalSampling, type SampleSource, chatSource, completionsSource, tokenEngineSource } from "@tokenrl/eval";
 import { type ChatTemplateRenderer, type LoadedPolicy, loadChatTemplate, loadPolicy } from "@tokenrl/policy";
 import { createLocalEngine, createRemoteEngine } from "@tokenrl/rollout";
@@ -31,6 +32,7 @@ export async function loadLocal(
   dir: string,
   useChatTemplate = true,
 ): Promise<{ policy: LoadedPolicy; chat: ChatTemplateRenderer | undefined }> {
+  await initBackend();
   const policy = await loadPolicy(dir);
   const chat = useChatTemplate ? await loadChatTemplate(dir) : undefined;
   return { policy, chat };
@@ -46,6 +48,7 @@ export async function openModel(spec: ModelSpec, sampling: EvalSampling): Promis
       ...(spec.apiKey ? { apiKey: spec.apiKey } : {}),
       // Evaluation reads text; a server without log-probs or token ids is fine.
       returnTokenIds: false,
+      logProbs: false,
     });
     const api = spec.api ?? "completions";
     if (api !== "completions" && api !== "chat")
