@@ -84,7 +84,7 @@ describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "r
         "    pid = os.fork()",
         "    if pid == 0:",
         `        b = b'\\x01' * (${mb} << 20)`,
-        "        time.sleep(1.5)",
+        "        time.sleep(0.8)",
         "        os._exit(0)",
         "    kids.append(pid)",
         "for pid in kids:",
@@ -276,7 +276,7 @@ describe.skipIf(!built || skipReason !== undefined)("killing tokenrl-code-eval (
     cli.stderr!.on("data", (d: Buffer) => {
       err += d.toString();
     });
-    cli.stdin!.end(`${Array(40).fill(rec).join("\n")}\n`);
+    cli.stdin!.end(`${Array(10).fill(rec).join("\n")}\n`);
     await new Promise((r) => cli.stdout!.once("data", r));
     cli.stdout!.destroy();
     const code = await new Promise((r) => cli.on("exit", r));
