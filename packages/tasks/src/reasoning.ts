@@ -6,19 +6,21 @@ import { checkIndex, checkSplit, drawInSplit } from "./split.js";
 import type { SingleTurnTask, Split, TaskExample } from "./types.js";
 
 /**
- * "arith-chain": a chain of additions and subtractions reduced one operation
- * per step, the derivation written out, the answer in `\boxed{}`:
+ * "arith-chain": a chain of additions and subtractions done one operation per
+ * written step, the answer in `\boxed{}`:
  *
- *   prompt    "47+8-5+9="
- *   response  "55-5+9=50+9=59 \boxed{59}"
+ *   prompt    "47a+8b-5c+9="
+ *   response  "a:47+8=55 b:55-5=50 c:50+9=59 \boxed{59}"
  *
- * Difficulty is the number of operations (`minSteps`..`maxSteps`, drawn per
- * prompt): every step is one more chance to slip, so a policy's accuracy falls
- * with it and one batch holds easy and hard prompts. Responses are tens of
- * characters (one token each under a character tokenizer), a miniature of the
- * long chain-of-thought responses the papers train on. Verified by
- * @tokenrl/reward-math's verifier pool; `reference` is the ground-truth
- * derivation for the SFT warm-start.
+ * Each operation carries a step letter, and each written step repeats it, the
+ * running value, the operation and the new value: the step's inputs are found by
+ * content (the letter, the last result), so what a policy must learn is the
+ * arithmetic and the bookkeeping, as in a written derivation. Difficulty is the
+ * number of operations (`minSteps`..`maxSteps`, drawn per prompt): every step
+ * is one more chance to slip, so accuracy falls with it and one batch holds easy
+ * and hard prompts. Responses are tens of characters (one token each under a
+ * character tokenizer). Verified by @tokenrl/reward-math's verifier pool;
+ * `reference` is the ground-truth derivation for the SFT warm-start.
  */
 export interface ArithChainOptions extends Omit<MathVerifierOptions, "requireBoxed"> {
   /** Seed of the example streams. Default 0. */
@@ -31,12 +33,14 @@ export interface ArithChainOptions extends Omit<MathVerifierOptions, "requireBox
   maxStart?: number;
   /** Largest operand after the first. Default 9. */
   maxOperand?: number;
+  /** Largest running value (all values stay in 0..maxValue). Default 99. */
+  maxValue?: number;
 }
 
 export const ARITH_CHAIN_NAME = "arith-chain";
 const BOX = "\\boxed{";
-const ALPHABET = `0123456789+-= ${BOX}}`;
-const MAX_VALUE = 99;
+const STEP_LETTERS = "abcdefghijkl";
+const ALPHABET = [...new Set(`0123456789+-=: ${STEP_LETTERS}${BOX}}`)].join("");
 
 interface ChainProblem {
   start: number;
@@ -47,15 +51,16 @@ function checkInt(path: string, v: number, lo: number, hi: number): void {
   if (!Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(path, `must be an integer from ${lo} to ${hi}, got ${v}`);
 }
 
-function makeProblem(rng: Rng, steps: number, maxStart: number, maxOperand: number): ChainProblem {
+function makeProblem(rng: Rng, steps: number, maxStart: number, maxOperand: number, maxValue: number): ChainProblem {
   let value = rng.range(0, maxStart);
   const start = value;
   const ops: ChainProblem["ops"] = [];
   for (let i = 0; i < steps; i++) {
-    const operand = rng.range(1, maxOperand);
-    // Keep the running value in 0..99: a forced sign when the other would leave the range.
+    // At most what keeps one of the two signs in range.
+    const operand = rng.range(1, Math.min(maxOperand, Math.max(value, maxValue - value)));
+    // Keep the running value in 0..maxValue: a forced sign when the other would leave the range.
     let sign: "+" | "-" = rng.int(2) === 0 ? "+" : "-";
-    if (sign === "+" && value + operand > MAX_VALUE) sign = "-";
+    if (sign === "+" && value + operand > maxValue) sign = "-";
     if (sign === "-" && value - operand < 0) sign = "+";
     value += sign === "+" ? operand : -operand;
     ops.push({ sign, value: operand });
@@ -63,17 +68,18 @@ function makeProblem(rng: Rng, steps: number, maxStart: number, maxOperand: numb
   return { start, ops };
 }
 
-function render(first: number, ops: ChainProblem["ops"]): string {
-  return `${first}${ops.map((o) => `${o.sign}${o.value}`).join("")}`;
+/** The prompt's expression: "47a+8b-5c+9". */
+function renderPrompt(problem: ChainProblem): string {
+  return `${problem.start}${problem.ops.map((o, i) => `${STEP_LETTERS[i]}${o.sign}${o.value}`).join("")}`;
 }
 
-/** The ground-truth derivation: each step folds the first operation into the running value. */
+/** The ground-truth derivation: one written step per operation, "a:47+8=55". */
 export function arithChainDerivation(problem: ChainProblem): { steps: string[]; answer: number } {
   let value = problem.start;
-  const steps: string[] = [];
-  problem.ops.forEach((op, i) => {
+  const steps = problem.ops.map((op, i) => {
+    const before = value;
     value += op.sign === "+" ? op.value : -op.value;
-    steps.push(render(value, problem.ops.slice(i + 1)));
+    return `${STEP_LETTERS[i]}:${before}${op.sign}${op.value}=${value}`;
   });
   return { steps, answer: value };
 }
@@ -84,17 +90,18 @@ export function createArithChainTask(options: ArithChainOptions = {}): SingleTur
   const maxSteps = options.maxSteps ?? 6;
   const maxStart = options.maxStart ?? 99;
   const maxOperand = options.maxOperand ?? 9;
+  const maxValue = options.maxValue ?? 99;
   checkInt("task.minSteps", minSteps, 1, 12);
   checkInt("task.maxSteps", maxSteps, minSteps, 12);
-  checkInt("task.maxStart", maxStart, 1, MAX_VALUE);
-  checkInt("task.maxOperand", maxOperand, 1, 50);
+  checkInt("task.maxValue", maxValue, 1, 999);
+  checkInt("task.maxStart", maxStart, 1, maxValue);
+  checkInt("task.maxOperand", maxOperand, 1, maxValue);
   const verifier = new MathVerifier({ ...options, requireBoxed: true });
   const root = createRng(seed);
-  // Longest response: every intermediate value and the answer two digits, operands at their widest.
+  // Longest response: every value and operand at its widest ("a:" value op operand "=" value " ", then the box).
+  const valueWidth = String(maxValue).length;
   const operandWidth = String(maxOperand).length;
-  let longest = 0;
-  for (let j = 1; j <= maxSteps; j++) longest += 2 + (maxSteps - j) * (1 + operandWidth) + 1;
-  longest += ` ${BOX}99}`.length - 1;
+  const longest = maxSteps * (2 + valueWidth + 1 + operandWidth + 1 + valueWidth + 1) + BOX.length + valueWidth + 1;
 
   return {
     kind: "single-turn",
@@ -110,15 +117,15 @@ export function createArithChainTask(options: ArithChainOptions = {}): SingleTur
         ARITH_CHAIN_NAME,
         split,
         root.fork(`${split}:${index}`),
-        (rng) => makeProblem(rng, rng.range(minSteps, maxSteps), maxStart, maxOperand),
-        (p) => render(p.start, p.ops),
+        (rng) => makeProblem(rng, rng.range(minSteps, maxSteps), maxStart, maxOperand, maxValue),
+        renderPrompt,
       );
       const { steps, answer } = arithChainDerivation(problem);
       return {
         id: `${ARITH_CHAIN_NAME}/${split}/${index}`,
-        prompt: `${render(problem.start, problem.ops)}=`,
+        prompt: `${renderPrompt(problem)}=`,
         answer: String(answer),
-        reference: `${steps.join("=")} ${BOX}${answer}}`,
+        reference: `${steps.join(" ")} ${BOX}${answer}}`,
         meta: { split, difficulty: problem.ops.length, steps: problem.ops.length },
       };
     },

@@ -21,26 +21,48 @@ const evaluate = (expr: string) =>
   [...expr.matchAll(/([+-]?)(\d+)/g)].reduce((acc, m) => acc + (m[1] === "-" ? -1 : 1) * Number(m[2]), 0);
 
 describe("arith-chain (the synthetic reasoning task)", () => {
-  it("writes a ground-truth derivation: every step has the prompt's value, one operation fewer", () => {
+  it("writes a ground-truth derivation: one step per operation, each the last value with the next operation", () => {
     const task = createArithChainTask({ seed: 2, pool });
     for (let i = 0; i < 200; i++) {
       const ex = task.example(i);
-      const expr = ex.prompt.slice(0, -1);
-      const value = evaluate(expr);
+      const k = ex.meta!.difficulty as number;
+      // "47a+8b-5c+9=": the first value, then the tagged operations.
+      const [, first, tagged] = /^(\d+)((?:[a-l][+-]\d+)+)=$/.exec(ex.prompt)!;
+      const ops = [...tagged!.matchAll(/([a-l])([+-]\d+)/g)].map((m) => ({ letter: m[1]!, op: m[2]! }));
+      expect(ops.map((o) => o.letter).join("")).toBe("abcdefghijkl".slice(0, k));
+      const value = evaluate(`${first}${ops.map((o) => o.op).join("")}`);
       expect(ex.answer).toBe(String(value));
-      const [derivation, boxed] = ex.reference!.split(" ");
-      expect(boxed).toBe(`\\boxed{${value}}`);
-      const steps = derivation!.split("=");
-      expect(steps).toHaveLength(ex.meta!.difficulty as number);
-      steps.forEach((s, k) => {
-        expect(evaluate(s)).toBe(value);
-        expect(s.match(/[+-]/g)?.length ?? 0).toBe((ex.meta!.difficulty as number) - k - 1);
+      const parts = ex.reference!.split(" ");
+      expect(parts).toHaveLength(k + 1);
+      expect(parts[k]).toBe(`\\boxed{${value}}`);
+      let running = Number(first);
+      parts.slice(0, k).forEach((step, j) => {
+        const next = evaluate(`${running}${ops[j]!.op}`);
+        expect(step).toBe(`${ops[j]!.letter}:${running}${ops[j]!.op}=${next}`);
+        expect(next).toBeGreaterThanOrEqual(0);
+        expect(next).toBeLessThanOrEqual(99);
+        running = next;
       });
       for (const ch of ex.prompt + ex.reference) expect(task.alphabet).toContain(ch);
       expect(ex.reference!.length).toBeLessThanOrEqual(task.maxResponseLength);
     }
-    // "47+8-5+9" by hand: 55-5+9, 50+9, 59.
-    expect(arithChainDerivation({ start: 47, ops: [{ sign: "+", value: 8 }, { sign: "-", value: 5 }, { sign: "+", value: 9 }] })).toEqual({ steps: ["55-5+9", "50+9", "59"], answer: 59 });
+    // "47+8-5+9" by hand: 55, 50, 59.
+    expect(
+      arithChainDerivation({
+        start: 47,
+        ops: [
+          { sign: "+", value: 8 },
+          { sign: "-", value: 5 },
+          { sign: "+", value: 9 },
+        ],
+      }),
+    ).toEqual({ steps: ["a:47+8=55", "b:55-5=50", "c:50+9=59"], answer: 59 });
+  });
+
+  it("keeps every value within maxValue", () => {
+    const task = createArithChainTask({ seed: 1, maxValue: 9, maxStart: 9, pool });
+    for (let i = 0; i < 300; i++)
+      for (const m of task.example(i).reference!.matchAll(/=(\d+)/g)) expect(Number(m[1])).toBeLessThanOrEqual(9);
   });
 
   it("grades difficulty per prompt: 1 to maxSteps operations, about uniformly", () => {
@@ -62,8 +84,8 @@ describe("arith-chain (the synthetic reasoning task)", () => {
       { example: ex, response: ex.reference! },
       { example: ex, response: wrong },
       // The right number but no box: not accepted (the task asks for \boxed{}).
-      { example: ex, response: ex.reference!.split(" ")[0]! },
-      { example: ex, response: `${ex.answer}-0 \\boxed{${ex.answer}.0}` },
+      { example: ex, response: ex.reference!.replace(/ \\boxed\{\d+\}$/, "") },
+      { example: ex, response: `a:${ex.answer}-0=${ex.answer} \\boxed{${ex.answer}.0}` },
     ]);
     expect(verdicts.map((v) => [v.correct, v.reward])).toEqual([
       [true, 1],
