@@ -48,7 +48,9 @@ describe("createChatTemplate renders as transformers' apply_chat_template", () =
         ],
         { addGenerationPrompt: false },
       ),
-    ).toBe("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n");
+    ).toBe(
+      "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n4<|im_end|>\n",
+    );
   });
 
   it("trims the newline after block tags, strips indentation before them, and passes special tokens as strings", () => {
@@ -119,7 +121,10 @@ describe("loadChatTemplate", () => {
     const dir = await mkdtemp(join(tmpdir(), "chat-template-"));
     try {
       expect(await loadChatTemplate(dir)).toBeUndefined();
-      await writeFile(join(dir, "tokenizer_config.json"), JSON.stringify({ chat_template: "config", eos_token: "</s>" }));
+      await writeFile(
+        join(dir, "tokenizer_config.json"),
+        JSON.stringify({ chat_template: "config", eos_token: "</s>" }),
+      );
       expect((await loadChatTemplate(dir))!.render([])).toBe("config");
       await writeFile(join(dir, "chat_template.jinja"), "file{{ eos_token }}");
       expect((await loadChatTemplate(dir))!.render([])).toBe("file</s>");

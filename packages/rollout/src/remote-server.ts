@@ -95,7 +95,9 @@ export interface CompletionsHandler {
  * the prefill's full-sequence logits, each layer's attention scores and
  * activations, and the KV cache. An estimate for budgeting, not a measurement.
  */
-export function estimateRowBytes(config: GenerativeModel["config"]): (promptLength: number, maxTokens: number) => number {
+export function estimateRowBytes(
+  config: GenerativeModel["config"],
+): (promptLength: number, maxTokens: number) => number {
   const c = config as GenerativeModel["config"] & {
     hiddenSize?: number;
     intermediateSize?: number;
@@ -113,7 +115,9 @@ export function estimateRowBytes(config: GenerativeModel["config"]): (promptLeng
   const V = c.vocabSize;
   return (P, T) =>
     4 *
-    (2 * P * V + layers * (4 * heads * P * P + P * (10 * hidden + 4 * inter)) + 4 * layers * kvHeads * headDim * (P + T));
+    (2 * P * V +
+      layers * (4 * heads * P * P + P * (10 * hidden + 4 * inter)) +
+      4 * layers * kvHeads * headDim * (P + T));
 }
 
 const finishReason = (s: RowResult): "stop" | "length" => (s.sequence.finishReason === "length" ? "length" : "stop");
@@ -219,7 +223,11 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     } else prompts = request.prompts.map((p) => (typeof p === "string" ? tokenizer.encode(p) : p));
     prompts.forEach((p, i) => {
       if (p.length === 0)
-        throw new ApiError(400, `${param}${prompts.length > 1 ? `[${i}]` : ""}: the prompt is empty (no tokens)`, param);
+        throw new ApiError(
+          400,
+          `${param}${prompts.length > 1 ? `[${i}]` : ""}: the prompt is empty (no tokens)`,
+          param,
+        );
     });
     const longest = Math.max(...prompts.map((p) => p.length));
     const maxTokens = resolveMaxTokens(request, longest, limits, param);
@@ -240,7 +248,14 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
   }
 
-  function completionLogProbs(ids: number[], lps: number[], tops: TopLogProb[][] | undefined, k: number, asIds: boolean, offset: number) {
+  function completionLogProbs(
+    ids: number[],
+    lps: number[],
+    tops: TopLogProb[][] | undefined,
+    k: number,
+    asIds: boolean,
+    offset: number,
+  ) {
     const tokens = ids.map((id) => printed(id, asIds));
     const textOffset: number[] = [];
     let at = offset;
@@ -303,7 +318,9 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
           return {
             index,
             message: { role: "assistant", content: s.text },
-            logprobs: request.logProbs ? chatLogProbs(s.responseIds, s.rolloutLogProbs, r.top, request.tokensAsIds) : null,
+            logprobs: request.logProbs
+              ? chatLogProbs(s.responseIds, s.rolloutLogProbs, r.top, request.tokensAsIds)
+              : null,
             finish_reason: finishReason(r),
           };
         return {
@@ -375,7 +392,14 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
         },
       });
       if (request.includeUsage)
-        events.send({ id, object: chunkObject, created, model: modelName, choices: [], usage: usage(prompts, results) });
+        events.send({
+          id,
+          object: chunkObject,
+          created,
+          model: modelName,
+          choices: [],
+          usage: usage(prompts, results),
+        });
       events.done();
     } catch (err) {
       if (!signal.aborted) events.fail(apiErrorOf(err));
@@ -399,9 +423,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
       if (path === "/v1/models" && req.method === "GET")
         return sendJson(res, 200, {
           object: "list",
-          data: [
-            { id: modelName, object: "model", created: 0, owned_by: "tokenrl", max_model_len: contextLength },
-          ],
+          data: [{ id: modelName, object: "model", created: 0, owned_by: "tokenrl", max_model_len: contextLength }],
         });
       if (path === "/v1/completions" || path === "/v1/chat/completions") {
         if (req.method !== "POST") throw new ApiError(405, `${path} takes POST`, null, "method_not_allowed");
@@ -409,7 +431,9 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
           const stats = scheduler.stats();
           throw new ApiError(
             503,
-            closing ? "the server is shutting down" : `the model backend failed (${stats.fatal}); this server must be restarted`,
+            closing
+              ? "the server is shutting down"
+              : `the model backend failed (${stats.fatal}); this server must be restarted`,
             null,
             "unavailable",
           );
@@ -490,7 +514,12 @@ export function createCompletionsServer(options: CompletionsServerOptions): Comp
   server.on("checkContinue", (req, res) => {
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > handler.maxBodyBytes) {
-      const err = new ApiError(413, `request body exceeds ${handler.maxBodyBytes} bytes (${declared} bytes declared)`, null, "request_too_large");
+      const err = new ApiError(
+        413,
+        `request body exceeds ${handler.maxBodyBytes} bytes (${declared} bytes declared)`,
+        null,
+        "request_too_large",
+      );
       sendJson(res, 413, err.body(), { connection: "close" });
       return;
     }

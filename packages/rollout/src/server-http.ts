@@ -30,7 +30,12 @@ export function invalid(param: string, message: string, code: string | null = nu
   return new ApiError(400, `${param}: ${message}`, param, code);
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json",
@@ -86,8 +91,7 @@ export async function refuseBody(
   drainLimit: number,
 ): Promise<void> {
   const declared = Number(req.headers["content-length"]);
-  if (!req.readableEnded && !(Number.isFinite(declared) && declared > drainLimit))
-    await drain(req, drainLimit, 10_000);
+  if (!req.readableEnded && !(Number.isFinite(declared) && declared > drainLimit)) await drain(req, drainLimit, 10_000);
   if (!res.headersSent && !res.destroyed) sendJson(res, err.status, err.body(), { connection: "close" });
 }
 

@@ -133,12 +133,17 @@ function stopStrings(body: Body, maxStop: number): string[] {
     list.length > maxStop ||
     !list.every((s) => typeof s === "string" && s.length > 0 && s.length <= 1000)
   )
-    throw invalid("stop", `must be a non-empty string or a list of at most ${maxStop} such strings (each <= 1000 chars)`);
+    throw invalid(
+      "stop",
+      `must be a non-empty string or a list of at most ${maxStop} such strings (each <= 1000 chars)`,
+    );
   return list as string[];
 }
 
 function tokenIdList(v: unknown, vocabSize: number): v is number[] {
-  return Array.isArray(v) && v.every((id) => typeof id === "number" && Number.isInteger(id) && id >= 0 && id < vocabSize);
+  return (
+    Array.isArray(v) && v.every((id) => typeof id === "number" && Number.isInteger(id) && id >= 0 && id < vocabSize)
+  );
 }
 
 function sampling(body: Body, limits: RequestLimits, kind: "completions" | "chat"): ParsedSampling {
@@ -154,7 +159,8 @@ function sampling(body: Body, limits: RequestLimits, kind: "completions" | "chat
       "model_not_found",
     );
   const n = integer(body, "n", 1, limits.maxN) ?? 1;
-  const maxTokensField = kind === "chat" && !absent(body.max_completion_tokens) ? "max_completion_tokens" : "max_tokens";
+  const maxTokensField =
+    kind === "chat" && !absent(body.max_completion_tokens) ? "max_completion_tokens" : "max_tokens";
   const maxTokens = integer(body, maxTokensField, 1, limits.maxTokensLimit);
   const stop = stopStrings(body, limits.maxStop);
   const stopTokenIds = body.stop_token_ids;
@@ -179,7 +185,12 @@ function sampling(body: Body, limits: RequestLimits, kind: "completions" | "chat
   noOp(body, "presence_penalty", (v) => v === 0, "0");
   noOp(body, "frequency_penalty", (v) => v === 0, "0");
   noOp(body, "repetition_penalty", (v) => v === 1, "1");
-  noOp(body, "logit_bias", (v) => typeof v === "object" && !Array.isArray(v) && Object.keys(v as Body).length === 0, "{}");
+  noOp(
+    body,
+    "logit_bias",
+    (v) => typeof v === "object" && !Array.isArray(v) && Object.keys(v as Body).length === 0,
+    "{}",
+  );
   noOp(body, "best_of", (v) => v === n, "best_of = n");
 
   const raw: SamplingParams = {
@@ -263,7 +274,10 @@ export function parseCompletions(raw: unknown, limits: RequestLimits): ParsedCom
       "must be a string, a list of strings, a list of token ids, or a list of lists of token ids (non-empty)",
     );
   if (prompts.length * base.n > limits.maxN)
-    throw invalid("n", `${prompts.length} prompts x n = ${base.n} is ${prompts.length * base.n} choices; at most ${limits.maxN} per request`);
+    throw invalid(
+      "n",
+      `${prompts.length} prompts x n = ${base.n} is ${prompts.length * base.n} choices; at most ${limits.maxN} per request`,
+    );
   return { kind: "completions", ...base, prompts };
 }
 
@@ -286,7 +300,10 @@ export function parseChat(raw: unknown, limits: RequestLimits): ParsedChat {
       throw invalid(`messages[${i}]`, "must be an object { role, content }");
     const role = msg.role === "developer" ? "system" : msg.role;
     if (role !== "system" && role !== "user" && role !== "assistant")
-      throw invalid(`messages[${i}].role`, `must be "system", "developer", "user" or "assistant", got ${JSON.stringify(msg.role)}`);
+      throw invalid(
+        `messages[${i}].role`,
+        `must be "system", "developer", "user" or "assistant", got ${JSON.stringify(msg.role)}`,
+      );
     return { role, content: messageText(msg.content, `messages[${i}].content`) };
   });
   const addGenerationPrompt = boolean(body, "add_generation_prompt") ?? true;

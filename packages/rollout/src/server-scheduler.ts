@@ -364,7 +364,8 @@ export class BatchScheduler {
       })
       .catch((err: unknown) => {
         if (isBackendCorrupted(err)) return this.fail(err);
-        for (const { state } of batch.rows) this.settle(state, batch.controller.signal.aborted ? batch.controller.signal.reason : err);
+        for (const { state } of batch.rows)
+          this.settle(state, batch.controller.signal.aborted ? batch.controller.signal.reason : err);
       })
       .finally(() => {
         this.running.delete(batch);

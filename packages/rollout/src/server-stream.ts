@@ -38,7 +38,10 @@ export class StreamingChoice {
     let text = this.tokenizer.decode(this.ids);
     while (text.endsWith("\uFFFD")) text = text.slice(0, -1);
     const safe = text.slice(0, Math.max(0, text.length - this.holdback));
-    if (!safe.startsWith(this.sentText) || (safe.length === this.sentText.length && this.sentTokens === this.ids.length))
+    if (
+      !safe.startsWith(this.sentText) ||
+      (safe.length === this.sentText.length && this.sentTokens === this.ids.length)
+    )
       return undefined;
     const delta = { text: safe.slice(this.sentText.length), from: this.sentTokens, to: this.ids.length };
     this.sentText = safe;

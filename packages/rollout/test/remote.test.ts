@@ -234,7 +234,9 @@ describe("OpenAI-compatible server and remote engine over 127.0.0.1", () => {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(
         JSON.stringify({
-          choices: [{ index: 0, text: "ab", finish_reason: "stop", logprobs: { tokens: ["a", "b"], token_logprobs: [-1, -2] } }],
+          choices: [
+            { index: 0, text: "ab", finish_reason: "stop", logprobs: { tokens: ["a", "b"], token_logprobs: [-1, -2] } },
+          ],
         }),
       );
     });

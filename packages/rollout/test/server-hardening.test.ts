@@ -1,13 +1,18 @@
 import { request as httpRequest } from "node:http";
 import { initBackend, tf } from "@tokenrl/core";
+import type { Tensor2D } from "@tokenrl/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CompletionsServer, createCompletionsServer, estimateRowBytes, generate } from "../src/index.js";
 import type { GenerativeModel } from "../src/index.js";
 import { tinyPolicy } from "./helpers.js";
-import { get, microPolicy, post, rawPost, tokenizer, waitFor } from "./server-helpers.js";
+import { type ReplyBody, get, microPolicy, post, rawPost, tokenizer, waitFor } from "./server-helpers.js";
+
+// What a WebAssembly trap throws (the global's type is not in this package's lib).
+const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new (m: string) => Error } })
+  .WebAssembly.RuntimeError;
 
 /** Every error is OpenAI's shape. */
-function expectOpenAIError(body: any, param: string | null, code?: string | null): void {
+function expectOpenAIError(body: ReplyBody, param: string | null, code?: string | null): void {
   expect(Object.keys(body)).toEqual(["error"]);
   expect(typeof body.error.message).toBe("string");
   expect(body.error.param).toBe(param);
@@ -43,7 +48,7 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
     expect(r.body.error.type).toBe("invalid_request_error");
     const ok = await post(`${url}/v1/completions`, { prompt: "ab", max_tokens: 3, ignore_eos: true });
     expect(ok.status).toBe(200);
-    expect(ok.body.choices[0].text).toHaveLength(3);
+    expect(ok.body.choices[0]!.text).toHaveLength(3);
     expect((await get(`${url}/health`)).body.status).toBe("ok");
     expect(tf.memory().numTensors).toBe(tensors);
     expect(fatal).toEqual([]);
@@ -81,13 +86,18 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
     const micro = microPolicy();
     const budget = 64 << 20;
     const rowBytes = estimateRowBytes(micro.config);
-    const server = createCompletionsServer({ model: micro, tokenizer, maxBatchBytes: budget, onFatal: (e) => fatal.push(e) });
+    const server = createCompletionsServer({
+      model: micro,
+      tokenizer,
+      maxBatchBytes: budget,
+      onFatal: (e) => fatal.push(e),
+    });
     const base = await server.listen();
     const tensors = tf.memory().numTensors;
     try {
       const r = await post(`${base}/v1/completions`, { prompt: "q".repeat(600), n: 256, max_tokens: 1, seed: 3 });
       expect(r.status).toBe(200);
-      expect(r.body.choices.map((c: any) => c.index)).toEqual([...Array(256).keys()]);
+      expect(r.body.choices.map((c) => c.index)).toEqual([...Array(256).keys()]);
       expect(r.body.usage).toEqual({ prompt_tokens: 600, completion_tokens: 256, total_tokens: 856 });
       const stats = server.stats();
       // The running batches' estimated peak stays within the budget, so 256 rows took several batches.
@@ -136,9 +146,9 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
       expect(performance.now() - started).toBeLessThan(1000);
       req.destroy();
       // Its queued rows are dropped and its batches stop at their next step.
-      expect(
-        await waitFor(() => server.stats().runningBatches === 0 && server.stats().queuedRows === 0, 3000),
-      ).toBe(true);
+      expect(await waitFor(() => server.stats().runningBatches === 0 && server.stats().queuedRows === 0, 3000)).toBe(
+        true,
+      );
       expect(tf.memory().numTensors).toBe(tensors);
 
       // A second such request, then close(): the server stops within seconds, mid-generation.
@@ -216,8 +226,8 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
       config: model.config,
       createCache: (b, l) => model.createCache(b, l),
       forward: (ids, opts) => {
-        if (poisoned) throw new WebAssembly.RuntimeError("memory access out of bounds");
-        return model.forward(ids, opts);
+        if (poisoned) throw new WasmRuntimeError("memory access out of bounds");
+        return model.forward(ids, opts as Parameters<typeof model.forward>[1]);
       },
     };
     const server = createCompletionsServer({ model: faulty, tokenizer, onFatal: (e) => seen.push(e) });
@@ -249,7 +259,7 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
       createCache: (b, l) => model.createCache(b, l),
       forward: (ids, opts) => {
         if (broken) throw new Error("transient failure");
-        return model.forward(ids, opts);
+        return model.forward(ids, opts as Parameters<typeof model.forward>[1]);
       },
     };
     const seen: unknown[] = [];
@@ -372,7 +382,7 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
         ignoreEos: true,
         tokenizer,
       });
-      expect(r.body.choices.map((c: any) => c.text)).toEqual(local.texts);
+      expect(r.body.choices.map((c) => c.text)).toEqual(local.texts);
       expect(server.stats().largestBatchRows).toBeLessThanOrEqual(2);
     } finally {
       await server.close();
@@ -387,11 +397,11 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
       temperature: 0.7,
       seed: 1,
     });
-    const lp = r.body.choices[0].logprobs;
-    const top = lp.top_logprobs[0] as Record<string, number>;
+    const lp = r.body.choices[0]!.logprobs;
+    const top = lp.top_logprobs![0]!;
     // Reference: log_softmax(logits / 0.7) of the prompt's last position, top 3.
     const reference = tf.tidy(() => {
-      const out = model.forward(tf.tensor2d([tokenizer.encode("ab")], [1, 2], "int32") as any);
+      const out = model.forward(tf.tensor2d([tokenizer.encode("ab")], [1, 2], "int32") as Tensor2D);
       out.cache.dispose();
       const last = tf.reshape(tf.slice(out.logits, [0, 1, 0], [1, 1, -1]), [1, -1]);
       const { values, indices } = tf.topk(tf.logSoftmax(tf.div(last, 0.7)), 3);
@@ -409,9 +419,13 @@ describe("a server process on SIGTERM", () => {
   it("closes and exits 0 within seconds while n: 256, max_tokens: 4096 is generating", async () => {
     const { spawn } = await import("node:child_process");
     const { fileURLToPath } = await import("node:url");
-    const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fixtures/serve-child.ts", import.meta.url))], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(new URL("./fixtures/serve-child.ts", import.meta.url))],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let stderr = "";
     child.stderr.on("data", (d) => {
       stderr += String(d);

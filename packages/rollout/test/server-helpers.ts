@@ -25,10 +25,31 @@ export function microPolicy(options: { seed?: number; maxPositionEmbeddings?: nu
   );
 }
 
+/** The fields of the server's JSON answers that tests read (each answer has some of them). */
+export interface ReplyBody {
+  error: { message: string; type: string; param: string | null; code: string | null };
+  choices: {
+    index: number;
+    text: string;
+    message: { role: string; content: string };
+    finish_reason: string;
+    logprobs: {
+      tokens: string[];
+      token_logprobs: number[];
+      top_logprobs: Record<string, number>[] | null;
+      text_offset: number[];
+    };
+  }[];
+  usage: { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+  status: string;
+  healthy: boolean;
+  runningRows: number;
+}
+
 export interface JsonReply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: any;
+  body: ReplyBody;
 }
 
 /** POSTs JSON with fetch and parses the answer. */
@@ -44,7 +65,7 @@ export async function post(url: string, body: unknown): Promise<JsonReply> {
 
 export async function get(url: string): Promise<JsonReply> {
   const res = await fetch(url);
-  return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.json() };
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: (await res.json()) as ReplyBody };
 }
 
 /**
@@ -58,15 +79,19 @@ export function rawPost(
   headers: Record<string, string> = {},
 ): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { method: "POST", headers: { "content-type": "application/json", ...headers } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (d: string) => {
-        text += d;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on("error", reject);
-    });
+    const req = httpRequest(
+      url,
+      { method: "POST", headers: { "content-type": "application/json", ...headers } },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (d: string) => {
+          text += d;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     (async () => {
       for (const c of chunks) {

@@ -97,7 +97,11 @@ describe("the official openai client against the completions server over 127.0.0
   it("streams completions (SSE, [DONE]) whose pieces add up to the non-streamed answer, with usage", async () => {
     const params = { model: "tiny", prompt: "abc", n: 2, max_tokens: 10, seed: 3, logprobs: 1 } as const;
     const whole = await client.completions.create(params);
-    const stream = await client.completions.create({ ...params, stream: true, stream_options: { include_usage: true } });
+    const stream = await client.completions.create({
+      ...params,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
     const text = ["", ""];
     const tokens: string[][] = [[], []];
     const logprobs: number[][] = [[], []];
@@ -190,7 +194,10 @@ describe("the official openai client against the completions server over 127.0.0
     const baseline = tf.memory().numTensors;
     // A raw client that hangs up after its first event of a long stream.
     const rawDisconnect = new Promise<void>((resolve, reject) => {
-      const req = httpRequest(`${url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" } });
+      const req = httpRequest(`${url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      });
       req.on("response", (res) => {
         res.once("data", () => {
           req.destroy();
