@@ -11,6 +11,19 @@ import { type ReplyBody, get, microPolicy, post, rawPost, tokenizer, waitFor } f
 const WasmRuntimeError = (globalThis as unknown as { WebAssembly: { RuntimeError: new (m: string) => Error } })
   .WebAssembly.RuntimeError;
 
+/** `model`, whose forward throws what `fault()` returns, when it returns an error. */
+function failing(model: ReturnType<typeof tinyPolicy>, fault: () => Error | undefined): GenerativeModel {
+  return {
+    config: model.config,
+    createCache: (b, l) => model.createCache(b, l),
+    forward: (ids, opts) => {
+      const err = fault();
+      if (err) throw err;
+      return model.forward(ids, opts as Parameters<typeof model.forward>[1]);
+    },
+  };
+}
+
 /** Every error is OpenAI's shape. */
 function expectOpenAIError(body: ReplyBody, param: string | null, code?: string | null): void {
   expect(Object.keys(body)).toEqual(["error"]);
@@ -222,14 +235,7 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
   it("after a WebAssembly trap, health goes non-ok, requests get 503, and onFatal is called once", async () => {
     const seen: unknown[] = [];
     let poisoned = false;
-    const faulty: GenerativeModel = {
-      config: model.config,
-      createCache: (b, l) => model.createCache(b, l),
-      forward: (ids, opts) => {
-        if (poisoned) throw new WasmRuntimeError("memory access out of bounds");
-        return model.forward(ids, opts as Parameters<typeof model.forward>[1]);
-      },
-    };
+    const faulty = failing(model, () => (poisoned ? new WasmRuntimeError("memory access out of bounds") : undefined));
     const server = createCompletionsServer({ model: faulty, tokenizer, onFatal: (e) => seen.push(e) });
     const base = await server.listen();
     try {
@@ -254,14 +260,7 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
 
   it("an ordinary error fails its own request with a 500 and leaves the server healthy", async () => {
     let broken = true;
-    const flaky: GenerativeModel = {
-      config: model.config,
-      createCache: (b, l) => model.createCache(b, l),
-      forward: (ids, opts) => {
-        if (broken) throw new Error("transient failure");
-        return model.forward(ids, opts as Parameters<typeof model.forward>[1]);
-      },
-    };
+    const flaky = failing(model, () => (broken ? new Error("transient failure") : undefined));
     const seen: unknown[] = [];
     const server = createCompletionsServer({ model: flaky, tokenizer, onFatal: (e) => seen.push(e) });
     const base = await server.listen();
