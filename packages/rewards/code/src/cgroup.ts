@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { processStartTime } from "./stages.js";
+import { processStartTime } from "./proc.js";
 
 /**
  * cgroup v2 memory limits for whole tests, where the machine offers a cgroup whose children get

@@ -1,4 +1,5 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { procPids } from "./proc.js";
 
 /**
  * Whole-test memory limit without cgroups: every MEMORY_POLL_MS the resident memory of all
@@ -63,15 +64,7 @@ function proportionalBytes(pid: string): number {
 /** Pids per watched uid. stat() of /proc/<pid> gives its effective uid without reading a file. */
 function pidsByUid(): Map<number, string[]> {
   const out = new Map<number, string[]>();
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    const c = e.charCodeAt(0);
-    if (c < 48 || c > 57) continue;
+  for (const e of procPids()) {
     let uid: number;
     try {
       uid = statSync(`/proc/${e}`).uid;

@@ -1,9 +1,10 @@
 import { spawn } from "node:child_process";
-import { chownSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { IsolationReport } from "./isolation.js";
 import { TestCgroup } from "./cgroup.js";
 import { watchUidMemory } from "./memory-watch.js";
+import { procPids } from "./proc.js";
 import { makeStageDir } from "./stages.js";
 
 /** One program execution request. Paths in `argv` are relative to the sandbox cwd. */
@@ -367,14 +368,7 @@ export function killAllOfUid(uid: number): number {
 /** Pids whose real uid is `uid`, read from /proc. */
 export function processesOfUid(uid: number): number[] {
   const out: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync("/proc");
-  } catch {
-    return out;
-  }
-  for (const e of entries) {
-    if (!/^\d+$/.test(e)) continue;
+  for (const e of procPids()) {
     try {
       const status = readFileSync(`/proc/${e}/status`, "utf8");
       const m = /^Uid:\s+(\d+)/m.exec(status);

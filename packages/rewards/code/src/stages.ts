@@ -1,21 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { processStartTime } from "./proc.js";
 
 const PREFIX = "tokenrl-code-";
 /** `tokenrl-code-<owner pid>-<owner start time>-<random>`: the name is the marker. */
 const STAGE_NAME = /^tokenrl-code-(\d+)-(\d+)-[A-Za-z0-9]+$/;
-
-/** Start time of `pid` in clock ticks since boot (field 22 of /proc/pid/stat), or undefined if it is gone. */
-export function processStartTime(pid: number | "self"): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) is parenthesised and may contain spaces and ')'.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
-}
 
 let ownStartTime: string | undefined;
 

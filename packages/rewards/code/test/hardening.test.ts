@@ -27,6 +27,17 @@ const py = (code: string, outputs = [""]): CodeSample => ({
   tests: { inputs: outputs.map(() => ""), outputs },
 });
 const quiet = { warn: () => {} };
+/** Runs `fn` with $TMPDIR (where staging dirs go) set to `dir`. */
+async function withTmpdir<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = dir;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+  }
+}
 
 afterAll(() => rmSync(STAGING, { recursive: true, force: true }));
 
@@ -128,9 +139,7 @@ describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "r
   it("close() kills running tests, rejects queued ones, removes staging dirs and frees the uids", async () => {
     const stage = join(STAGING, "close");
     mkdirSync(stage, { recursive: true });
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = stage;
-    try {
+    await withTmpdir(stage, async () => {
       const runner = CodeRunner.create({ limits: { timeLimitSec: 30 }, uidBase: 61425, concurrency: 1, ...quiet });
       const [uid] = runner.uids;
       const runs = [1, 2, 3].map(() => runner.run(py("import time\ntime.sleep(60)")));
@@ -146,10 +155,7 @@ describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "r
       const next = CodeRunner.create({ uidBase: 61425, concurrency: 1, ...quiet });
       expect(next.uids).toEqual([uid]);
       next.close();
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
+    });
   });
 
   it("a process left running as a free uid (a dead runner's) is killed when the uid is locked", async () => {
@@ -238,14 +244,7 @@ describe.skipIf(!built || skipReason !== undefined)("killing tokenrl-code-eval (
     expect(await until(onlyLive, 10_000)).toBe(true);
     const liveDir = readdirSync(stage)[0];
     // Another start in the same TMPDIR keeps the live runner's dir.
-    const saved = process.env.TMPDIR;
-    process.env.TMPDIR = stage;
-    try {
-      CodeRunner.create({ uidBase: 61444, concurrency: 1, ...quiet }).close();
-    } finally {
-      if (saved === undefined) delete process.env.TMPDIR;
-      else process.env.TMPDIR = saved;
-    }
+    await withTmpdir(stage, () => CodeRunner.create({ uidBase: 61444, concurrency: 1, ...quiet }).close());
     expect(readdirSync(stage)).toEqual([liveDir]);
     const exited = new Promise((r) => live.cli.on("exit", r));
     live.cli.kill("SIGTERM");
