@@ -20,10 +20,13 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const { which, port, host, seed, maxSteps, rate503 } = args;
+  const { which, port, host, seed, maxSteps, rate503, maxEnvs, evictIdleMs, maxBodyBytes } = args;
   const faults = rate503 ? { rate503, seed } : {};
+  const limits = { maxEnvs, evictIdleMs, maxBodyBytes };
   const server: JsonServer =
-    which === "alfworld" ? createAlfWorldServer({ seed, maxSteps, faults }) : createWebShopServer({ seed, faults });
+    which === "alfworld"
+      ? createAlfWorldServer({ seed, maxSteps, faults, limits })
+      : createWebShopServer({ seed, faults, limits });
   const url = await server.listen(port, host);
   process.stderr.write(`tokenrl-env: ${which} listening on ${url}\n`);
   const stop = () => {

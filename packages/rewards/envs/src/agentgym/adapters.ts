@@ -1,8 +1,11 @@
 /**
  * Environment adapters over the AgentGym HTTP servers. Each adapter owns one
  * server-side environment id (from POST /create, made on first reset unless
- * given) and reuses it across episodes: the servers have no route to free one,
- * so ids are pooled rather than recreated (see pool.ts).
+ * given) and reuses it across episodes: AgentGym's ALFWorld and WebShop servers
+ * have no route to free one, so ids are pooled rather than recreated (see
+ * pool.ts). Against a server that has POST /close (tokenrl's offline servers),
+ * `close()` frees the id; and an id the server no longer knows (evicted after
+ * being idle, see serve/live-envs.ts) is replaced by a new one at the next reset.
  */
 import type { ActionFormat, ConversationMessage, Split } from "../environment.js";
 import { ALFWORLD_PREAMBLE, WEBSHOP_PREAMBLE, formatAlfworldObservation } from "../preamble.js";
@@ -12,6 +15,40 @@ import { AlfWorldClient, type AlfWorldWorldType } from "./alfworld-client.js";
 import type { HttpOptions } from "./http.js";
 import { WebShopClient } from "./webshop-client.js";
 import { EnvironmentPool } from "../pool.js";
+import { EnvServerError } from "../errors.js";
+
+/** The servers' answers for an id they do not know (ALFWorld; WebShop). */
+const UNKNOWN_ID = /^The id \d+ is not valid\.$|^The environment \d+ does not exist\.$/;
+
+/** Runs a reset; if the server no longer knows the adapter's own id, makes a new one and resets that. */
+async function resetOwnId<R>(
+  env: { id: number | undefined; ownsId: boolean; envId(): Promise<number> },
+  reset: (id: number) => Promise<R>,
+): Promise<{ id: number; r: R }> {
+  const id = await env.envId();
+  try {
+    return { id, r: await reset(id) };
+  } catch (error) {
+    if (!(env.ownsId && error instanceof EnvServerError && UNKNOWN_ID.test(error.serverMessage))) throw error;
+    env.id = undefined;
+    const fresh = await env.envId();
+    return { id: fresh, r: await reset(fresh) };
+  }
+}
+
+/** Frees the adapter's own id on a server with POST /close; keeps it (for reuse) where the route is missing. */
+async function closeOwnId(
+  env: { id: number | undefined; ownsId: boolean },
+  close: (id: number) => Promise<boolean>,
+): Promise<void> {
+  if (env.id === undefined || !env.ownsId) return;
+  try {
+    await close(env.id);
+    env.id = undefined;
+  } catch {
+    // AgentGym's ALFWorld/WebShop servers answer 404; a gone server cannot free it either.
+  }
+}
 
 export interface AdapterOptions extends HttpOptions {
   readonly actionFormat?: ActionFormat;
@@ -44,12 +81,16 @@ export class AlfWorldEnv extends TurnEnvironment {
   readonly preamble: readonly ConversationMessage[] = ALFWORLD_PREAMBLE;
   readonly client: AlfWorldClient;
   readonly worldType: AlfWorldWorldType;
-  private id: number | undefined;
+  /** @internal the server-side id; read it with envId(). */
+  id: number | undefined;
+  /** @internal true when this adapter made the id (it may then free or replace it). */
+  readonly ownsId: boolean;
 
   constructor(options: AdapterOptions & { worldType?: AlfWorldWorldType }) {
     super(options.actionFormat);
     this.client = new AlfWorldClient(options);
     this.id = options.envId;
+    this.ownsId = options.envId === undefined;
     this.worldType = options.worldType ?? "Text";
   }
 
@@ -60,8 +101,7 @@ export class AlfWorldEnv extends TurnEnvironment {
   }
 
   protected async startTask(taskId: number): Promise<StartedTask> {
-    const id = await this.envId();
-    const r = await this.client.reset(id, taskId, this.worldType);
+    const { id, r } = await resetOwnId(this, (i) => this.client.reset(i, taskId, this.worldType));
     const instruction = r.observation.split("Your task is to: ")[1]?.trim() ?? "";
     return {
       observation: formatAlfworldObservation(r.observation, r.available_actions),
@@ -86,18 +126,27 @@ export class AlfWorldEnv extends TurnEnvironment {
       availableActions: r.available_actions,
     };
   }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await closeOwnId(this, (id) => this.client.close(id));
+  }
 }
 
 export class WebShopEnv extends TurnEnvironment {
   readonly name = "webshop";
   readonly preamble: readonly ConversationMessage[] = WEBSHOP_PREAMBLE;
   readonly client: WebShopClient;
-  private id: number | undefined;
+  /** @internal the server-side id; read it with envId(). */
+  id: number | undefined;
+  /** @internal true when this adapter made the id (it may then free or replace it). */
+  readonly ownsId: boolean;
 
   constructor(options: AdapterOptions) {
     super(options.actionFormat);
     this.client = new WebShopClient(options);
     this.id = options.envId;
+    this.ownsId = options.envId === undefined;
   }
 
   async envId(): Promise<number> {
@@ -106,8 +155,7 @@ export class WebShopEnv extends TurnEnvironment {
   }
 
   protected async startTask(taskId: number): Promise<StartedTask> {
-    const id = await this.envId();
-    await this.client.reset(id, taskId);
+    const { id } = await resetOwnId(this, (i) => this.client.reset(i, taskId));
     // AgentGym's client shows the model GET /observation after a reset.
     const observation = await this.client.observation(id);
     const available = await this.client.availableActions(id);
@@ -136,6 +184,11 @@ export class WebShopEnv extends TurnEnvironment {
       done: r.done,
       availableActions: shopActionList(available),
     };
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    await closeOwnId(this, (id) => this.client.close(id));
   }
 }
 

@@ -43,6 +43,17 @@ export class AlfWorldClient {
     return expectString("GET /", await this.http.get("/"));
   }
 
+  /**
+   * POST /close: frees a server-side environment; true if it existed. Not in
+   * AgentGym's ALFWorld server (404 there), but in its TextCraft/BabyAI servers and
+   * tokenrl's offline one. Not retried.
+   */
+  async close(id: number): Promise<boolean> {
+    const r = await this.http.post("/close", { id }, { retries: 0 });
+    if (typeof r !== "boolean") throw new EnvProtocolError("POST /close", "true or false", r);
+    return r;
+  }
+
   async create(): Promise<number> {
     const r = await this.http.post("/create");
     const id = (r as { id?: unknown } | null)?.id;

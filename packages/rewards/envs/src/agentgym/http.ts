@@ -51,19 +51,20 @@ export class JsonHttp {
 
   get(path: string, query: Record<string, string | number> = {}): Promise<unknown> {
     const qs = new URLSearchParams(Object.entries(query).map(([k, v]): [string, string] => [k, String(v)])).toString();
-    return this.request("GET", qs ? `${path}?${qs}` : path, undefined);
+    return this.request("GET", qs ? `${path}?${qs}` : path, undefined, this.retries);
   }
 
-  post(path: string, body?: unknown): Promise<unknown> {
-    return this.request("POST", path, body);
+  /** `retries` overrides the client's setting for this request (a best-effort close uses 0). */
+  post(path: string, body?: unknown, options: { retries?: number } = {}): Promise<unknown> {
+    return this.request("POST", path, body, options.retries ?? this.retries);
   }
 
-  private async request(method: "GET" | "POST", path: string, body: unknown): Promise<unknown> {
+  private async request(method: "GET" | "POST", path: string, body: unknown, retries: number): Promise<unknown> {
     const route = `${method} ${path.split("?")[0]}`;
     let lastStatus = 0;
     let lastBody = "";
     let lastError: unknown;
-    const attempts = this.retries + 1;
+    const attempts = retries + 1;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await sleep(Math.min(this.maxBackoffMs, this.backoffMs * 2 ** (attempt - 1)));
       let response: Response;

@@ -39,6 +39,17 @@ export class WebShopClient {
     return r as number[];
   }
 
+  /**
+   * POST /close: frees a server-side environment; true if it existed. Not in
+   * AgentGym's WebShop server (404 there), but in its TextCraft/BabyAI servers and
+   * tokenrl's offline one. Not retried.
+   */
+  async close(envIdx: number): Promise<boolean> {
+    const r = await this.http.post("/close", { env_idx: envIdx }, { retries: 0 });
+    if (typeof r !== "boolean") throw new EnvProtocolError("POST /close", "true or false", r);
+    return r;
+  }
+
   async create(): Promise<number> {
     const r = await this.http.post("/create");
     if (!Number.isInteger(r)) throw new EnvProtocolError("POST /create", "a bare integer env_idx", r);

@@ -5,6 +5,7 @@
  * `Nothing happened.`. The goal is checked after every action; winning ends the
  * game with reward 1, running out of steps ends it with reward 0.
  */
+import { ConfigError } from "@tokenrl/base/errors";
 import type { HouseholdTaskType } from "./catalogue.js";
 import type { HouseholdWorld, Item, Receptacle } from "./generate.js";
 
@@ -16,6 +17,9 @@ export interface HouseholdStep {
   readonly done: boolean;
   readonly won: boolean;
 }
+
+/** A longer command is not read: it does nothing (and counts as a step), like any command that does not apply. */
+export const MAX_COMMAND_CHARS = 1000;
 
 export interface HouseholdGameOptions {
   /** Steps before the game ends unsolved. Default 50 (ALFWorld's usual episode limit). */
@@ -36,6 +40,8 @@ export class HouseholdGame {
     // The engine mutates state, so it works on its own copy of the world.
     this.world = world;
     this.maxSteps = options.maxSteps ?? 50;
+    if (!Number.isInteger(this.maxSteps) || this.maxSteps < 1)
+      throw new ConfigError("maxSteps", `must be a positive integer, got ${options.maxSteps}`);
     this.receptacles = new Map(world.receptacles.map((r) => [r.name, { ...r }]));
     this.items = new Map(world.items.map((i) => [i.name, { ...i }]));
   }
@@ -101,7 +107,11 @@ export class HouseholdGame {
   step(command: string): HouseholdStep {
     if (this.finished) throw new Error("HouseholdGame.step: the game has finished; start a new one");
     this.steps++;
-    const observation = this.apply(command.trim().toLowerCase().replace(/\s+/g, " "));
+    // No command near MAX_COMMAND_CHARS names anything in a room; reading a megabyte one would hold a server.
+    const observation =
+      command.length > MAX_COMMAND_CHARS
+        ? NOTHING_HAPPENED
+        : this.apply(command.trim().toLowerCase().replace(/\s+/g, " "));
     if (this.goalSatisfied()) {
       this.won = true;
       this.finished = true;

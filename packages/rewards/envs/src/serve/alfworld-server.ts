@@ -3,15 +3,23 @@
  * bodies (AGENT_ENVS.md), including its error messages: an unknown id, a step
  * after the game finished, a bad world_type or game number all answer HTTP 200
  * with `{"error": "..."}`, as the Python server does.
+ *
+ * Beyond AgentGym: `POST /close {"id"}` frees an environment (true, or false for
+ * an unknown id; AgentGym's TextCraft/BabyAI servers have this route, its
+ * ALFWorld server does not), and at most `limits.maxEnvs` are live (see
+ * live-envs.ts).
  */
 import { HouseholdGame } from "../household/game.js";
 import { HOUSEHOLD_GAME_COUNT, generateHousehold } from "../household/generate.js";
-import { type FaultOptions, JsonServer, intField, intQuery, stringField } from "./http-server.js";
+import { ConfigError } from "@tokenrl/base/errors";
+import { type FaultOptions, JsonServer, type ServerLimits, intField, intQuery, stringField } from "./http-server.js";
+import { LiveEnvs } from "./live-envs.js";
 
 export interface AlfWorldServerOptions {
   readonly seed?: number;
   readonly maxSteps?: number;
   readonly faults?: FaultOptions;
+  readonly limits?: ServerLimits;
 }
 
 interface Slot {
@@ -28,9 +36,11 @@ interface Slot {
 }
 
 export function createAlfWorldServer(options: AlfWorldServerOptions = {}): JsonServer {
-  const server = new JsonServer(options.faults);
-  const slots = new Map<number, Slot>();
-  let nextId = 0;
+  const { maxSteps } = options;
+  if (maxSteps !== undefined && (!Number.isInteger(maxSteps) || maxSteps < 1))
+    throw new ConfigError("maxSteps", `must be a positive integer, got ${maxSteps}`);
+  const server = new JsonServer(options.faults, options.limits);
+  const slots = new LiveEnvs<Slot>(options.limits);
 
   const check = (id: number, isReset = false): Slot | { error: string } => {
     const slot = slots.get(id);
@@ -44,10 +54,10 @@ export function createAlfWorldServer(options: AlfWorldServerOptions = {}): JsonS
   server
     .route("GET", "/", () => "This is environment AlfWorld.")
     .route("POST", "/create", () => {
-      const id = nextId++;
-      slots.set(id, { game: undefined, info: { done: false, reward: 0, deleted: false } });
-      return { id };
+      const id = slots.add(() => ({ game: undefined, info: { done: false, reward: 0, deleted: false } }));
+      return typeof id === "number" ? { id } : id;
     })
+    .route("POST", "/close", ({ body }) => slots.delete(intField(body, "id")))
     .route("POST", "/reset", ({ body }) => {
       const id = intField(body, "id");
       const game = intField(body, "game");
@@ -59,7 +69,7 @@ export function createAlfWorldServer(options: AlfWorldServerOptions = {}): JsonS
       if ("error" in slot) return slot;
       if (game < 0 || game >= HOUSEHOLD_GAME_COUNT) return { error: "list index out of range" };
       const world = generateHousehold(game, { seed: options.seed });
-      slot.game = new HouseholdGame(world, { maxSteps: options.maxSteps });
+      slot.game = new HouseholdGame(world, { maxSteps });
       const observation = slot.game.initialObservation();
       const available = slot.game.availableActions();
       slot.info = {

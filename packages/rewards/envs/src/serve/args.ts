@@ -19,8 +19,19 @@ Options:
   --port N            port to listen on (default 36001 alfworld, 36003 webshop; 0 = any free port)
   --host H            address to bind (default 127.0.0.1)
   --seed S            seed of the generated games / catalogue (default 0)
-  --max-steps N       alfworld: steps before an unsolved game ends (default 50)
+  --max-steps N       alfworld: steps before an unsolved game ends, a positive
+                      integer (default 50)
+  --max-envs N        most environments alive at once (default 1024); creating one
+                      more evicts the least recently used one if it has been idle
+                      for --evict-idle-ms, else /create answers {"error": ...}
+  --evict-idle-ms N   idle time after which an environment may be evicted
+                      (default 60000)
+  --max-body-bytes N  largest request body; larger ones get 413 (default 1048576)
   --fault-503-rate R  answer this fraction of requests with 503 (testing clients)
+
+Both servers also answer POST /close ({"id"} alfworld, {"env_idx"} webshop) to
+free an environment, as AgentGym's TextCraft and BabyAI servers do. A search
+uses at most its first 500 characters.
   -h, --help          show this help
 `;
 
@@ -31,6 +42,9 @@ export interface ServeArgs {
   readonly seed: number;
   readonly maxSteps: number | undefined;
   readonly rate503: number | undefined;
+  readonly maxEnvs: number | undefined;
+  readonly evictIdleMs: number | undefined;
+  readonly maxBodyBytes: number | undefined;
 }
 
 /** `{ help: true }` for --help / no arguments; throws ConfigError naming the bad argument. */
@@ -47,13 +61,29 @@ export function parseCliArgs(argv: readonly string[]): { help: true } | ({ help:
   const seed = numberFlag(args, "--seed") ?? 0;
   const maxSteps = numberFlag(args, "--max-steps");
   const rate503 = numberFlag(args, "--fault-503-rate");
+  const maxEnvs = numberFlag(args, "--max-envs");
+  const evictIdleMs = numberFlag(args, "--evict-idle-ms");
+  const maxBodyBytes = numberFlag(args, "--max-body-bytes");
   if (args.length > 0) throw new ConfigError("options", `unknown option(s): ${args.join(" ")}`);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     throw new ConfigError("--port", `expected 0-65535, got ${port}`);
   if (rate503 !== undefined && !(rate503 >= 0 && rate503 <= 1)) {
     throw new ConfigError("--fault-503-rate", `expected a number in [0, 1], got ${rate503}`);
   }
-  return { help: false, which, port, host, seed, maxSteps, rate503 };
+  if (!Number.isInteger(seed)) throw new ConfigError("--seed", `expected an integer, got ${seed}`);
+  if (maxSteps !== undefined && which !== "alfworld")
+    throw new ConfigError("--max-steps", "applies to alfworld only (WebShop has no step limit)");
+  positiveInt("--max-steps", maxSteps);
+  positiveInt("--max-envs", maxEnvs);
+  positiveInt("--max-body-bytes", maxBodyBytes);
+  if (evictIdleMs !== undefined && !(Number.isInteger(evictIdleMs) && evictIdleMs >= 0))
+    throw new ConfigError("--evict-idle-ms", `expected a non-negative integer, got ${evictIdleMs}`);
+  return { help: false, which, port, host, seed, maxSteps, rate503, maxEnvs, evictIdleMs, maxBodyBytes };
+}
+
+function positiveInt(name: string, v: number | undefined): void {
+  if (v !== undefined && !(Number.isInteger(v) && v >= 1))
+    throw new ConfigError(name, `expected a positive integer, got ${v}`);
 }
 
 function numberFlag(args: string[], name: string): number | undefined {

@@ -3,6 +3,11 @@
  * servers are): handlers return a JSON value sent with 200; unknown routes get
  * 404 `{"detail": "Not Found"}`; a malformed body gets 422 `{"detail": ...}`.
  *
+ * Limits, because a served environment faces whatever a client sends: a body
+ * over `maxBodyBytes` (default 1 MiB) is answered 413 without being buffered
+ * (the rest of it is read and dropped, so the client sees the 413 rather than
+ * a reset, up to `drainBytes`/`drainMs`, after which the connection is closed).
+ *
  * Fault injection, for testing clients: answer some requests 503, drop some
  * connections without answering, or never answer a route (stall). `kill()`
  * drops every connection at once, as a crashed server would.
@@ -10,7 +15,9 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Socket } from "node:net";
+import { ConfigError } from "@tokenrl/base/errors";
 import { createRng } from "@tokenrl/base/rng";
+import type { LiveEnvLimits } from "./live-envs.js";
 
 export interface FaultOptions {
   /** Answer every n-th request with 503 (n >= 2). */
@@ -26,6 +33,20 @@ export interface FaultOptions {
 
 export class ValidationError extends Error {}
 
+export interface BodyLimits {
+  /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+}
+
+/** Everything a served environment bounds: request bodies and live environments. */
+export interface ServerLimits extends BodyLimits, LiveEnvLimits {}
+
+export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+/** After a 413, this much more of the body is read and dropped before the connection is closed. */
+const DRAIN_BYTES = 64 << 20;
+const DRAIN_MS = 5000;
+const TOO_LARGE = Symbol("too large");
+
 export type Handler = (ctx: { body: unknown; query: URLSearchParams }) => unknown;
 
 export interface ServerStats {
@@ -36,13 +57,17 @@ export interface ServerStats {
 
 export class JsonServer {
   readonly stats: ServerStats = { requests: 0, injected503: 0, injectedResets: 0 };
+  readonly maxBodyBytes: number;
   private readonly routes = new Map<string, Handler>();
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
   private faults: FaultOptions;
   private readonly faultRng;
 
-  constructor(faults: FaultOptions = {}) {
+  constructor(faults: FaultOptions = {}, limits: BodyLimits = {}) {
+    this.maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    if (!Number.isInteger(this.maxBodyBytes) || this.maxBodyBytes < 1)
+      throw new ConfigError("maxBodyBytes", `must be a positive integer, got ${limits.maxBodyBytes}`);
     this.faults = faults;
     this.faultRng = createRng(faults.seed ?? 0).fork("faults");
     this.server = createServer((req, res) => void this.handle(req, res));
@@ -104,7 +129,12 @@ export class JsonServer {
     const n = this.stats.requests;
     const url = new URL(req.url ?? "/", "http://localhost");
     const key = `${req.method} ${url.pathname}`;
-    const raw = await readBody(req);
+    const raw = await readBody(req, this.maxBodyBytes);
+    if (raw === TOO_LARGE) {
+      res.setHeader("connection", "close");
+      send(res, 413, { detail: `request body over ${this.maxBodyBytes} bytes` });
+      return;
+    }
     const f = this.faults;
     if (f.everyReset && n % f.everyReset === 0) {
       this.stats.injectedResets++;
@@ -140,11 +170,39 @@ export class JsonServer {
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+/**
+ * The body as text, or TOO_LARGE as soon as it is known to exceed the limit
+ * (from content-length, or once the bytes read pass it). The rest of an
+ * oversized body is read and dropped so the 413 reaches the client before the
+ * connection closes; past DRAIN_BYTES or DRAIN_MS the socket is destroyed.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<string | typeof TOO_LARGE> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    let size = 0;
+    let over = false;
+    const tooLarge = () => {
+      over = true;
+      chunks.length = 0;
+      const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
+      timer.unref();
+      req.once("end", () => clearTimeout(timer));
+      resolve(TOO_LARGE);
+    };
+    const declared = Number(req.headers["content-length"]);
+    if (Number.isFinite(declared) && declared > limit) tooLarge();
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (over) {
+        if (size > DRAIN_BYTES) req.socket.destroy();
+        return;
+      }
+      if (size > limit) tooLarge();
+      else chunks.push(c);
+    });
+    req.on("end", () => {
+      if (!over) resolve(Buffer.concat(chunks).toString("utf8"));
+    });
     req.on("error", () => resolve(""));
   });
 }

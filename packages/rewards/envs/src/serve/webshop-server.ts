@@ -3,36 +3,49 @@
  * (AGENT_ENVS.md). `session_id` selects the goal; null draws one from the
  * server's seeded stream. Stepping a finished session answers
  * `{"error": ...}` rather than silently doing nothing.
+ *
+ * Beyond AgentGym: `POST /close {"env_idx"}` frees an environment (true, or
+ * false for an unknown id; AgentGym's TextCraft/BabyAI servers have this route,
+ * its WebShop server does not), and at most `limits.maxEnvs` are live (see
+ * live-envs.ts).
  */
 import { createRng } from "@tokenrl/base/rng";
 import { type Catalogue, SHOP_SESSION_COUNT, generateCatalogue, generateGoal } from "../shop/catalogue.js";
 import { ShopSession } from "../shop/session.js";
-import { type FaultOptions, JsonServer, ValidationError, intField, intQuery, stringField } from "./http-server.js";
+import {
+  type FaultOptions,
+  JsonServer,
+  type ServerLimits,
+  ValidationError,
+  intField,
+  intQuery,
+  stringField,
+} from "./http-server.js";
+import { LiveEnvs } from "./live-envs.js";
 
 export interface WebShopServerOptions {
   readonly seed?: number;
   readonly catalogue?: Catalogue;
   readonly faults?: FaultOptions;
+  readonly limits?: ServerLimits;
 }
 
 export function createWebShopServer(options: WebShopServerOptions = {}): JsonServer {
-  const server = new JsonServer(options.faults);
+  const server = new JsonServer(options.faults, options.limits);
+  const envs = new LiveEnvs<ShopSession>(options.limits);
   const catalogue = options.catalogue ?? generateCatalogue({ seed: options.seed });
   const pickSession = createRng(options.seed ?? 0).fork("webshop/server/sessions");
-  const envs = new Map<number, ShopSession>();
-  let nextIdx = 0;
 
   const get = (idx: number): ShopSession | { error: string } =>
     envs.get(idx) ?? { error: `The environment ${idx} does not exist.` };
 
   server
     .route("GET", "/", () => "ok")
-    .route("GET", "/list_envs", () => [...envs.keys()])
-    .route("POST", "/create", () => {
-      const idx = nextIdx++;
-      envs.set(idx, new ShopSession(catalogue, generateGoal(catalogue, pickSession.int(SHOP_SESSION_COUNT))));
-      return idx;
-    })
+    .route("GET", "/list_envs", () => envs.ids())
+    .route("POST", "/create", () =>
+      envs.add(() => new ShopSession(catalogue, generateGoal(catalogue, pickSession.int(SHOP_SESSION_COUNT)))),
+    )
+    .route("POST", "/close", ({ body }) => envs.delete(intField(body, "env_idx")))
     .route("POST", "/reset", ({ body }) => {
       const idx = intField(body, "env_idx");
       const raw = (body as Record<string, unknown> | undefined)?.session_id;

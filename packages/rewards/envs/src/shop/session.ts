@@ -12,6 +12,12 @@ import { type ShopRewardBreakdown, shopReward } from "./reward.js";
 
 export const RESULTS_PER_PAGE = 10;
 export const MAX_RESULTS = 50;
+/**
+ * Only this much of a `search[...]` text is used, as a search box's maxlength
+ * would: the search costs time in proportion to its length (a 10 MB query held a
+ * server for seconds), and no real query is near this long.
+ */
+export const MAX_SEARCH_CHARS = 500;
 
 type Page =
   | { readonly kind: "search" }
@@ -164,7 +170,7 @@ export class ShopSession {
     const search = trimmed.match(/^search\[(.*)\]$/is);
     const click = trimmed.match(/^click\[(.*)\]$/is);
     if (search && this.page.kind === "search") {
-      const query = search[1]!.trim();
+      const query = search[1]!.trim().slice(0, MAX_SEARCH_CHARS).trim();
       const hits = indexFor(this.catalogue).search(query, MAX_RESULTS);
       this.page = { kind: "results", query, asins: hits.map((i) => this.catalogue.products[i]!.asin), page: 1 };
     } else if (click) {
