@@ -85,7 +85,9 @@ export async function probeSandbox(
   try {
     r = JSON.parse(o.channel);
   } catch {
-    throw new Error(`sandbox probe produced no report (exit ${o.exitCode}, signal ${o.signal}): ${o.stderrTail}`);
+    throw new Error(
+      `sandbox probe produced no report (exit ${o.exitCode}, signal ${o.signal}): ${o.setupError ?? o.stderrTail}`,
+    );
   }
   const processLimitWorks = r.forks <= 3;
   const networkBlocked = r.net === "ENETUNREACH";

@@ -221,7 +221,7 @@ export class CodeRunner {
         this.aborter.signal,
       );
       if (this.closed) throw new SandboxError("the runner was closed while the test ran");
-      if (outcome.channel === "setup-failed") throw new SandboxError(outcome.stderrTail.trim());
+      if (outcome.setupError !== undefined) throw new SandboxError(`set-up failed: ${outcome.setupError}`);
       return classify(outcome, expected, fnName !== undefined);
     } finally {
       this.release(slot);

@@ -39,6 +39,8 @@ export interface SandboxOutcome {
   stderrTail: string;
   /** What the harness wrote on fd 3. */
   channel: string;
+  /** The sandbox could not be set up (reported on fd 4, which the program never has). */
+  setupError?: string;
   /** "aborted": stopped by `signal` (the runner closed), not by anything the program did. */
   killedFor?: "wall" | "output" | "memory" | "aborted";
   wallMs: number;
@@ -49,23 +51,22 @@ const STDERR_TAIL = 4096;
 export const SANDBOX_DIR = "@SANDBOX_DIR@";
 const OOM_TRIGGER = /"trigger":\s*"OOMError"/;
 const OOM_TRIGGER_GREP = '"trigger": *"OOMError"';
-const SETUP_FAILED = "tokenrl-sandbox: setup failed:";
-
 // Runs as root inside the new mount/pid/net namespaces (pid 1 of the pid namespace), before
-// privileges are dropped. $stage is the host staging dir holding the program's files; cwd keeps
+// privileges are dropped. Set-up failures go to fd 4, which is closed before the program starts,
+// so a program cannot pass itself off as a sandbox failure. $stage is the host staging dir holding the program's files; cwd keeps
 // pointing at it after /tmp is covered, so the files can still be copied in.
 // Afterwards it relays Node's fatal-error report (a V8 heap OOM: the runtime aborts, status 134)
 // to the harness channel as "M".
 const SETUP_SCRIPT = `
 uid=$1; gid=$2; disk=$3; report=$4; shift 4
-fail() { echo "${SETUP_FAILED} $1" >&2; exit 125; }
+fail() { echo "$1" >&4; exit 125; }
 mount -t tmpfs -o "size=$disk,nr_inodes=4096,mode=0700,uid=$uid,gid=$gid,nosuid,nodev" tokenrl-sandbox /tmp || fail "tmpfs on /tmp"
 cp -- * /tmp/ || fail "copy files"
 for d in /var/tmp /run/lock /dev/shm; do
   if [ -d "$d" ]; then mount -t tmpfs -o size=4k,nr_inodes=8,mode=0755 tokenrl-empty "$d" || fail "hide $d"; fi
 done
 cd /tmp || fail "cd /tmp"
-"$@"
+"$@" 4>&-
 rc=$?
 if [ "$report" != - ] && [ $rc -eq 134 ] && grep -qs '${OOM_TRIGGER_GREP}' "/tmp/$report"; then printf M >&3; fi
 exit $rc
@@ -190,7 +191,7 @@ export function runSandboxed(
     outer = [
       "/bin/sh",
       "-c",
-      `echo $$ > "$1/cgroup.procs" || { echo "${SETUP_FAILED} join cgroup" >&2; exit 125; }; shift; exec "$@"`,
+      `echo $$ > "$1/cgroup.procs" || { echo "join cgroup $1" >&4; exit 125; }; shift; exec "$@"${namespaced ? "" : " 4>&-"}`,
       "tokenrl-cgroup",
       cgroup.path,
       ...outer,
@@ -204,7 +205,8 @@ export function runSandboxed(
     const child = spawn(command, args, {
       cwd,
       detached: true, // own process group, so one kill reaches unshare and the namespace's init
-      stdio: ["pipe", "pipe", "pipe", "pipe"],
+      // fd 4 (set-up failures) only goes to the shells that close it before the program runs.
+      stdio: ["pipe", "pipe", "pipe", "pipe", namespaced || cgroup ? "pipe" : "ignore"],
       env: { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8", HOME: "/tmp", TMPDIR: "/tmp" },
     });
     const stdoutChunks: Buffer[] = [];
@@ -249,6 +251,12 @@ export function runSandboxed(
       if (stderrTail.length > STDERR_TAIL) stderrTail = stderrTail.subarray(stderrTail.length - STDERR_TAIL);
       if (stderrBytes > spec.outputLimitBytes) kill("output");
     });
+    let setupText = "";
+    const setup = child.stdio[4] as NodeJS.ReadableStream | null;
+    setup?.on("data", (chunk: Buffer) => {
+      if (setupText.length < 4096) setupText += chunk.toString("utf8");
+    });
+    setup?.on("error", () => {});
     const channel = child.stdio[3] as NodeJS.ReadableStream;
     channel.on("data", (chunk: Buffer) => {
       channelBytes += chunk.length;
@@ -266,7 +274,7 @@ export function runSandboxed(
       killGroup();
       setTimeout(() => {
         if (finished) return;
-        for (const s of [child.stdout, child.stderr, channel])
+        for (const s of [child.stdout, child.stderr, channel, setup])
           (s as NodeJS.ReadableStream & { destroy(): void })?.destroy();
         finish(exitInfo!.code, exitInfo!.sig);
       }, 1000).unref();
@@ -300,8 +308,16 @@ export function runSandboxed(
         exitCode = null;
       }
       const stderrText = stderrTail.toString("utf8");
-      if (exitCode === 125 && stderrText.includes(SETUP_FAILED)) {
-        resolve({ exitCode, signal, stdout: "", stderrTail: stderrText, channel: "setup-failed", wallMs });
+      if (setupText !== "") {
+        resolve({
+          exitCode,
+          signal,
+          stdout: "",
+          stderrTail: stderrText,
+          channel: "",
+          setupError: setupText.trim(),
+          wallMs,
+        });
         return;
       }
       resolve({

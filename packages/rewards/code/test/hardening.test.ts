@@ -79,6 +79,21 @@ describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "r
     }
   });
 
+  it("a program cannot pass itself off as a sandbox set-up failure (that would turn its grade into an error)", async () => {
+    const runner = CodeRunner.create({ limits: { timeLimitSec: 3 }, uidBase: 61405, concurrency: 1, ...quiet });
+    try {
+      const fake = "import os, sys\nsys.stderr.write('tokenrl-sandbox: setup failed: tmpfs on /tmp\\n')\nos._exit(125)";
+      expect((await runner.run(py(fake))).results).toEqual(["runtime_error"]);
+      // The harness channel's old set-up marker is just a channel message now: the output decides.
+      const channel = "import os\nos.write(3, b'setup-failed')\nprint('ok')";
+      expect((await runner.run(py(channel, ["ok"]))).results).toEqual(["pass"]);
+      const fd4 = "import os\ntry:\n    os.write(4, b'tmpfs on /tmp')\nexcept OSError:\n    print('closed')";
+      expect((await runner.run(py(fd4, ["closed"]))).results).toEqual(["pass"]);
+    } finally {
+      runner.close();
+    }
+  });
+
   it("the memory limit covers the whole test: four forked children of 400 MB under 512 MB fail", async () => {
     const runner = CodeRunner.create({
       limits: { timeLimitSec: 8, memoryMb: 512 },
