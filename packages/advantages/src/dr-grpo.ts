@@ -1,6 +1,5 @@
 import { GRPO_DEFAULTS, groupCentredAdvantage } from "./grpo.js";
-import { resolveParams } from "./params.js";
-import type { AdvantageBatch, AdvantageResult } from "./types.js";
+import { defineAdvantageEstimator } from "./registry.js";
 
 /** Dr.GRPO takes no parameters: it is GRPO with the std division removed. */
 export type DrGrpoParams = Record<string, never>;
@@ -12,7 +11,11 @@ export type DrGrpoParams = Record<string, never>;
  * rewards barely vary. Equal to `grpoAdvantage(batch, { normalizeByStd: false })`.
  * A group of one has mean 0 (its score is its advantage); equal scores give 0.
  */
-export function drGrpoAdvantage(batch: AdvantageBatch, params?: DrGrpoParams): AdvantageResult {
-  resolveParams<DrGrpoParams>("dr-grpo", params as Record<string, unknown> | undefined, {}, {});
-  return groupCentredAdvantage(batch, { ...GRPO_DEFAULTS, normalizeByStd: false });
-}
+export const drGrpoAdvantage = defineAdvantageEstimator<DrGrpoParams>({
+  name: "dr-grpo",
+  description: "Dr.GRPO: s_i - mean_g, GRPO without the std division (Liu et al. 2025)",
+  requires: ["tokenRewards", "groupIds"],
+  defaults: {},
+  validate: {},
+  estimate: (batch, _p, host) => groupCentredAdvantage(batch, { ...GRPO_DEFAULTS, normalizeByStd: false }, host),
+});

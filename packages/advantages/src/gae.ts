@@ -1,7 +1,6 @@
-import { tf } from "@tokenrl/core";
-import { readBatch, readFinite, readFiniteWhereValid } from "./host.js";
-import { numberIn, resolveParams } from "./params.js";
-import type { AdvantageBatch, AdvantageResult } from "./types.js";
+import { numberIn, tf } from "@tokenrl/core";
+import { readFinite, readFiniteWhereValid } from "./host.js";
+import { defineAdvantageEstimator } from "./registry.js";
 import { whitenOverValidTokens } from "./whiten.js";
 
 export interface GaeParams {
@@ -32,34 +31,37 @@ export const GAE_DEFAULTS: Readonly<Required<GaeParams>> = { gamma: 1, lambda: 1
  * With fewer than two valid tokens in the batch (verl raises) the advantages
  * are 0 and the returns are still computed; never NaN.
  */
-export function gaeAdvantage(batch: AdvantageBatch, params?: GaeParams): AdvantageResult {
-  const p = resolveParams<GaeParams>("gae", params as Record<string, unknown> | undefined, GAE_DEFAULTS, {
-    gamma: numberIn(0, 1),
-    lambda: numberIn(0, 1),
-  });
-  const host = readBatch(batch, ["tokenRewards", "values"]);
-  const rewards = readFinite(batch.tokenRewards, "tokenRewards");
-  const values = readFiniteWhereValid(batch.values, "values", host);
-  const { B, T, mask } = host;
-  const rawAdvantages = new Float32Array(B * T);
-  const returns = new Float32Array(B * T);
-  for (let i = 0; i < B; i++) {
-    let nextValue = 0;
-    let nextAdvantage = 0;
-    for (let t = T - 1; t >= 0; t--) {
-      const at = i * T + t;
-      if (mask[at] !== 1) continue;
-      const v = values[at]!;
-      const delta = rewards[at]! + p.gamma * nextValue - v;
-      nextAdvantage = delta + p.gamma * p.lambda * nextAdvantage;
-      nextValue = v;
-      rawAdvantages[at] = nextAdvantage;
-      returns[at] = nextAdvantage + v;
+export const gaeAdvantage = defineAdvantageEstimator<GaeParams>({
+  name: "gae",
+  description:
+    "GAE: A_t = delta_t + gamma lambda A_{t+1} over valid tokens, whitened; returns A + V (Schulman et al. 2016; verl)",
+  requires: ["tokenRewards", "values"],
+  defaults: GAE_DEFAULTS,
+  validate: { gamma: numberIn(0, 1), lambda: numberIn(0, 1) },
+  estimate: (batch, p, host) => {
+    const rewards = readFinite(batch.tokenRewards, "tokenRewards");
+    const values = readFiniteWhereValid(batch.values, "values", host);
+    const { B, T, mask } = host;
+    const rawAdvantages = new Float32Array(B * T);
+    const returns = new Float32Array(B * T);
+    for (let i = 0; i < B; i++) {
+      let nextValue = 0;
+      let nextAdvantage = 0;
+      for (let t = T - 1; t >= 0; t--) {
+        const at = i * T + t;
+        if (mask[at] !== 1) continue;
+        const v = values[at]!;
+        const delta = rewards[at]! + p.gamma * nextValue - v;
+        nextAdvantage = delta + p.gamma * p.lambda * nextAdvantage;
+        nextValue = v;
+        rawAdvantages[at] = nextAdvantage;
+        returns[at] = nextAdvantage + v;
+      }
     }
-  }
-  return tf.tidy(() => {
-    const raw = tf.tensor2d(rawAdvantages, [B, T], "float32");
-    const advantages = whitenOverValidTokens(raw, batch.responseMask, host);
-    return { advantages, returns: tf.tensor2d(returns, [B, T], "float32") };
-  });
-}
+    return tf.tidy(() => {
+      const raw = tf.tensor2d(rawAdvantages, [B, T], "float32");
+      const advantages = whitenOverValidTokens(raw, batch.responseMask, host);
+      return { advantages, returns: tf.tensor2d(returns, [B, T], "float32") };
+    });
+  },
+});

@@ -1,5 +1,3 @@
-import type { Tensor1D } from "@tokenrl/core";
-
 /**
  * Per-response group statistics for outcome estimators. Group ids may be any
  * int32 values in any order (prompt indices after shuffling, dataset ids); they
@@ -16,8 +14,7 @@ export interface GroupStats {
   deviation: Float64Array;
 }
 
-export function groupStats(groupIds: Tensor1D, scores: Float64Array): GroupStats {
-  const ids = groupIds.dataSync() as Int32Array;
+export function groupStats(ids: ArrayLike<number>, scores: Float64Array): GroupStats {
   const B = scores.length;
   const slot = new Map<number, number>();
   const index = new Int32Array(B);

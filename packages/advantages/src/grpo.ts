@@ -1,8 +1,8 @@
-import { tf } from "@tokenrl/core";
-import type { Tensor1D } from "@tokenrl/core";
+import { isBoolean, numberIn, oneOf, tf } from "@tokenrl/core";
 import { groupStats } from "./groups.js";
-import { broadcastOverMask, readBatch, readFinite, sequenceScores } from "./host.js";
-import { isBoolean, numberIn, oneOf, resolveParams } from "./params.js";
+import { broadcastOverMask, groupIdsOf, scoresOf } from "./host.js";
+import type { HostBatch } from "./host.js";
+import { defineAdvantageEstimator } from "./registry.js";
 import type { AdvantageBatch, AdvantageResult } from "./types.js";
 
 export interface GrpoParams {
@@ -37,20 +37,22 @@ export const GRPO_DEFAULTS: Readonly<Required<GrpoParams>> = { normalizeByStd: t
  * its advantage is s / (1 + epsilon); a group whose scores are all equal gives
  * exactly 0 (even with epsilon 0); a row with an empty mask gives 0s.
  */
-export function grpoAdvantage(batch: AdvantageBatch, params?: GrpoParams): AdvantageResult {
-  const p = resolveParams<GrpoParams>("grpo", params as Record<string, unknown> | undefined, GRPO_DEFAULTS, {
-    normalizeByStd: isBoolean,
-    epsilon: numberIn(0, Number.MAX_VALUE),
-    ddof: oneOf(0, 1),
-  });
-  return groupCentredAdvantage(batch, p);
-}
+export const grpoAdvantage = defineAdvantageEstimator<GrpoParams>({
+  name: "grpo",
+  description: "GRPO: (s_i - mean_g) / (std_g + epsilon) per group (DeepSeekMath; verl compute_grpo_outcome_advantage)",
+  requires: ["tokenRewards", "groupIds"],
+  defaults: GRPO_DEFAULTS,
+  validate: { normalizeByStd: isBoolean, epsilon: numberIn(0, Number.MAX_VALUE), ddof: oneOf(0, 1) },
+  estimate: (batch, p, host) => groupCentredAdvantage(batch, p, host),
+});
 
 /** Shared by GRPO and Dr.GRPO once the params are resolved. */
-export function groupCentredAdvantage(batch: AdvantageBatch, p: Required<GrpoParams>): AdvantageResult {
-  const host = readBatch(batch, ["tokenRewards", "groupIds"]);
-  const scores = sequenceScores(readFinite(batch.tokenRewards, "tokenRewards"), host.B, host.T);
-  const g = groupStats(batch.groupIds as Tensor1D, scores);
+export function groupCentredAdvantage(
+  batch: AdvantageBatch,
+  p: Required<GrpoParams>,
+  host: HostBatch,
+): AdvantageResult {
+  const g = groupStats(groupIdsOf(batch), scoresOf(batch, host));
   const adv = new Float64Array(host.B);
   for (let i = 0; i < host.B; i++) {
     if (!p.normalizeByStd) {

@@ -1,6 +1,6 @@
-import { InvalidInputError, NonFiniteError, ShapeError, tf, validateBatch } from "@tokenrl/core";
-import type { Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
-import type { AdvantageBatch } from "./types.js";
+import { InvalidInputError, NonFiniteError, ShapeError, hostView, tf, validateBatch } from "@tokenrl/core";
+import type { Tensor, Tensor1D, Tensor2D, TrainingBatch } from "@tokenrl/core";
+import type { AdvantageBatch, AdvantageField } from "./types.js";
 
 /**
  * The batch read back to the host. Advantage estimation happens once per step
@@ -9,6 +9,10 @@ import type { AdvantageBatch } from "./types.js";
  * right-to-left scan over T (T sequential tensor ops would dominate the
  * step). Both are exact and cheap as float64 loops on the host and identical
  * on every backend; only the whitening and the result stay tensor ops.
+ *
+ * Reads are views where the backend allows (core's `hostView`: no copy on
+ * wasm / cpu), and what the rollout already has on the host (`batch.host`:
+ * sequence scores, group ids) is taken from there instead of the tensors.
  */
 export interface HostBatch {
   B: number;
@@ -19,30 +23,60 @@ export interface HostBatch {
   validCount: number;
 }
 
-type Field = "tokenRewards" | "groupIds" | "values";
+type Field = AdvantageField;
 
 export function readBatch(batch: AdvantageBatch, required: readonly Field[]): HostBatch {
   if (batch === null || typeof batch !== "object")
     throw new InvalidInputError(`batch: expected an object of tensors, got ${String(batch)}`);
   const { B, T } = validateBatch(batch as TrainingBatch, required);
-  const mask = batch.responseMask.dataSync() as Float32Array;
+  const mask = hostView(batch.responseMask) as Float32Array;
+  const lengths = batch.host?.lengths;
   let validCount = 0;
-  for (let i = 0; i < mask.length; i++) {
-    const m = mask[i]!;
-    if (m === 1) validCount++;
-    else if (m !== 0) {
+  for (let i = 0; i < B; i++) {
+    let row = 0;
+    for (let j = i * T; j < i * T + T; j++) {
+      const m = mask[j]!;
+      if (m === 1) row++;
+      else if (m !== 0) {
+        throw new InvalidInputError(
+          `responseMask[${i}][${j - i * T}]: expected 0 or 1, got ${m} (the mask selects tokens; it does not weight them)`,
+        );
+      }
+    }
+    if (lengths && lengths[i] !== row) {
       throw new InvalidInputError(
-        `responseMask[${Math.floor(i / T)}][${i % T}]: expected 0 or 1, got ${m} (the mask selects tokens; it does not weight them)`,
+        `host.lengths[${i}]: ${lengths[i]} disagrees with responseMask, whose row ${i} has ${row} valid tokens`,
       );
     }
+    validCount += row;
   }
   return { B, T, mask, validCount };
+}
+
+/**
+ * s_i per response: `batch.host.rewards` when the rollout put the scores there
+ * (float32, as the tensor holds them), else `sequenceScores` of tokenRewards.
+ */
+export function scoresOf(batch: AdvantageBatch, host: HostBatch): Float64Array {
+  const given = batch.host?.rewards;
+  if (given) {
+    let bad = 0;
+    for (let i = 0; i < given.length; i++) if (!Number.isFinite(given[i]!)) bad++;
+    if (bad > 0) throw new NonFiniteError("host.rewards", bad, given.length);
+    return Float64Array.from(given);
+  }
+  return sequenceScores(readFinite(batch.tokenRewards, "tokenRewards"), host.B, host.T);
+}
+
+/** Group ids per response: `batch.host.groupIds`, else one read of the `[B]` tensor. */
+export function groupIdsOf(batch: AdvantageBatch): ArrayLike<number> {
+  return batch.host?.groupIds ?? ((batch.groupIds as Tensor1D).dataSync() as Int32Array);
 }
 
 /** Reads a `[B, T]` field; every entry must be finite (rewards feed every valid token's advantage). */
 export function readFinite(t: Tensor | undefined, field: Field): Float32Array {
   if (t === undefined) throw new ShapeError(field, "[B, T]", [], "required but missing");
-  const data = t.dataSync() as Float32Array;
+  const data = hostView(t) as Float32Array;
   let bad = 0;
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) bad++;
   if (bad > 0) throw new NonFiniteError(field, bad, data.length);
@@ -56,7 +90,7 @@ export function readFinite(t: Tensor | undefined, field: Field): Float32Array {
  */
 export function readFiniteWhereValid(t: Tensor | undefined, field: Field, host: HostBatch): Float32Array {
   if (t === undefined) throw new ShapeError(field, "[B, T]", [], "required but missing");
-  const data = t.dataSync() as Float32Array;
+  const data = hostView(t) as Float32Array;
   let bad = 0;
   for (let i = 0; i < data.length; i++) if (host.mask[i] === 1 && !Number.isFinite(data[i]!)) bad++;
   if (bad > 0) throw new NonFiniteError(`${field} (on valid tokens)`, bad, host.validCount);

@@ -1,4 +1,4 @@
-export type { AdvantageBatch, AdvantageEstimator, AdvantageResult } from "./types.js";
+export type { AdvantageBatch, AdvantageEstimator, AdvantageField, AdvantageResult } from "./types.js";
 export { grpoAdvantage, GRPO_DEFAULTS } from "./grpo.js";
 export type { GrpoParams } from "./grpo.js";
 export { drGrpoAdvantage } from "./dr-grpo.js";
@@ -11,5 +11,6 @@ export { reinforcePlusPlusBaselineAdvantage } from "./reinforce-plus-plus-baseli
 export type { ReinforcePlusPlusBaselineParams } from "./reinforce-plus-plus-baseline.js";
 export { gaeAdvantage, GAE_DEFAULTS } from "./gae.js";
 export type { GaeParams } from "./gae.js";
-export { advantageEstimators, ADVANTAGE_ESTIMATOR_NAMES } from "./registry.js";
-export type { AdvantageEstimatorName } from "./registry.js";
+export { advantageEstimators, defineAdvantageEstimator, ADVANTAGE_ESTIMATOR_NAMES } from "./registry.js";
+export type { AdvantageEstimatorName, AdvantageEstimatorSpec, TypedAdvantageEstimator } from "./registry.js";
+export type { HostBatch } from "./host.js";

@@ -1,9 +1,7 @@
 import { tf } from "@tokenrl/core";
-import type { Tensor1D } from "@tokenrl/core";
 import { groupStats } from "./groups.js";
-import { broadcastOverMask, readBatch, readFinite, sequenceScores } from "./host.js";
-import { resolveParams } from "./params.js";
-import type { AdvantageBatch, AdvantageResult } from "./types.js";
+import { broadcastOverMask, groupIdsOf, scoresOf } from "./host.js";
+import { defineAdvantageEstimator } from "./registry.js";
 import { whitenOverValidTokens } from "./whiten.js";
 
 /** REINFORCE++-baseline takes no parameters. */
@@ -17,24 +15,22 @@ export type ReinforcePlusPlusBaselineParams = Record<string, never>;
  * multiplied by the mask. A group of one has mean 0 (verl).
  *
  * With fewer than two valid tokens in the batch (verl raises) the advantages
- * are 0; never NaN. `returns` equals `advantages`, as in verl.
+ * are 0; never NaN; a constant set of centred values (every group all equal,
+ * or one score on every token) whitens to exactly 0. `returns` equals
+ * `advantages`, as in verl.
  */
-export function reinforcePlusPlusBaselineAdvantage(
-  batch: AdvantageBatch,
-  params?: ReinforcePlusPlusBaselineParams,
-): AdvantageResult {
-  resolveParams<ReinforcePlusPlusBaselineParams>(
-    "reinforce-plus-plus-baseline",
-    params as Record<string, unknown> | undefined,
-    {},
-    {},
-  );
-  const host = readBatch(batch, ["tokenRewards", "groupIds"]);
-  const scores = sequenceScores(readFinite(batch.tokenRewards, "tokenRewards"), host.B, host.T);
-  const g = groupStats(batch.groupIds as Tensor1D, scores);
-  return tf.tidy(() => {
-    const centred = broadcastOverMask(g.deviation, host);
-    const advantages = whitenOverValidTokens(centred, batch.responseMask, host);
-    return { advantages, returns: tf.clone(advantages) };
-  });
-}
+export const reinforcePlusPlusBaselineAdvantage = defineAdvantageEstimator<ReinforcePlusPlusBaselineParams>({
+  name: "reinforce-plus-plus-baseline",
+  description: "REINFORCE++-baseline: s_i - mean_g, whitened over the batch's valid tokens (Hu 2025; verl)",
+  requires: ["tokenRewards", "groupIds"],
+  defaults: {},
+  validate: {},
+  estimate: (batch, _p, host) => {
+    const g = groupStats(groupIdsOf(batch), scoresOf(batch, host));
+    return tf.tidy(() => {
+      const centred = broadcastOverMask(g.deviation, host);
+      const advantages = whitenOverValidTokens(centred, batch.responseMask, host);
+      return { advantages, returns: tf.clone(advantages) };
+    });
+  },
+});

@@ -1,8 +1,7 @@
-import { tf } from "@tokenrl/core";
+import { numberIn, tf } from "@tokenrl/core";
 import type { Tensor2D } from "@tokenrl/core";
-import { readBatch, readFinite } from "./host.js";
-import { numberIn, resolveParams } from "./params.js";
-import type { AdvantageBatch, AdvantageResult } from "./types.js";
+import { readFinite } from "./host.js";
+import { defineAdvantageEstimator } from "./registry.js";
 import { whitenOverValidTokens } from "./whiten.js";
 
 export interface ReinforcePlusPlusParams {
@@ -27,29 +26,29 @@ export const REINFORCE_PLUS_PLUS_DEFAULTS: Readonly<Required<ReinforcePlusPlusPa
  * Returns `{ advantages, returns: G * mask }`. With fewer than two valid
  * tokens in the batch (verl raises) the advantages are 0; never NaN.
  */
-export function reinforcePlusPlusAdvantage(batch: AdvantageBatch, params?: ReinforcePlusPlusParams): AdvantageResult {
-  const p = resolveParams<ReinforcePlusPlusParams>(
-    "reinforce-plus-plus",
-    params as Record<string, unknown> | undefined,
-    REINFORCE_PLUS_PLUS_DEFAULTS,
-    { gamma: numberIn(0, 1) },
-  );
-  const host = readBatch(batch, ["tokenRewards"]);
-  const rewards = readFinite(batch.tokenRewards, "tokenRewards");
-  const { B, T, mask } = host;
-  const returns = new Float32Array(B * T);
-  for (let i = 0; i < B; i++) {
-    let running = 0;
-    for (let t = T - 1; t >= 0; t--) {
-      const at = i * T + t;
-      if (mask[at] !== 1) continue;
-      running = rewards[at]! + p.gamma * running;
-      returns[at] = running;
+export const reinforcePlusPlusAdvantage = defineAdvantageEstimator<ReinforcePlusPlusParams>({
+  name: "reinforce-plus-plus",
+  description: "REINFORCE++: discounted return G_t = R_t + gamma G_{t+1}, whitened over valid tokens (Hu 2025; verl)",
+  requires: ["tokenRewards"],
+  defaults: REINFORCE_PLUS_PLUS_DEFAULTS,
+  validate: { gamma: numberIn(0, 1) },
+  estimate: (batch, p, host) => {
+    const rewards = readFinite(batch.tokenRewards, "tokenRewards");
+    const { B, T, mask } = host;
+    const returns = new Float32Array(B * T);
+    for (let i = 0; i < B; i++) {
+      let running = 0;
+      for (let t = T - 1; t >= 0; t--) {
+        const at = i * T + t;
+        if (mask[at] !== 1) continue;
+        running = rewards[at]! + p.gamma * running;
+        returns[at] = running;
+      }
     }
-  }
-  return tf.tidy(() => {
-    const returnsTensor = tf.tensor2d(returns, [B, T], "float32");
-    const advantages = whitenOverValidTokens(returnsTensor, batch.responseMask, host);
-    return { advantages, returns: returnsTensor as Tensor2D };
-  });
-}
+    return tf.tidy(() => {
+      const returnsTensor = tf.tensor2d(returns, [B, T], "float32");
+      const advantages = whitenOverValidTokens(returnsTensor, batch.responseMask, host);
+      return { advantages, returns: returnsTensor as Tensor2D };
+    });
+  },
+});

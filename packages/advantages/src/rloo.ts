@@ -1,9 +1,7 @@
 import { tf } from "@tokenrl/core";
-import type { Tensor1D } from "@tokenrl/core";
 import { groupStats } from "./groups.js";
-import { broadcastOverMask, readBatch, readFinite, sequenceScores } from "./host.js";
-import { resolveParams } from "./params.js";
-import type { AdvantageBatch, AdvantageResult } from "./types.js";
+import { broadcastOverMask, groupIdsOf, scoresOf } from "./host.js";
+import { defineAdvantageEstimator } from "./registry.js";
 
 /** RLOO takes no parameters. */
 export type RlooParams = Record<string, never>;
@@ -19,16 +17,22 @@ export type RlooParams = Record<string, never>;
  * broadcast over the response's valid tokens. A group of one has no other
  * response and so no baseline: its advantage is its score (verl). Equal scores give 0.
  */
-export function rlooAdvantage(batch: AdvantageBatch, params?: RlooParams): AdvantageResult {
-  resolveParams<RlooParams>("rloo", params as Record<string, unknown> | undefined, {}, {});
-  const host = readBatch(batch, ["tokenRewards", "groupIds"]);
-  const scores = sequenceScores(readFinite(batch.tokenRewards, "tokenRewards"), host.B, host.T);
-  const g = groupStats(batch.groupIds as Tensor1D, scores);
-  const adv = new Float64Array(host.B);
-  for (let i = 0; i < host.B; i++) {
-    const n = g.size[i]!;
-    adv[i] = n > 1 ? (n / (n - 1)) * g.deviation[i]! : scores[i]!;
-  }
-  const advantages = broadcastOverMask(adv, host);
-  return { advantages, returns: tf.clone(advantages) };
-}
+export const rlooAdvantage = defineAdvantageEstimator<RlooParams>({
+  name: "rloo",
+  description:
+    "RLOO: s_i - mean of the other responses to the prompt (Kool et al. 2019; verl compute_rloo_outcome_advantage)",
+  requires: ["tokenRewards", "groupIds"],
+  defaults: {},
+  validate: {},
+  estimate: (batch, _p, host) => {
+    const scores = scoresOf(batch, host);
+    const g = groupStats(groupIdsOf(batch), scores);
+    const adv = new Float64Array(host.B);
+    for (let i = 0; i < host.B; i++) {
+      const n = g.size[i]!;
+      adv[i] = n > 1 ? (n / (n - 1)) * g.deviation[i]! : scores[i]!;
+    }
+    const advantages = broadcastOverMask(adv, host);
+    return { advantages, returns: tf.clone(advantages) };
+  },
+});

@@ -130,7 +130,7 @@ describe.each(TEST_BACKENDS)("group-baseline estimators on %s", (backend) => {
 
     it("rejects unknown and out-of-range params, naming them", () => {
       expect(() => run(grpoAdvantage, THREE, { epsilom: 1e-6 })).toThrow(ConfigError);
-      expect(() => run(grpoAdvantage, THREE, { epsilom: 1e-6 })).toThrow(/grpo\.epsilom: unknown parameter/);
+      expect(() => run(grpoAdvantage, THREE, { epsilom: 1e-6 })).toThrow(/grpo\.epsilom: unknown option/);
       expect(() => run(grpoAdvantage, THREE, { epsilon: -1 })).toThrow(/grpo\.epsilon: expected a number/);
       expect(() => run(grpoAdvantage, THREE, { ddof: 2 })).toThrow(/grpo\.ddof: expected one of 0, 1/);
       expect(() => run(grpoAdvantage, THREE, { normalizeByStd: "yes" })).toThrow(/grpo\.normalizeByStd/);
@@ -165,7 +165,7 @@ describe.each(TEST_BACKENDS)("group-baseline estimators on %s", (backend) => {
       expectClose(run(drGrpoAdvantage, { tokenRewards: [[0, 3]], responseMask: [[1, 1]], groupIds: [9] }).advantages, [
         [3, 3],
       ]);
-      expect(() => run(drGrpoAdvantage, THREE, { epsilon: 1e-6 })).toThrow(/dr-grpo\.epsilon: unknown parameter/);
+      expect(() => run(drGrpoAdvantage, THREE, { epsilon: 1e-6 })).toThrow(/dr-grpo\.epsilon: unknown option/);
     });
   });
 

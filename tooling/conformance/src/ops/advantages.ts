@@ -1,47 +1,39 @@
 /**
- * Ops of @tokenrl/advantages (advantage/*) and @tokenrl/core (aggregate),
- * run through their public APIs. `kl` and `loss/*` belong to
+ * Ops of @tokenrl/advantages (`advantage/<name>` for every registered
+ * estimator) and @tokenrl/core (aggregate), run through their public APIs. `kl` and `loss/*` belong to
  * @tokenrl/objectives and live in ops/objectives.ts.
  */
 import { advantageEstimators } from "@tokenrl/advantages";
-import type { AdvantageEstimatorName } from "@tokenrl/advantages";
-import { AGGREGATION_MODES, aggregateLoss, batchFromArrays, disposeBatch, tf } from "@tokenrl/core";
+import type { AdvantageEstimator } from "@tokenrl/advantages";
+import { AGGREGATION_MODES, ConfigError, aggregateLoss, batchFromArrays, disposeBatch, tf } from "@tokenrl/core";
 import type { BatchArrays } from "@tokenrl/core";
-import { checkParams, matrix, numberParam, stringParam, vector } from "../op.js";
+import { BadParamError, checkParams, matrix, numberParam, stringParam, vector } from "../op.js";
 import type { CaseInput, OpHandler, OpResult } from "../op.js";
 
-interface AdvantageOp {
-  estimator: AdvantageEstimatorName;
-  /** The case's params, passed through unchanged: they are the estimator's own param names. */
-  params: readonly string[];
-  inputs: readonly ("tokenRewards" | "groupIds" | "values")[];
-}
-
-const ADVANTAGE_OPS: Record<string, AdvantageOp> = {
-  "advantage/grpo": {
-    estimator: "grpo",
-    params: ["normalizeByStd", "epsilon", "ddof"],
-    inputs: ["tokenRewards", "groupIds"],
-  },
-  "advantage/dr-grpo": { estimator: "dr-grpo", params: [], inputs: ["tokenRewards", "groupIds"] },
-  "advantage/rloo": { estimator: "rloo", params: [], inputs: ["tokenRewards", "groupIds"] },
-  "advantage/reinforce-plus-plus": { estimator: "reinforce-plus-plus", params: ["gamma"], inputs: ["tokenRewards"] },
-  "advantage/reinforce-plus-plus-baseline": {
-    estimator: "reinforce-plus-plus-baseline",
-    params: [],
-    inputs: ["tokenRewards", "groupIds"],
-  },
-  "advantage/gae": { estimator: "gae", params: ["gamma", "lambda"], inputs: ["tokenRewards", "values"] },
-};
-
-function advantageHandler(spec: AdvantageOp): OpHandler {
+/**
+ * `advantage/<name>` for every estimator in the registry: the case's params are
+ * the estimator's own (checked by it: unknown is UNKNOWN_PARAM, a bad value
+ * BAD_PARAM), the inputs `responseMask` and the fields it requires.
+ */
+function advantageHandler(estimator: AdvantageEstimator): OpHandler {
+  const params = Object.keys(estimator.defaults);
   return (c: CaseInput): OpResult => {
-    checkParams(c, spec.params);
+    checkParams(c, params);
+    try {
+      estimator.resolve(c.params);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        const prefix = `${estimator.estimatorName}.`;
+        const param = err.path.startsWith(prefix) ? err.path.slice(prefix.length) : err.path;
+        throw new BadParamError(param, err.message.slice(err.path.length + 2));
+      }
+      throw err;
+    }
     const arrays: BatchArrays & { responseMask: number[][] } = { responseMask: matrix(c, "responseMask") };
-    for (const name of spec.inputs) arrays[name] = name === "groupIds" ? vector(c, name) : matrix(c, name);
+    for (const name of estimator.requires) arrays[name] = name === "groupIds" ? vector(c, name) : matrix(c, name);
     const batch = batchFromArrays(arrays);
     try {
-      const { advantages, returns } = advantageEstimators.get(spec.estimator)(batch, c.params);
+      const { advantages, returns } = estimator(batch, c.params);
       const outputs = { advantages: advantages.arraySync(), returns: returns.arraySync() };
       tf.dispose([advantages, returns]);
       return { outputs };
@@ -64,7 +56,10 @@ const aggregate: OpHandler = (c) => {
   return { outputs: { value } };
 };
 
-export const ops: Record<string, OpHandler> = {
-  ...Object.fromEntries(Object.entries(ADVANTAGE_OPS).map(([op, spec]) => [op, advantageHandler(spec)])),
-  aggregate,
-};
+/** Built when the loader calls it, so estimators registered before the run are included. */
+export function ops(): Record<string, OpHandler> {
+  const table: Record<string, OpHandler> = { aggregate };
+  for (const name of advantageEstimators.list())
+    table[`advantage/${name}`] = advantageHandler(advantageEstimators.get(name));
+  return table;
+}
