@@ -1,6 +1,6 @@
 import type { Expr, RelOp } from "./ast.js";
 import { onlySymbols } from "./ast.js";
-import { cmp, neg, parseDecimal, type Rational, rat, toNumber } from "./rational.js";
+import { neg, parseDecimal, type Rational, rat, toNumber } from "./rational.js";
 
 /**
  * A recursive-descent LaTeX math parser producing {@link Expr}. It covers what
@@ -872,5 +872,3 @@ export function parseLatex(src: string): Expr {
   const e = p.parseTop();
   return e;
 }
-
-export const _internal = { cmp, numericValue };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { sharedPath } from "../../../../tooling/test-utils/shared.js";
+import { referencePath } from "../../../../tooling/test-utils/shared.js";
 import { verifySync } from "../src/verify.js";
 
 interface Pair {
@@ -11,11 +11,11 @@ interface Pair {
   category: string;
 }
 
-const path = sharedPath("fixtures/math-verify/pairs.jsonl", "Math-Verify agreement");
+const path = referencePath("fixtures/math-verify/pairs.jsonl");
 
-describe.skipIf(!path)("agreement with Math-Verify 0.8.0 (fixtures/math-verify/pairs.jsonl)", () => {
+describe("agreement with Math-Verify 0.8.0 (fixtures/math-verify/pairs.jsonl)", () => {
   it("agrees on at least 97% of pairs with under 1% false accepts", () => {
-    const pairs: Pair[] = readFileSync(path!, "utf8")
+    const pairs: Pair[] = readFileSync(path, "utf8")
       .split("\n")
       .filter((l) => l.trim() !== "")
       .map((l) => JSON.parse(l) as Pair);
