@@ -58,6 +58,8 @@ export interface CompletionsServerOptions {
   maxBodyBytes?: number;
   /** Rows (prompt x choice) in one generate call. Default 32. */
   maxBatchRows?: number;
+  /** Padded prompt tokens (rows x longest prompt) in one batch: the prefill is one forward that the event loop waits for. Default 8192. */
+  maxBatchTokens?: number;
   /** Estimated peak bytes of all running batches (see `rowBytes`). Default 1 GiB. */
   maxBatchBytes?: number;
   /** Batches decoding at once, their steps interleaved. Default 2. */
@@ -156,6 +158,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     model,
     tokenizer,
     maxBatchRows: positive("maxBatchRows", options.maxBatchRows, 32),
+    maxBatchTokens: positive("maxBatchTokens", options.maxBatchTokens, 8192),
     maxBatchBytes: positive("maxBatchBytes", options.maxBatchBytes, 1 << 30),
     maxConcurrentBatches: positive("maxConcurrentBatches", options.maxConcurrentBatches, 2),
     maxQueuedRows: positive("maxQueuedRows", options.maxQueuedRows, 4096),

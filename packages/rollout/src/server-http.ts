@@ -155,8 +155,15 @@ export class EventStream {
   }
 
   send(event: unknown): void {
-    if (!this.closed) this.res.write(`data: ${JSON.stringify(event)}\n\n`);
+    if (this.closed) return;
+    this.res.write(`data: ${JSON.stringify(event)}\n\n`);
+    // A client that stops reading would make the server buffer the whole stream: drop it instead
+    // (closing the response cancels its work like a disconnect).
+    if (this.res.writableLength > EventStream.maxBufferedBytes) this.res.destroy();
   }
+
+  /** Unsent bytes a stream may buffer for a slow client. */
+  static maxBufferedBytes = 8 << 20;
 
   /** An error after the stream started: an `error` event as OpenAI sends it, then the end. */
   fail(err: ApiError): void {

@@ -60,6 +60,8 @@ export interface SchedulerOptions {
   tokenizer: TokenizerLike;
   /** Rows in one generate call. */
   maxBatchRows: number;
+  /** Padded prompt tokens (rows x longest prompt) in one batch's prefill; a single row may exceed it. */
+  maxBatchTokens: number;
   /** Estimated bytes of all running batches together (see `rowBytes`). */
   maxBatchBytes: number;
   /** Batches decoding at once, their steps interleaved (so a long batch does not hold back a short one). */
@@ -292,7 +294,9 @@ export class BatchScheduler {
         if (row === undefined) continue;
         const length = Math.max(longest, s.job.prompts[row]!.length);
         const next = (rows.length + 1) * this.options.rowBytes(length, maxTokens);
-        if (next > budget) {
+        // The prefill is one uninterrupted forward: its padded tokens bound how long the event loop waits.
+        const tooLong = rows.length > 0 && (rows.length + 1) * length > this.options.maxBatchTokens;
+        if (next > budget || tooLong) {
           full = true;
           break;
         }

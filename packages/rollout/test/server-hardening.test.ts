@@ -124,6 +124,48 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
     }
   });
 
+  it("keeps each batch's prefill within maxBatchTokens padded prompt tokens", async () => {
+    const server = createCompletionsServer({ model, tokenizer, maxBatchTokens: 100, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    try {
+      const r = await post(`${base}/v1/completions`, { prompt: "w".repeat(30), n: 10, max_tokens: 1 });
+      expect(r.body.choices).toHaveLength(10);
+      // 3 rows x 30 tokens = 90 <= 100 < 4 x 30: batches of 3, 3, 3, 1.
+      expect(server.stats()).toMatchObject({ largestBatchRows: 3, batches: 4 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("drops a stream whose client stops reading instead of buffering it, and cancels its work", async () => {
+    const { EventStream } = await import("../src/server-http.js");
+    const saved = EventStream.maxBufferedBytes;
+    EventStream.maxBufferedBytes = 64 << 10;
+    const long = microPolicy({ maxPositionEmbeddings: 8192 });
+    const server = createCompletionsServer({ model: long, tokenizer, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    try {
+      const req = httpRequest(`${base}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+      });
+      // Never read the body: the response stays paused.
+      req.on("response", (res) => res.pause());
+      req.on("error", () => undefined);
+      req.end(JSON.stringify({ prompt: "x", n: 64, max_tokens: 4000, ignore_eos: true, stream: true, logprobs: 20 }));
+      expect(await waitFor(() => server.stats().runningRows > 0, 5000)).toBe(true);
+      // 64 rows x 4000 tokens would decode for minutes; the server hung up on the stream and stopped them.
+      expect(await waitFor(() => server.stats().runningBatches === 0 && server.stats().queuedRows === 0, 40_000)).toBe(
+        true,
+      );
+      req.destroy();
+    } finally {
+      EventStream.maxBufferedBytes = saved;
+      await server.close();
+      long.dispose();
+    }
+  });
+
   it("refuses a single prompt whose row alone exceeds the memory budget, with a 400 (not a crash)", async () => {
     const server = createCompletionsServer({ model, tokenizer, maxBatchBytes: 1 << 20, onFatal: (e) => fatal.push(e) });
     const base = await server.listen();
@@ -414,34 +456,53 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
   });
 });
 
-describe("a server process on SIGTERM", () => {
-  it("closes and exits 0 within seconds while n: 256, max_tokens: 4096 is generating", async () => {
-    const { spawn } = await import("node:child_process");
-    const { fileURLToPath } = await import("node:url");
-    const child = spawn(
-      process.execPath,
-      ["--import", "tsx", fileURLToPath(new URL("./fixtures/serve-child.ts", import.meta.url))],
-      {
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stderr = "";
-    child.stderr.on("data", (d) => {
-      stderr += String(d);
+/** Starts test/fixtures/serve-child.ts in a node process; resolves with it and its URL. */
+async function serveChild(env: Record<string, string> = {}) {
+  const { spawn } = await import("node:child_process");
+  const { fileURLToPath } = await import("node:url");
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", fileURLToPath(new URL("./fixtures/serve-child.ts", import.meta.url))],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
+  );
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += String(d);
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const base = await new Promise<string>((resolve, reject) => {
+    child.stdout.on("data", (d) => {
+      const m = /http:\/\/[\d.:]+/.exec(String(d));
+      if (m) resolve(m[0]);
     });
+    child.once("exit", (code) => reject(new Error(`child exited ${code}: ${stderr}`)));
+  });
+  return { child, base, exited, stderr: () => stderr };
+}
+
+describe("a server process", () => {
+  it("exits non-zero (70) after a WebAssembly trap, answering the failed request with a 503", async () => {
+    const { child, base, exited, stderr } = await serveChild({ TRAP_ON: "!" });
     try {
-      const base = await new Promise<string>((resolve, reject) => {
-        child.stdout.on("data", (d) => {
-          const m = /http:\/\/[\d.:]+/.exec(String(d));
-          if (m) resolve(m[0]);
-        });
-        child.once("exit", (code) => reject(new Error(`child exited ${code}: ${stderr}`)));
-      });
+      expect((await post(`${base}/v1/completions`, { prompt: "ok", max_tokens: 2 })).status).toBe(200);
+      const failed = await post(`${base}/v1/completions`, { prompt: "!", max_tokens: 2 });
+      expect(failed.status).toBe(503);
+      const started = performance.now();
+      expect(await exited).toBe(70);
+      expect(performance.now() - started).toBeLessThan(5000);
+      expect(stderr()).toContain("memory access out of bounds");
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 30_000);
+
+  it("on SIGTERM, closes and exits 0 within seconds while n: 256, max_tokens: 4096 is generating", async () => {
+    const { child, base, exited } = await serveChild();
+    try {
       const answer = rawPost(`${base}/v1/completions`, [
         JSON.stringify({ prompt: "hello", n: 256, max_tokens: 4096, ignore_eos: true, stream: true }),
       ]).catch((e: unknown) => e);
       expect(await waitFor(async () => (await get(`${base}/health`)).body.runningRows > 0, 10_000)).toBe(true);
-      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
       const signalled = performance.now();
       child.kill("SIGTERM");
       expect(await exited).toBe(0);
