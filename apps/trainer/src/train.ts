@@ -34,6 +34,8 @@ export interface TrainOptions {
   stopAfterSteps?: number;
   /** Folder plugin paths are resolved from (default: the current directory). */
   baseDir?: string;
+  /** Use this task instead of building `config.task` (library users with their own Task; tests). */
+  task?: Task;
   /** Data-parallel gradients (a worker pool); default: in this thread. */
   computeGradients?: (model: CausalLM, recipe: Recipe) => ComputeGradients | Promise<ComputeGradients>;
 }
@@ -59,7 +61,11 @@ function checkWritable(out: string): void {
     writeFileSync(probe, Buffer.alloc(64 * 1024));
     unlinkSync(probe);
   } catch (err) {
-    rmSync(probe, { force: true });
+    try {
+      rmSync(probe, { force: true });
+    } catch {
+      // the folder itself is unusable
+    }
     throw new ConfigError("out", `cannot write to the output folder ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
   }
 }
@@ -81,9 +87,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const recipe = resolveRecipe(recipeInputOf(config));
   const hash = configHash(config);
   const out = resolve(config.out);
-  checkWritable(out);
-  const lock = lockRunFolder(out);
-  const task = createTask({
+  const task = options.task ?? createTask({
     ...config.task.options,
     name: config.task.name,
     seed: (config.task.options.seed as number | undefined) ?? config.seed,
@@ -94,6 +98,14 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         : {}),
     },
   } as Parameters<typeof createTask>[0]);
+  let lock: ReturnType<typeof lockRunFolder>;
+  try {
+    checkWritable(out);
+    lock = lockRunFolder(out);
+  } catch (err) {
+    await task.close();
+    throw err;
+  }
   let model: CausalLM | undefined;
   let reference: FrozenReference | undefined;
   try {

@@ -1,115 +1,138 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { createTask } from "@tokenrl/tasks";
+import type { Task } from "@tokenrl/tasks";
 import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/config.js";
 import { train } from "../src/train.js";
+import { TINY, deterministic, records, runCli } from "./helpers.js";
 
-// A run small enough for a test: a 1-layer, 16-wide model, 4 prompts x 4 samples; the warm-up
-// makes some answers right so that dynamic sampling keeps groups to train on.
-const TINY = {
-  model: { hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1 },
-  sft: { steps: 20, batchSize: 32, learningRate: 1e-2 },
-  rl: { steps: 4, promptsPerStep: 4, groupSize: 4, maxGenerationBatches: 2, miniBatches: 2 },
-  eval: { examples: 8, every: 2 },
-  checkpoint: { every: 1 },
-};
-
-const cli = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
-
-function rlRecords(out: string) {
-  return readFileSync(join(out, "metrics.jsonl"), "utf8")
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l))
-    .filter((r) => r.phase === "rl")
-    .map(({ seconds: _s, rolloutSeconds: _r, ...rest }) => rest);
-}
+const tmp = (name: string) => mkdtempSync(join(tmpdir(), `trainer-${name}-`));
 
 describe("train", () => {
-  it("runs warm-up and HTPO, writing metrics, a Hugging Face checkpoint and a report", async () => {
-    const out = mkdtempSync(join(tmpdir(), "trainer-run-"));
+  it("runs warm-up and HTPO: verl metric names, HTPO cells, checkpoints, summary.json, report", async () => {
+    const out = tmp("run");
     const result = await train(resolveConfig(TINY, { out }), { progress: false });
     expect(result.completed).toBe(true);
-    const records = result.records;
-    expect(records.filter((r) => r.phase === "sft")).toHaveLength(20);
-    const rl = records.filter((r) => r.phase === "rl");
+    expect(records(out, "sft")).toHaveLength(20);
+    const rl = records(out, "rl");
     expect(rl.map((r) => r.step)).toEqual([1, 2, 3, 4]);
     const trained = rl.filter((r) => !r.skipped);
     expect(trained.length).toBeGreaterThan(0);
     for (const r of trained) {
-      expect(Number.isFinite(r.loss)).toBe(true);
-      expect(r.nonFiniteMiniBatches).toBe(0);
-      // HTPO reports its eight cells and the two detach subsets.
-      const cells = Object.keys(r).filter((k) => /^policy\/cells\/.+\/tokens$/.test(k));
-      expect(cells.length).toBe(10);
+      for (const k of ["actor/pg_loss", "actor/pg_clipfrac", "actor/ppo_kl", "actor/entropy", "actor/grad_norm", "critic/score/mean", "response_length/mean", "response_length/clip_ratio", "timing_s/gen", "timing_s/reward", "timing_s/update", "timing_s/step", "perf/throughput"]) {
+        expect(Number.isFinite(r[k]), k).toBe(true);
+      }
+      expect(Object.keys(r).filter((k) => /^actor\/cells\/.+\/tokens$/.test(k)).length).toBe(10);
     }
-    for (const f of [
-      "config.json",
-      "model.safetensors",
-      "tokenizer.json",
-      "optimizer.safetensors",
-      "trainer-state.json",
-    ]) {
-      expect(existsSync(join(out, "checkpoint", f)), f).toBe(true);
-    }
-    const html = readFileSync(result.reportPath, "utf8");
-    expect(html).toContain("<svg");
-    expect(html).toContain('id="final-accuracy"');
-    const report = JSON.parse(readFileSync(join(out, "report.json"), "utf8"));
-    expect(report.summary.rlSteps).toBe(4);
-    expect(report.summary.finalAccuracy).toBe(result.finalEval.accuracy);
-  });
+    const evals = records(out, "eval");
+    expect(evals.map((r) => r.tag)).toEqual(["start", "afterWarmup", "periodic", "final"]);
+    const summary = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
+    expect(Object.keys(summary.heldOut)).toEqual(["start", "afterWarmup", "final"]);
+    expect(summary.heldOut.final).toBe(evals.at(-1)["heldOut/pass@1"]);
+    for (const v of Object.values(summary.heldOut)) expect(v as number).toBeGreaterThanOrEqual(0);
+    expect(summary.configHash).toMatch(/^[0-9a-f]{16}$/);
+    expect(summary.versions["@tokenrl/train"]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(summary.timeS.rl).toBeGreaterThan(0);
+    expect(readFileSync(join(out, "checkpoints", "latest_checkpointed_iteration.txt"), "utf8").trim()).toBe("rl_step_000004");
+    for (const f of ["config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer-state.json"])
+      expect(existsSync(join(out, "checkpoints", "rl_step_000004", f)), f).toBe(true);
+    expect(readFileSync(result.reportPath, "utf8")).toContain("<svg");
+    expect(readFileSync(join(out, "samples.jsonl"), "utf8").split("\n")[0]).toContain('"response"');
 
-  it("refuses to resume a checkpoint written with another configuration", async () => {
-    const out = mkdtempSync(join(tmpdir(), "trainer-mismatch-"));
-    await train(resolveConfig(TINY, { out, rl: { ...TINY.rl, steps: 1 } }), { progress: false });
+    // Re-running the finished run appends nothing (no second final evaluation).
+    const before = readFileSync(join(out, "metrics.jsonl"), "utf8");
+    const again = await train(resolveConfig(TINY, { out }), { progress: false });
+    expect(again.completed).toBe(true);
+    expect(readFileSync(join(out, "metrics.jsonl"), "utf8")).toBe(before);
+  }, 240_000);
+
+  it("refuses to resume a checkpoint of another configuration, before rewriting config.json", async () => {
+    const out = tmp("mismatch");
+    await train(resolveConfig(TINY, { out, sft: { steps: 2 }, rl: { ...TINY.rl, steps: 1 } }), { progress: false });
+    const config = readFileSync(join(out, "config.json"), "utf8");
     await expect(
-      train(resolveConfig(TINY, { out, rl: { ...TINY.rl, groupSize: 2 } }), { progress: false }),
+      train(resolveConfig(TINY, { out, sft: { steps: 2 }, rl: { ...TINY.rl, groupSize: 2 } }), { progress: false }),
     ).rejects.toThrow(/was written by a run with a different configuration/);
-  });
+    expect(readFileSync(join(out, "config.json"), "utf8")).toBe(config);
+  }, 120_000);
 
-  it("resumes a run killed with SIGKILL and ends exactly where an uninterrupted run ends", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "trainer-kill-"));
-    const configPath = join(dir, "config.json");
-    writeFileSync(configPath, JSON.stringify({ ...TINY, rl: { ...TINY.rl, steps: 6 } }));
-    const run = (out: string, killAfterRlStep?: number) =>
-      new Promise<number | null>((resolve, reject) => {
-        const child = spawn(process.execPath, [cli, "--config", configPath, "--out", out, "--quiet"], {
-          stdio: ["ignore", "ignore", "pipe"],
-        });
-        let stderr = "";
-        child.stderr.on("data", (d) => {
-          stderr += d;
-        });
-        let timer: NodeJS.Timeout | undefined;
-        if (killAfterRlStep !== undefined) {
-          timer = setInterval(() => {
-            const path = join(out, "metrics.jsonl");
-            if (!existsSync(path)) return;
-            const steps = readFileSync(path, "utf8")
-              .split("\n")
-              .filter((l) => l.includes('"phase":"rl"')).length;
-            if (steps >= killAfterRlStep) child.kill("SIGKILL");
-          }, 5);
-        }
-        child.on("error", reject);
-        child.on("exit", (code, signal) => {
-          if (timer) clearInterval(timer);
-          if (code !== 0 && signal !== "SIGKILL") reject(new Error(`exit ${code}: ${stderr}`));
-          else resolve(code);
-        });
-      });
+  it("a verifier that throws or hangs fails those samples (reward 0, counted), never the run", async () => {
+    const out = tmp("reward-guard");
+    const inner = createTask({ name: "addition", length: 1, seed: 0 });
+    let calls = 0;
+    const flaky: Task = {
+      ...inner,
+      verify: (requests) => {
+        calls++;
+        if (calls % 3 === 1) return Promise.reject(new Error("verifier crashed"));
+        if (calls % 3 === 2) return new Promise(() => undefined); // hangs
+        return inner.verify(requests);
+      },
+      close: () => inner.close(),
+    } as Task;
+    const result = await train(
+      resolveConfig(TINY, { out, sft: { steps: 2 }, eval: { examples: 4, every: 0 }, rl: { ...TINY.rl, steps: 3 }, task: { ...TINY.task, verifyTimeoutMs: 200 } }),
+      { progress: false, task: flaky },
+    );
+    expect(result.completed).toBe(true);
+    const failures = records(out, "rl").reduce((a, r) => a + (r["reward/verify_failures"] ?? 0), 0);
+    expect(failures).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("--fresh makes a new KL reference; a broken reference/ is an error", async () => {
+    const out = tmp("reference");
+    const args = ["--out", out, "--quiet", "--preset", "grpo", "--set", "rl.steps=1"];
+    const base = ["--set", "task.name=addition", "--set", "task.options={\"length\":1}", "--set", 'model={"hiddenSize":16,"intermediateSize":32,"numLayers":1,"numHeads":2,"numKvHeads":1,"maxPositionEmbeddings":32}', "--set", "sft.steps=2", "--set", "eval.examples=4", "--set", "rl.promptsPerStep=2", "--set", "rl.groupSize=2"];
+    expect((await runCli([...args, ...base])).code).toBe(0);
+    const refWeights = () => readFileSync(join(out, "reference", "model.safetensors"));
+    const first = refWeights();
+    // A different seed: a fresh run must build its reference from its own policy, not reuse the old one.
+    expect((await runCli([...args, ...base, "--fresh", "--set", "seed=5"])).code).toBe(0);
+    expect(refWeights().equals(first)).toBe(false);
+    writeFileSync(join(out, "reference", "config.json"), "{");
+    const broken = await runCli([...args, ...base, "--set", "seed=5", "--set", "rl.steps=2"]);
+    expect(broken.code).toBe(2);
+    expect(broken.stderr).toMatch(/reference model .*reference is broken/);
+  }, 180_000);
+
+  it("a second trainer on the same --out is refused while the first runs", async () => {
+    const out = tmp("lock");
+    const config = join(out, "..", `${out.split("/").pop()}.json`);
+    writeFileSync(config, JSON.stringify({ ...TINY, sft: { ...TINY.sft, steps: 400 } }));
+    const first = runCli(["--config", config, "--out", out, "--quiet"], {});
+    // Wait for the first one to hold the lock.
+    for (let i = 0; i < 400 && !existsSync(join(out, ".lock")); i++) await new Promise((r) => setTimeout(r, 50));
+    const second = await runCli(["--config", config, "--out", out, "--quiet"]);
+    expect(second.code).toBe(2);
+    expect(second.stderr.trim()).toMatch(/^tokenrl-train: run folder .* is in use by another trainer \(pid \d+ /);
+    const lock = JSON.parse(readFileSync(join(out, ".lock"), "utf8"));
+    process.kill(lock.pid, "SIGKILL");
+    await first;
+  }, 120_000);
+
+  it("kill -9 mid-step then resume gives the metrics and weights of an uninterrupted run (cosine LR with warm-up)", async () => {
+    const dir = tmp("kill");
+    const config = join(dir, "config.json");
+    writeFileSync(
+      config,
+      JSON.stringify({ ...TINY, rl: { ...TINY.rl, steps: 6 }, eval: { examples: 4, every: 0 }, optim: { lrScheduler: { type: "cosine", warmupSteps: 2, minLrRatio: 0.1 } } }),
+    );
     const straight = join(dir, "straight");
     const killed = join(dir, "killed");
-    expect(await run(straight)).toBe(0);
-    expect(await run(killed, 3)).toBeNull();
-    expect(rlRecords(killed).length).toBeLessThan(6);
-    expect(await run(killed)).toBe(0);
-    expect(rlRecords(killed)).toEqual(rlRecords(straight));
-    const weights = (out: string) => readFileSync(join(out, "checkpoint", "model.safetensors"));
+    expect((await runCli(["--config", config, "--out", straight, "--quiet"])).code).toBe(0);
+    const r = await runCli(["--config", config, "--out", killed, "--quiet"], { killWhen: () => records(killed, "rl").length >= 3 });
+    expect(r.signal).toBe("SIGKILL");
+    expect(records(killed, "rl").length).toBeLessThan(6);
+    const resumed = await runCli(["--config", config, "--out", killed, "--quiet"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^resumed; /);
+    const lrs = records(straight, "rl").map((x) => x["actor/lr"]).filter((x) => x !== undefined);
+    expect(new Set(lrs).size).toBeGreaterThan(2); // the schedule moved
+    expect(deterministic(records(killed))).toEqual(deterministic(records(straight)));
+    const weights = (out: string) => readFileSync(join(out, "checkpoints", "rl_step_000006", "model.safetensors"));
     expect(weights(killed).equals(weights(straight))).toBe(true);
-  });
+    expect(readdirSync(join(killed, "checkpoints")).filter((n) => n.startsWith(".tmp"))).toEqual([]);
+  }, 240_000);
 });
