@@ -75,6 +75,21 @@ export function benchmarkFromTask(name: string, task: Task, limit = Number.POSIT
 }
 
 /**
+ * A createTask spec from a task-spec object: `{name, ...options}` as tasks
+ * takes it, or the trainer config's `{name, options: {...}}` form (its reward
+ * settings do not change the verdicts, so they are dropped).
+ */
+function taskSpecOf(value: unknown): TaskSpec | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const v = value as { name?: unknown; options?: unknown };
+  if (typeof v.name !== "string") return undefined;
+  if (typeof v.options === "object" && v.options !== null)
+    return { name: v.name, ...(v.options as Record<string, unknown>) } as TaskSpec;
+  const { reward: _r, verifyTimeoutMs: _t, ...rest } = v as Record<string, unknown>;
+  return rest as unknown as TaskSpec;
+}
+
+/**
  * `--benchmark`: a built-in name (aime24, amc23, math500), a `{id, problem,
  * answer}` JSONL file, or `task:NAME` / a task-spec JSON file (`{"name": ...}`,
  * e.g. a trainer run's config task) whose held-out split is evaluated.
@@ -98,9 +113,9 @@ export function loadBenchmark(spec: string, options: { template?: string; limit?
       `"${spec}" is neither a built-in (${Object.keys(BUILTIN_BENCHMARKS).join(", ")}), task:NAME, nor an existing file`,
     );
   if (spec.endsWith(".json")) {
-    const parsed = JSON.parse(readFileSync(spec, "utf8")) as { task?: TaskSpec } & Partial<TaskSpec>;
-    const taskSpec = (parsed.task ?? parsed) as TaskSpec;
-    if (typeof taskSpec.name !== "string")
+    const parsed = JSON.parse(readFileSync(spec, "utf8")) as { task?: unknown; name?: unknown };
+    const taskSpec = taskSpecOf(parsed.task ?? parsed);
+    if (!taskSpec)
       throw new ConfigError("--benchmark", `${spec} is not a task spec: it needs "name" (or "task": {"name": ...})`);
     return benchmarkFromTask(taskSpec.name, createTask(taskSpec), limit);
   }

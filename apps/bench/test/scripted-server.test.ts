@@ -28,7 +28,9 @@ function scriptedServer() {
   const requests: { n: number; seed: number; max_tokens: number; temperature: number }[] = [];
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     let body = "";
-    req.on("data", (c) => (body += c));
+    req.on("data", (c) => {
+      body += c;
+    });
     req.on("end", () => {
       const r = JSON.parse(body) as {
         prompt: string;

@@ -59,14 +59,35 @@ function recipeLabel(recipe: string): string {
   return existsSync(recipe) ? basename(recipe).replace(/\.(json|ya?ml)$/, "") : recipe;
 }
 
-function defaultTrainer(): string {
-  // apps/bench/dist/*.js -> apps/trainer/dist/cli.js in the workspace.
+/** The first existing of `relative` paths from this module (dist/ when built, src/commands/ under a test runner). */
+function nearby(...relative: string[]): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  return resolve(here, "../../trainer/dist/cli.js");
+  const paths = relative.map((r) => resolve(here, r));
+  return paths.find((p) => existsSync(p)) ?? paths[0]!;
 }
 
+/** apps/trainer/dist/cli.js in this workspace. */
+function defaultTrainer(): string {
+  return nearby("../../trainer/dist/cli.js", "../../../trainer/dist/cli.js");
+}
+
+/** This app's built CLI, which runs each evaluation in its own process. */
 function benchCli(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), "cli.js");
+  return nearby("cli.js", "../../dist/cli.js");
+}
+
+/**
+ * The run's final policy: the trainer's latest checkpoint (verl's layout,
+ * checkpoints/<latest_checkpointed_iteration.txt>/), else a plain checkpoint/.
+ */
+export function finalCheckpoint(runDir: string): string {
+  const latest = join(runDir, "checkpoints", "latest_checkpointed_iteration.txt");
+  if (existsSync(latest)) return join(runDir, "checkpoints", readFileSync(latest, "utf8").trim());
+  if (existsSync(join(runDir, "checkpoint"))) return join(runDir, "checkpoint");
+  throw new ConfigError(
+    "compare",
+    `${runDir} has no checkpoint (checkpoints/latest_checkpointed_iteration.txt or checkpoint/)`,
+  );
 }
 
 /** Per-problem value of a metric from an eval's per-problem counts. */
@@ -125,7 +146,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
           benchCli(),
           "eval",
           "--model",
-          join(dir, "checkpoint"),
+          finalCheckpoint(dir),
           "--benchmark",
           join(dir, "config.json"),
           "--limit",
