@@ -111,8 +111,22 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
     expect((await runner.run(py("a = []\nwhile True:\n    a.append([0] * 1000000)"))).results).toEqual([
       "memory_limit",
     ]);
-    const jsHog = "const a = [];\nfor (;;) a.push(new Array(1e6).fill(1.5));";
-    expect((await runner.run(js(jsHog))).results).toEqual(["memory_limit"]);
+    // Node's start, GC thrashing near the heap limit and its fatal-error report take ~1 s, more on
+    // a loaded machine: this one gets a wall limit that cannot race it.
+    const slow = CodeRunner.create({
+      limits: { timeLimitSec: 6, memoryMb: 128 },
+      concurrency: 1,
+      uidBase: UID_BASE + 10,
+      warn: () => {},
+    });
+    try {
+      const jsHog = "const a = [];\nfor (;;) a.push(new Array(1e6).fill(1.5));";
+      const r = await slow.run(js(jsHog));
+      expect(r.results).toEqual(["memory_limit"]);
+      expect(r.tests[0]!.signal).toBe(6); // V8 aborted (heap OOM), not killed by the memory sampler
+    } finally {
+      slow.close();
+    }
   });
 
   it("kills a program printing without end (output_limit), on stdout and on stderr", async () => {
