@@ -6,10 +6,22 @@ import { ConfigError } from "@tokenrl/core";
 /** Packages a plugin must share with the trainer: a second copy means a second tfjs engine and registries. */
 const SHARED = ["@tensorflow/tfjs-core", "@tokenrl/core", "@tokenrl/objectives", "@tokenrl/advantages", "@tokenrl/partitioners", "@tokenrl/train"];
 
-/** The folder of package `name` as Node would find it from `fromDir` (walking up node_modules), real path. */
-function packageDir(name: string, fromDir: string): string | undefined {
+/**
+ * The folder of package `name` as Node would find it from `fromDir`: the
+ * enclosing package itself when it has that name (self-reference), else the
+ * first node_modules/<name> walking up; real path.
+ */
+function packageDir(name: string, fromDir: string, self = false): string | undefined {
   let dir = fromDir;
   for (;;) {
+    const own = join(dir, "package.json");
+    if (self && existsSync(own)) {
+      try {
+        if ((JSON.parse(readFileSync(own, "utf8")) as { name?: string }).name === name) return realpathSync(dir);
+      } catch {
+        // not a package.json we can read: keep looking
+      }
+    }
     const candidate = join(dir, "node_modules", name, "package.json");
     if (existsSync(candidate)) return realpathSync(dirname(candidate));
     const parent = dirname(dir);
@@ -59,7 +71,7 @@ export function resolvePlugin(spec: string, baseDir: string): ResolvedPlugin {
     if (!existsSync(file)) throw new ConfigError("plugins", `plugin "${spec}" not found: no file ${file}`);
     dir = dirname(file);
   } else {
-    const found = packageDir(spec, baseDir) ?? packageDir(spec, process.cwd());
+    const found = packageDir(spec, baseDir, true) ?? packageDir(spec, process.cwd(), true);
     if (!found)
       throw new ConfigError("plugins", `unknown plugin "${spec}": no package of that name is installed (looked up from ${baseDir})`);
     dir = found;
