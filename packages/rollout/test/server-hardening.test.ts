@@ -251,6 +251,10 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
         req.flushHeaders();
       });
       expect(expectContinue).toBe(413);
+      // The default limit follows the context: max(64 KiB, 32 bytes x 2048 tokens) = 65536 bytes, not ~1M tokens.
+      const defaults = await post(`${url}/v1/completions`, { prompt: "p".repeat(65_536), max_tokens: 1 });
+      expect(defaults.status).toBe(413);
+      expect(defaults.body.error.message).toContain("exceeds 65536 bytes");
       // A body within the limit still works on the same server.
       expect((await post(`${base}/v1/completions`, { prompt: "ok", max_tokens: 1 })).status).toBe(200);
     } finally {
