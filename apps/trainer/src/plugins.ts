@@ -77,9 +77,13 @@ export function resolvePlugin(spec: string, baseDir: string): ResolvedPlugin {
     dir = found;
     file = entryOf(dir);
   }
+  // tfjs is found from where @tokenrl/core is (it is core's dependency), on both sides.
+  const ourCore = packageDir("@tokenrl/core", here);
+  const theirCore = packageDir("@tokenrl/core", dir);
   for (const name of SHARED) {
-    const theirs = packageDir(name, dir);
-    const ours = packageDir(name, here);
+    const tfjs = name.startsWith("@tensorflow/");
+    const theirs = packageDir(name, dir) ?? (tfjs && theirCore ? packageDir(name, theirCore) : undefined);
+    const ours = tfjs ? (ourCore ? packageDir(name, ourCore) : undefined) : packageDir(name, here);
     if (theirs && ours && theirs !== ours) {
       throw new ConfigError(
         "plugins",

@@ -15,7 +15,7 @@ describe("plugins", () => {
       writeFileSync(join(copy, "package.json"), JSON.stringify({ name, version: "0.0.1" }));
     }
     expect(() => resolvePlugin("./plugin.mjs", dir)).toThrow(
-      /plugin "\.\/plugin\.mjs" brings its own copy of @tensorflow\/tfjs-core \(.*\); declare @tensorflow\/tfjs-core as a peerDependency/,
+      /plugin "\.\/plugin\.mjs" brings its own copy of @tensorflow\/tfjs-core \(.*\): declare @tensorflow\/tfjs-core as a peerDependency/,
     );
     await expect(loadPlugins(["./plugin.mjs"], dir)).rejects.toThrow("brings its own copy");
   });
