@@ -16,7 +16,7 @@ export type { CreatePolicyOptions } from "./init.js";
 export { loadPolicy, readCheckpointTensors, savePolicy } from "./checkpoint.js";
 export type { LoadedPolicy, SavePolicyOptions } from "./checkpoint.js";
 export { scoreResponses } from "./score.js";
-export type { ScoreInput, ScoreOutput } from "./score.js";
+export type { Decoder, ScoreInput, ScoreOptions, ScoreOutput } from "./score.js";
 export {
   CHAR_SPECIAL_TOKENS,
   CharTokenizer,

@@ -1,8 +1,24 @@
 import { DTypeError, ShapeError, tf } from "@tokenrl/core";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
-import type { CausalLM } from "./model.js";
 import { checkIds } from "./validate.js";
 import { positionsFromMask } from "./layers.js";
+
+/**
+ * What scoring needs of a model: the decoder stack and the LM head (a
+ * `CausalLM` is one). A leaf interface, so this module does not import the model.
+ */
+export interface Decoder {
+  readonly config: { readonly hiddenSize: number };
+  /** Final-normed hidden states `[B*L, H]` of `inputIds` `[B, L]` (see `CausalLM.decode`). */
+  decode(
+    inputIds: Tensor2D,
+    mask: Tensor2D,
+    positions: Tensor2D,
+    pastLength: number,
+    pastKv: (layer: number) => { key: Tensor; value: Tensor } | undefined,
+  ): { hidden: Tensor2D };
+  lmHead(hidden: Tensor2D): Tensor2D;
+}
 
 export interface ScoreInput {
   /** Prompt ids, left-padded, `[B, P]` int32 (P >= 1). */
@@ -22,6 +38,15 @@ export interface ScoreOutput {
   entropy: Tensor2D;
 }
 
+export interface ScoreOptions {
+  /**
+   * Compute the full-vocabulary entropy (default true). `false` skips it where
+   * nothing reads it (old / reference log-probs): no `[N, V]` p log p product
+   * and sum, forward or backward; `entropy` is then absent from the result.
+   */
+  entropy?: boolean;
+}
+
 /**
  * Per-token log-probs and entropies of responses in one forward pass over
  * [prompt, response], differentiable (use inside tf.variableGrads / tf.grad).
@@ -30,7 +55,22 @@ export interface ScoreOutput {
  * states that predict response tokens go through the LM head. log-softmax is
  * the max-shifted one; entropy is -sum p log p over the whole vocabulary.
  */
-export function scoreResponses(model: CausalLM, input: ScoreInput): ScoreOutput {
+export function scoreResponses(model: Decoder, input: ScoreInput, options?: { entropy?: true }): ScoreOutput;
+export function scoreResponses(
+  model: Decoder,
+  input: ScoreInput,
+  options: { entropy: false },
+): Pick<ScoreOutput, "logProbs"> & { entropy?: undefined };
+export function scoreResponses(
+  model: Decoder,
+  input: ScoreInput,
+  options?: ScoreOptions,
+): Pick<ScoreOutput, "logProbs"> & { entropy?: Tensor2D };
+export function scoreResponses(
+  model: Decoder,
+  input: ScoreInput,
+  options: ScoreOptions = {},
+): Pick<ScoreOutput, "logProbs"> & { entropy?: Tensor2D } {
   const { promptIds, promptMask, responseIds, responseMask } = input;
   checkIds("promptIds", promptIds);
   checkIds("responseIds", responseIds);
@@ -56,7 +96,12 @@ export function scoreResponses(model: CausalLM, input: ScoreInput): ScoreOutput 
     const H = model.config.hiddenSize;
     // Position P-1+t predicts response token t.
     const h = tf.reshape(tf.slice(tf.reshape(hidden, [B, P + T, H]), [0, P - 1, 0], [B, T, H]), [B * T, H]) as Tensor2D;
-    const [lp, ent] = tokenLogProbsAndEntropy(model.lmHead(h), tf.reshape(responseIds, [-1]) as tf.Tensor1D);
+    const targets = tf.reshape(responseIds, [-1]) as tf.Tensor1D;
+    if (options.entropy === false) {
+      const lp = tokenLogProbs(model.lmHead(h), targets);
+      return { logProbs: tf.mul(tf.reshape(lp, [B, T]), respMask) as Tensor2D };
+    }
+    const [lp, ent] = tokenLogProbsAndEntropy(model.lmHead(h), targets);
     const logProbs = tf.reshape(lp!, [B, T]);
     const entropy = tf.reshape(ent!, [B, T]);
     return { logProbs: tf.mul(logProbs, respMask) as Tensor2D, entropy: tf.mul(entropy, respMask) as Tensor2D };
@@ -102,5 +147,34 @@ export function tokenLogProbsAndEntropy(logits: Tensor, targets: tf.Tensor1D): [
     const both = fused(logits as Tensor2D);
     const [logProb, entropy] = tf.split(both, 2, 1) as [Tensor, Tensor];
     return [tf.reshape(logProb, [-1]), tf.reshape(entropy, [-1])];
+  });
+}
+
+/**
+ * log p(target) per row, `[N]`, with the analytic gradient `onehot(t) - p`
+ * (no entropy: `tokenLogProbsAndEntropy` without the `[N, V]` p log p terms).
+ * The same max-shifted log-softmax, so the values equal that function's.
+ */
+export function tokenLogProbs(logits: Tensor, targets: tf.Tensor1D): Tensor {
+  const [N, V] = logits.shape as [number, number];
+  const pairs = (t: Tensor) => tf.stack([tf.range(0, N, 1, "int32"), tf.cast(t, "int32")], 1);
+  const logSoftmax = (x: Tensor) => {
+    const shifted = tf.sub(x, tf.max(x, -1, true));
+    return tf.sub(shifted, tf.log(tf.sum(tf.exp(shifted), -1, true)));
+  };
+  return tf.tidy(() => {
+    const fused = tf.customGrad((x, save) => {
+      (save as tf.GradSaveFunc)([x as Tensor, targets]);
+      return {
+        value: tf.gatherND(logSoftmax(x as Tensor), pairs(targets)),
+        gradFunc: (dy: Tensor, saved: Tensor[]) => {
+          // d log p_t / dx = onehot(t) - p, times dy per row.
+          const p = tf.exp(logSoftmax(saved[0]!));
+          const dense = tf.neg(tf.mul(p, tf.reshape(dy, [N, 1])));
+          return tf.add(dense, tf.scatterND(pairs(saved[1]!), tf.reshape(dy, [N]), [N, V]));
+        },
+      };
+    });
+    return fused(logits as Tensor2D);
   });
 }
