@@ -134,12 +134,19 @@ async function runGradients(task: GradientsTask): Promise<TaskResults["gradients
         tf.dispose([...sum, ...ordered]);
         sum = next;
       }
+      // One read per shard: the loss, the valid-token count and every metric, stacked.
       const names = Object.keys(metrics);
-      const values = names.length ? await tf.stack(names.map((n) => metrics[n]!)).data() : new Float32Array();
-      const lossValue = (await value.data())[0]!;
+      const stacked = tf.tidy(() =>
+        tf.stack([tf.reshape(value, []), tf.sum(shard.responseMask), ...names.map((n) => tf.reshape(metrics[n]!, []))]),
+      );
       value.dispose();
-      const tokens = (await tf.sum(shard.responseMask).data())[0]!;
-      shards.push({ loss: lossValue, metrics: Object.fromEntries(names.map((n, i) => [n, values[i]!])), tokens });
+      const values = await stacked.data();
+      stacked.dispose();
+      shards.push({
+        loss: values[0]!,
+        tokens: values[1]!,
+        metrics: Object.fromEntries(names.map((n, i) => [n, values[i + 2]!])),
+      });
     } finally {
       tf.dispose(Object.values(metrics));
       disposeBatch(shard);

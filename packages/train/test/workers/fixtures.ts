@@ -42,10 +42,7 @@ export async function rlBatch(model: CausalLM, G = 4): Promise<TrainingBatch> {
   const [B, T] = batch.responseMask.shape;
   const correct = Array.from({ length: B }, (_, i) => ((i * 7) % 3 === 0 ? 1 : 0));
   batch.correct = tf.tensor1d(correct, "float32");
-  batch.groupIds = tf.tensor1d(
-    Array.from({ length: B }, (_, i) => Math.floor(i / G)),
-    "int32",
-  );
+  // toTrainingBatch carries the group ids sampleGroups set (prompt index per row).
   const scored = model.scoreResponses({
     promptIds: batch.promptIds!,
     promptMask: batch.promptMask!,
