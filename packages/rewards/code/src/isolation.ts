@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { accessSync, constants, existsSync, realpathSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { type CgroupSupport, detectCgroup } from "./cgroup.js";
+import { MEMORY_POLL_MS } from "./memory-watch.js";
 
 /**
  * What the machine lets the sandbox use, found once at start-up. Every field that is false means a
@@ -149,7 +150,7 @@ export function describeIsolation(r: IsolationReport): string {
       r.cgroup.parent
         ? `cgroup v2 under ${r.cgroup.parent}`
         : r.dropUser
-          ? `sum over the slot uid's processes every 20 ms (no cgroup v2: ${r.cgroup.reason})`
+          ? `sum over the slot uid's processes every ${MEMORY_POLL_MS} ms (no cgroup v2: ${r.cgroup.reason})`
           : "per process only"
     }`,
     `python: ${r.python ?? "none"}`,

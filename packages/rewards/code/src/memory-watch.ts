@@ -8,7 +8,7 @@ import { procPids } from "./proc.js";
  * Between two samples a test can overshoot; the kernel's own bound is RLIMIT_AS per process times
  * RLIMIT_NPROC processes.
  */
-export const MEMORY_POLL_MS = 20;
+export const MEMORY_POLL_MS = 50;
 
 interface Watch {
   limitBytes: number;
