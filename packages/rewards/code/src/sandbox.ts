@@ -138,6 +138,10 @@ export function runSandboxed(
       `--regid=${spec.uid}`,
       "--clear-groups",
       "--no-new-privs",
+      // Changing uid clears the parent-death signal set by the first setpriv; this one is set after
+      // the change, so without a pid namespace the program itself still dies with the runner.
+      "--pdeathsig",
+      "SIGKILL",
       "--",
     );
   }
