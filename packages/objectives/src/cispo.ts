@@ -58,10 +58,5 @@ export const cispo = defineObjective<CispoOptions>({
     hostRatioLoss(logProbsOf(batch, "cispo"), batch, o.aggregation, aggregateOptions(o, context), cispoKernel, o),
 });
 
-export function cispoLoss(
-  batch: TrainingBatch,
-  options: Partial<CispoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  return cispo.compute(batch, options, context);
-}
+/** `cispo.compute`: resolves the options, validates the batch, runs the implementation of the kernel path. */
+export const cispoLoss = cispo.compute;

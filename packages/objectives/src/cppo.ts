@@ -135,10 +135,5 @@ export const cppo = defineObjective<CppoOptions>({
     ),
 });
 
-export function cppoLoss(
-  batch: TrainingBatch,
-  options: Partial<CppoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  return cppo.compute(batch, options, context);
-}
+/** `cppo.compute`: resolves the options, validates the batch, runs the implementation of the kernel path. */
+export const cppoLoss = cppo.compute;

@@ -2,7 +2,7 @@ import { aggregateLoss, applyMask, tf } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
 import { epsilon } from "./config.js";
 import { SEQUENCE_LOG_RATIO_MAX, gspoKernel } from "./host/gspo.kernel.js";
-import { hostRatioLoss } from "./host/loss.js";
+import { seqMeanRatioHost } from "./host/loss.js";
 import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
 import type { ObjectiveContext, ObjectiveResult } from "./objective.js";
 import { clippedSurrogate, maskedFraction, ppoKl, stopGradient } from "./ops.js";
@@ -53,21 +53,8 @@ export const gspo = defineObjective<GspoOptions>({
   defaults: GSPO_DEFAULTS,
   validate: { clipLow: epsilon, clipHigh: epsilon },
   opChain: gspoOpChain,
-  hostKernel: (batch, o, context) =>
-    hostRatioLoss(
-      logProbsOf(batch, "gspo"),
-      batch,
-      "seq-mean-token-mean",
-      aggregateOptions({}, context),
-      gspoKernel,
-      o,
-    ),
+  hostKernel: seqMeanRatioHost("gspo", gspoKernel),
 });
 
-export function gspoLoss(
-  batch: TrainingBatch,
-  options: Partial<GspoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  return gspo.compute(batch, options, context);
-}
+/** `gspo.compute`: resolves the options, validates the batch, runs the implementation of the kernel path. */
+export const gspoLoss = gspo.compute;

@@ -236,10 +236,5 @@ export const htpo = defineObjective<HtpoOptions>({
   hostKernel: htpoHost,
 });
 
-export function htpoLoss(
-  batch: TrainingBatch,
-  options: Partial<HtpoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  return htpo.compute(batch, options, context);
-}
+/** `htpo.compute`: resolves the options, validates the batch, runs the implementation of the kernel path. */
+export const htpoLoss = htpo.compute;

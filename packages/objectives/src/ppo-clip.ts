@@ -80,10 +80,5 @@ export const ppoClip = defineObjective<PpoClipOptions>({
   hostKernel: ppoClipHost,
 });
 
-export function ppoClipLoss(
-  batch: TrainingBatch,
-  options: Partial<PpoClipOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  return ppoClip.compute(batch, options, context);
-}
+/** `ppoClip.compute`: resolves the options, validates the batch, runs the implementation of the kernel path. */
+export const ppoClipLoss = ppoClip.compute;

@@ -1,7 +1,7 @@
 import { aggregateLoss, tf } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
 import { positive } from "./config.js";
-import { hostRatioLoss } from "./host/loss.js";
+import { seqMeanRatioHost } from "./host/loss.js";
 import { sapoKernel } from "./host/sapo.kernel.js";
 import { aggregateOptions, defineObjective, logProbsOf } from "./objective.js";
 import type { ObjectiveContext, ObjectiveResult } from "./objective.js";
@@ -49,21 +49,8 @@ export const sapo = defineObjective<SapoOptions>({
   defaults: SAPO_DEFAULTS,
   validate: { tauPos: positive, tauNeg: positive },
   opChain: sapoOpChain,
-  hostKernel: (batch, o, context) =>
-    hostRatioLoss(
-      logProbsOf(batch, "sapo"),
-      batch,
-      "seq-mean-token-mean",
-      aggregateOptions({}, context),
-      sapoKernel,
-      o,
-    ),
+  hostKernel: seqMeanRatioHost("sapo", sapoKernel),
 });
 
-export function sapoLoss(
-  batch: TrainingBatch,
-  options: Partial<SapoOptions> = {},
-  context: ObjectiveContext = {},
-): ObjectiveResult {
-  return sapo.compute(batch, options, context);
-}
+/** `sapo.compute`: resolves the options, validates the batch, runs the implementation of the kernel path. */
+export const sapoLoss = sapo.compute;

@@ -1,4 +1,6 @@
 import { backendCopiesHostArrays, hostView, tf } from "@tokenrl/core";
+import { aggregateOptions, logProbsOf } from "../objective.js";
+import type { ObjectiveContext, ObjectiveResult } from "../objective.js";
 import type {
   AggregateOptions,
   AggregationMode,
@@ -172,6 +174,18 @@ export function hostRatioLoss<P>(
   return hostLoss(logProbs, batch.responseMask, mode, aggregate, (io) =>
     kernel(io, hostData(batch.oldLogProbs!), hostData(batch.advantages!), p),
   );
+}
+
+/**
+ * The host kernel of a ratio objective whose aggregation is fixed at
+ * seq-mean-token-mean whatever the trainer's mode (verl: GSPO, SAPO).
+ */
+export function seqMeanRatioHost<P>(
+  name: string,
+  kernel: RatioKernel<P>,
+): (batch: TrainingBatch, o: P, context: ObjectiveContext) => ObjectiveResult {
+  return (batch, o, context) =>
+    hostRatioLoss(logProbsOf(batch, name), batch, "seq-mean-token-mean", aggregateOptions({}, context), kernel, o);
 }
 
 /**
