@@ -314,7 +314,9 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     const job = { prompts: rows, rngs, params, topLogProbs, signal };
 
     if (!request.stream) {
-      const results = await scheduler.submit(job);
+      const results = await scheduler.submit(job).catch((err: unknown) => {
+        throw generationError(err);
+      });
       const choices = results.map((r, index) => {
         const s = r.sequence;
         if (chat)
@@ -405,7 +407,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
         });
       events.done();
     } catch (err) {
-      if (!signal.aborted) events.fail(apiErrorOf(err));
+      if (!signal.aborted) events.fail(generationError(err));
       else res.destroy();
     }
   }
@@ -464,6 +466,13 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
   handler.stats = () => scheduler.stats();
   Object.defineProperty(handler, "maxBodyBytes", { value: maxBodyBytes });
   return handler;
+}
+
+/** The request was valid, so an error while generating is the server's (500), whatever its class. */
+function generationError(err: unknown): ApiError {
+  const api = apiErrorOf(err);
+  if (api.status !== 400) return api;
+  return new ApiError(500, api.message, null, api.code);
 }
 
 function apiErrorOf(err: unknown): ApiError {

@@ -1,5 +1,5 @@
 import { request as httpRequest } from "node:http";
-import { initBackend, tf } from "@tokenrl/core";
+import { InvalidInputError, initBackend, tf } from "@tokenrl/core";
 import type { Tensor2D } from "@tokenrl/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type CompletionsServer, createCompletionsServer, estimateRowBytes, generate } from "../src/index.js";
@@ -320,6 +320,27 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
       expect((await get(`${base}/health`)).status).toBe(200);
       expect(seen).toEqual([]);
       expect(tf.memory().numTensors).toBe(tensors);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("answers an error raised while generating a valid request with a 500, whatever its class", async () => {
+    // A tokenizer that cannot decode what the model samples (InvalidInputError inside generate): the server's fault.
+    const narrow = {
+      ...tokenizer,
+      encode: (t: string) => tokenizer.encode(t),
+      decode: () => {
+        throw new InvalidInputError("decode: id outside the vocabulary");
+      },
+    };
+    const server = createCompletionsServer({ model, tokenizer: narrow, onFatal: (e) => fatal.push(e) });
+    const base = await server.listen();
+    try {
+      const r = await post(`${base}/v1/completions`, { prompt: "a", max_tokens: 2, stop: ["z"] });
+      expect(r.status).toBe(500);
+      expect(r.body.error).toMatchObject({ type: "server_error", param: null, code: "INVALID_INPUT" });
+      expect((await get(`${base}/health`)).status).toBe(200);
     } finally {
       await server.close();
     }
