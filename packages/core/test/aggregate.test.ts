@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { sharedPath } from "../../../tooling/test-utils/shared.js";
+import { referencePath } from "../../../tooling/test-utils/shared.js";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import {
   AGGREGATION_MODES,
@@ -12,7 +12,7 @@ import {
 } from "../src/index.js";
 import type { AggregationMode } from "../src/index.js";
 
-const aggregateCases = sharedPath("conformance/cases/aggregate.jsonl", "verl agg_loss reference cases");
+const aggregateCases = referencePath("conformance/cases/aggregate.jsonl");
 
 const L = [
   [1, 2, 3, 4],
@@ -87,27 +87,24 @@ describe.each(TEST_BACKENDS)("aggregateLoss on %s", (backend) => {
     tf.dispose([loss, mask]);
   });
 
-  it.skipIf(!aggregateCases)(
-    "passes the verl agg_loss reference cases (needs conformance/cases/aggregate.jsonl)",
-    () => {
-      const path = aggregateCases!;
-      const cases = readFileSync(path, "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l));
-      expect(cases.length).toBeGreaterThan(0);
-      for (const c of cases) {
-        const got = tf.tidy(
-          () =>
-            aggregateLoss(tf.tensor2d(c.inputs.values), tf.tensor2d(c.inputs.responseMask), c.params.mode, {
-              lossScaleFactor: c.params.lossScaleFactor,
-            }).dataSync()[0]!,
-        );
-        const want = c.expected.value as number;
-        expect(Math.abs(got - want), c.id).toBeLessThanOrEqual(c.atol + c.rtol * Math.abs(want));
-      }
-    },
-  );
+  it("passes the verl agg_loss reference cases", () => {
+    const path = aggregateCases;
+    const cases = readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(cases.length).toBeGreaterThan(0);
+    for (const c of cases) {
+      const got = tf.tidy(
+        () =>
+          aggregateLoss(tf.tensor2d(c.inputs.values), tf.tensor2d(c.inputs.responseMask), c.params.mode, {
+            lossScaleFactor: c.params.lossScaleFactor,
+          }).dataSync()[0]!,
+      );
+      const want = c.expected.value as number;
+      expect(Math.abs(got - want), c.id).toBeLessThanOrEqual(c.atol + c.rtol * Math.abs(want));
+    }
+  });
 });
 
 afterAll(() => {});
