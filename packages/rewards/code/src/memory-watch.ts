@@ -61,7 +61,10 @@ function proportionalBytes(pid: string): number {
   }
 }
 
-/** Pids per watched uid. stat() of /proc/<pid> gives its effective uid without reading a file. */
+/**
+ * Pids per watched uid. stat() of /proc/<pid> gives its effective uid without reading a file; the
+ * directory keeps that owner when the process makes itself non-dumpable (the files inside become root's).
+ */
 function pidsByUid(): Map<number, string[]> {
   const out = new Map<number, string[]>();
   for (const e of procPids()) {

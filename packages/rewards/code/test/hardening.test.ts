@@ -121,6 +121,9 @@ describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "r
       const r = await runner.run(py(forkers(4, 400), ["ok"]));
       expect(r.results).toEqual(["memory_limit"]);
       expect(r.tests[0]!.detail).toMatch(/together exceeded the memory limit/);
+      // Non-dumpable processes (and their children) show as root in /proc: still counted.
+      const hiding = `import ctypes\nctypes.CDLL(None).prctl(4, 0, 0, 0, 0)\n${forkers(4, 400)}`;
+      expect((await runner.run(py(hiding, ["ok"]))).results).toEqual(["memory_limit"]);
       // Within the budget nothing is killed: 300 MB in one process, and four forks of 60 MB (their
       // shared copy-on-write pages are counted once).
       expect((await runner.run(py("b = b'\\x01' * (300 << 20)\nprint('ok')", ["ok"]))).results).toEqual(["pass"]);
