@@ -3,7 +3,14 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "@tokenrl/base/errors";
 import type { EvalProblem, Verifier } from "@tokenrl/eval";
-import { type Task, type TaskExample, type TaskSpec, createMathTask, createTask } from "@tokenrl/tasks";
+import {
+  type EpisodeTask,
+  type Task,
+  type TaskExample,
+  type TaskSpec,
+  createMathTask,
+  createTask,
+} from "@tokenrl/tasks";
 
 /** Benchmarks shipped in @tokenrl/tasks (packages/tasks/data, with SOURCES.md). */
 export const BUILTIN_BENCHMARKS = {
@@ -41,6 +48,8 @@ export interface Benchmark {
   stop: readonly string[];
   /** The task's own generation budget. */
   maxResponseLength: number;
+  /** Set for agent tasks (ALFWorld, WebShop): samples are episodes run by the task's agent loop. */
+  episodes?: { task: EpisodeTask; example(id: string): TaskExample };
   close(): Promise<void>;
 }
 
@@ -65,12 +74,19 @@ export function benchmarkFromTask(name: string, task: Task, limit = Number.POSIT
     verifier: {
       async verify(items) {
         const verdicts = await task.verify(
-          items.map(({ problem, response }) => ({ example: examples.get(problem.id)!, response })),
+          items.map(({ problem, response, responseTokens, finishReason, episodeReward }) => ({
+            example: examples.get(problem.id)!,
+            response,
+            ...(responseTokens !== undefined ? { responseTokens } : {}),
+            ...(finishReason !== undefined ? { finishReason } : {}),
+            ...(episodeReward !== undefined ? { episodeReward } : {}),
+          })),
         );
         return verdicts.map((v) => ({ correct: v.correct, extracted: v.extracted }));
       },
     },
     close: () => task.close(),
+    ...(task.kind === "episode" ? { episodes: { task, example: (id: string) => examples.get(id)! } } : {}),
   };
 }
 

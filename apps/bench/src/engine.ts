@@ -3,6 +3,7 @@ import { initBackend } from "@tokenrl/core";
 import { type EvalSampling, type SampleSource, chatSource, completionsSource, tokenEngineSource } from "@tokenrl/eval";
 import { type ChatTemplateRenderer, type LoadedPolicy, loadChatTemplate, loadPolicy } from "@tokenrl/policy";
 import { createLocalEngine, createRemoteEngine } from "@tokenrl/rollout";
+import type { Benchmark } from "./benchmark.js";
 
 export type Api = "completions" | "chat";
 
@@ -36,6 +37,42 @@ export async function loadLocal(
   const policy = await loadPolicy(dir);
   const chat = useChatTemplate ? await loadChatTemplate(dir) : undefined;
   return { policy, chat };
+}
+
+/**
+ * Agent episodes as samples: the n samples of a problem are n episodes of its
+ * environment, run by the task's agent loop (rollout's multi-turn loop, the
+ * environment's tokens masked) with an engine seeded by the problem's seed;
+ * each sample carries the episode's reward for the task's verifier.
+ */
+export async function openEpisodeModel(
+  dir: string,
+  episodes: NonNullable<Benchmark["episodes"]>,
+  sampling: EvalSampling,
+): Promise<ModelSource> {
+  const { policy } = await loadLocal(dir, false);
+  return {
+    name: dir,
+    chat: false,
+    source: {
+      async sample(problem, n, seed) {
+        const engine = createLocalEngine({ model: policy.model, tokenizer: policy.tokenizer, seed });
+        const example = episodes.example(problem.id);
+        const eps = await episodes.task.rollout({
+          engine,
+          examples: Array.from({ length: n }, () => example),
+          sampling: { temperature: sampling.temperature ?? 1, topP: sampling.topP ?? 1 },
+        });
+        return eps.map((e) => ({
+          text: e.text ?? "",
+          finishReason: e.finishReason,
+          tokens: e.responseIds.length,
+          episodeReward: e.reward,
+        }));
+      },
+    },
+    close: async () => policy.model.dispose(),
+  };
 }
 
 /** A SampleSource for `--model DIR` or `--base-url URL --model NAME --api completions|chat`. */

@@ -100,7 +100,15 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
           );
         const existing = have.get(problem.id) ?? new Map<number, SampleRecord>();
         const missing = samples.map((g, i) => ({ g, i })).filter(({ i }) => !existing.has(i));
-        const verdicts = await verifier.verify(missing.map(({ g }) => ({ problem, response: g.text })));
+        const verdicts = await verifier.verify(
+          missing.map(({ g }) => ({
+            problem,
+            response: g.text,
+            finishReason: g.finishReason,
+            ...(g.tokens !== undefined ? { responseTokens: g.tokens } : {}),
+            ...(g.episodeReward !== undefined ? { episodeReward: g.episodeReward } : {}),
+          })),
+        );
         const records: SampleRecord[] = missing.map(({ g, i }, j) => ({
           problemId: problem.id,
           sample: i,
@@ -110,6 +118,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
           correct: verdicts[j]!.correct,
           finishReason: g.finishReason,
           ...(g.tokens !== undefined ? { responseTokens: g.tokens } : {}),
+          ...(g.episodeReward !== undefined ? { episodeReward: g.episodeReward } : {}),
         }));
         if (options.store) await options.store.append(records);
         for (const r of records) existing.set(r.sample, r);

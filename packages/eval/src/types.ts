@@ -8,7 +8,8 @@ export interface EvalProblem {
   meta?: Record<string, unknown>;
 }
 
-export type FinishReason = "stop" | "length";
+/** Why generation stopped: "stop" (EOS or a stop string) or "length" (the token budget); engines may add their own (rollout's "done"). */
+export type FinishReason = string;
 
 /** One response from an engine. */
 export interface GeneratedSample {
@@ -16,6 +17,8 @@ export interface GeneratedSample {
   finishReason: FinishReason;
   /** Response length in tokens, when the engine says. */
   tokens?: number;
+  /** An environment's outcome for an agent episode (ALFWorld, WebShop), which its verifier reads. */
+  episodeReward?: number;
 }
 
 /**
@@ -33,9 +36,18 @@ export interface Verdict {
   extracted: string;
 }
 
+/** One response to check, with what the engine said about it. */
+export interface VerifyItem {
+  problem: EvalProblem;
+  response: string;
+  responseTokens?: number;
+  finishReason?: FinishReason;
+  episodeReward?: number;
+}
+
 /** Checks responses against their problems' answers; batched so a worker pool can run them in parallel. */
 export interface Verifier {
-  verify(items: readonly { problem: EvalProblem; response: string }[]): Promise<Verdict[]>;
+  verify(items: readonly VerifyItem[]): Promise<Verdict[]>;
 }
 
 /** One line of samples.jsonl. */
@@ -50,6 +62,7 @@ export interface SampleRecord {
   correct: boolean;
   finishReason: FinishReason;
   responseTokens?: number;
+  episodeReward?: number;
 }
 
 /** Where per-sample results go, so an interrupted evaluation resumes without generating them again. */

@@ -6,7 +6,7 @@ import { jsonlSampleStore } from "@tokenrl/eval/node";
 import { writeReport } from "@tokenrl/report/node";
 import { float, int, intList, type Command, str } from "../args.js";
 import { BUILTIN_BENCHMARKS, loadBenchmark } from "../benchmark.js";
-import { type Api, openModel } from "../engine.js";
+import { type Api, openEpisodeModel, openModel } from "../engine.js";
 import { progressBar } from "../progress.js";
 
 export interface EvalOptions {
@@ -79,15 +79,22 @@ export async function evaluate(o: EvalOptions): Promise<{ results: EvalResults; 
       maxTokens,
       ...(bench.stop.length ? { stop: [...bench.stop] } : {}),
     };
-    const model = await openModel(
-      {
-        ...(o.baseUrl ? { baseUrl: o.baseUrl, model: o.model } : { dir: o.model }),
-        ...(o.api ? { api: o.api } : {}),
-        ...(o.apiKey ? { apiKey: o.apiKey } : {}),
-        ...(o.chatTemplate !== undefined ? { chatTemplate: o.chatTemplate } : {}),
-      },
-      sampling,
-    );
+    if (bench.episodes && o.baseUrl)
+      throw new ConfigError(
+        "--base-url",
+        `${bench.name} is an agent task: its episodes run through the agent loop on a local checkpoint (--model DIR)`,
+      );
+    const model = bench.episodes
+      ? await openEpisodeModel(o.model, bench.episodes, sampling)
+      : await openModel(
+          {
+            ...(o.baseUrl ? { baseUrl: o.baseUrl, model: o.model } : { dir: o.model }),
+            ...(o.api ? { api: o.api } : {}),
+            ...(o.apiKey ? { apiKey: o.apiKey } : {}),
+            ...(o.chatTemplate !== undefined ? { chatTemplate: o.chatTemplate } : {}),
+          },
+          sampling,
+        );
     try {
       const settings = settingsOf(o, model.name, maxTokens, model.chat);
       let store: ReturnType<typeof jsonlSampleStore> | undefined;
@@ -191,7 +198,8 @@ benchmark
     .map(([k, v]) => `${k} (${v})`)
     .join(", ")};
                         or a JSONL file of {"id","problem","answer"}; or task:NAME / a task-spec JSON ({"name",...},
-                        e.g. a trainer run's config.json) for that task's held-out split
+                        e.g. a trainer run's config.json) for that task's held-out split; agent tasks
+                        (alfworld, webshop: n episodes per game through the agent loop) need --model DIR
   --template T          prompt template with {problem} (default: "{problem}\\nPlease reason step by step, and put
                         your final answer within \\boxed{}.")
   --limit N             only the first N problems
