@@ -59,7 +59,7 @@ export function generate(model: CausalLM, promptIds: readonly number[], options:
   let input = tf.tensor2d([Array.from(promptIds)], [1, promptIds.length], "int32");
   try {
     for (let step = 0; step < maxTokens; step++) {
-      const out = model.forward(input, { cache });
+      const out = model.forward(input, { cache, logits: "last" });
       cache = out.cache;
       input.dispose();
       const V = out.logits.shape[2];

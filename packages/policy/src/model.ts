@@ -46,6 +46,13 @@ export interface ForwardOptions {
   attentionMask?: Tensor2D;
   /** `[B, L]` int32. Default: count of real tokens before each position (HF's cumsum(mask) - 1), which handles left padding. */
   positionIds?: Tensor2D;
+  /**
+   * "all" (default): logits `[B, L, V]` for every new position. "last": only
+   * the last position's, `[B, 1, V]` (generation samples from nothing else):
+   * the LM head then runs on B hidden states instead of B x L, which at a
+   * batch-64 prefill of 16 tokens is 1/16 of its work.
+   */
+  logits?: "all" | "last";
 }
 
 export interface ForwardResult {
@@ -140,8 +147,13 @@ export class CausalLM {
       const positions = options.positionIds ?? (tf.slice(positionsFromMask(mask), [0, past], [B, L]) as Tensor2D);
       const past_ = (i: number) => cache.layer(i);
       const { hidden, keys, values } = this.decode(inputIds, mask, positions, past, past_);
+      const lastOnly = options.logits === "last" && L > 1;
+      const H = this.config.hiddenSize;
+      const h = lastOnly
+        ? (tf.reshape(tf.slice(tf.reshape(hidden, [B, L, H]), [0, L - 1, 0], [B, 1, H]), [B, H]) as Tensor2D)
+        : hidden;
       return {
-        logits: tf.reshape(this.generationLmHead(hidden), [B, L, this.config.vocabSize]) as Tensor3D,
+        logits: tf.reshape(this.generationLmHead(h), [B, lastOnly ? 1 : L, this.config.vocabSize]) as Tensor3D,
         keys,
         values,
         mask,

@@ -26,6 +26,23 @@ describe.each(TEST_BACKENDS)("CausalLM on %s", (backend) => {
     cache.dispose();
   });
 
+  it('logits: "last" returns only the last position\'s logits, equal to that row of the full forward', () => {
+    const ids = ids2d([
+      [1, 5, 6, 7],
+      [1, 8, 9, 10],
+    ]);
+    const full = model.forward(ids);
+    const last = model.forward(ids, { logits: "last" });
+    const V = model.config.vocabSize;
+    expect(last.logits.shape).toEqual([2, 1, V]);
+    const want = tf.slice(full.logits, [0, 3, 0], [2, 1, V]);
+    expect(maxAbsDiff(values(last.logits), values(want))).toBeLessThan(1e-6);
+    expect(last.cache.length).toBe(4);
+    tf.dispose([ids, full.logits, last.logits, want]);
+    full.cache.dispose();
+    last.cache.dispose();
+  });
+
   it("is causal: changing a later token leaves earlier logits unchanged", () => {
     const a = ids2d([[1, 5, 6, 7, 8]]);
     const b = ids2d([[1, 5, 6, 19, 20]]);

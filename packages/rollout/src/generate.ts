@@ -132,7 +132,7 @@ function step(
   const attentionMask = tf.tensor2d(mask.flat(), [A, mask[0]!.length], "float32") as Tensor2D;
   const positionIds = tf.tensor2d(positions.flat(), [A, L], "int32") as Tensor2D;
   try {
-    const out = model.forward(inputIds, { attentionMask, positionIds, ...(cache ? { cache } : {}) });
+    const out = model.forward(inputIds, { attentionMask, positionIds, logits: "last", ...(cache ? { cache } : {}) });
     if (cache && out.cache !== cache) cache.dispose();
     return { logits: lastLogits(out.logits), cache: out.cache };
   } finally {

@@ -33,6 +33,12 @@ export interface ForwardOptions {
   attentionMask?: Tensor2D;
   /** Position of each new token, `[B, L]` int32 (left padding shifts them). */
   positionIds?: Tensor2D;
+  /**
+   * Generation passes "last": it reads only the last position's logits, so a
+   * model may return `[B, 1, V]` for them (and skip the LM head elsewhere); a
+   * model that ignores the option and returns `[B, L, V]` works the same.
+   */
+  logits?: "all" | "last";
 }
 
 export interface GenerativeModel {
