@@ -27,3 +27,4 @@ console.log(
   `python trivial stdin: ${tests} test executions in ${secs.toFixed(2)} s = ${(tests / secs).toFixed(1)} tests/s ` +
     `(concurrency ${runner.concurrency} of ${availableParallelism()} cores)`,
 );
+runner.close();
