@@ -112,6 +112,11 @@ export class CodeRunner {
     if (!Number.isInteger(uidBase) || uidBase < 1000 || uidBase + concurrency > 65534) {
       throw new ConfigError("uidBase", `must be an integer in [1000, ${65534 - concurrency}], got ${uidBase}`);
     }
+    for (const key of ["lockDir", "cgroupParent"] as const) {
+      const v = options[key];
+      if (v !== undefined && (typeof v !== "string" || !v.startsWith("/")))
+        throw new ConfigError(key, `must be an absolute path, got ${JSON.stringify(v)}`);
+    }
     const isolation = detectIsolation({
       ...(options.pythonPath ? { pythonPath: options.pythonPath } : {}),
       ...(options.nodePath ? { nodePath: options.nodePath } : {}),

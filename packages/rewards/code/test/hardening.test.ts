@@ -59,6 +59,13 @@ describe("memory verdicts come from the harness and the exit status, not from st
   });
 });
 
+describe("options", () => {
+  it("lockDir and cgroupParent must be absolute paths", () => {
+    expect(() => CodeRunner.create({ lockDir: "locks", ...quiet })).toThrow(/lockDir: must be an absolute path/);
+    expect(() => CodeRunner.create({ cgroupParent: "", ...quiet })).toThrow(/cgroupParent: must be an absolute path/);
+  });
+});
+
 describe.skipIf(skipReason !== undefined)(`sandbox hardening (${skipReason ?? "root + unshare"})`, () => {
   it("a correct program printing MemoryError to stderr passes, in Python and JavaScript", async () => {
     const runner = CodeRunner.create({
