@@ -172,7 +172,7 @@ export function createCodeTask(options: CodeTaskOptions): SingleTurnTask {
     async close() {
       if (closed) return;
       closed = true;
-      if (ownsRunner) (runner as { close?: () => void }).close?.();
+      if (ownsRunner) runner.close();
     },
   };
 }

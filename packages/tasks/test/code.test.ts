@@ -64,7 +64,7 @@ describe("code JSONL (LiveCodeBench style)", () => {
 
   describe.skipIf(skip !== undefined)(`through the sandbox (${skip ?? "python3"})`, () => {
     const runner = CodeRunner.create({ concurrency: 1, uidBase: 62600, limits: { timeLimitSec: 4 }, warn: () => {} });
-    afterAll(() => (runner as { close?: () => void }).close?.());
+    afterAll(() => runner.close());
 
     it("a right program is correct, a wrong or broken one is not; DAPO rewards", async () => {
       const task = createCodeTask({ test: write("t.jsonl", [stdinProblem, functionalProblem]), codeRunner: runner, reward: { kind: "dapo" } });
