@@ -225,7 +225,7 @@ export class BatchScheduler {
       };
       if (job.signal) {
         const signal = job.signal;
-        const onAbort = () => this.cancel(state, signal.reason);
+        const onAbort = () => this.settle(state, signal.reason);
         signal.addEventListener("abort", onAbort, { once: true });
         state.detach = () => signal.removeEventListener("abort", onAbort);
       }
@@ -412,15 +412,6 @@ export class BatchScheduler {
     return out;
   }
 
-  private cancel(state: JobState, reason: unknown): void {
-    if (state.done) return;
-    this.settle(state, reason);
-    // A running batch whose every row belongs to cancelled jobs stops at its next step.
-    for (const batch of this.running)
-      if (batch.rows.some((r) => r.state === state) && batch.rows.every((r) => r.state.done))
-        batch.controller.abort(reason);
-  }
-
   /** Resolves (no error) or rejects a job once, and drops its queued rows. */
   private settle(state: JobState, err?: unknown): void {
     if (state.done) return;
@@ -434,7 +425,13 @@ export class BatchScheduler {
     this.queuedRows -= state.queued.length;
     state.queued = [];
     if (err === undefined) state.resolve(state.results as RowResult[]);
-    else state.reject(err);
+    else {
+      state.reject(err);
+      // A running batch left with rows of settled jobs only (cancelled, or failed elsewhere) stops at its next step.
+      for (const batch of this.running)
+        if (batch.rows.some((r) => r.state === state) && batch.rows.every((r) => r.state.done))
+          batch.controller.abort(err);
+    }
   }
 
   private fail(err: unknown): void {
