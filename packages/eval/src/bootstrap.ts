@@ -22,12 +22,19 @@ export function mean(values: readonly number[]): number {
   return s / values.length;
 }
 
-/** Sample standard deviation (ddof = 1); 0 for a single value. */
+/**
+ * Sample standard deviation (ddof = 1); 0 for a single value. Computed on the
+ * values shifted by the first one, so a constant input gives exactly 0 (the
+ * float mean of [0.1, 0.1, 0.1] is not 0.1).
+ */
 export function stdev(values: readonly number[]): number {
   if (values.length < 2) return 0;
-  const m = mean(values);
+  const c = values[0]!;
+  let m = 0;
+  for (const v of values) m += v - c;
+  m /= values.length;
   let s = 0;
-  for (const v of values) s += (v - m) ** 2;
+  for (const v of values) s += (v - c - m) ** 2;
   return Math.sqrt(s / (values.length - 1));
 }
 

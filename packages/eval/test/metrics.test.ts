@@ -96,4 +96,9 @@ describe("quantile and stdev", () => {
     expect(quantile([1, 2, 3, 4], 0.25)).toBeCloseTo(1.75, 15);
     expect(stdev([1, 2, 3, 4])).toBeCloseTo(Math.sqrt(5 / 3), 15);
   });
+  it("stdev of a constant is exactly 0, whatever its float representation", () => {
+    expect(stdev([0.1, 0.1, 0.1])).toBe(0);
+    expect(stdev(new Array(7).fill(0.7))).toBe(0);
+    expect(bootstrapStderr([0.1, 0.1, 0.1, 0.1], { seed: 1 })).toBe(0);
+  });
 });
