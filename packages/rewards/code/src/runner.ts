@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { ConfigError, InvalidInputError, TokenrlError } from "@tokenrl/base/errors";
+import { sweepStaleCgroups } from "./cgroup.js";
 import { type ExactJson, parseExactJson, pythonEquals, stdoutMatches, toExactJson } from "./compare.js";
 import { JS_HARNESS, PYTHON_HARNESS } from "./harness.js";
 import { describeIsolation, detectIsolation, type IsolationReport } from "./isolation.js";
@@ -7,7 +8,6 @@ import { type ProbeReport, probeSandbox } from "./probe.js";
 import { killAllOfUid, runSandboxed, SANDBOX_DIR, type SandboxOutcome } from "./sandbox.js";
 import { accountUids, defaultLockDir, tryLockUid, type UidLease } from "./slots.js";
 import { sweepStaleStages } from "./stages.js";
-import { sweepStaleCgroups } from "./cgroup.js";
 import {
   type CodeSample,
   DEFAULT_LIMITS,
