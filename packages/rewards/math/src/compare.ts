@@ -8,8 +8,9 @@ import {
   lastRelation,
   type RelOp,
 } from "./ast.js";
-import { closeEnough, exactValue, freeSymbols, numericValue, sampleEnvs } from "./evaluate.js";
+import { closeEnough, type EvalState, exactValue, freeSymbols, numericValue, sampleEnvs } from "./evaluate.js";
 import { negate } from "./latex-parser.js";
+import { preciseEqual } from "./precise.js";
 import * as Q from "./rational.js";
 
 /**
@@ -122,24 +123,34 @@ function valuesEqual(g: Expr, p: Expr, opts: CompareOptions): boolean {
   return symbolicEqual(g, p);
 }
 
-/** Equal as functions of their free symbols: checked at fixed real sample points. */
+/**
+ * Equal as functions of their free symbols: checked at fixed real sample points.
+ * Doubles decide when they are trustworthy; a point where either side left the
+ * double's safe range (overflow, underflow, huge magnitudes) is decided in
+ * arbitrary precision, and a point nothing can decide counts as not equal
+ * (no symbols) or is skipped (symbols; at least 3 decided points are needed).
+ */
 export function symbolicEqual(g: Expr, p: Expr): boolean {
   const syms = [...freeSymbols(g), ...freeSymbols(p)].filter((s, i, a) => a.indexOf(s) === i).sort();
-  if (syms.length === 0) {
-    const a = numericValue(g);
-    const b = numericValue(p);
-    if (Number.isNaN(a) || Number.isNaN(b)) return false;
-    return closeEnough(a, b);
-  }
+  if (syms.length === 0) return pointEqual(g, p, new Map(), 1e-9) === true;
   let valid = 0;
   for (const env of sampleEnvs(syms)) {
-    const a = numericValue(g, env);
-    const b = numericValue(p, env);
-    if (!Number.isFinite(a) || !Number.isFinite(b)) continue;
-    if (!closeEnough(a, b, 1e-8)) return false;
-    valid++;
+    const eq = pointEqual(g, p, env, 1e-8);
+    if (eq === false) return false;
+    if (eq === true) valid++;
   }
   return valid >= 3;
+}
+
+/** g = p at one point: true, false, or undefined (no value there, or undecidable). */
+function pointEqual(g: Expr, p: Expr, env: ReadonlyMap<string, number>, rel: number): boolean | undefined {
+  const state: EvalState = { unsafe: false };
+  const a = numericValue(g, env, state);
+  const b = numericValue(p, env, state);
+  if (Number.isNaN(a) || Number.isNaN(b)) return undefined;
+  if (state.unsafe) return preciseEqual(g, p, env);
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return env.size === 0 ? a === b : undefined;
+  return closeEnough(a, b, rel);
 }
 
 // ---------- matrices ----------
@@ -208,8 +219,11 @@ function sameSolutions(g: Rel, p: Rel): boolean {
   let ratio: number | undefined;
   let valid = 0;
   for (const env of sampleEnvs(gs)) {
-    const a = numericValue(f, env);
-    const b = numericValue(h, env);
+    const state: EvalState = { unsafe: false };
+    const a = numericValue(f, env, state);
+    const b = numericValue(h, env, state);
+    // A point where doubles overflowed or underflowed says nothing about the ratio.
+    if (state.unsafe) continue;
     if (!Number.isFinite(a) || !Number.isFinite(b) || Math.abs(b) < 1e-12 || Math.abs(a) < 1e-12) continue;
     const r = a / b;
     if (ratio === undefined) ratio = r;
@@ -252,7 +266,13 @@ function setsEqual(g: Expr, p: Expr, opts: CompareOptions): boolean {
   }
   const da = dedupe(a);
   const db = dedupe(b);
-  if ((da.t === "set" || da.t === "tuple") && (db.t === "set" || db.t === "tuple")) return elementsEqual(da, db, opts);
+  if ((da.t === "set" || da.t === "tuple") && (db.t === "set" || db.t === "tuple")) {
+    if (elementsEqual(da, db, opts)) return true;
+    // A gold x_1 = 2, x_2 = 3 lists the solutions of x: "x = 2 or x = 3" (or "2 and 3") names the same ones.
+    const gold = indexedSolutions(da);
+    const values = gold && solutionValues(db, gold.base);
+    return values !== undefined && elementsEqual({ t: "set", elems: gold!.values }, { t: "set", elems: values }, opts);
+  }
   // (1,2) parses as an open interval; the pair 1,2 compares with its endpoints.
   if (a.t === "interval" && (b.t === "set" || b.t === "tuple") && a.lopen && a.ropen && dedupe(b).t !== "interval") {
     const bb = dedupe(b);
@@ -265,6 +285,38 @@ function setsEqual(g: Expr, p: Expr, opts: CompareOptions): boolean {
       return elementsEqual(aa, { t: "tuple", elems: [b.lo, b.hi] }, opts);
   }
   return false;
+}
+
+const INDEXED = /^([A-Za-z]+)_\{?[0-9A-Za-z]+\}?$/;
+
+/** `x_1 = a, x_2 = b` (two or more, one base name): the base and the values. */
+function indexedSolutions(e: Extract<Expr, { t: "set" | "tuple" }>): { base: string; values: Expr[] } | undefined {
+  if (e.elems.length < 2) return undefined;
+  let base: string | undefined;
+  const values: Expr[] = [];
+  for (const x of e.elems) {
+    if (x.t !== "rel" || x.op !== "=" || x.lhs.t !== "sym") return undefined;
+    const m = INDEXED.exec(x.lhs.name);
+    if (!m || (base !== undefined && m[1] !== base)) return undefined;
+    base = m[1]!;
+    values.push(x.rhs);
+  }
+  return base === undefined ? undefined : { base, values };
+}
+
+/** The values of a prediction's elements: `x = a` or `x_k = a` for the base x, or bare values. */
+function solutionValues(e: Extract<Expr, { t: "set" | "tuple" }>, base: string): Expr[] | undefined {
+  const out: Expr[] = [];
+  for (const x of e.elems) {
+    if (x.t === "rel") {
+      if (x.op !== "=" || x.lhs.t !== "sym") return undefined;
+      const name = x.lhs.name;
+      if (name !== base && INDEXED.exec(name)?.[1] !== base) return undefined;
+      out.push(x.rhs);
+    } else if (isRelation(x)) return undefined;
+    else out.push(x);
+  }
+  return out;
 }
 
 /** A finite set drops repeated elements ({3, 3} is {3}). */
@@ -320,7 +372,10 @@ function safeEqual(a: Expr, b: Expr, opts: CompareOptions): boolean {
 
 function endpoint(e: Expr): number | undefined {
   if (freeSymbols(e).size > 0) return undefined;
-  const v = numericValue(e);
+  const state: EvalState = { unsafe: false };
+  const v = numericValue(e, new Map(), state);
+  // 2^2023 and 2^2024 would both be Infinity: such endpoints are compared exactly elsewhere, not as doubles.
+  if (state.unsafe) return undefined;
   if (e.t === "mul" && e.args.some((a) => a.t === "const" && a.name === "inf")) return Number.isNaN(v) ? undefined : v;
   return Number.isNaN(v) ? undefined : v;
 }

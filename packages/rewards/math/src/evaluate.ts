@@ -1,5 +1,7 @@
 import type { Expr } from "./ast.js";
+import { piMultiple } from "./precise.js";
 import * as Q from "./rational.js";
+import { TRIG, exactTrigAtTurn, reduceTurn } from "./trig.js";
 
 /**
  * Exact evaluation over rationals where the expression allows it (integers,
@@ -54,6 +56,10 @@ export function exactValue(e: Expr): Q.Rational | undefined {
         for (let i = 0n; i < k.n; i++) r = Q.div(Q.mul(r, Q.rat(n.n - i)), Q.rat(i + 1n));
         return r;
       }
+      if (TRIG.has(e.name) && e.args.length === 1) {
+        const turn = piMultiple(e.args[0]!);
+        return turn ? (exactTrigAtTurn(e.name, reduceTurn(turn)) ?? undefined) : undefined;
+      }
       if (e.name === "floor" || e.name === "ceil") {
         const v = exactValue(e.args[0]!);
         if (!v) return undefined;
@@ -102,55 +108,109 @@ function gammaInt(n: number): number {
   return r;
 }
 
-/** Real-valued evaluation; symbols come from env (missing ones give NaN). */
-export function numericValue(e: Expr, env: Env = new Map()): number {
+/**
+ * Set by numericValue when a double cannot be trusted for comparison: a
+ * result overflowed, underflowed to 0, or left the range where a 1e-9
+ * tolerance separates distinct values (|v| > 1e15 or 0 < |v| < 1e-15 from a
+ * product, power or function). Such comparisons go to preciseEqual instead.
+ */
+export interface EvalState {
+  unsafe: boolean;
+}
+
+const BIG = 1e15;
+const SMALL = 1e-15;
+const outOfRange = (v: number): boolean => !Number.isFinite(v) || Math.abs(v) > BIG || (v !== 0 && Math.abs(v) < SMALL);
+
+/** Real-valued evaluation; symbols come from env (missing ones give NaN). `state` collects range problems. */
+export function numericValue(e: Expr, env: Env = new Map(), state?: EvalState): number {
   switch (e.t) {
-    case "num":
-      return Q.toNumber(e.value);
+    case "num": {
+      const v = Q.toNumber(e.value);
+      if (state && outOfRange(v)) state.unsafe = true;
+      return v;
+    }
     case "const":
       return e.name === "pi" ? Math.PI : e.name === "e" ? Math.E : Number.POSITIVE_INFINITY;
     case "sym":
       return env.get(e.name) ?? Number.NaN;
     case "add": {
       let s = 0;
-      for (const a of e.args) s += numericValue(a, env);
+      let finite = true;
+      for (const a of e.args) {
+        const v = numericValue(a, env, state);
+        finite &&= Number.isFinite(v);
+        s += v;
+      }
+      // A tiny sum is cancellation, not underflow: only overflow counts here.
+      if (state && finite && (!Number.isFinite(s) || Math.abs(s) > BIG)) state.unsafe = true;
       return s;
     }
     case "mul": {
       let p = 1;
-      for (const a of e.args) p *= numericValue(a, env);
+      let finite = true;
+      let zeroFactor = false;
+      for (const a of e.args) {
+        const v = numericValue(a, env, state);
+        finite &&= Number.isFinite(v);
+        zeroFactor ||= v === 0;
+        p *= v;
+      }
+      if (state && finite && (outOfRange(p) || (p === 0 && !zeroFactor))) state.unsafe = true;
       return p;
     }
     case "pow": {
-      const b = numericValue(e.base, env);
-      const x = numericValue(e.exp, env);
+      const b = numericValue(e.base, env, state);
+      const x = numericValue(e.exp, env, state);
+      let r: number;
       if (b < 0 && !Number.isInteger(x)) {
         // Real odd roots of negatives: (-8)^(1/3) = -2, as a real-domain CAS gives.
         const ex = exactValue(e.exp);
         if (ex && ex.d % 2n === 1n) {
-          const r = -(Math.abs(b) ** (1 / Number(ex.d)));
-          return r ** Number(ex.n);
-        }
-        return Number.NaN;
-      }
-      return b ** x;
+          const root = -(Math.abs(b) ** (1 / Number(ex.d)));
+          r = root ** Number(ex.n);
+        } else r = Number.NaN;
+      } else r = b ** x;
+      if (state && Number.isFinite(b) && Number.isFinite(x) && (outOfRange(r) || (r === 0 && b !== 0)))
+        state.unsafe = true;
+      return r;
     }
     case "fn": {
-      if (e.name === "factorial") return gammaInt(numericValue(e.args[0]!, env));
-      if (e.name === "sum" || e.name === "prod") return seriesValue(e.name, e.args, env);
-      if (e.name === "logb") return Math.log(numericValue(e.args[0]!, env)) / Math.log(numericValue(e.args[1]!, env));
-      if (e.name === "binom") {
-        const n = numericValue(e.args[0]!, env);
-        const k = numericValue(e.args[1]!, env);
-        return gammaInt(n) / (gammaInt(k) * gammaInt(n - k));
+      const r = fnValue(e, env, state);
+      if (state && (outOfRange(r) || (r === 0 && e.name === "exp")) && !Number.isNaN(r)) {
+        // Unless the argument itself was infinite (1/oo-style limits stay as they were).
+        if (e.args.every((a) => Number.isFinite(numericValue(a, env)))) state.unsafe = true;
       }
-      const f = FNS[e.name];
-      if (!f || e.args.length !== 1) return Number.NaN;
-      return f(numericValue(e.args[0]!, env));
+      return r;
     }
     default:
       return Number.NaN;
   }
+}
+
+function fnValue(e: Extract<Expr, { t: "fn" }>, env: Env, state?: EvalState): number {
+  if (e.name === "factorial") return gammaInt(numericValue(e.args[0]!, env, state));
+  if (e.name === "sum" || e.name === "prod") return seriesValue(e.name, e.args, env);
+  if (e.name === "logb")
+    return Math.log(numericValue(e.args[0]!, env, state)) / Math.log(numericValue(e.args[1]!, env, state));
+  if (e.name === "binom") {
+    const n = numericValue(e.args[0]!, env, state);
+    const k = numericValue(e.args[1]!, env, state);
+    return gammaInt(n) / (gammaInt(k) * gammaInt(n - k));
+  }
+  const f = FNS[e.name];
+  if (!f || e.args.length !== 1) return Number.NaN;
+  if (TRIG.has(e.name)) {
+    // At a rational multiple of pi the angle is reduced exactly first: sin(10^30 pi) = 0.
+    const turn = piMultiple(e.args[0]!);
+    if (turn) {
+      const t = reduceTurn(turn);
+      const exact = exactTrigAtTurn(e.name, t);
+      if (exact === null) return Number.NaN;
+      return exact ? Q.toNumber(exact) : f(Q.toNumber(t) * Math.PI);
+    }
+  }
+  return f(numericValue(e.args[0]!, env, state));
 }
 
 /** A finite sum or product with numeric integer bounds (at most 10,000 terms); NaN otherwise. */

@@ -22,7 +22,7 @@ const ci = (s: string) => s.replace(/[a-zA-Z]/g, (c) => `[${c.toUpperCase()}${c.
 // ---------- plain expressions and numbers ----------
 
 const NUMBER_RE =
-  "(?<!\\d)(?:(?<integer1>-?[1-9]\\d{0,2}(?:[ ,]\\d{3})+)(?<decimal1>\\.\\d+)?|(?<integer2>-?\\d+)(?<decimal2>[.,]\\d+)|(?<decimal3>\\.\\d+)|(?<integer3>-?\\d+))(?<percent>\\s*(?:%|[Pp]ercent|\\s*[Pp]ercentage|\\s*[Pp]ct))?";
+  "(?<!\\d)(?:(?<integer1>-?[1-9]\\d{0,2}(?:[ ,]\\d{3})+)(?<decimal1>\\.\\d+)?|(?<integer2>-?\\d+)(?<decimal2>[.,]\\d+)|(?<decimal3>\\.\\d+)|(?<integer3>-?\\d+))(?<exponent>[eE][+-]?\\d{1,6}(?![A-Za-z0-9]))?(?<percent>\\s*(?:%|[Pp]ercent|\\s*[Pp]ercentage|\\s*[Pp]ct))?";
 const OPS = "+\\-*×/^()÷";
 const EXPR_CHARS = `[\\d.\\s${OPS}]`;
 const EXPR_RE = `(?<expr>-?\\(?-?\\d${EXPR_CHARS}*[${OPS}]${EXPR_CHARS}+\\)?)`;
@@ -171,8 +171,13 @@ function extractExpr(m: RegExpExecArray): { expr?: Expr; text: string } {
     const v = parseDecimal(text);
     if (!v) return { text };
     let e: Expr = num(v, decimal !== "");
+    // 1.2E5 and 3e-4 are scientific notation, read like 1.2 \times 10^{5}.
+    if (g.exponent) {
+      const power = BigInt(g.exponent.slice(1).replace("+", ""));
+      e = { t: "mul", args: [e, { t: "pow", base: num(rat(10n)), exp: num(rat(power)) }] };
+    }
     if (g.percent) e = pct(e);
-    return { expr: e, text };
+    return { expr: e, text: `${text}${g.exponent ?? ""}` };
   }
   const expr = g.expr ?? "";
   if (expr) {

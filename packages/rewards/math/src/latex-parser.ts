@@ -864,8 +864,16 @@ function cartesian(lists: Expr[][]): Expr[][] {
 const COMMA_NUMBER = /^\s*-?\d{1,3}(,\d{3})+(\.\d+)?\s*$/;
 
 /** Parses normalised LaTeX (see normalizeLatex) into an Expr; throws LatexSyntaxError. */
+/**
+ * Scientific E-notation (1.2E5, 3e-4, 6.02e+23) as the product it stands for.
+ * Only a number directly followed by e/E and an integer, with no letter or
+ * digit around it, so 2e (2 times e) and e^{x} keep their meaning.
+ */
+const E_NOTATION = /(?<![A-Za-z0-9_.\\])(\d+(?:\.\d+)?|\.\d+)[eE]([+-]?\d+)(?![A-Za-z0-9.])/g;
+
 export function parseLatex(src: string): Expr {
   if (COMMA_NUMBER.test(src)) return parseNumber(src.replace(/[,\s]/g, ""));
+  src = src.replace(E_NOTATION, (_m, mantissa: string, exponent: string) => `${mantissa}\\times 10^{${exponent}}`);
   const toks = tokenize(src);
   if (toks.length === 0) throw new LatexSyntaxError("empty");
   const p = new Parser(toks);
