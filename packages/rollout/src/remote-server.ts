@@ -54,6 +54,8 @@ export interface CompletionsServerOptions {
   maxN?: number;
   /** Largest completions `logprobs` / chat `top_logprobs`. Default 20. */
   maxTopLogProbs?: number;
+  /** Largest choices x max_tokens x (1 + alternatives) log-probs one request may ask for (they are held until sent). Default 2^22. */
+  maxLogProbEntries?: number;
   /** Largest request body in bytes. Default max(64 KiB, 32 bytes x contextLength). */
   maxBodyBytes?: number;
   /** Rows (prompt x choice) in one generate call. Default 32. */
@@ -177,6 +179,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     maxStop: 16,
     fits: (p, t) => scheduler.fits(p, t),
   };
+  const maxLogProbEntries = positive("maxLogProbEntries", options.maxLogProbEntries, 1 << 22);
   const segments = options.template ?? PLAIN_TEMPLATE;
   const root = createRng(options.seed ?? 0);
   let requests = 0;
@@ -234,6 +237,15 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     });
     const longest = Math.max(...prompts.map((p) => p.length));
     const maxTokens = resolveMaxTokens(request, longest, limits, param);
+    const entries = prompts.length * request.n * maxTokens * (1 + request.topLogProbs);
+    if (request.logProbs && entries > maxLogProbEntries) {
+      const field = request.kind === "chat" && request.topLogProbs > 0 ? "top_logprobs" : "logprobs";
+      throw new ApiError(
+        400,
+        `${field}: ${prompts.length * request.n} choices x ${maxTokens} tokens x ${1 + request.topLogProbs} log-probs is ${entries} entries; at most ${maxLogProbEntries} per request (ask for fewer choices, tokens or alternatives)`,
+        field,
+      );
+    }
     const stop = [...request.params.stop, ...extraStop.filter((s) => !request.params.stop.includes(s))];
     return {
       prompts,

@@ -404,6 +404,11 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
       expect({ body, status: r.status }).toEqual({ body, status: 400 });
       expectOpenAIError(r.body, param);
     }
+    // Log-probs are held until sent: 256 x 2000 tokens x (1 + 20) alternatives is over 2^22 entries.
+    const hoard = await post(`${url}/v1/completions`, { prompt: "a", n: 256, max_tokens: 2000, logprobs: 20 });
+    expect(hoard.status).toBe(400);
+    expectOpenAIError(hoard.body, "logprobs");
+    expect(hoard.body.error.message).toContain("256 choices x 2000 tokens x 21 log-probs is 10752000 entries");
     const wrongModel = await post(`${url}/v1/completions`, { model: "gpt-4", prompt: "a" });
     expect(wrongModel.status).toBe(404);
     expectOpenAIError(wrongModel.body, "model", "model_not_found");
