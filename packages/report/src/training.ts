@@ -50,6 +50,11 @@ export const TRAINING_CHARTS: readonly TrainingChartSpec[] = [
   { title: "KL", keys: ["actor/ppo_kl", "actor/policy_ppo_kl", "policy/ppoKl", "actor/kl_loss", "kl/value"], all: true },
   { title: "Policy loss", keys: ["actor/pg_loss", "policy/loss", "loss"] },
   { title: "Gradient norm", keys: ["actor/grad_norm", "gradNorm"] },
+  {
+    title: "Dynamic sampling: groups per step",
+    keys: ["sampling/groupsKept", "sampling/groupsDropped"],
+    all: true,
+  },
   { title: "HTPO: entropy per cell", keys: [/cells\/([^/]+)\/entropyMean$/] },
   { title: "HTPO: tokens per cell", keys: [/cells\/([^/]+)\/tokens$/] },
   { title: "Supervised warm-up loss", keys: ["sft/loss", "loss"], phase: "sft" },
