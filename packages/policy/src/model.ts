@@ -4,7 +4,7 @@ import { type KVCache, LayerKVCache } from "./cache.js";
 import type { ModelConfig } from "./config.js";
 import { embedLookup } from "./embedding.js";
 import { matMul } from "./matmul.js";
-import { type ScoreInput, type ScoreOutput, scoreResponses } from "./score.js";
+import { type ScoreInput, type ScoreOptions, type ScoreOutput, scoreResponses } from "./score.js";
 import { checkIds } from "./validate.js";
 import {
   applyRope,
@@ -219,10 +219,16 @@ export class CausalLM {
     return { hidden: rmsNorm(x, this.params.finalNorm as unknown as Tensor1D, c.rmsNormEps) as Tensor2D, keys, values };
   }
 
-  /** Per-token log-probs and entropies of responses (see `scoreResponses`); differentiable. */
-  scoreResponses(input: ScoreInput): ScoreOutput {
+  /**
+   * Per-token log-probs and entropies of responses (see `scoreResponses`);
+   * differentiable. `{ entropy: false }` skips the full-vocabulary entropy.
+   */
+  scoreResponses(input: ScoreInput, options?: { entropy?: true }): ScoreOutput;
+  scoreResponses(input: ScoreInput, options: { entropy: false }): Pick<ScoreOutput, "logProbs"> & { entropy?: undefined };
+  scoreResponses(input: ScoreInput, options?: ScoreOptions): Pick<ScoreOutput, "logProbs"> & { entropy?: Tensor2D };
+  scoreResponses(input: ScoreInput, options: ScoreOptions = {}): Pick<ScoreOutput, "logProbs"> & { entropy?: Tensor2D } {
     this.checkAlive();
-    return scoreResponses(this, input);
+    return scoreResponses(this, input, options);
   }
 
   /** Logits `[N, V]` for hidden states `[N, H]`. */

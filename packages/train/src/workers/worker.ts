@@ -164,15 +164,18 @@ async function runScore(task: ScoreTask): Promise<TaskResults["score"]> {
   const started = performance.now();
   const batch = batchFromTransfer(task.batch);
   try {
-    const out = model.scoreResponses({
-      promptIds: batch.promptIds!,
-      promptMask: batch.promptMask!,
-      responseIds: batch.responseIds!,
-      responseMask: batch.responseMask,
-    });
+    const out = model.scoreResponses(
+      {
+        promptIds: batch.promptIds!,
+        promptMask: batch.promptMask!,
+        responseIds: batch.responseIds!,
+        responseMask: batch.responseMask,
+      },
+      { entropy: task.entropy },
+    );
     const logProbs = (await out.logProbs.data()) as Float32Array;
-    const entropy = task.entropy && out.entropy ? ((await out.entropy.data()) as Float32Array) : undefined;
-    tf.dispose([out.logProbs, out.entropy]);
+    const entropy = out.entropy ? ((await out.entropy.data()) as Float32Array) : undefined;
+    tf.dispose(out.entropy ? [out.logProbs, out.entropy] : [out.logProbs]);
     return {
       logProbs: logProbs.slice(),
       ...(entropy ? { entropy: entropy.slice() } : {}),

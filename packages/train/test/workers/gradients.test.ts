@@ -85,4 +85,25 @@ describe("data-parallel gradients", () => {
       }
     });
   }
+
+  it("scores the batch's rows across workers as the model does in this thread", async () => {
+    const pool = await createWorkerPool({ model, workers: 2 });
+    pools.push(pool);
+    const input = {
+      promptIds: batch.promptIds!,
+      promptMask: batch.promptMask!,
+      responseIds: batch.responseIds!,
+      responseMask: batch.responseMask,
+    };
+    const want = model.scoreResponses(input);
+    const got = await pool.score(batch);
+    const lean = await pool.score(batch, { entropy: false });
+    expect(got.logProbs.shape).toEqual(want.logProbs.shape);
+    const diff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+    expect(diff(got.logProbs, want.logProbs)).toBeLessThan(1e-5);
+    expect(diff(got.entropy!, want.entropy)).toBeLessThan(1e-5);
+    expect(diff(lean.logProbs, want.logProbs)).toBeLessThan(1e-5);
+    expect(lean.entropy).toBeUndefined();
+    tf.dispose([want.logProbs, want.entropy, got.logProbs, got.entropy!, lean.logProbs]);
+  });
 });

@@ -34,7 +34,9 @@ async function step(k: number): Promise<void> {
   batch.correct = tf.tensor1d(correct, "float32");
   // toTrainingBatch already carries the group ids sampleGroups set.
   expect(batch.groupIds?.shape).toEqual([B]);
-  batch.advantages = tf.tidy(() => tf.mul(tf.tile(tf.tensor2d(correct.map((c) => c - 0.5), [B, 1]), [1, T]), batch.responseMask));
+  batch.advantages = tf.tidy(() =>
+    tf.mul(tf.tile(tf.tensor2d(correct.map((c) => c - 0.5), [B, 1]), [1, T]), batch.responseMask),
+  ) as tf.Tensor2D;
   const scored = await pool.score(batch);
   batch.oldLogProbs = scored.logProbs;
   batch.entropy = scored.entropy;
