@@ -45,6 +45,8 @@ export interface RemoteEngineOptions {
   seed?: number;
   /** The fetch to use (default globalThis.fetch). */
   fetch?: typeof fetch;
+  /** Largest response body read; a longer one is an error, not an out-of-memory. Default 256 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface ServerStats {
@@ -94,6 +96,31 @@ function networkCode(err: unknown): string | undefined {
   return undefined;
 }
 
+/** The body as text, or undefined once it passes `limit` bytes (the rest is not read). */
+async function readText(res: Response, limit: number): Promise<string | undefined> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    all.set(c, at);
+    at += c.byteLength;
+  }
+  return new TextDecoder().decode(all);
+}
+
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -126,6 +153,9 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
   const doFetch = options.fetch ?? globalThis.fetch;
   const jitter = createRng(options.seed ?? 0);
   const returnTokenIds = options.returnTokenIds ?? true;
+  const maxResponseBytes = options.maxResponseBytes ?? 256 << 20;
+  if (!Number.isInteger(maxResponseBytes) || maxResponseBytes < 1)
+    throw new ConfigError("maxResponseBytes", `must be an integer >= 1, got ${maxResponseBytes}`);
   let next = 0;
 
   function pick(): Server {
@@ -162,7 +192,17 @@ export function createRemoteEngine(options: RemoteEngineOptions): RemoteEngine {
         body: JSON.stringify({ ...body, ...options.extraBody }),
         signal: controller.signal,
       });
-      const text = await res.text();
+      const text = await readText(res, maxResponseBytes);
+      if (text === undefined) {
+        return {
+          error: new RemoteEngineError(url, `response body exceeds ${maxResponseBytes} bytes (maxResponseBytes)`, {
+            status: res.status,
+            attempts: attempt,
+            retryable: false,
+          }),
+          retryable: false,
+        };
+      }
       if (res.ok) {
         try {
           return { json: JSON.parse(text) };

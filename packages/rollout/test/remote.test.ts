@@ -254,6 +254,34 @@ describe("OpenAI-compatible server and remote engine over 127.0.0.1", () => {
     expect(withLp!.logProbs).toHaveLength(3);
   });
 
+  it("refuses a response body over maxResponseBytes instead of buffering it", async () => {
+    const flood = await listen((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" });
+      // 4 MiB of a never-ending JSON string, written in pieces.
+      res.write('{"choices":[{"text":"');
+      for (let i = 0; i < 64; i++) res.write("x".repeat(64 * 1024));
+      res.end('"}]}');
+    });
+    try {
+      const engine = createRemoteEngine({
+        baseUrls: [flood.url],
+        model: "m",
+        logProbs: false,
+        maxResponseBytes: 1 << 20,
+      });
+      const err = await engine.complete("x").catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RemoteEngineError);
+      expect(err).toMatchObject({ status: 200, retryable: false, attempts: 1 });
+      expect((err as Error).message).toMatch(/exceeds 1048576 bytes/);
+      // Under the limit the same answer parses.
+      const roomy = createRemoteEngine({ baseUrls: [flood.url], model: "m", logProbs: false });
+      const [c] = await roomy.complete("x");
+      expect(c!.text).toHaveLength(64 * 64 * 1024);
+    } finally {
+      await flood.close();
+    }
+  });
+
   it("balances round robin and least-in-flight across two servers", async () => {
     const seen = [0, 0];
     const servers = await Promise.all(
