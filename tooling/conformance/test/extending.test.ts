@@ -1,7 +1,10 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { initBackend } from "@tokenrl/core";
+import { advantageEstimators } from "@tokenrl/advantages";
+import type { AdvantageEstimator } from "@tokenrl/advantages";
 import { objectives } from "@tokenrl/objectives";
+import { tf } from "@tokenrl/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadOpModules, runConformance } from "../src/index.js";
 import { toyReinforce } from "./fixtures/toy-objective.js";
@@ -42,5 +45,24 @@ describe("adding an objective with defineObjective", () => {
     await expect(async () => handler(c)).rejects.toMatchObject({ code: "UNKNOWN_PARAM" });
     const bad = { ...c, params: { scale: "big" } };
     await expect(async () => handler(bad)).rejects.toMatchObject({ code: "BAD_PARAM", param: "scale" });
+  });
+});
+
+describe("an estimator registered as a plain function (no defineAdvantageEstimator)", () => {
+  it("still gets its op; its params and inputs go through as given", async () => {
+    // advantage = tokenRewards * 3 on valid tokens: [[3, 0]] for rewards [[1, 5]] and mask [[1, 0]].
+    const bare = ((batch: { tokenRewards?: tf.Tensor2D; responseMask: tf.Tensor2D }) => {
+      const advantages = tf.tidy(() => tf.mul(tf.mul(batch.tokenRewards!, 3), batch.responseMask)) as tf.Tensor2D;
+      return { advantages, returns: tf.clone(advantages) };
+    }) as unknown as AdvantageEstimator;
+    advantageEstimators.register("toy-bare", bare);
+    const loaded = await loadOpModules();
+    const out = await loaded.ops.get("advantage/toy-bare")!.handler({
+      id: "bare",
+      op: "advantage/toy-bare",
+      params: {},
+      inputs: { tokenRewards: [[1, 5]], responseMask: [[1, 0]] },
+    });
+    expect(out.outputs.advantages).toEqual([[3, 0]]);
   });
 });

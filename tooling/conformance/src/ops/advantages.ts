@@ -16,11 +16,14 @@ import type { CaseInput, OpHandler, OpResult } from "../op.js";
  * BAD_PARAM), the inputs `responseMask` and the fields it requires.
  */
 function advantageHandler(estimator: AdvantageEstimator): OpHandler {
-  const params = Object.keys(estimator.defaults);
+  // A plain function registered without defineAdvantageEstimator has no defaults or requires:
+  // its params go through unchecked here (it checks them itself), its inputs are every field given.
+  const params = estimator.defaults ? Object.keys(estimator.defaults) : undefined;
+  const requires = estimator.requires ?? (["tokenRewards", "groupIds", "values"] as const);
   return (c: CaseInput): OpResult => {
-    checkParams(c, params);
+    if (params) checkParams(c, params);
     try {
-      estimator.resolve(c.params);
+      estimator.resolve?.(c.params);
     } catch (err) {
       if (err instanceof ConfigError) {
         const prefix = `${estimator.estimatorName}.`;
@@ -30,7 +33,10 @@ function advantageHandler(estimator: AdvantageEstimator): OpHandler {
       throw err;
     }
     const arrays: BatchArrays & { responseMask: number[][] } = { responseMask: matrix(c, "responseMask") };
-    for (const name of estimator.requires) arrays[name] = name === "groupIds" ? vector(c, name) : matrix(c, name);
+    for (const name of requires) {
+      if (!estimator.requires && c.inputs[name] === undefined) continue;
+      arrays[name] = name === "groupIds" ? vector(c, name) : matrix(c, name);
+    }
     const batch = batchFromArrays(arrays);
     try {
       const { advantages, returns } = estimator(batch, c.params);
