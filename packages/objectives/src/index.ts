@@ -8,5 +8,4 @@ export * from "./cppo.js";
 export * from "./kl.js";
 export * from "./entropy-bonus.js";
 export * from "./compose.js";
-export * from "./presets.js";
 export * from "./grad.js";

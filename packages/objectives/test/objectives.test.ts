@@ -12,11 +12,9 @@ import {
 } from "@tokenrl/core";
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
 import {
-  PRESETS,
   composeObjective,
   cppoLoss,
   entropyBonus,
-  getPreset,
   gspoLoss,
   htpoLoss,
   klPenalty,
@@ -300,11 +298,8 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
     tf.dispose(Object.values(metrics));
   });
 
-  it("registries and presets: every preset names a registered objective, unknown names say what is known", () => {
-    expect(Object.keys(PRESETS)).toEqual(["grpo", "dr-grpo", "dapo", "gspo", "sapo", "cispo", "htpo", "cppo"]);
-    for (const p of Object.values(PRESETS)) expect(objectives.has(p.objective)).toBe(true);
-    expect(getPreset("dapo").objectiveOptions).toMatchObject({ clipLow: 0.2, clipHigh: 0.28 });
-    expect(() => getPreset("dapoo")).toThrow(UnknownNameError);
+  it("registries: unknown names and bad options say what is known (presets live in @tokenrl/train)", () => {
+    expect(() => objectives.get("ppoo")).toThrow(UnknownNameError);
     expect(() => ppoClipLoss({} as never, { aggregation: "mean" as never })).toThrow(/ppo-clip.aggregation/);
     expect(() => ppoClipLoss({} as never, { dualClip: 0.5 })).toThrow(/ppo-clip.dualClip/);
   });
