@@ -40,7 +40,6 @@ describe("compare", () => {
         temperature: 1,
         maxTokens: 16,
         jobs: 2,
-        trainer: TRAINER,
         quiet: true,
         resamples: 200,
       });

@@ -66,9 +66,14 @@ function nearby(...relative: string[]): string {
   return paths.find((p) => existsSync(p)) ?? paths[0]!;
 }
 
-/** apps/trainer/dist/cli.js in this workspace. */
+/** The installed @tokenrl/trainer's CLI (a dependency), else apps/trainer/dist/cli.js beside this app. */
 function defaultTrainer(): string {
-  return nearby("../../trainer/dist/cli.js", "../../../trainer/dist/cli.js");
+  return nearby(
+    "../node_modules/@tokenrl/trainer/dist/cli.js",
+    "../../node_modules/@tokenrl/trainer/dist/cli.js",
+    "../../trainer/dist/cli.js",
+    "../../../trainer/dist/cli.js",
+  );
 }
 
 /** This app's built CLI, which runs each evaluation in its own process. */
