@@ -1,19 +1,18 @@
 // Throughput of @tokenrl/reward-math on the Math-Verify fixture pairs: verifications
 // per second with a worker pool over all cores, and single-threaded verifySync for
-// reference. Needs a build (pnpm build) and ../shared (or TOKENRL_SHARED).
+// reference. Needs a build (pnpm build); reads the vendored Math-Verify pairs.
 // Usage: pnpm bench [-- --rounds N]
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { VerifierPool, verifySync } from "../dist/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const shared = process.env.TOKENRL_SHARED ?? resolve(here, "../../../../../shared");
-const file = join(shared, "fixtures/math-verify/pairs.jsonl");
+const file = join(here, "../test/fixtures/math-verify/pairs.jsonl");
 if (!existsSync(file)) {
-  console.error(`[skip] benchmark: ${file} not found (set TOKENRL_SHARED)`);
-  process.exit(0);
+  console.error(`benchmark: ${file} not found`);
+  process.exit(1);
 }
 const roundsArg = process.argv.indexOf("--rounds");
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 20;
