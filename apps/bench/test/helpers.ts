@@ -46,8 +46,13 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
   const err: string[] = [];
   const w1 = process.stdout.write.bind(process.stdout);
   const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => (err.push(String(s)), true)) as typeof process.stderr.write;
+  const capture = (into: string[]) =>
+    ((s: string) => {
+      into.push(String(s));
+      return true;
+    }) as typeof process.stdout.write;
+  process.stdout.write = capture(out);
+  process.stderr.write = capture(err);
   try {
     const code = await main(args);
     return { code, stdout: out.join(""), stderr: err.join("") };

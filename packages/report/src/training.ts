@@ -47,7 +47,11 @@ export const TRAINING_CHARTS: readonly TrainingChartSpec[] = [
     ],
     all: true,
   },
-  { title: "KL", keys: ["actor/ppo_kl", "actor/policy_ppo_kl", "policy/ppoKl", "actor/kl_loss", "kl/value"], all: true },
+  {
+    title: "KL",
+    keys: ["actor/ppo_kl", "actor/policy_ppo_kl", "policy/ppoKl", "actor/kl_loss", "kl/value"],
+    all: true,
+  },
   { title: "Policy loss", keys: ["actor/pg_loss", "policy/loss", "loss"] },
   { title: "Gradient norm", keys: ["actor/grad_norm", "gradNorm"] },
   {
