@@ -133,7 +133,10 @@ export async function readMetrics(metrics: Record<string, Scalar>): Promise<Reco
   const names = Object.keys(metrics);
   const out: Record<string, number> = {};
   if (names.length === 0) return out;
-  const stacked = tf.stack(names.map((name) => metrics[name]!));
+  // The first value of each (a metric is a scalar; a user's may be int32 or [1]), as one float32 vector.
+  const stacked = tf.tidy(() =>
+    tf.concat(names.map((name) => tf.slice(tf.reshape(tf.cast(metrics[name]!, "float32"), [-1]), 0, 1))),
+  );
   const values = await stacked.data();
   stacked.dispose();
   names.forEach((name, k) => {

@@ -282,7 +282,7 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
   });
 
   it("readMetrics reads every metric in one device read", async () => {
-    const metrics = { a: tf.scalar(1.5), b: tf.scalar(-2) };
+    const metrics = { a: tf.scalar(1.5), b: tf.scalar(-2), c: tf.scalar(7, "int32") };
     const reads = { count: 0 };
     const original = tf.Tensor.prototype.data;
     tf.Tensor.prototype.data = function (this: tf.Tensor) {
@@ -290,7 +290,7 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
       return original.call(this);
     } as typeof original;
     try {
-      expect(await readMetrics(metrics)).toEqual({ a: 1.5, b: -2 });
+      expect(await readMetrics(metrics)).toEqual({ a: 1.5, b: -2, c: 7 });
     } finally {
       tf.Tensor.prototype.data = original;
     }
