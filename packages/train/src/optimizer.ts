@@ -71,8 +71,8 @@ export class AdamW {
     this.o = o;
     this.schedule = typeof o.schedule === "function" ? o.schedule : lrSchedule(o.schedule);
     this.variables = variables;
-    this.m = variables.map((w) => tf.variable(tf.zerosLike(w), false));
-    this.v = variables.map((w) => tf.variable(tf.zerosLike(w), false));
+    this.m = variables.map((w) => zeroVariable(w));
+    this.v = variables.map((w) => zeroVariable(w));
   }
 
   /** Completed (applied) optimiser steps. */
@@ -176,6 +176,14 @@ export class AdamW {
   dispose(): void {
     tf.dispose([...this.m, ...this.v]);
   }
+}
+
+/** A non-trainable zero variable shaped like `w` (the initial tensor freed: the variable holds its own reference). */
+function zeroVariable(w: tf.Variable): tf.Variable {
+  const zeros = tf.zerosLike(w);
+  const v = tf.variable(zeros, false);
+  zeros.dispose();
+  return v;
 }
 
 function checkAdamW(o: AdamWOptions): void {

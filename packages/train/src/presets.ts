@@ -1,6 +1,6 @@
 import { createRegistry } from "@tokenrl/core";
 import type { Registry } from "@tokenrl/core";
-import type { RecipeSpec } from "./recipe.js";
+import type { RecipeSpec } from "./recipe-types.js";
 
 /**
  * A preset is a named default recipe: which advantage estimator, partition,

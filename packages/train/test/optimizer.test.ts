@@ -111,6 +111,16 @@ describe("AdamW", () => {
     b.dispose();
   });
 
+  it("holds exactly two moment tensors per variable, all freed by dispose()", () => {
+    const ws = [tf.variable(tf.zeros([3])), tf.variable(tf.zeros([2, 2]))];
+    const before = tf.memory().numTensors;
+    const opt = new AdamW(ws, { lr: 0.1 });
+    expect(tf.memory().numTensors).toBe(before + 4);
+    opt.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose(ws);
+  });
+
   it("rejects bad options with the key and the value", () => {
     expect(() => new AdamW([], { lr: -1 })).toThrow("optim.lr: expected a learning rate >= 0, got -1");
     expect(() => new AdamW([], { lr: 1, betas: [0.9, 1] })).toThrow("optim.betas[1]");

@@ -2,7 +2,7 @@
 // from shared memory), and the tasks the pool sends. Node only.
 import { parentPort, workerData } from "node:worker_threads";
 import { backendInfo, createRng, disposeBatch, initBackend, tf } from "@tokenrl/core";
-import type { Scalar, Tensor } from "@tokenrl/core";
+import type { Tensor } from "@tokenrl/core";
 import { advantageEstimators } from "@tokenrl/advantages";
 import { objectives } from "@tokenrl/objectives";
 import { partitioners } from "@tokenrl/partitioners";
@@ -10,6 +10,7 @@ import { CharTokenizer, HfTokenizer, createPolicy } from "@tokenrl/policy";
 import type { CausalLM, PolicyTokenizer } from "@tokenrl/policy";
 import { generate } from "@tokenrl/rollout";
 import { batchFromTransfer } from "./batch-transfer.js";
+import { countTokens, inProcessGradients } from "../update.js";
 import { buildActorLoss } from "./loss.js";
 import type { ActorLoss } from "../loss.js";
 import type {
@@ -112,43 +113,25 @@ async function runGenerate(task: GenerateTask): Promise<TaskResults["generate"]>
 
 async function runGradients(task: GradientsTask): Promise<TaskResults["gradients"]> {
   if (!actorLoss) throw new Error(`worker ${init.index}: no loss was configured for gradient tasks (pool option "loss")`);
-  const loss = actorLoss;
+  // The in-process update's own gradient, one shard at a time, so that each
+  // shard's loss and metrics go back as they are (main combines them in shard order).
+  const gradientsOf = inProcessGradients(variables, actorLoss);
   const reloadMs = reload(task.weightsVersion);
   const started = performance.now();
-  const counts = task.counts;
   const shards: ShardResult[] = [];
   let sum: Tensor[] | undefined;
   for (const data of task.shards) {
     const shard = batchFromTransfer(data);
-    let metrics: Record<string, Scalar> = {};
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = loss(shard, counts);
-        metrics = Object.fromEntries(Object.entries(out.metrics).map(([k, v]) => [k, tf.keep(tf.clone(v))]));
-        return out.loss;
-      }, variables);
-      const ordered = variables.map((v) => grads[v.name]!);
-      if (sum === undefined) sum = ordered;
+      const r = await gradientsOf([shard], task.counts);
+      shards.push({ loss: r.loss, metrics: r.metrics, tokens: countTokens(shard).tokens });
+      if (sum === undefined) sum = r.grads;
       else {
-        const next = sum.map((s, i) => tf.add(s, ordered[i]!));
-        tf.dispose([...sum, ...ordered]);
+        const next = sum.map((g, k) => tf.add(g, r.grads[k]!));
+        tf.dispose([...sum, ...r.grads]);
         sum = next;
       }
-      // One read per shard: the loss, the valid-token count and every metric, stacked.
-      const names = Object.keys(metrics);
-      const stacked = tf.tidy(() =>
-        tf.stack([tf.reshape(value, []), tf.sum(shard.responseMask), ...names.map((n) => tf.reshape(metrics[n]!, []))]),
-      );
-      value.dispose();
-      const values = await stacked.data();
-      stacked.dispose();
-      shards.push({
-        loss: values[0]!,
-        tokens: values[1]!,
-        metrics: Object.fromEntries(names.map((n, i) => [n, values[i + 2]!])),
-      });
     } finally {
-      tf.dispose(Object.values(metrics));
       disposeBatch(shard);
     }
   }
