@@ -424,7 +424,7 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
 
   it("serves a short request while a long one decodes (batches interleave step by step)", async () => {
     const order: string[] = [];
-    const long = post(`${url}/v1/completions`, { prompt: "long", max_tokens: 400, ignore_eos: true }).then((r) => {
+    const long = post(`${url}/v1/completions`, { prompt: "long", max_tokens: 200, ignore_eos: true }).then((r) => {
       order.push("long");
       return r;
     });
@@ -432,7 +432,7 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
     const short = await post(`${url}/v1/completions`, { prompt: "short", max_tokens: 2, ignore_eos: true });
     order.push("short");
     expect(short.status).toBe(200);
-    expect((await long).body.usage.completion_tokens).toBe(400);
+    expect((await long).body.usage.completion_tokens).toBe(200);
     expect(order).toEqual(["short", "long"]);
   });
 
