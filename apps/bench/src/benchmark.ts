@@ -82,7 +82,11 @@ export function benchmarkFromTask(name: string, task: Task, limit = Number.POSIT
             ...(episodeReward !== undefined ? { episodeReward } : {}),
           })),
         );
-        return verdicts.map((v) => ({ correct: v.correct, extracted: v.extracted }));
+        return verdicts.map((v) => ({
+          correct: v.correct,
+          extracted: v.extracted,
+          ...(v.error !== undefined ? { error: v.error } : {}),
+        }));
       },
     },
     close: () => task.close(),

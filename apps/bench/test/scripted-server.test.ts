@@ -91,7 +91,7 @@ describe("eval of a scripted OpenAI-compatible server on AIME 2024", () => {
     const cs = aime.map((_, i) => CORRECT(i));
     const passAt = (k: number) => cs.reduce((s, c) => s + (1 - binom(N - c, k) / binom(N, k)), 0) / cs.length;
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));
-    expect(results).toMatchObject({ benchmark: "aime24", model: `scripted@${url}`, n: N });
+    expect(results).toMatchObject({ benchmark: "aime24", model: `scripted@${url}`, n: N, verifyErrors: 0 });
     expect(results.metrics["pass@1"]).toBeCloseTo(cs.reduce((s, c) => s + c / N, 0) / 30, 12);
     expect(results.metrics["pass@4"]).toBeCloseTo(passAt(4), 12);
     expect(results.metrics["pass@8"]).toBeCloseTo(cs.filter((c) => c > 0).length / 30, 12);

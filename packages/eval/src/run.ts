@@ -119,6 +119,7 @@ export async function runEval(options: RunEvalOptions): Promise<EvalRun> {
           finishReason: g.finishReason,
           ...(g.tokens !== undefined ? { responseTokens: g.tokens } : {}),
           ...(g.episodeReward !== undefined ? { episodeReward: g.episodeReward } : {}),
+          ...(verdicts[j]!.error !== undefined ? { verifyError: verdicts[j]!.error } : {}),
         }));
         if (options.store) await options.store.append(records);
         for (const r of records) existing.set(r.sample, r);

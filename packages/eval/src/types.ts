@@ -34,6 +34,8 @@ export interface Verdict {
   correct: boolean;
   /** The answer read out of the response ("" when none), the key of the majority vote. */
   extracted: string;
+  /** Set when the verifier failed on this sample (timeout, crash); `correct` is then false. */
+  error?: string;
 }
 
 /** One response to check, with what the engine said about it. */
@@ -63,6 +65,8 @@ export interface SampleRecord {
   finishReason: FinishReason;
   responseTokens?: number;
   episodeReward?: number;
+  /** The verifier's failure on this sample, if any (the sample counts as wrong). */
+  verifyError?: string;
 }
 
 /** Where per-sample results go, so an interrupted evaluation resumes without generating them again. */

@@ -40,6 +40,8 @@ export interface EvalResults {
   problems: number;
   metrics: Record<string, number>;
   stderr: Record<string, number>;
+  /** Samples whose verification failed (timeout, crash); they count as wrong. */
+  verifyErrors: number;
   settings: Record<string, unknown>;
   perProblem: { id: string; n: number; c: number; majAnswer: string; majCorrect: boolean }[];
 }
@@ -139,6 +141,7 @@ export async function evaluate(o: EvalOptions): Promise<{ results: EvalResults; 
         problems: run.problems,
         metrics: run.metrics,
         stderr: run.stderr,
+        verifyErrors: run.samples.filter((s) => s.verifyError !== undefined).length,
         settings,
         perProblem: run.perProblem.map(({ id, n, c, majAnswer, majCorrect }) => ({ id, n, c, majAnswer, majCorrect })),
       };
@@ -285,6 +288,10 @@ results.json: {"benchmark","model","n","k","metrics":{"pass@1",...,"mean@N","maj
       .map(([k, val]) => `${k} ${(val * 100).toFixed(1)} ± ${((results.stderr[k] ?? 0) * 100).toFixed(1)}`)
       .join(", ");
     process.stdout.write(`${results.benchmark} (${results.problems} problems, n=${results.n}): ${line}\n`);
+    if (results.verifyErrors)
+      process.stderr.write(
+        `warning: the verifier failed on ${results.verifyErrors} samples (counted wrong; see verifyError in samples.jsonl)\n`,
+      );
     if (o.out) process.stdout.write(`results: ${join(o.out, "results.json")}, report: ${join(o.out, "report.html")}\n`);
     return 0;
   },
