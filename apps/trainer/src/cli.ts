@@ -28,6 +28,7 @@ usage: tokenrl-train [--config FILE] [--preset NAME] [--task NAME] [--out DIR]
                   (default: resume from the latest checkpoint; a killed run continues exactly)
   --quiet         no progress bars, no backend line
   --jsonl         also print every metrics record to stdout as a JSON line
+  --workers N     worker threads for rollout, scoring and gradients (config workers; default 1)
   --print-config  print the resolved configuration (with the resolved recipe) and exit
   -h, --help      this text
 
@@ -36,9 +37,16 @@ A recipe is a preset and/or explicit parts: advantage {name, options}, partition
 entropy {coef}, dynamicSampling, overlong {maxLength, bufferLength, factor}.
 plugins: ["pkg-or-file"] are imported first and may register more of each.
 
-registered
+registered (built-in and from the config's plugins)
   presets:     ${listPresets().join(", ")}
   objectives:  ${objectives.list().join(", ")}
+${objectives
+  .list()
+  .map((n) => {
+    const o = objectives.get(n);
+    return `    ${n}: ${o.description}\n      options: ${Object.keys(o.defaults).join(", ")}`;
+  })
+  .join("\n")}
   estimators:  ${advantageEstimators.list().join(", ")}
   partitioners: ${partitioners.list().join(", ")}
   tasks:       ${TASK_NAMES.join(", ")}
@@ -57,16 +65,13 @@ async function main(): Promise<number> {
       fresh: { type: "boolean" },
       quiet: { type: "boolean" },
       jsonl: { type: "boolean" },
+      workers: { type: "string" },
       "print-config": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
     allowPositionals: false,
     strict: true,
   });
-  if (values.help) {
-    process.stdout.write(help());
-    return 0;
-  }
   const layers: Record<string, unknown>[] = [];
   if (values.config) layers.push(readConfigFile(values.config));
   if (values.preset) layers.push({ preset: values.preset });
@@ -76,9 +81,20 @@ async function main(): Promise<number> {
     if (!/^\d+$/.test(values.steps)) throw new ConfigError("--steps", `bad value ${JSON.stringify(values.steps)}; expected an integer >= 0`);
     layers.push({ rl: { steps: Number(values.steps) } });
   }
+  if (values.workers !== undefined) {
+    if (!/^\d+$/.test(values.workers)) throw new ConfigError("--workers", `bad value ${JSON.stringify(values.workers)}; expected an integer >= 1`);
+    layers.push({ workers: Number(values.workers) });
+  }
   for (const s of values.set ?? []) layers.push(parseOverride(s));
-  const config = resolveConfig(...layers);
   const baseDir = values.config ? dirname(resolve(values.config)) : process.cwd();
+  if (values.help) {
+    // The config's plugins register their names first, so --help lists them too.
+    await initBackend({ log: null });
+    await loadPlugins(resolveConfig(...layers).plugins, baseDir);
+    process.stdout.write(help());
+    return 0;
+  }
+  const config = resolveConfig(...layers);
   if (values["print-config"]) {
     await initBackend({ log: null });
     await loadPlugins(config.plugins, baseDir);

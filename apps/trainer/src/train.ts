@@ -11,6 +11,8 @@ import { createTask, guardedVerify } from "@tokenrl/tasks";
 import type { Task, TaskExample, TaskVerdict } from "@tokenrl/tasks";
 import { AdamW, createActorLoss, ppoUpdate, resolveRecipe, rewardsOnLastToken, sftStep } from "@tokenrl/train";
 import type { ComputeGradients, FrozenReference, Recipe } from "@tokenrl/train";
+import { createWorkerPool, defaultWorkerCount } from "@tokenrl/train/workers";
+import type { WorkerPool } from "@tokenrl/train/workers";
 import { MetricsLog, loadLatestCheckpoint, loadOrCreateReference, lockRunFolder, saveCheckpoint } from "@tokenrl/train/node";
 import type { MetricsRecord, TrainingState } from "@tokenrl/train/node";
 import type { TrainConfig } from "./config.js";
@@ -83,7 +85,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const started = performance.now();
   const showProgress = options.progress ?? true;
   await initBackend(showProgress ? {} : { log: null });
-  await loadPlugins(config.plugins, options.baseDir ?? process.cwd());
+  const plugins = await loadPlugins(config.plugins, options.baseDir ?? process.cwd());
   const recipe = resolveRecipe(recipeInputOf(config));
   const hash = configHash(config);
   const out = resolve(config.out);
@@ -108,6 +110,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   }
   let model: CausalLM | undefined;
   let reference: FrozenReference | undefined;
+  let pool: WorkerPool | undefined;
   try {
     const checkpoints = join(out, "checkpoints");
     const referenceDir = join(out, "reference");
@@ -155,12 +158,20 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       samplesLog.reset();
     }
     const policy: CausalLM = model as CausalLM;
+    // Worker threads for rollout, scoring and data-parallel gradients (same tokens and, within float32, gradients for any count).
+    const workers = config.workers ?? defaultWorkerCount();
+    if (workers > 1 && !options.computeGradients) {
+      pool = await createWorkerPool({ model: policy, tokenizer, workers, plugins: plugins.map((p) => p.file), loss: { kind: "recipe", recipe } });
+      if (showProgress) process.stderr.write(`tokenrl-train: ${workers} worker threads (rollout, scoring, gradients)\n`);
+    }
     const emit = (r: MetricsRecord) => {
       log.append(r);
       options.jsonl?.write(`${JSON.stringify(r)}\n`);
     };
-    const engineFor = (draw: number): RolloutEngine =>
-      createLocalEngine({ model: policy, tokenizer, seed: (config.seed * 1_000_003 + draw) >>> 0 });
+    const engineFor = (draw: number): RolloutEngine => {
+      const seed = (config.seed * 1_000_003 + draw) >>> 0;
+      return pool ? pool.engine({ seed, tokenizer }) : createLocalEngine({ model: policy, tokenizer, seed });
+    };
     const evaluate = async (step: number, during: string, tag: string) => {
       const t0 = performance.now();
       const ev = await evaluateHeldOut(engineFor(-1), tokenizer, task, config.eval.examples, { timeoutMs: config.task.verifyTimeoutMs });
@@ -222,10 +233,14 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
           if (state.optimizerPhase === "rl" && loaded) optimizer.restore(loaded.optimizerState);
           state.optimizerPhase = "rl";
           const actorLoss = createActorLoss(policy, recipe);
-          const computeGradients = options.computeGradients ? await options.computeGradients(policy, recipe) : undefined;
+          const computeGradients = options.computeGradients
+            ? await options.computeGradients(policy, recipe)
+            : pool
+              ? (shards: readonly TrainingBatch[], counts: { tokens: number; sequences: number }) => pool!.computeGradients(shards, counts)
+              : undefined;
           const bar = showProgress ? new ProgressBar("rl ", config.rl.steps) : undefined;
           while (state.step < config.rl.steps && budget > 0) {
-            const record = await rlStep({ config, recipe, task, policy, tokenizer, reference, optimizer, state, actorLoss, computeGradients, engine: engineFor(state.rng.draws), samplesLog });
+            const record = await rlStep({ config, recipe, task, policy, tokenizer, reference, optimizer, state, actorLoss, computeGradients, pool, engine: engineFor(state.rng.draws), samplesLog });
             state.rng.draws++;
             state.step++;
             budget--;
@@ -279,6 +294,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     });
     return { out, records, summary, reportPath, resumed: Boolean(loaded), completed, ...(finalEval ? { finalEval } : {}) };
   } finally {
+    await pool?.close();
     reference?.dispose();
     model?.dispose();
     await task.close();
@@ -317,6 +333,7 @@ interface StepContext {
   state: TrainingState;
   actorLoss: ReturnType<typeof createActorLoss>;
   computeGradients: ComputeGradients | undefined;
+  pool: WorkerPool | undefined;
   engine: RolloutEngine;
   samplesLog: MetricsLog;
 }
@@ -435,10 +452,12 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     owned.push(adv.advantages, adv.returns);
     batch.advantages = adv.advantages;
     batch.returns = adv.returns;
-    const scored = tf.tidy(() => {
-      const s = c.policy.scoreResponses({ promptIds: batch.promptIds!, promptMask: batch.promptMask!, responseIds: batch.responseIds!, responseMask: batch.responseMask });
-      return { logProbs: s.logProbs, entropy: s.entropy };
-    });
+    const scored = c.pool
+      ? ((await c.pool.score(batch, { entropy: true })) as { logProbs: tf.Tensor2D; entropy: tf.Tensor2D })
+      : tf.tidy(() => {
+          const s = c.policy.scoreResponses({ promptIds: batch.promptIds!, promptMask: batch.promptMask!, responseIds: batch.responseIds!, responseMask: batch.responseMask });
+          return { logProbs: s.logProbs, entropy: s.entropy };
+        });
     owned.push(scored.logProbs, scored.entropy);
     batch.oldLogProbs = scored.logProbs;
     batch.entropy = scored.entropy;
@@ -455,6 +474,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       miniBatches: config.rl.miniBatches,
       epochs: config.rl.epochs,
       ...(config.rl.microBatchSize !== null ? { microBatchSize: config.rl.microBatchSize } : {}),
+      ...(c.pool ? { shardsPerMiniBatch: c.pool.size } : {}),
     });
     if (update.skipped > 0)
       process.stderr.write(`tokenrl-train: step ${state.step + 1}: ${update.skipped} optimiser step(s) had a NaN/Inf loss or gradient and were skipped\n`);

@@ -40,3 +40,10 @@ it("without the plugin the objective is unknown, a one-line error naming it", ()
   expect(r.stderr.trim().split("\n")).toHaveLength(1);
   expect(r.stderr).toMatch(/unknown objective "vanilla-pg"/);
 });
+
+it("tokenrl-train --help lists the plugin's objective with its description and options", () => {
+  const r = spawnSync(process.execPath, [cli, "--config", join(pkg, "train.yaml"), "--help"], { cwd: pkg, encoding: "utf8", timeout: 60_000 });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(/objectives: .*vanilla-pg/);
+  expect(r.stdout).toMatch(/vanilla-pg: vanilla policy gradient: -A logp .*\n +options: aggregation, lossScaleFactor/);
+});
