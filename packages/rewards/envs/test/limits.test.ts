@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { WebShopEnv } from "../src/agentgym/adapters.js";
 import { AlfWorldClient } from "../src/agentgym/alfworld-client.js";
 import { WebShopClient } from "../src/agentgym/webshop-client.js";
-import { EnvServerError } from "../src/errors.js";
+import type { EnvServerError } from "../src/errors.js";
 import { HouseholdGame, MAX_COMMAND_CHARS } from "../src/household/game.js";
 import { generateHousehold } from "../src/household/generate.js";
 import { createAlfWorldServer } from "../src/serve/alfworld-server.js";
@@ -27,7 +27,9 @@ function rawPost(url: string, chunks: Buffer[], chunked: boolean): Promise<{ sta
     });
     req.on("response", (res) => {
       let body = "";
-      res.on("data", (c) => (body += c));
+      res.on("data", (c) => {
+        body += c;
+      });
       res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on("error", reject);

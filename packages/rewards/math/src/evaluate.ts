@@ -1,5 +1,4 @@
 import type { Expr } from "./ast.js";
-import { piMultiple } from "./precise.js";
 import * as Q from "./rational.js";
 import { TRIG, exactTrigAtTurn, reduceTurn } from "./trig.js";
 
@@ -69,6 +68,42 @@ export function exactValue(e: Expr): Q.Rational | undefined {
         return Q.rat(f);
       }
       return undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** r when e is exactly r*pi (pi, 3\pi/4, 10^{30}\pi, \frac{2\pi}{3} + 2k\pi); undefined otherwise. */
+export function piMultiple(e: Expr): Q.Rational | undefined {
+  switch (e.t) {
+    case "const":
+      return e.name === "pi" ? Q.ONE : undefined;
+    case "num":
+      return e.value.n === 0n ? Q.ZERO : undefined;
+    case "mul": {
+      let turn: Q.Rational | undefined;
+      let factor = Q.ONE;
+      for (const a of e.args) {
+        const r = exactValue(a);
+        if (r) {
+          factor = Q.mul(factor, r);
+          continue;
+        }
+        if (turn) return undefined;
+        turn = piMultiple(a);
+        if (!turn) return undefined;
+      }
+      return turn && Q.mul(turn, factor);
+    }
+    case "add": {
+      let acc = Q.ZERO;
+      for (const a of e.args) {
+        const r = piMultiple(a);
+        if (!r) return undefined;
+        acc = Q.add(acc, r);
+      }
+      return acc;
     }
     default:
       return undefined;

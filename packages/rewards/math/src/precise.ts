@@ -1,6 +1,6 @@
 import { Decimal } from "decimal.js";
 import type { Expr } from "./ast.js";
-import type { Env } from "./evaluate.js";
+import { type Env, exactValue, piMultiple } from "./evaluate.js";
 import * as Q from "./rational.js";
 import { TRIG, exactTrigAtTurn, reduceTurn } from "./trig.js";
 
@@ -135,7 +135,7 @@ class Evaluator {
   private pow(baseE: Expr, expE: Expr): Val {
     const b = this.eval(baseE);
     const x = this.eval(expE);
-    const xq = exactRational(expE);
+    const xq = exactValue(expE);
     if (b.v.isZero() && b.err.isZero()) {
       if (x.v.gt(0)) return { v: new this.D(0), err: new this.D(0) };
       return fail();
@@ -152,7 +152,11 @@ class Evaluator {
     const v = mag.pow(x.v).times(sign);
     if (!v.isFinite() || v.isZero()) fail();
     // d(b^x) = b^x (x db / b + ln|b| dx)
-    const rel = x.v.abs().times(b.err).div(mag).plus(x.err.isZero() ? 0 : mag.ln().abs().times(x.err));
+    const rel = x.v
+      .abs()
+      .times(b.err)
+      .div(mag)
+      .plus(x.err.isZero() ? 0 : mag.ln().abs().times(x.err));
     if (rel.gt(1e-3)) fail();
     return this.round(v, v.abs().times(rel));
   }
@@ -309,8 +313,8 @@ class Evaluator {
 
   private series(kind: string, args: Expr[]): Val {
     const [body, variable, lo, hi] = args as [Expr, Expr, Expr, Expr];
-    const a = exactRational(lo);
-    const b = exactRational(hi);
+    const a = exactValue(lo);
+    const b = exactValue(hi);
     if (variable?.t !== "sym" || !a || !b || a.d !== 1n || b.d !== 1n || b.n - a.n > 10_000n) return fail();
     let acc: Val = { v: new this.D(kind === "sum" ? 0 : 1), err: new this.D(0) };
     const inner = new Map(this.env);
@@ -340,69 +344,6 @@ function numExpr(v: Decimal): Expr {
   const n = BigInt(digits) * (v.isNegative() ? -1n : 1n);
   const value = shift >= 0 ? Q.rat(n * 10n ** BigInt(shift)) : Q.rat(n, 10n ** BigInt(-shift));
   return { t: "num", value, float: false };
-}
-
-/** Exact rational value of integer/fraction literals and their sums/products/integer powers. */
-function exactRational(e: Expr): Q.Rational | undefined {
-  switch (e.t) {
-    case "num":
-      return e.value;
-    case "add":
-    case "mul": {
-      let acc = e.t === "add" ? Q.ZERO : Q.ONE;
-      for (const a of e.args) {
-        const v = exactRational(a);
-        if (!v) return undefined;
-        acc = e.t === "add" ? Q.add(acc, v) : Q.mul(acc, v);
-      }
-      return acc;
-    }
-    case "pow": {
-      const b = exactRational(e.base);
-      const x = exactRational(e.exp);
-      if (!b || !x || x.d !== 1n) return undefined;
-      if (b.n === 0n && x.n <= 0n) return undefined;
-      return Q.powInt(b, x.n);
-    }
-    default:
-      return undefined;
-  }
-}
-
-/** r when e is exactly r*pi (pi, 3\pi/4, 10^{30}\pi, \frac{2\pi}{3} + 2k\pi); undefined otherwise. */
-export function piMultiple(e: Expr): Q.Rational | undefined {
-  switch (e.t) {
-    case "const":
-      return e.name === "pi" ? Q.ONE : undefined;
-    case "num":
-      return e.value.n === 0n ? Q.ZERO : undefined;
-    case "mul": {
-      let turn: Q.Rational | undefined;
-      let factor = Q.ONE;
-      for (const a of e.args) {
-        const r = exactRational(a);
-        if (r) {
-          factor = Q.mul(factor, r);
-          continue;
-        }
-        if (turn) return undefined;
-        turn = piMultiple(a);
-        if (!turn) return undefined;
-      }
-      return turn && Q.mul(turn, factor);
-    }
-    case "add": {
-      let acc = Q.ZERO;
-      for (const a of e.args) {
-        const r = piMultiple(a);
-        if (!r) return undefined;
-        acc = Q.add(acc, r);
-      }
-      return acc;
-    }
-    default:
-      return undefined;
-  }
 }
 
 /**

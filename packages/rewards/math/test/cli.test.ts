@@ -65,7 +65,9 @@ describe("tokenrl-math-verify CLI", () => {
     const input = `${Array.from({ length: 3000 }, () => line).join("\n")}\n`;
     const child = spawn(process.execPath, [CLI, "--concurrency", "1"], { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
-    child.stderr.on("data", (c) => (stderr += c));
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
     child.stdin.on("error", () => {});
     child.stdin.end(input);
     // Read the first chunk, then close our end of the pipe, as `head -1` does.

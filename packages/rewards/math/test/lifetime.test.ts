@@ -12,15 +12,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let scripts = 0;
 
 /** Runs an ES module script in a fresh node; resolves with its exit code, or "hung" if still alive after limitMs. */
-function runScript(source: string, limitMs = 10_000): Promise<{ code: number | "hung"; stdout: string; stderr: string }> {
+function runScript(
+  source: string,
+  limitMs = 10_000,
+): Promise<{ code: number | "hung"; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const file = join(dir, `script-${++scripts}.mjs`);
     writeFileSync(file, source);
     const child = spawn(process.execPath, [file], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
+    child.stdout.on("data", (c) => {
+      stdout += c;
+    });
+    child.stderr.on("data", (c) => {
+      stderr += c;
+    });
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       resolve({ code: "hung", stdout, stderr });
