@@ -157,10 +157,10 @@ for (const name of names) {
   const results = {};
   for (const [label, n] of [["in-process", 0], ["1 worker", 1], ["2 workers", 2]]) results[label] = await measure(shape, n);
   console.log(`\nmodel ${name} (${(params / 1e6).toFixed(2)}M parameters)`);
-  console.log("config       rollout s  update s  step s   (rewards s)  last loss");
+  console.log("config       rollout s  update s  step s   (rewards s)");
   for (const [label, r] of Object.entries(results)) {
     console.log(
-      `${label.padEnd(12)} ${r.rollout.toFixed(3).padStart(9)} ${r.update.toFixed(3).padStart(9)} ${r.step.toFixed(3).padStart(7)}   (${r.rewards.toFixed(3)})      ${r.loss.toFixed(5)}`,
+      `${label.padEnd(12)} ${r.rollout.toFixed(3).padStart(9)} ${r.update.toFixed(3).padStart(9)} ${r.step.toFixed(3).padStart(7)}   (${r.rewards.toFixed(3)})`,
     );
   }
   const one = results["1 worker"];

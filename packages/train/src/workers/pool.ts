@@ -325,10 +325,13 @@ export class WorkerPool {
    * worker floor(i N / S), each worker sums its shards' gradients in order, and
    * the workers' sums are added here in worker order. Shard losses and metrics
    * are combined in shard order, so they are the same for every worker count.
+   * `options.loss` overrides the pool's loss for this call (each worker builds
+   * it once and keeps it).
    */
   async computeGradients(
     shards: readonly TrainingBatch[],
     counts: GlobalCounts,
+    options: { loss?: WorkerLossSpec } = {},
   ): Promise<ComputedGradients> {
     if (shards.length === 0) throw new ConfigError("shards", "computeGradients needs at least one shard");
     this.publishWeights();
@@ -343,6 +346,7 @@ export class WorkerPool {
           op: "gradients",
           shards: list.map((i) => transfers[i]!),
           counts: { tokens: counts.tokens, sequences: counts.sequences },
+          ...(options.loss ? { loss: resolveLoss(options.loss) } : {}),
         }),
       ),
     );

@@ -57,6 +57,8 @@ export interface GradientsTask extends TaskBase {
   shards: TransferBatch[];
   /** The whole mini-batch's valid tokens and non-empty rows. */
   counts: { tokens: number; sequences: number };
+  /** A loss other than the pool's (built once per worker and kept). */
+  loss?: WorkerLossSpec;
 }
 
 export interface ScoreTask extends TaskBase {

@@ -111,11 +111,27 @@ async function runGenerate(task: GenerateTask): Promise<TaskResults["generate"]>
   return { sequences: result.sequences, reloadMs, computeMs: performance.now() - started };
 }
 
+/** Losses a gradient task named instead of the pool's, by their spec. */
+const otherLosses = new Map<string, ActorLoss>();
+
+async function lossOf(task: GradientsTask): Promise<ActorLoss> {
+  if (!task.loss) {
+    if (!actorLoss) throw new Error(`worker ${init.index}: no loss was configured for gradient tasks (pool option "loss")`);
+    return actorLoss;
+  }
+  const key = JSON.stringify(task.loss);
+  let loss = otherLosses.get(key);
+  if (!loss) {
+    loss = await buildActorLoss(model, task.loss);
+    otherLosses.set(key, loss);
+  }
+  return loss;
+}
+
 async function runGradients(task: GradientsTask): Promise<TaskResults["gradients"]> {
-  if (!actorLoss) throw new Error(`worker ${init.index}: no loss was configured for gradient tasks (pool option "loss")`);
   // The in-process update's own gradient, one shard at a time, so that each
   // shard's loss and metrics go back as they are (main combines them in shard order).
-  const gradientsOf = inProcessGradients(variables, actorLoss);
+  const gradientsOf = inProcessGradients(variables, await lossOf(task));
   const reloadMs = reload(task.weightsVersion);
   const started = performance.now();
   const shards: ShardResult[] = [];

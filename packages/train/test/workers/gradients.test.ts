@@ -6,20 +6,7 @@ import { batchUnits, countTokens, createActorLoss, inProcessGradients, resolveRe
 import type { RecipeInput } from "../../src/index.js";
 import { createWorkerPool } from "../../src/workers/index.js";
 import type { WorkerPool } from "../../src/workers/index.js";
-import { rlBatch, smallPolicy, tokenizer } from "./fixtures.js";
-
-/** Max |a - b| over every gradient entry, relative to the largest |b| of that variable. */
-function relativeDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
-  let worst = 0;
-  a.forEach((g, i) => {
-    const x = g.dataSync();
-    const y = b[i]!.dataSync();
-    let scale = 1e-12;
-    for (const v of y) scale = Math.max(scale, Math.abs(v));
-    for (let j = 0; j < x.length; j++) worst = Math.max(worst, Math.abs(x[j]! - y[j]!) / scale);
-  });
-  return worst;
-}
+import { relativeDiff, rlBatch, smallPolicy } from "./fixtures.js";
 
 /** The batch cut into `n` shards of whole groups (as ppoUpdate cuts a mini-batch). */
 function shardsOf(batch: TrainingBatch, n: number): TrainingBatch[] {
@@ -37,16 +24,18 @@ const RECIPES: [string, RecipeInput][] = [
 
 let model: CausalLM;
 let batch: TrainingBatch;
-const pools: WorkerPool[] = [];
+let one: WorkerPool;
+let two: WorkerPool;
 
 beforeAll(async () => {
   await useBackend("wasm");
   model = smallPolicy();
   batch = await rlBatch(model);
+  [one, two] = await Promise.all([createWorkerPool({ model, workers: 1 }), createWorkerPool({ model, workers: 2 })]);
 });
 
 afterAll(async () => {
-  await Promise.all(pools.map((p) => p.close()));
+  await Promise.all([one?.close(), two?.close()]);
   disposeBatch(batch);
   model.dispose();
 });
@@ -55,27 +44,23 @@ describe("data-parallel gradients", () => {
   for (const [name, input] of RECIPES) {
     it(`1 and 2 workers give the in-process full-batch gradient: ${name}`, async () => {
       const recipe = resolveRecipe(input);
+      // The loss travels with the call: one pool of each size serves every recipe.
       const loss = { kind: "recipe" as const, recipe };
-      const [one, two] = await Promise.all([
-        createWorkerPool({ model, tokenizer, workers: 1, loss }),
-        createWorkerPool({ model, tokenizer, workers: 2, loss }),
-      ]);
-      pools.push(one, two);
       const counts = countTokens(batch);
       // Reference: the whole mini-batch as one shard, in this thread.
       const reference = await inProcessGradients(model.trainableVariables(), createActorLoss(model, recipe))([batch], counts);
       const shards = shardsOf(batch, 3);
       try {
         for (const pool of [one, two]) {
-          const got = await pool.computeGradients(shards, counts);
+          const got = await pool.computeGradients(shards, counts, { loss });
           expect(relativeDiff(got.grads, reference.grads)).toBeLessThan(2e-5);
           expect(got.loss).toBeCloseTo(reference.loss, 5);
           expect(got.tokens).toBe(counts.tokens);
           tf.dispose(got.grads);
         }
         // Metrics come back per shard and are combined in shard order: identical for 1 and 2 workers.
-        const a = await one.computeGradients(shards, counts);
-        const b = await two.computeGradients(shards, counts);
+        const a = await one.computeGradients(shards, counts, { loss });
+        const b = await two.computeGradients(shards, counts, { loss });
         expect(Object.keys(b.metrics).sort()).toEqual(Object.keys(a.metrics).sort());
         for (const k of Object.keys(a.metrics)) expect(b.metrics[k]).toBe(a.metrics[k]);
         tf.dispose([...a.grads, ...b.grads]);
@@ -87,8 +72,7 @@ describe("data-parallel gradients", () => {
   }
 
   it("scores the batch's rows across workers as the model does in this thread", async () => {
-    const pool = await createWorkerPool({ model, workers: 2 });
-    pools.push(pool);
+    const pool = two;
     const input = {
       promptIds: batch.promptIds!,
       promptMask: batch.promptMask!,

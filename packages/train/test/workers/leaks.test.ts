@@ -26,8 +26,8 @@ afterAll(async () => {
 
 /** A whole RL step through the pool: rollout, scoring, two data-parallel optimiser steps. */
 async function step(k: number): Promise<void> {
-  const G = 4;
-  const seqs = await sampleGroups(pool.engine({ seed: k, tokenizer }), prompts, { maxTokens: 6, groupSize: G });
+  const G = 2;
+  const seqs = await sampleGroups(pool.engine({ seed: k, tokenizer }), prompts, { maxTokens: 4, groupSize: G });
   const batch = toTrainingBatch(seqs, { padTokenId: tokenizer.padTokenId });
   const [B, T] = batch.responseMask.shape;
   const correct = seqs.map((_, i) => (i + k) % 2);
