@@ -116,6 +116,7 @@ export function partitionOptionsOf(o: HtpoOptions): HtpoPartitionOptions {
     highEntropyRatio: o.highEntropyRatio,
     detachLowRatio: o.detachLowRatio,
     detachHighRatio: o.detachHighRatio,
+    correctness: o.correctness,
   };
 }
 

@@ -104,6 +104,19 @@ describe.each(TEST_BACKENDS)("fused host kernels vs op chains on %s", (backend) 
     expect(differences(host, chain).slice(0, 8)).toEqual([]);
   });
 
+  // The correctness ablation (every response in the correct / wrong cells) on the first HTPO cases.
+  it.each(
+    cases
+      .filter((c) => c.op === "loss/htpo")
+      .slice(0, 5)
+      .flatMap((c) => (["all-correct", "all-wrong"] as const).map((k) => [c.id, k, c] as const)),
+  )("%s, correctness %s: same loss, gradient and metrics", async (_id, correctness, c) => {
+    const o = htpo.resolve({ ...c.params, correctness });
+    const host = await run(c, hostOnly(htpo, o));
+    const chain = await run(c, (b) => htpo.opChain(b, o, {}));
+    expect(differences(host, chain).slice(0, 8)).toEqual([]);
+  });
+
   // HTPO given a precomputed host partition (context.partition, as a trainer that logs the cells
   // passes it) applies that partition's rules: the same numbers as the op chain.
   it.each(

@@ -1,3 +1,4 @@
+import { oneOf } from "@tokenrl/core";
 import type { OptionChecks } from "@tokenrl/core";
 import type { Partition } from "./partition.js";
 import { finiteNumber, ratio } from "./partition.js";
@@ -66,6 +67,21 @@ export interface HtpoPartitionOptions {
   detachLowRatio: number;
   /** Fraction of an easy-correct response's high set whose highest entropies are detached (0.02). */
   detachHighRatio: number;
+  /**
+   * The correctness axis of the cells: "verdict" (default, the paper) puts a response in the
+   * correct or wrong cells by its verdict; "all-correct" / "all-wrong" put every response in
+   * the correct / wrong cells (an ablation without that axis). Difficulty still uses the
+   * verdicts: group accuracy is the difficulty axis.
+   */
+  correctness: HtpoCorrectness;
+}
+
+export const HTPO_CORRECTNESS = ["verdict", "all-correct", "all-wrong"] as const;
+export type HtpoCorrectness = (typeof HTPO_CORRECTNESS)[number];
+
+/** Whether a response counts as correct for its cells, given its verdict. */
+export function cellVerdict(correctness: HtpoCorrectness, verdict: boolean): boolean {
+  return correctness === "verdict" ? verdict : correctness === "all-correct";
 }
 
 export const HTPO_PARTITION_DEFAULTS: Readonly<HtpoPartitionOptions> = Object.freeze({
@@ -73,6 +89,7 @@ export const HTPO_PARTITION_DEFAULTS: Readonly<HtpoPartitionOptions> = Object.fr
   highEntropyRatio: 0.2,
   detachLowRatio: 0.006,
   detachHighRatio: 0.02,
+  correctness: "verdict",
 });
 
 export const HTPO_PARTITION_CHECKS: OptionChecks<HtpoPartitionOptions> = {
@@ -80,6 +97,7 @@ export const HTPO_PARTITION_CHECKS: OptionChecks<HtpoPartitionOptions> = {
   highEntropyRatio: ratio(),
   detachLowRatio: ratio({ allowZero: true }),
   detachHighRatio: ratio({ allowZero: true }),
+  correctness: oneOf(...HTPO_CORRECTNESS),
 };
 
 /**

@@ -12,6 +12,7 @@ import {
   HTPO_CELL_NAMES,
   NOT_A_TOKEN,
   cellOfToken,
+  cellVerdict,
   htpoBaseCell,
 } from "./htpo-cells.js";
 import type { HtpoCell, HtpoPartition, HtpoPartitionOptions, HtpoRowRules, HtpoTokenCells } from "./htpo-cells.js";
@@ -55,7 +56,7 @@ export function htpoRowRules(batch: TrainingBatch, o: HtpoPartitionOptions): Htp
   for (let i = 0; i < B; i++) {
     const [c, g] = hits.get(groups[i]!)!;
     const hard = Math.fround(c / g) < threshold;
-    const isCorrect = correct[i]! > 0;
+    const isCorrect = cellVerdict(o.correctness, correct[i]! > 0);
     rules.base[i] = htpoBaseCell(hard, isCorrect);
     rules.detach[i] = isCorrect ? (hard ? DETACH_LOWEST : DETACH_HIGHEST) : DETACH_NONE;
     rowThresholds(mask, entropy, row, i * T, T, o, rules, i);

@@ -60,6 +60,24 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
   describe.each(["host", "tensor"] as const)("HTPO partition (%s kernels)", (impl) => {
     beforeAll(() => setKernelPath(impl));
 
+    it("correctness all-correct / all-wrong drops the verdict axis of the cells, not of the difficulty", async () => {
+      await withBatch(htpoBatch, async (b) => {
+        // Row 0 is wrong in hard group 0: with all-correct it sits in hard-correct (high {2, 2, 2} as before);
+        // row 2 (correct, easy group 1) with all-wrong sits in easy-wrong. Difficulty is unchanged.
+        const allCorrect = htpoPartition(b, { correctness: "all-correct" });
+        const m1 = await masksOf(allCorrect);
+        expect(m1["hard-correct-high"]![0]).toEqual([0, 1, 1, 0, 1, 0]);
+        expect(m1["hard-wrong-high"]!.flat().every((v) => v === 0)).toBe(true);
+        const allWrong = htpoPartition(b, { correctness: "all-wrong" });
+        const m2 = await masksOf(allWrong);
+        expect(m2["easy-wrong-low"]![2]).toEqual([0, 1, 1, 1, 1, 1]);
+        expect(m2["detach-highest"]!.flat().every((v) => v === 0)).toBe(true);
+        expect(() => htpoPartition(b, { correctness: "none" as never })).toThrow(/htpo\.correctness: expected one of/);
+        disposePartition(allCorrect);
+        disposePartition(allWrong);
+      });
+    });
+
     it("splits entropy per response with ties at tau all high, and cells follow difficulty x verdict", async () => {
       await withBatch(htpoBatch, async (b) => {
         const p = htpoPartition(b);
