@@ -374,8 +374,9 @@ function endpoint(e: Expr): number | undefined {
   if (freeSymbols(e).size > 0) return undefined;
   const state: EvalState = { unsafe: false };
   const v = numericValue(e, new Map(), state);
-  // 2^2023 and 2^2024 would both be Infinity: such endpoints are compared exactly elsewhere, not as doubles.
-  if (state.unsafe) return undefined;
+  // 2^2023 and 2^2024 would both be Infinity, e^-1000 and e^-2000 both 0: such endpoints are not
+  // ordered as doubles (intervals compare their endpoints with answersEqual instead).
+  if (state.unsafe && (!Number.isFinite(v) || Math.abs(v) < 1e-300)) return undefined;
   if (e.t === "mul" && e.args.some((a) => a.t === "const" && a.name === "inf")) return Number.isNaN(v) ? undefined : v;
   return Number.isNaN(v) ? undefined : v;
 }
@@ -493,6 +494,10 @@ function piecesEqual(a: Piece[], b: Piece[]): boolean {
 /** `-1 < x < 3` -> (-1, 3); `x >= 2` -> [2, oo); `x = 3` -> {3}: one variable expression against constants. */
 export function relationToSet(e: Expr): Expr | undefined {
   const rels = e.t === "and" ? e.args : [e];
+  if (rels.length === 1) {
+    const single = oneSidedSet(rels[0]!);
+    if (single) return single;
+  }
   let variable: string | undefined;
   let variableExpr: Expr | undefined;
   let acc: Piece[] = [{ lo: -Infinity, hi: Infinity, lopen: true, ropen: true }];
@@ -558,6 +563,26 @@ export function relationToSet(e: Expr): Expr | undefined {
     acc = normalizePieces([...mirrored, ...nonNeg]);
   }
   return piecesToExpr(acc);
+}
+
+/**
+ * `x > c` with a constant c that doubles cannot order (2^{2023}, e^{-1000}) as the
+ * interval (c, oo), built from the expressions so the endpoints compare exactly.
+ */
+function oneSidedSet(r: Expr): Expr | undefined {
+  if (r.t !== "rel" || r.op === "=" || r.op === "!=") return undefined;
+  let op: RelOp = r.op;
+  let v = r.lhs;
+  let c = r.rhs;
+  if (freeSymbols(c).size > 0) {
+    [v, c] = [c, v];
+    op = INVERSE[op];
+  }
+  if (freeSymbols(c).size > 0 || freeSymbols(v).size === 0 || endpoint(c) !== undefined) return undefined;
+  if (v.t === "fn" && v.name === "abs") return undefined;
+  const inf: Expr = { t: "const", name: "inf" };
+  if (op === "<" || op === "<=") return { t: "interval", lo: negate(inf), hi: c, lopen: true, ropen: op === "<" };
+  return { t: "interval", lo: c, hi: inf, lopen: op === ">", ropen: true };
 }
 
 function numOf(x: number): Expr {

@@ -54,6 +54,15 @@ describe("no false accepts beyond float range (issue 10, item 3)", () => {
     expect(eq("$e^{-50}x$", "\\boxed{\\frac{x}{e^{50}}}")).toBe(true);
   });
 
+  it("keeps interval endpoints beyond float range apart, and a relation's constant exact", () => {
+    // As doubles both lower ends would be Infinity (and e^-1000 would be 0).
+    expect(eq("$(2^{2023}, \\infty)$", "\\boxed{(2^{2024}, \\infty)}")).toBe(false);
+    expect(eq("$x > 2^{2023}$", "\\boxed{(2^{2024}, \\infty)}")).toBe(false);
+    expect(eq("$x > 2^{2023}$", "\\boxed{(2^{2023}, \\infty)}")).toBe(true);
+    expect(eq("$x \\le e^{-1000}$", "\\boxed{(-\\infty, 0]}")).toBe(false);
+    expect(eq("$x \\le e^{-1000}$", "\\boxed{(-\\infty, e^{-1000}]}")).toBe(true);
+  });
+
   it("preciseEqual decides, or says undecidable (undefined), never guesses", () => {
     const p = (s: string) => parseLatex(s);
     expect(preciseEqual(p("e^{-1000}"), p("0"))).toBe(false);
