@@ -6,6 +6,7 @@
 //   pnpm --filter @tokenrl/train bench [-- --model demo|medium|both] [--steps N]
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { advantageEstimators } from "@tokenrl/advantages";
 import { disposeBatch, initBackend, tf } from "@tokenrl/core";
 import { CharTokenizer, createPolicy, parameterCount } from "@tokenrl/policy";
@@ -146,7 +147,33 @@ async function measure(shape, workers) {
   }
 }
 
+/**
+ * The machine's parallel headroom right now: the same pure-JS work in 1 and
+ * in 2 threads. On an idle 2-core machine 2 threads finish in about half the
+ * time (~2x); when other processes fill the cores it drops toward 1x, and so
+ * does any worker speed-up measured beside it.
+ */
+async function headroom(total = 2e8) {
+  const code = `const { parentPort, workerData } = require("node:worker_threads");
+    let x = 0; for (let i = 0; i < workerData; i++) x += Math.sqrt(i); parentPort.postMessage(x);`;
+  const run = async (n) => {
+    const t = performance.now();
+    await Promise.all(
+      Array.from({ length: n }, () => new Promise((resolve, reject) => {
+        const w = new Worker(code, { eval: true, workerData: total / n });
+        w.once("message", () => w.terminate().then(resolve));
+        w.once("error", reject);
+      })),
+    );
+    return performance.now() - t;
+  };
+  const one = await run(1);
+  const two = await run(2);
+  return one / two;
+}
+
 const names = args.model === "both" ? Object.keys(MODELS) : [args.model];
+console.log(`parallel headroom at start: 2 threads run pure JS ${(await headroom()).toFixed(2)}x as fast as 1 (2.0 = idle 2 cores)`);
 console.log(`backend ${tf.getBackend()}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
 console.log(`task addition (2 digits), ${RL.promptsPerStep} prompts x G=${RL.groupSize}, ${RL.miniBatches} mini-batches, HTPO; mean of ${STEPS} steps after 1 warm-up`);
 for (const name of names) {
@@ -178,4 +205,4 @@ for (const name of names) {
     `weight broadcast (2 workers): ${(s.bytes / 1e6).toFixed(2)} MB, ${(s.publishMs / s.broadcasts).toFixed(2)} ms to publish + ${(s.workerReloadMs / s.broadcasts / 2).toFixed(2)} ms per worker to load; gradient reduce ${(s.reduceMs / Math.max(1, s.broadcasts)).toFixed(2)} ms per mini-batch`,
   );
 }
-console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}; parallel headroom at end ${(await headroom()).toFixed(2)}x`);
