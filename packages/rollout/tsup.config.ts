@@ -1,3 +1,3 @@
 import { packageTsupConfig } from "../../tooling/tsup.shared";
 
-export default packageTsupConfig(["src/index.ts"]);
+export default packageTsupConfig(["src/index.ts", "src/node.ts"]);

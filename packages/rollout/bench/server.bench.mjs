@@ -3,7 +3,7 @@
 // and /health latency while they run. Run after building: node bench/server.bench.mjs
 import { initBackend } from "@tokenrl/core";
 import { CharTokenizer, createPolicy } from "@tokenrl/policy";
-import { createCompletionsServer } from "../dist/index.js";
+import { createCompletionsServer } from "../dist/node.js";
 import { BENCH_MODEL_CONFIG } from "./model.mjs";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 64);

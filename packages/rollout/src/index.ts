@@ -10,7 +10,4 @@ export * from "./agent.js";
 export * from "./remote-errors.js";
 export type { ChatMessage, RemoteChoice } from "./remote-protocol.js";
 export * from "./remote-client.js";
-export * from "./remote-server.js";
-export { isBackendCorrupted } from "./server-scheduler.js";
-export type { SchedulerStats } from "./server-scheduler.js";
-export type { ServerChatMessage } from "./server-request.js";
+// The OpenAI-compatible server (node:http) is in "@tokenrl/rollout/node", so this entry runs in a browser.

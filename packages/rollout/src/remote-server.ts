@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ConfigError, InvalidInputError, TokenrlError, createRng } from "@tokenrl/core";
+import { totalmem } from "node:os";
+import { ConfigError, InvalidInputError, TokenrlError, createRng, tf } from "@tokenrl/core";
 import type { Rng } from "@tokenrl/core";
 import { type ChatTemplate, PLAIN_TEMPLATE } from "./chat.js";
 import type { GenerativeModel, TokenizerLike } from "./model.js";
@@ -62,7 +63,7 @@ export interface CompletionsServerOptions {
   maxBatchRows?: number;
   /** Padded prompt tokens (rows x longest prompt) in one batch: the prefill is one forward that the event loop waits for. Default 8192. */
   maxBatchTokens?: number;
-  /** Estimated peak bytes of all running batches (see `rowBytes`). Default 1 GiB. */
+  /** Estimated peak bytes of all running batches (see `rowBytes`). Default `defaultBatchBytes()`. */
   maxBatchBytes?: number;
   /** Batches decoding at once, their steps interleaved. Default 2. */
   maxConcurrentBatches?: number;
@@ -124,6 +125,19 @@ export function estimateRowBytes(
       4 * layers * kvHeads * headDim * (P + T));
 }
 
+const GiB = 2 ** 30;
+
+/**
+ * The default memory budget of running batches. On wasm every tensor, the
+ * weights included, lives in one heap of at most 4 GiB (wasm32), and a heap
+ * that cannot grow traps and is lost: 2.5 GiB less what is allocated now (the
+ * weights), at least 256 MiB. Elsewhere a quarter of the machine's memory.
+ */
+export function defaultBatchBytes(): number {
+  if (tf.getBackend() === "wasm") return Math.max(GiB / 4, Math.floor(2.5 * GiB - tf.memory().numBytes));
+  return Math.floor(totalmem() / 4);
+}
+
 const finishReason = (s: RowResult): "stop" | "length" => (s.sequence.finishReason === "length" ? "length" : "stop");
 
 /**
@@ -161,7 +175,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     tokenizer,
     maxBatchRows: positive("maxBatchRows", options.maxBatchRows, 32),
     maxBatchTokens: positive("maxBatchTokens", options.maxBatchTokens, 8192),
-    maxBatchBytes: positive("maxBatchBytes", options.maxBatchBytes, 1 << 30),
+    maxBatchBytes: positive("maxBatchBytes", options.maxBatchBytes, defaultBatchBytes()),
     maxConcurrentBatches: positive("maxConcurrentBatches", options.maxConcurrentBatches, 2),
     maxQueuedRows: positive("maxQueuedRows", options.maxQueuedRows, 4096),
     batchWindowMs: options.batchWindowMs ?? 2,

@@ -2,15 +2,8 @@ import { type IncomingMessage, type Server, type ServerResponse, createServer } 
 import type { AddressInfo } from "node:net";
 import { TimeoutError, initBackend } from "@tokenrl/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  LogProbsUnavailableError,
-  RemoteEngineError,
-  createCompletionsHandler,
-  createCompletionsServer,
-  createRemoteEngine,
-  generate,
-} from "../src/index.js";
-import type { CompletionsServer } from "../src/index.js";
+import { LogProbsUnavailableError, RemoteEngineError, createRemoteEngine, generate } from "../src/index.js";
+import { type CompletionsServer, createCompletionsHandler, createCompletionsServer } from "../src/node.js";
 import { tinyPolicy, tokenizer } from "./helpers.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;

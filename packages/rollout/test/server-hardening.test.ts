@@ -2,8 +2,9 @@ import { request as httpRequest } from "node:http";
 import { InvalidInputError, initBackend, tf } from "@tokenrl/core";
 import type { Tensor2D } from "@tokenrl/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type CompletionsServer, createCompletionsServer, estimateRowBytes, generate } from "../src/index.js";
+import { generate } from "../src/index.js";
 import type { GenerativeModel } from "../src/index.js";
+import { type CompletionsServer, createCompletionsServer, estimateRowBytes } from "../src/node.js";
 import { tinyPolicy } from "./helpers.js";
 import { type ReplyBody, get, microPolicy, post, rawPost, tokenizer, waitFor } from "./server-helpers.js";
 

@@ -1,5 +1,5 @@
 import { ConfigError } from "@tokenrl/base/errors";
-import { type CompletionsServer, createCompletionsServer } from "@tokenrl/rollout";
+import { type CompletionsServer, createCompletionsServer } from "@tokenrl/rollout/node";
 import { type Command, int, str } from "../args.js";
 import { loadLocal } from "../engine.js";
 
