@@ -28,7 +28,7 @@ usage: tokenrl-train [--config FILE] [--preset NAME] [--task NAME] [--out DIR]
                   (default: resume from the latest checkpoint; a killed run continues exactly)
   --quiet         no progress bars, no backend line
   --jsonl         also print every metrics record to stdout as a JSON line
-  --workers N     worker threads for rollout, scoring and gradients (config workers; default 1)
+  --workers N     worker threads for rollout, scoring and gradients (config workers; default: one per core, 1 on a native backend)
   --print-config  print the resolved configuration (with the resolved recipe) and exit
   -h, --help      this text
 

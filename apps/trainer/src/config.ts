@@ -22,7 +22,7 @@ export const configSchema = z.strictObject({
   /** Packages or files imported before the run; they register estimators, partitioners, objectives, presets. */
   plugins: z.array(z.string().min(1)).default([]),
   /** Worker threads for rollout, scoring and the update (@tokenrl/train/workers); 1 = all in this thread; null = one per core (1 on a native backend). */
-  workers: z.int().min(1).max(256).nullable().default(1),
+  workers: z.int().min(1).max(256).nullable().default(null),
 
   // The recipe: a preset and/or explicit parts (verl: algorithm.adv_estimator, actor.policy_loss, loss_agg_mode, ...).
   /** Named default recipe (htpo, dapo, grpo, dr-grpo, gspo, sapo, cispo, cppo, or a plugin's); null = none. */

@@ -11,6 +11,7 @@ describe("resolveConfig", () => {
     expect(c.preset).toBe("htpo");
     expect(c.objective).toBeUndefined();
     expect(c.rl.groupSize).toBe(8);
+    expect(c.workers).toBeNull();
     expect(c.optim.lrScheduler).toEqual({ type: "constant", warmupSteps: 0, minLrRatio: 0, numCycles: 0.5 });
   });
 

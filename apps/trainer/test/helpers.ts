@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 
 /** A run small enough for a test: addition of 1-digit numbers, a 1-layer 16-wide model, 4 prompts x 4 samples. */
 export const TINY = {
+  workers: 1,
   task: { name: "addition", options: { length: 1 } },
   model: { hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxPositionEmbeddings: 32 },
   sft: { steps: 20, batchSize: 32, learningRate: 1e-2 },

@@ -17,6 +17,7 @@ const jsonl = (name: string, rows: object[]) => {
   return path;
 };
 const base = {
+  workers: 1,
   preset: "grpo",
   model: { hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxPositionEmbeddings: 2048 },
   sft: { steps: 1, batchSize: 4, learningRate: 1e-2 },

@@ -84,7 +84,7 @@ describe("train", () => {
   it("--fresh makes a new KL reference; a broken reference/ is an error", async () => {
     const out = tmp("reference");
     const args = ["--out", out, "--quiet", "--preset", "grpo", "--set", "rl.steps=1"];
-    const base = ["--set", "task.name=addition", "--set", "task.options={\"length\":1}", "--set", 'model={"hiddenSize":16,"intermediateSize":32,"numLayers":1,"numHeads":2,"numKvHeads":1,"maxPositionEmbeddings":32}', "--set", "sft.steps=2", "--set", "eval.examples=4", "--set", "rl.promptsPerStep=2", "--set", "rl.groupSize=2"];
+    const base = ["--set", "workers=1", "--set", "task.name=addition", "--set", "task.options={\"length\":1}", "--set", 'model={"hiddenSize":16,"intermediateSize":32,"numLayers":1,"numHeads":2,"numKvHeads":1,"maxPositionEmbeddings":32}', "--set", "sft.steps=2", "--set", "eval.examples=4", "--set", "rl.promptsPerStep=2", "--set", "rl.groupSize=2"];
     expect((await runCli([...args, ...base])).code).toBe(0);
     const refWeights = () => readFileSync(join(out, "reference", "model.safetensors"));
     const first = refWeights();
