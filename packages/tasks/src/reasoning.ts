@@ -9,8 +9,10 @@ import type { SingleTurnTask, Split, TaskExample } from "./types.js";
  * "arith-chain": a chain of additions and subtractions done one operation per
  * written step, the answer in `\boxed{}`:
  *
- *   prompt    "47a+8b-5c+9="
- *   response  "a:47+8=55 b:55-5=50 c:50+9=59 \boxed{59}"
+ *   prompt    "7a+2b-5c+4="
+ *   response  "a:7+2=9 b:9-5=4 c:4+4=8 \boxed{8}"
+ *
+ * (with maxValue 99: "47a+8b-5c+9=" -> "a:47+8=55 b:55-5=50 c:50+9=59 \boxed{59}").
  *
  * Each operation carries a step letter, and each written step repeats it, the
  * running value, the operation and the new value: the step's inputs are found by
@@ -29,11 +31,15 @@ export interface ArithChainOptions extends Omit<MathVerifierOptions, "requireBox
   minSteps?: number;
   /** Most operations per problem. Default 6. */
   maxSteps?: number;
-  /** Largest first number (the running value stays in 0..99). Default 99. */
+  /** Largest first number. Default maxValue. */
   maxStart?: number;
-  /** Largest operand after the first. Default 9. */
+  /** Largest operand after the first. Default min(9, maxValue). */
   maxOperand?: number;
-  /** Largest running value (all values stay in 0..maxValue). Default 99. */
+  /**
+   * Largest running value: every value stays in 0..maxValue. Default 9 (single-digit
+   * steps, which a ~0.1M-parameter model learns in a few hundred SFT steps); 99 gives
+   * two-digit arithmetic with carries, for larger models and longer runs.
+   */
   maxValue?: number;
 }
 
@@ -88,9 +94,9 @@ export function createArithChainTask(options: ArithChainOptions = {}): SingleTur
   const seed = options.seed ?? 0;
   const minSteps = options.minSteps ?? 1;
   const maxSteps = options.maxSteps ?? 6;
-  const maxStart = options.maxStart ?? 99;
-  const maxOperand = options.maxOperand ?? 9;
-  const maxValue = options.maxValue ?? 99;
+  const maxValue = options.maxValue ?? 9;
+  const maxStart = options.maxStart ?? maxValue;
+  const maxOperand = options.maxOperand ?? Math.min(9, maxValue);
   checkInt("task.minSteps", minSteps, 1, 12);
   checkInt("task.maxSteps", maxSteps, minSteps, 12);
   checkInt("task.maxValue", maxValue, 1, 999);

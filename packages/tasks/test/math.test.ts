@@ -22,7 +22,7 @@ const evaluate = (expr: string) =>
 
 describe("arith-chain (the synthetic reasoning task)", () => {
   it("writes a ground-truth derivation: one step per operation, each the last value with the next operation", () => {
-    const task = createArithChainTask({ seed: 2, pool });
+    const task = createArithChainTask({ seed: 2, maxValue: 99, pool });
     for (let i = 0; i < 200; i++) {
       const ex = task.example(i);
       const k = ex.meta!.difficulty as number;
@@ -59,10 +59,14 @@ describe("arith-chain (the synthetic reasoning task)", () => {
     ).toEqual({ steps: ["a:47+8=55", "b:55-5=50", "c:50+9=59"], answer: 59 });
   });
 
-  it("keeps every value within maxValue", () => {
-    const task = createArithChainTask({ seed: 1, maxValue: 9, maxStart: 9, pool });
-    for (let i = 0; i < 300; i++)
-      for (const m of task.example(i).reference!.matchAll(/=(\d+)/g)) expect(Number(m[1])).toBeLessThanOrEqual(9);
+  it("keeps every value within maxValue (default 9: single-digit steps)", () => {
+    for (const [options, max] of [[{}, 9], [{ maxValue: 5 }, 5], [{ maxValue: 99 }, 99]] as const) {
+      const task = createArithChainTask({ seed: 1, ...options, pool });
+      let largest = 0;
+      for (let i = 0; i < 300; i++)
+        for (const m of task.example(i).reference!.matchAll(/(\d+)/g)) largest = Math.max(largest, Number(m[1]));
+      expect(largest).toBe(max);
+    }
   });
 
   it("grades difficulty per prompt: 1 to maxSteps operations, about uniformly", () => {
