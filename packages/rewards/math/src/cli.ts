@@ -18,8 +18,8 @@ If standard output is closed early (e.g. piped into head), the run stops quietly
 with exit status 0.
 
 Options:
-  --timeout-ms N    per-pair limit on parsing and comparison (default 5000)
-  --concurrency N   worker threads (default: number of cores)
+  --timeout-ms N    per-pair limit on parsing and comparison (default 5000, at most 2147483647)
+  --concurrency N   worker threads (default: number of cores, at most 256)
   -h, --help        show this help
 `;
 
@@ -33,16 +33,16 @@ function parseArgs(argv: string[]): Args | "help" {
   const args: Args = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    const value = () => {
+    const value = (max: number) => {
       const v = argv[++i];
       const n = Number(v);
-      if (v === undefined || !Number.isInteger(n) || n < 1)
-        throw new Error(`${a} needs a positive integer, got ${v ?? "nothing"}`);
+      if (v === undefined || !Number.isInteger(n) || n < 1 || n > max)
+        throw new Error(`${a} needs an integer from 1 to ${max}, got ${v ?? "nothing"}`);
       return n;
     };
     if (a === "-h" || a === "--help") return "help";
-    else if (a === "--timeout-ms") args.timeoutMs = value();
-    else if (a === "--concurrency") args.concurrency = value();
+    else if (a === "--timeout-ms") args.timeoutMs = value(2 ** 31 - 1);
+    else if (a === "--concurrency") args.concurrency = value(256);
     else if (a.startsWith("--")) throw new Error(`unknown option ${a} (see --help)`);
     else if (args.file === undefined) args.file = a;
     else throw new Error(`unexpected argument ${a} (one input file at most)`);
@@ -67,7 +67,13 @@ async function main(): Promise<number> {
     process.stderr.write(`tokenrl-math-verify: cannot read ${args.file}: ${e.message}\n`);
     process.exit(2);
   });
-  const pool = new VerifierPool({ timeoutMs: args.timeoutMs, concurrency: args.concurrency });
+  let pool: VerifierPool;
+  try {
+    pool = new VerifierPool({ timeoutMs: args.timeoutMs, concurrency: args.concurrency });
+  } catch (e) {
+    process.stderr.write(`tokenrl-math-verify: ${(e as Error).message}\n`);
+    return 2;
+  }
   // A reader that went away (`... | head -1`) is not an error: stop quietly with status 0.
   let stopped = false;
   process.stdout.on("error", (e: NodeJS.ErrnoException) => {

@@ -50,10 +50,15 @@ function defaultWorkerUrl(): URL {
   return new URL("../dist/worker.js", import.meta.url);
 }
 
-function checkPositiveInt(path: string, v: number | undefined): void {
-  if (v !== undefined && (!Number.isInteger(v) || v < 1))
-    throw new ConfigError(path, `must be a positive integer, got ${v}`);
+function checkPositiveInt(path: string, v: number | undefined, max: number): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > max))
+    throw new ConfigError(path, `must be an integer from 1 to ${max}, got ${v}`);
 }
+
+/** setTimeout's largest delay (a larger one fires at once, with only a warning). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** Each worker is a thread with its own heap; more than this is a typo, not a machine. */
+const MAX_CONCURRENCY = 256;
 
 export class VerifierPool {
   readonly concurrency: number;
@@ -70,8 +75,8 @@ export class VerifierPool {
   timeouts = 0;
 
   constructor(options: PoolOptions = {}) {
-    checkPositiveInt("concurrency", options.concurrency);
-    checkPositiveInt("timeoutMs", options.timeoutMs);
+    checkPositiveInt("concurrency", options.concurrency, MAX_CONCURRENCY);
+    checkPositiveInt("timeoutMs", options.timeoutMs, MAX_TIMEOUT_MS);
     this.concurrency = options.concurrency ?? Math.max(1, availableParallelism());
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.options = options.verify ?? {};
@@ -86,6 +91,11 @@ export class VerifierPool {
   /** Verifies one pair; never rejects: failures come back as `{ equal: false, error }`. */
   verify(gold: string, prediction: string, timeoutMs = this.timeoutMs): Promise<VerifyResult> {
     if (this.closed) return Promise.reject(new ConfigError("pool", "verify() called after close()"));
+    try {
+      checkPositiveInt("timeoutMs", timeoutMs, MAX_TIMEOUT_MS);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (typeof gold !== "string" || typeof prediction !== "string") {
       return Promise.resolve({ equal: false, error: "invalid_input", goldParsed: null, predictionParsed: null });
     }

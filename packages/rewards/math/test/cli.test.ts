@@ -55,6 +55,16 @@ describe("tokenrl-math-verify CLI", () => {
     expect(run.stderr).toMatch(/count=3 equal=1 errors=1/);
   });
 
+  it("rejects a --timeout-ms beyond setTimeout's range and an absurd --concurrency, naming them", () => {
+    // 9999999999 ms would make every timer fire at once (Node clamps it to 1 ms).
+    const t = spawnSync(process.execPath, [CLI, "--timeout-ms", "9999999999"], { input: "", encoding: "utf8" });
+    expect(t.status).toBe(2);
+    expect(t.stderr).toMatch(/--timeout-ms needs an integer from 1 to 2147483647/);
+    const c = spawnSync(process.execPath, [CLI, "--concurrency", "100000"], { input: "", encoding: "utf8" });
+    expect(c.status).toBe(2);
+    expect(c.stderr).toMatch(/--concurrency needs an integer from 1 to 256/);
+  });
+
   it("documents blank lines in --help", () => {
     const run = spawnSync(process.execPath, [CLI, "--help"], { encoding: "utf8" });
     expect(run.stdout).toMatch(/blank .*line is written back as an empty line/s);

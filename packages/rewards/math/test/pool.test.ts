@@ -48,5 +48,13 @@ describe("VerifierPool", () => {
 
   it("rejects a bad concurrency with a ConfigError naming the field", () => {
     expect(() => new VerifierPool({ concurrency: 0 })).toThrow(/concurrency/);
+    expect(() => new VerifierPool({ concurrency: 100_000 })).toThrow(/concurrency/);
+  });
+
+  it("rejects a timeout setTimeout cannot hold (it would fire at once) instead of timing everything out", async () => {
+    expect(() => new VerifierPool({ timeoutMs: 2 ** 31 })).toThrow(
+      /timeoutMs: must be an integer from 1 to 2147483647/,
+    );
+    await expect(pool.verify("$1$", "1", 1e12)).rejects.toThrow(/timeoutMs/);
   });
 });
