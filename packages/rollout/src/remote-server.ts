@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { totalmem } from "node:os";
-import { ConfigError, InvalidInputError, TokenrlError, createRng, tf } from "@tokenrl/core";
+import { ConfigError, InvalidInputError, TokenrlError, createRng } from "@tokenrl/core";
 import type { Rng } from "@tokenrl/core";
 import { type ChatTemplate, PLAIN_TEMPLATE } from "./chat.js";
 import type { GenerativeModel, TokenizerLike } from "./model.js";
@@ -17,13 +16,9 @@ import {
   parseCompletions,
   resolveMaxTokens,
 } from "./server-request.js";
-import {
-  BatchScheduler,
-  EngineUnavailableError,
-  type RowResult,
-  type SchedulerStats,
-  type TopLogProb,
-} from "./server-scheduler.js";
+import { BatchScheduler, EngineUnavailableError, type SchedulerStats } from "./server-scheduler.js";
+import { defaultBatchBytes, estimateRowBytes } from "./server-memory.js";
+import { responseShapes } from "./server-responses.js";
 import { type StreamDelta, StreamingChoice } from "./server-stream.js";
 
 /** Renders chat messages to the prompt text; `@tokenrl/policy`'s `createChatTemplate` (Jinja, from tokenizer_config.json) is one. */
@@ -95,52 +90,6 @@ export interface CompletionsHandler {
 }
 
 /**
- * Peak bytes of one row in a generate call on a decoder like `@tokenrl/policy`'s
- * (float32; its forward keeps every layer's intermediates until it returns):
- * the prefill's full-sequence logits, each layer's attention scores and
- * activations, and the KV cache. An estimate for budgeting, not a measurement.
- */
-export function estimateRowBytes(
-  config: GenerativeModel["config"],
-): (promptLength: number, maxTokens: number) => number {
-  const c = config as GenerativeModel["config"] & {
-    hiddenSize?: number;
-    intermediateSize?: number;
-    numLayers?: number;
-    numHeads?: number;
-    numKvHeads?: number;
-    headDim?: number;
-  };
-  const hidden = c.hiddenSize ?? 4096;
-  const heads = c.numHeads ?? 32;
-  const kvHeads = c.numKvHeads ?? heads;
-  const headDim = c.headDim ?? Math.ceil(hidden / heads);
-  const layers = c.numLayers ?? 32;
-  const inter = c.intermediateSize ?? 4 * hidden;
-  const V = c.vocabSize;
-  return (P, T) =>
-    4 *
-    (2 * P * V +
-      layers * (4 * heads * P * P + P * (10 * hidden + 4 * inter)) +
-      4 * layers * kvHeads * headDim * (P + T));
-}
-
-const GiB = 2 ** 30;
-
-/**
- * The default memory budget of running batches. On wasm every tensor, the
- * weights included, lives in one heap of at most 4 GiB (wasm32), and a heap
- * that cannot grow traps and is lost: 2.5 GiB less what is allocated now (the
- * weights), at least 256 MiB. Elsewhere a quarter of the machine's memory.
- */
-export function defaultBatchBytes(): number {
-  if (tf.getBackend() === "wasm") return Math.max(GiB / 4, Math.floor(2.5 * GiB - tf.memory().numBytes));
-  return Math.floor(totalmem() / 4);
-}
-
-const finishReason = (s: RowResult): "stop" | "length" => (s.sequence.finishReason === "length" ? "length" : "stop");
-
-/**
  * A request handler speaking the OpenAI protocol over an in-process model:
  * `GET /health`, `GET /v1/models`, `POST /v1/completions` (text or token-id
  * prompts, `n`, `logprobs: k`, `echo: false`), `POST /v1/chat/completions`
@@ -198,8 +147,6 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
   const root = createRng(options.seed ?? 0);
   let requests = 0;
   let closing = false;
-
-  const printed = (id: number, asIds: boolean) => (asIds ? `token_id:${id}` : tokenizer.decode([id]));
 
   /** Per-row streams: row i of a request with seed s is createRng(s).fork(i), as `generate` with that seed. */
   function streams(rows: number, seed: number | undefined): Rng[] {
@@ -270,58 +217,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     };
   }
 
-  function usage(prompts: readonly number[][], results: readonly RowResult[]) {
-    // Each prompt counts once, however many choices it has (OpenAI's and vLLM's usage).
-    const prompt = prompts.reduce((n, p) => n + p.length, 0);
-    const completion = results.reduce((n, r) => n + r.sequence.responseIds.length, 0);
-    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-  }
-
-  function completionLogProbs(
-    ids: number[],
-    lps: number[],
-    tops: TopLogProb[][] | undefined,
-    k: number,
-    asIds: boolean,
-    offset: number,
-  ) {
-    const tokens = ids.map((id) => printed(id, asIds));
-    const textOffset: number[] = [];
-    let at = offset;
-    for (const id of ids) {
-      textOffset.push(at);
-      at += tokenizer.decode([id]).length;
-    }
-    return {
-      tokens,
-      token_logprobs: lps,
-      top_logprobs:
-        k > 0 && tops
-          ? tops.map((list) => Object.fromEntries(list.map((t) => [printed(t.tokenId, asIds), t.logProb])))
-          : null,
-      text_offset: textOffset,
-    };
-  }
-
-  const bytesOf = (text: string) => Array.from(Buffer.from(text, "utf8"));
-
-  function chatLogProbs(ids: number[], lps: number[], tops: TopLogProb[][] | undefined, asIds: boolean) {
-    return {
-      content: ids.map((id, t) => {
-        const token = printed(id, asIds);
-        return {
-          token,
-          logprob: lps[t]!,
-          bytes: bytesOf(tokenizer.decode([id])),
-          top_logprobs: (tops?.[t] ?? []).map((alt) => ({
-            token: printed(alt.tokenId, asIds),
-            logprob: alt.logProb,
-            bytes: bytesOf(tokenizer.decode([alt.tokenId])),
-          })),
-        };
-      }),
-    };
-  }
+  const { usage, completionLogProbs, chatLogProbs, finishReason } = responseShapes(tokenizer);
 
   async function respond(
     request: ParsedCompletions | ParsedChat,
