@@ -18,3 +18,4 @@ export { collect } from "./commands/report.js";
 export { startServer, type ServeOptions } from "./commands/serve.js";
 export { scoreTexts, type ScoredText } from "./commands/score.js";
 export { COMMANDS, main } from "./cli-main.js";
+export { pool, runNode } from "./jobs.js";

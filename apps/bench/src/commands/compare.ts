@@ -6,7 +6,7 @@ import { ConfigError } from "@tokenrl/base/errors";
 import { type PairedDifference, mean, pairedDifference, passAtK, stdev } from "@tokenrl/eval";
 import type { EvalResultData } from "@tokenrl/report";
 import { readMetricsJsonl, writeReport } from "@tokenrl/report/node";
-import { type Command, int, intList, list, str } from "../args.js";
+import { type Command, float, int, intList, list, str } from "../args.js";
 import { pool, runNode } from "../jobs.js";
 import { progressBar } from "../progress.js";
 import type { EvalResults } from "./eval.js";
@@ -28,6 +28,8 @@ export interface CompareOptions {
   /** Held-out problems evaluated (the first P of the task's test split). */
   problems: number;
   temperature: number;
+  /** Held-out nucleus sampling. Default 1 (off). */
+  topP?: number;
   /** Processes in parallel. Default: the number of cores. */
   jobs?: number;
   /** The trainer CLI (default: @tokenrl/trainer's dist/cli.js in this workspace). */
@@ -163,7 +165,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
           "--temperature",
           String(o.temperature),
           "--top-p",
-          "1",
+          String(o.topP ?? 1),
           "--seed",
           "0",
           "--concurrency",
@@ -245,6 +247,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
     k: o.ks,
     problems: evals.values().next().value!.problems,
     temperature: o.temperature,
+    topP: o.topP ?? 1,
     jobs,
   };
   const results: CompareResults = { recipes, differences, settings };
@@ -301,7 +304,7 @@ export function compareMarkdown(r: CompareResults): string {
   const lines = [
     `# compare: ${r.recipes.map((x) => x.recipe).join(" vs ")}`,
     "",
-    `Held-out: ${r.settings.problems} problems, n = ${r.settings.n} samples each, temperature ${r.settings.temperature}; seeds ${(r.settings.seeds as number[]).join(", ")}; ${r.settings.steps ?? "default"} RL steps.`,
+    `Held-out: ${r.settings.problems} problems, n = ${r.settings.n} samples each, temperature ${r.settings.temperature}, top-p ${r.settings.topP}; seeds ${(r.settings.seeds as number[]).join(", ")}; ${r.settings.steps ?? "default"} RL steps.`,
     "",
     "## Per recipe (%, mean ± sd over seeds [min, max])",
     "",
@@ -342,6 +345,7 @@ usage: tokenrl-bench compare --recipes htpo,dapo [--seeds 0,1,2] [--steps N] [--
   --k LIST           pass@k for these k (default 1 and powers of two up to n)
   --problems P       first P problems of the task's held-out split (default 64)
   --temperature T    held-out sampling temperature (default 1)
+  --top-p P          held-out nucleus sampling (default 1 = off; HTPO's paper evaluates at 0.7)
   --max-tokens N     held-out generation budget (default: the task's)
   --jobs N           processes in parallel (default: the number of cores, ${availableParallelism()} here)
   --trainer FILE     the trainer CLI (default: apps/trainer/dist/cli.js)
@@ -362,6 +366,7 @@ and problem; the CI comes from a bootstrap that resamples seeds and problems.
     k: { type: "string" },
     problems: { type: "string" },
     temperature: { type: "string" },
+    "top-p": { type: "string" },
     "max-tokens": { type: "string" },
     jobs: { type: "string" },
     trainer: { type: "string" },
@@ -385,6 +390,7 @@ and problem; the CI comes from a bootstrap that resamples seeds and problems.
       ks: intList(v, "k", defaultK),
       problems: int(v, "problems", 64, 1),
       temperature,
+      ...(str(v, "top-p") ? { topP: float(v, "top-p", 1) } : {}),
       ...(str(v, "steps") ? { steps: int(v, "steps", 1, 1) } : {}),
       ...(str(v, "task") ? { task: str(v, "task")! } : {}),
       ...(Array.isArray(v.set) ? { set: v.set as string[] } : {}),

@@ -26,18 +26,7 @@ export async function startServer(o: ServeOptions): Promise<{ server: Completion
     tokenizer: policy.tokenizer,
     modelName: name,
     seed: o.seed ?? 0,
-    // ServerChatMessage has no index signature, ChatTemplateMessage does: copy each message.
-    ...(chat
-      ? {
-          chatTemplate: {
-            render: (messages, options) =>
-              chat.render(
-                messages.map((m) => ({ ...m })),
-                options,
-              ),
-          },
-        }
-      : {}),
+    ...(chat ? { chatTemplate: chat } : {}),
     ...(o.maxTokens !== undefined ? { maxTokensLimit: o.maxTokens } : {}),
     ...(o.maxN !== undefined ? { maxN: o.maxN } : {}),
   });
