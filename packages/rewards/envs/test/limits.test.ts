@@ -166,6 +166,17 @@ describe("live environments", () => {
   });
 });
 
+describe("client options", () => {
+  it("rejects timeouts and back-offs a timer cannot hold, and negative retries, naming them", () => {
+    expect(() => new WebShopClient({ baseUrl: "http://127.0.0.1:1", timeoutMs: 2 ** 31 })).toThrow(/timeoutMs/);
+    expect(() => new WebShopClient({ baseUrl: "http://127.0.0.1:1", timeoutMs: 0 })).toThrow(/timeoutMs/);
+    expect(() => new AlfWorldClient({ baseUrl: "http://127.0.0.1:1", retries: -1 })).toThrow(/retries/);
+    expect(() => new AlfWorldClient({ baseUrl: "http://127.0.0.1:1", maxBackoffMs: Number.NaN })).toThrow(
+      /maxBackoffMs/,
+    );
+  });
+});
+
 describe("--max-steps and the other numeric options", () => {
   it("accepts a positive integer --max-steps for alfworld", () => {
     expect(parseCliArgs(["serve", "alfworld", "--max-steps", "30"])).toMatchObject({ maxSteps: 30 });

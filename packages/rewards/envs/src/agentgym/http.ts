@@ -9,7 +9,7 @@
  * already applied it before the connection died; AgentGym servers give no way
  * to tell, so a caller that cannot accept that sets `retries: 0`.
  */
-import { TimeoutError } from "@tokenrl/base/errors";
+import { ConfigError, TimeoutError } from "@tokenrl/base/errors";
 import { EnvHttpError, EnvServerError, EnvUnavailableError } from "../errors.js";
 
 export interface HttpOptions {
@@ -47,6 +47,11 @@ export class JsonHttp {
     this.retries = options.retries ?? 4;
     this.backoffMs = options.backoffMs ?? 200;
     this.maxBackoffMs = options.maxBackoffMs ?? 5000;
+    // Timers cannot hold more than 2^31 - 1 ms: a larger delay fires at once.
+    checkInt("timeoutMs", this.timeoutMs, 1, MAX_TIMER_MS);
+    checkInt("retries", this.retries, 0, 100);
+    checkInt("backoffMs", this.backoffMs, 0, MAX_TIMER_MS);
+    checkInt("maxBackoffMs", this.maxBackoffMs, 0, MAX_TIMER_MS);
   }
 
   get(path: string, query: Record<string, string | number> = {}): Promise<unknown> {
@@ -104,6 +109,13 @@ export class JsonHttp {
     if (lastStatus === 503) throw new EnvHttpError(route, 503, lastBody, attempts);
     throw new EnvUnavailableError(route, this.baseUrl, attempts, lastError);
   }
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function checkInt(name: string, v: number, lo: number, hi: number): void {
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw new ConfigError(name, `must be an integer from ${lo} to ${hi}, got ${v}`);
 }
 
 function sleep(ms: number): Promise<void> {
