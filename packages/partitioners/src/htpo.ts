@@ -53,9 +53,7 @@ export function htpoPartitionTensor(batch: TrainingBatch, o: HtpoPartitionOption
     ) as Tensor1D;
     const verdicts = tf.cast(tf.greater(batch.correct!, 0), "float32") as Tensor1D;
     const correct =
-      o.correctness === "verdict"
-        ? verdicts
-        : (tf.fill([B], o.correctness === "all-correct" ? 1 : 0) as Tensor1D);
+      o.correctness === "verdict" ? verdicts : (tf.fill([B], o.correctness === "all-correct" ? 1 : 0) as Tensor1D);
     const easy = tf.sub(1, hard);
     const wrong = tf.sub(1, correct);
 

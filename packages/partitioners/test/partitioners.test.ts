@@ -67,11 +67,11 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
         const allCorrect = htpoPartition(b, { correctness: "all-correct" });
         const m1 = await masksOf(allCorrect);
         expect(m1["hard-correct-high"]![0]).toEqual([0, 1, 1, 0, 1, 0]);
-        expect(m1["hard-wrong-high"]!.flat().every((v) => v === 0)).toBe(true);
+        expect(m1["hard-wrong-high"]!.flat().every((v: number) => v === 0)).toBe(true);
         const allWrong = htpoPartition(b, { correctness: "all-wrong" });
         const m2 = await masksOf(allWrong);
         expect(m2["easy-wrong-low"]![2]).toEqual([0, 1, 1, 1, 1, 1]);
-        expect(m2["detach-highest"]!.flat().every((v) => v === 0)).toBe(true);
+        expect(m2["detach-highest"]!.flat().every((v: number) => v === 0)).toBe(true);
         expect(() => htpoPartition(b, { correctness: "none" as never })).toThrow(/htpo\.correctness: expected one of/);
         disposePartition(allCorrect);
         disposePartition(allWrong);
