@@ -5,8 +5,10 @@ import type { GenerativeModel } from "./model.js";
 /**
  * Peak bytes of one row in a generate call on a decoder like `@tokenrl/policy`'s
  * (float32; its forward keeps every layer's intermediates until it returns):
- * the prefill's full-sequence logits, each layer's attention scores and
- * activations, and the KV cache. An estimate for budgeting, not a measurement.
+ * the prefill's full-sequence logits (counted even though generation asks for
+ * the last position's only, which a model may ignore), each layer's attention
+ * scores and activations, and the KV cache. An estimate for budgeting, on the
+ * safe side, not a measurement.
  */
 export function estimateRowBytes(
   config: GenerativeModel["config"],
