@@ -76,7 +76,7 @@ export interface SyncStats {
   publishMs: number;
   /** Sum over workers of the time to load them from shared memory (they load in parallel). */
   workerReloadMs: number;
-  /** Main thread: summing the workers' gradients and making tensors of them. */
+  /** Summing the workers' gradients (in parallel, in the workers) and making tensors of them on the main thread. */
   reduceMs: number;
 }
 
@@ -125,6 +125,7 @@ export class WorkerPool {
   private readonly variables: tf.Variable[];
   private readonly layout: FlatLayout;
   private readonly weights: SharedArrayBuffer;
+  private readonly sum: SharedArrayBuffer;
   private published: object[] = [];
   private version = 0;
   private nextId = 1;
@@ -137,6 +138,7 @@ export class WorkerPool {
     variables: tf.Variable[],
     layout: FlatLayout,
     weights: SharedArrayBuffer,
+    sum: SharedArrayBuffer,
     registries: Record<string, string[]>,
   ) {
     this.slots = slots;
@@ -144,6 +146,7 @@ export class WorkerPool {
     this.variables = variables;
     this.layout = layout;
     this.weights = weights;
+    this.sum = sum;
     this.registries = registries;
     this.sync = { broadcasts: 0, bytes: layout.size * 4, publishMs: 0, workerReloadMs: 0, reduceMs: 0 };
   }
@@ -163,8 +166,10 @@ export class WorkerPool {
     const tokenizer = options.tokenizer ? tokenizerSpec(options.tokenizer) : undefined;
     const slots: Slot[] = [];
     const ready: Promise<Extract<WorkerReply, { kind: "ready" }>>[] = [];
+    const allGrads = Array.from({ length: n }, () => sharedFloats(layout));
+    const sum = sharedFloats(layout);
     for (let index = 0; index < n; index++) {
-      const grads = sharedFloats(layout);
+      const grads = allGrads[index]!;
       const init: WorkerInit = {
         index,
         backend,
@@ -173,6 +178,8 @@ export class WorkerPool {
         layout,
         weights,
         grads,
+        allGrads,
+        sum,
         ...(tokenizer ? { tokenizer } : {}),
         ...(options.loss ? { loss: resolveLoss(options.loss) } : {}),
         ...(options.fault ? { fault: options.fault } : {}),
@@ -205,7 +212,7 @@ export class WorkerPool {
       throw err;
     }
     checkRegistries(replies[0]!.registries);
-    const pool = new WorkerPool(slots, variables, layout, weights, replies[0]!.registries);
+    const pool = new WorkerPool(slots, variables, layout, weights, sum, replies[0]!.registries);
     for (const slot of slots) pool.listen(slot);
     return pool;
   }
@@ -351,13 +358,20 @@ export class WorkerPool {
       ),
     );
     const started = performance.now();
-    const sum = new Float32Array(this.layout.size);
-    used.forEach(({ w }, k) => {
-      const g = new Float32Array(this.slots[w]!.grads);
-      if (k === 0) sum.set(g);
-      else for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
-    });
-    const grads = tensorsFromShared(sum.buffer, this.layout);
+    let grads: Tensor[];
+    if (used.length === 1) grads = tensorsFromShared(this.slots[used[0]!.w]!.grads, this.layout);
+    else {
+      // Reduce-scatter through shared memory: worker w adds slice w of every
+      // gradient buffer, always in worker order, so the sum is the same
+      // whichever worker computes which slice, and the main thread does no O(P) work.
+      const order = used.map((u) => u.w);
+      await Promise.all(
+        splitRange(this.layout.size, this.size).map(([start, end], w) =>
+          start === end ? Promise.resolve(undefined) : this.run<"reduce">(w, { op: "reduce", start, end, workers: order }),
+        ),
+      );
+      grads = tensorsFromShared(this.sum, this.layout);
+    }
     this.sync.reduceMs += performance.now() - started;
     const perShard: ShardResult[] = new Array(S);
     used.forEach(({ list }, k) => {

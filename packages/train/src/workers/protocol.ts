@@ -27,12 +27,16 @@ export interface WorkerInit {
   layout: FlatLayout;
   weights: SharedArrayBuffer;
   grads: SharedArrayBuffer;
+  /** Every worker's `grads` buffer, in worker order (a reduce task adds a slice of them). */
+  allGrads: SharedArrayBuffer[];
+  /** Where reduce tasks write the summed gradient. */
+  sum: SharedArrayBuffer;
   tokenizer?: TokenizerSpec;
   loss?: WorkerLossSpec;
   fault?: FaultInjection;
 }
 
-export type TaskOp = "generate" | "gradients" | "score" | "memory";
+export type TaskOp = "generate" | "gradients" | "reduce" | "score" | "memory";
 
 interface TaskBase {
   id: number;
@@ -61,6 +65,14 @@ export interface GradientsTask extends TaskBase {
   loss?: WorkerLossSpec;
 }
 
+/** sum[i] = the listed workers' grads[i] added in list order, for i in [start, end): one slice of a parallel reduce. */
+export interface ReduceTask extends TaskBase {
+  op: "reduce";
+  start: number;
+  end: number;
+  workers: number[];
+}
+
 export interface ScoreTask extends TaskBase {
   op: "score";
   batch: TransferBatch;
@@ -71,7 +83,7 @@ export interface MemoryTask extends TaskBase {
   op: "memory";
 }
 
-export type WorkerTask = GenerateTask | GradientsTask | ScoreTask | MemoryTask;
+export type WorkerTask = GenerateTask | GradientsTask | ReduceTask | ScoreTask | MemoryTask;
 
 export interface ShardResult {
   loss: number;
@@ -84,6 +96,7 @@ export interface TaskResults {
   generate: { sequences: RolloutSequence[]; reloadMs: number; computeMs: number };
   /** The summed gradient of the worker's shards is in its `grads` buffer. */
   gradients: { shards: ShardResult[]; reloadMs: number; computeMs: number };
+  reduce: { computeMs: number };
   score: { logProbs: Float32Array; entropy?: Float32Array; reloadMs: number; computeMs: number };
   memory: { numTensors: number; numBytes: number };
 }

@@ -16,6 +16,7 @@ import type { ActorLoss } from "../loss.js";
 import type {
   GenerateTask,
   GradientsTask,
+  ReduceTask,
   ScoreTask,
   ShardResult,
   TaskOp,
@@ -158,6 +159,17 @@ async function runGradients(task: GradientsTask): Promise<TaskResults["gradients
   return { shards, reloadMs, computeMs: performance.now() - started };
 }
 
+function runReduce(task: ReduceTask): TaskResults["reduce"] {
+  const started = performance.now();
+  const sum = new Float32Array(init.sum, task.start * 4, task.end - task.start);
+  task.workers.forEach((w, k) => {
+    const g = new Float32Array(init.allGrads[w]!, task.start * 4, task.end - task.start);
+    if (k === 0) sum.set(g);
+    else for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
+  });
+  return { computeMs: performance.now() - started };
+}
+
 async function runScore(task: ScoreTask): Promise<TaskResults["score"]> {
   const reloadMs = reload(task.weightsVersion);
   const started = performance.now();
@@ -194,6 +206,8 @@ async function run(task: WorkerTask): Promise<TaskResults[TaskOp]> {
       return runGenerate(task);
     case "gradients":
       return runGradients(task);
+    case "reduce":
+      return runReduce(task);
     case "score":
       return runScore(task);
     case "memory": {
