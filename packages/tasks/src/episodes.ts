@@ -155,23 +155,39 @@ export function createEnvironmentTask(name: EnvironmentTaskName, options: Enviro
         if (typeof id !== "number") throw new InvalidInputError(`${name}: example ${e.id} has no meta.taskId`);
         return id;
       });
-      const leased = pool ? await Promise.all(taskIds.map(() => pool!.acquire())) : taskIds.map(() => offline());
-      try {
-        return await runAgentLoop({
+      const loop = (envs: Environment[], ids: number[], groups: readonly number[] | undefined) =>
+        runAgentLoop({
           engine: run.engine,
-          environments: leased.map(adapt),
-          taskIds,
+          environments: envs.map(adapt),
+          taskIds: ids,
           maxTurns,
           maxResponseTokens,
           maxTurnTokens,
           ...(options.template ? { template: options.template } : {}),
           ...(run.sampling ? { sampling: run.sampling } : {}),
-          ...(run.groupIds ? { groupIds: run.groupIds } : {}),
+          ...(groups ? { groupIds: groups } : {}),
         });
-      } finally {
-        if (pool) for (const env of leased) pool.release(env);
-        else await Promise.all(leased.map((e) => e.close()));
+      if (!pool) {
+        const envs = taskIds.map(() => offline());
+        try {
+          return await loop(envs, taskIds, run.groupIds);
+        } finally {
+          await Promise.all(envs.map((e) => e.close()));
+        }
       }
+      // A server has `poolSize` environments: run the episodes in waves of at most that many.
+      const episodes: AgentEpisode[] = [];
+      for (let start = 0; start < taskIds.length; start += pool.size) {
+        const ids = taskIds.slice(start, start + pool.size);
+        const leased: Environment[] = [];
+        try {
+          for (let i = 0; i < ids.length; i++) leased.push(await pool.acquire());
+          episodes.push(...(await loop(leased, ids, run.groupIds?.slice(start, start + pool.size))));
+        } finally {
+          for (const env of leased) pool.release(env);
+        }
+      }
+      return episodes;
     },
     verify: (requests) => verifyEach(requests, verifyOne),
     async close() {

@@ -100,7 +100,8 @@ describe("ALFWorld episodes (offline household)", () => {
   it("the same through an AgentGym ALFWorld server URL", async () => {
     const server = createAlfWorldServer({ seed: 0 });
     const url = await server.listen();
-    const task = createEnvironmentTask("alfworld", { url, poolSize: 2, maxTurns: 30, maxResponseTokens: 20_000 });
+    // Pool of 1 and two episodes: they run in two waves (no deadlock waiting for a second id).
+    const task = createEnvironmentTask("alfworld", { url, poolSize: 1, maxTurns: 30, maxResponseTokens: 20_000 });
     try {
       const examples = [task.example(3, "test"), task.example(3, "test")];
       const { episodes, verdicts } = await playEpisodes(task, examples);
