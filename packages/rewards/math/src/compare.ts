@@ -150,7 +150,11 @@ function pointEqual(g: Expr, p: Expr, env: ReadonlyMap<string, number>, rel: num
   if (Number.isNaN(a) || Number.isNaN(b)) return undefined;
   if (state.unsafe) return preciseEqual(g, p, env);
   if (!Number.isFinite(a) || !Number.isFinite(b)) return env.size === 0 ? a === b : undefined;
-  return closeEnough(a, b, rel);
+  if (!closeEnough(a, b, rel)) return false;
+  // Equal only by closeEnough's absolute floor (e^{-25} vs e^{-26}, or rounding noise vs 0): decide precisely.
+  const m = Math.max(Math.abs(a), Math.abs(b));
+  if (a !== b && m < 1 && Math.abs(a - b) > rel * m) return preciseEqual(g, p, env);
+  return true;
 }
 
 // ---------- matrices ----------

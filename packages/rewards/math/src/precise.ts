@@ -349,8 +349,9 @@ function numExpr(v: Decimal): Expr {
 /**
  * Whether g and p have equal values (at env's sample point): true or false when
  * decided, undefined when no precision up to MAX_PRECISION (700 digits) decides it. Equal
- * means: within the error bounds, and the bounds are below 1e-30 both
- * absolutely and relative to the values, so e^{1000} and e^{1000} + 1 differ.
+ * means: within the error bounds, and the bounds are below 1e-30, so e^{1000} and
+ * e^{1000} + 1 differ, and so do e^{-1000} and 0 (e^{-1000} is known to ~50
+ * significant digits), while sin^2(3) + cos^2(3) - 1 (rounding noise) equals 0.
  * The first pass runs at 50 digits; a second at enough digits for the values'
  * magnitude (and their cancellation) when the first cannot decide.
  */
@@ -371,15 +372,17 @@ export function preciseEqual(g: Expr, p: Expr, env: Env = new Map()): boolean | 
     const tol = a.err.plus(b.err).times(4);
     if (diff.gt(tol)) return false;
     if (tol.isZero()) return true;
-    const scale = Decimal.max(a.v.abs(), b.v.abs());
-    if (tol.lte(Decimal.min(scale, 1).times(1e-30))) return true;
+    if (tol.lte(EQUAL_WITHIN)) return true;
     // The bounds are too wide: retry with the digits they lack, if that is affordable.
-    const lacking = tol.div(Decimal.min(scale, 1).times(1e-30)).log(10).ceil().toNumber();
+    const lacking = tol.div(EQUAL_WITHIN).log(10).ceil().toNumber();
     precision += lacking + 10;
     if (!Number.isFinite(precision) || precision > MAX_PRECISION) return undefined;
   }
   return undefined;
 }
+
+/** Error bounds at or below this make agreement within them "equal". */
+const EQUAL_WITHIN = new Decimal(1e-30);
 
 /** Beyond this many digits a comparison is undecidable (decimal.js's pi has 1025). */
 const MAX_PRECISION = 700;

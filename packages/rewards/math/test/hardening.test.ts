@@ -26,6 +26,18 @@ describe("no false accepts beyond float range (issue 10, item 3)", () => {
     expect(eq("$0$", "\\boxed{e^{-1000}}")).toBe(false);
   });
 
+  it("tells apart small values that a 1e-9 absolute tolerance would merge", () => {
+    // e^-25 = 1.39e-11, e^-26 = 5.1e-12; ln(1 + 10^-12) = 1e-12 - 5e-25 + ..., not 0.
+    expect(eq("$e^{-25}$", "\\boxed{e^{-26}}")).toBe(false);
+    expect(eq("$e^{-25}x$", "\\boxed{e^{-26}x}")).toBe(false);
+    expect(eq("$\\frac{\\pi}{10^{12}}$", "\\boxed{\\frac{\\pi}{2 \\cdot 10^{12}}}")).toBe(false);
+    expect(eq("$\\ln(1 + 10^{-12})$", "\\boxed{0}")).toBe(false);
+    // ...while rounding noise of an identity is still 0.
+    expect(eq("$\\sin^2(3) + \\cos^2(3) - 1$", "\\boxed{0}")).toBe(true);
+    expect(eq("$\\sin^2 x + \\cos^2 x - 1$", "\\boxed{0}")).toBe(true);
+    expect(eq("$e^{-25}$", "\\boxed{\\frac{1}{e^{25}}}")).toBe(true);
+  });
+
   it("tells apart symbolic powers that overflow or underflow at every sample point", () => {
     // x^999999999 / x^999999998 = x, not 1, at every sample point (|x| is 0.3 to 3.1: 0 or Infinity as doubles).
     expect(eq("$x^{999999999}$", "\\boxed{x^{999999998}}")).toBe(false);
