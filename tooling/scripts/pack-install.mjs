@@ -89,7 +89,6 @@ writeFileSync(
         moduleResolution: "NodeNext",
         target: "ES2022",
         lib: ["ES2023", "DOM"],
-        types: ["node"],
         // Emitted even on a type error, so that a TypeScript example still runs.
         outDir: "out",
         skipLibCheck: false,
