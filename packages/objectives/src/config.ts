@@ -36,5 +36,3 @@ export const PPO_CLIP_CHECKS = {
   dualClip: dualClipConstant,
   ...AGGREGATION_CHECKS,
 } as const;
-
-export { oneOf };

@@ -9,3 +9,12 @@ export * from "./kl.js";
 export * from "./entropy-bonus.js";
 export * from "./compose.js";
 export * from "./grad.js";
+export {
+  AGGREGATION_CHECKS,
+  PPO_CLIP_CHECKS,
+  aggregationMode,
+  dualClipConstant,
+  epsilon,
+  lossScaleFactor,
+  positive,
+} from "./config.js";
