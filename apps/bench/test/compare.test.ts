@@ -63,6 +63,22 @@ describe("compare", () => {
       expect(md).toMatch(/\| htpo \| 2 \| /);
       expect(JSON.parse(readFileSync(join(out, "results.json"), "utf8")).differences.length).toBeGreaterThan(0);
       expect(readFileSync(join(out, "report.html"), "utf8")).toContain('id="differences"');
+      // The same --out with another budget is refused, not silently mixed with the old runs.
+      await expect(
+        compare({
+          recipes: ["htpo", "dapo"],
+          seeds: [0, 1],
+          out,
+          steps: 2,
+          task: "arith-chain",
+          set: TINY,
+          n: 2,
+          ks: [1, 2],
+          problems: 3,
+          temperature: 1,
+          quiet: true,
+        }),
+      ).rejects.toThrow(/was trained with other arguments/);
     },
   );
 });

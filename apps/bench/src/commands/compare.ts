@@ -129,56 +129,62 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
     const dir = dirOf(g);
     mkdirSync(dir, { recursive: true });
     const log = join(dir, "compare.log");
-    if (!existsSync(join(dir, "summary.json"))) {
-      const recipeArgs = existsSync(g.recipe) ? ["--config", g.recipe] : ["--preset", g.recipe];
-      await runNode(
-        [
-          trainer,
-          "--out",
-          dir,
-          ...recipeArgs,
-          ...(o.task ? ["--task", o.task] : []),
-          ...(o.steps !== undefined ? ["--steps", String(o.steps)] : []),
-          "--set",
-          `seed=${g.seed}`,
-          ...(o.set ?? []).flatMap((s) => ["--set", s]),
-          "--quiet",
-        ],
-        log,
+    const recipeArgs = existsSync(g.recipe) ? ["--config", g.recipe] : ["--preset", g.recipe];
+    const trainArgs = [
+      "--out",
+      dir,
+      ...recipeArgs,
+      ...(o.task ? ["--task", o.task] : []),
+      ...(o.steps !== undefined ? ["--steps", String(o.steps)] : []),
+      "--set",
+      `seed=${g.seed}`,
+      ...(o.set ?? []).flatMap((s) => ["--set", s]),
+      "--quiet",
+    ];
+    // A finished run is reused only if it was trained with exactly these arguments.
+    const argsPath = join(dir, "compare-run.json");
+    const previous = existsSync(argsPath) ? readFileSync(argsPath, "utf8") : undefined;
+    const current = `${JSON.stringify(trainArgs)}\n`;
+    if (previous !== undefined && previous !== current)
+      throw new ConfigError(
+        "--out",
+        `${dir} was trained with other arguments (${previous.trim()}); use another --out for a different budget`,
       );
+    if (previous === undefined || !existsSync(join(dir, "summary.json"))) {
+      writeFileSync(argsPath, current);
+      await runNode([trainer, ...trainArgs], log);
     }
-    if (!existsSync(join(dir, "eval", "results.json"))) {
-      await runNode(
-        [
-          benchCli(),
-          "eval",
-          "--model",
-          finalCheckpoint(dir),
-          "--benchmark",
-          join(dir, "config.json"),
-          "--limit",
-          String(o.problems),
-          "--n",
-          String(o.n),
-          "--k",
-          o.ks.join(","),
-          "--temperature",
-          String(o.temperature),
-          "--top-p",
-          String(o.topP ?? 1),
-          "--seed",
-          "0",
-          "--concurrency",
-          "1",
-          "--no-chat-template",
-          ...(o.maxTokens !== undefined ? ["--max-tokens", String(o.maxTokens)] : []),
-          "--out",
-          join(dir, "eval"),
-          "--quiet",
-        ],
-        log,
-      );
-    }
+    // Always run: eval resumes from its samples.jsonl and refuses other settings on the same folder.
+    await runNode(
+      [
+        benchCli(),
+        "eval",
+        "--model",
+        finalCheckpoint(dir),
+        "--benchmark",
+        join(dir, "config.json"),
+        "--limit",
+        String(o.problems),
+        "--n",
+        String(o.n),
+        "--k",
+        o.ks.join(","),
+        "--temperature",
+        String(o.temperature),
+        "--top-p",
+        String(o.topP ?? 1),
+        "--seed",
+        "0",
+        "--concurrency",
+        "1",
+        "--no-chat-template",
+        ...(o.maxTokens !== undefined ? ["--max-tokens", String(o.maxTokens)] : []),
+        "--out",
+        join(dir, "eval"),
+        "--quiet",
+      ],
+      log,
+    );
     bar?.update(++done, `${g.label} seed ${g.seed} done`);
   }).finally(() => bar?.stop());
 
