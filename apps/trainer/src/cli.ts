@@ -78,11 +78,13 @@ async function main(): Promise<number> {
   if (values.task) layers.push({ task: { name: values.task } });
   if (values.out) layers.push({ out: values.out });
   if (values.steps !== undefined) {
-    if (!/^\d+$/.test(values.steps)) throw new ConfigError("--steps", `bad value ${JSON.stringify(values.steps)}; expected an integer >= 0`);
+    if (!/^\d+$/.test(values.steps))
+      throw new ConfigError("--steps", `bad value ${JSON.stringify(values.steps)}; expected an integer >= 0`);
     layers.push({ rl: { steps: Number(values.steps) } });
   }
   if (values.workers !== undefined) {
-    if (!/^\d+$/.test(values.workers)) throw new ConfigError("--workers", `bad value ${JSON.stringify(values.workers)}; expected an integer >= 1`);
+    if (!/^\d+$/.test(values.workers))
+      throw new ConfigError("--workers", `bad value ${JSON.stringify(values.workers)}; expected an integer >= 1`);
     layers.push({ workers: Number(values.workers) });
   }
   for (const s of values.set ?? []) layers.push(parseOverride(s));

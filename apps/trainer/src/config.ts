@@ -7,7 +7,10 @@ import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 
 const int = (min: number) => z.int().min(min);
-const named = z.strictObject({ name: z.string().min(1).optional(), options: z.record(z.string(), z.unknown()).optional() });
+const named = z.strictObject({
+  name: z.string().min(1).optional(),
+  options: z.record(z.string(), z.unknown()).optional(),
+});
 
 /**
  * The trainer's configuration, one zod schema: every key documented here with
@@ -36,14 +39,21 @@ export const configSchema = z.strictObject({
   /** Loss aggregation (verl actor.loss_agg_mode). */
   aggregation: z.enum(AGGREGATION_MODES).optional(),
   /** KL loss to the reference policy {coef, estimator} (verl use_kl_loss, kl_loss_coef, kl_loss_type), or null. */
-  kl: z.strictObject({ coef: z.number().min(0).optional(), estimator: z.enum(KL_ESTIMATORS).optional() }).nullable().optional(),
+  kl: z
+    .strictObject({ coef: z.number().min(0).optional(), estimator: z.enum(KL_ESTIMATORS).optional() })
+    .nullable()
+    .optional(),
   /** Entropy bonus {coef} (verl entropy_coeff), or null. */
   entropy: z.strictObject({ coef: z.number().optional() }).nullable().optional(),
   /** DAPO dynamic sampling (verl algorithm.filter_groups.enable). */
   dynamicSampling: z.boolean().optional(),
   /** DAPO soft overlong penalty in tokens (verl reward_model.overlong_buffer), or null. */
   overlong: z
-    .strictObject({ maxLength: int(1).optional(), bufferLength: int(1).optional(), factor: z.number().min(0).optional() })
+    .strictObject({
+      maxLength: int(1).optional(),
+      bufferLength: int(1).optional(),
+      factor: z.number().min(0).optional(),
+    })
     .nullable()
     .optional(),
 
@@ -73,7 +83,11 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** Supervised warm-up on the task's reference responses (0 steps = none). */
   sft: z
-    .strictObject({ steps: int(0).default(60), batchSize: int(1).default(32), learningRate: z.number().min(0).default(3e-3) })
+    .strictObject({
+      steps: int(0).default(60),
+      batchSize: int(1).default(32),
+      learningRate: z.number().min(0).default(3e-3),
+    })
     .prefault({}),
   rl: z
     .strictObject({
@@ -152,7 +166,8 @@ export function mergeConfig(...layers: Plain[]): Plain {
   const out: Plain = {};
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer)) {
-      if (FORBIDDEN.has(k)) throw new ConfigError(k, `unknown key; allowed: ${Object.keys(configSchema.shape).join(", ")}`);
+      if (FORBIDDEN.has(k))
+        throw new ConfigError(k, `unknown key; allowed: ${Object.keys(configSchema.shape).join(", ")}`);
       out[k] = isPlain(v) && isPlain(out[k]) ? mergeConfig(out[k] as Plain, v) : v;
     }
   }
@@ -166,9 +181,15 @@ export function resolveConfig(...layers: Plain[]): TrainConfig {
   if (!parsed.success) throw new ConfigError("config", formatIssues(parsed.error, merged, configSchema));
   const c = parsed.data;
   if (c.model.hiddenSize % c.model.numHeads !== 0)
-    throw new ConfigError("model.hiddenSize", `bad value ${c.model.hiddenSize}; must be divisible by model.numHeads (${c.model.numHeads})`);
+    throw new ConfigError(
+      "model.hiddenSize",
+      `bad value ${c.model.hiddenSize}; must be divisible by model.numHeads (${c.model.numHeads})`,
+    );
   if (c.model.numHeads % c.model.numKvHeads !== 0)
-    throw new ConfigError("model.numKvHeads", `bad value ${c.model.numKvHeads}; must divide model.numHeads (${c.model.numHeads})`);
+    throw new ConfigError(
+      "model.numKvHeads",
+      `bad value ${c.model.numKvHeads}; must divide model.numHeads (${c.model.numHeads})`,
+    );
   return c;
 }
 
@@ -222,8 +243,16 @@ export function parseOverride(assignment: string): Plain {
 export function recipeInputOf(c: TrainConfig) {
   const { preset, advantage, partition, objective, aggregation, kl, entropy, dynamicSampling, overlong } = c;
   return Object.fromEntries(
-    Object.entries({ preset, advantage, partition, objective, aggregation, kl, entropy, dynamicSampling, overlong }).filter(
-      ([, v]) => v !== undefined,
-    ),
+    Object.entries({
+      preset,
+      advantage,
+      partition,
+      objective,
+      aggregation,
+      kl,
+      entropy,
+      dynamicSampling,
+      overlong,
+    }).filter(([, v]) => v !== undefined),
   );
 }

@@ -36,13 +36,23 @@ export async function evaluateHeldOut(
     );
     const verdicts = await guardedVerify(
       task,
-      sequences.map((s, i) => ({ example: examples[i]!, response: s.text, responseTokens: s.responseIds.length, finishReason: s.finishReason })),
+      sequences.map((s, i) => ({
+        example: examples[i]!,
+        response: s.text,
+        responseTokens: s.responseIds.length,
+        finishReason: s.finishReason,
+      })),
       { timeoutMs: options.timeoutMs },
     );
     verdicts.forEach((v, i) => {
       if (v.correct) correct++;
       if (samples.length < 8)
-        samples.push({ prompt: examples[i]!.prompt, response: sequences[i]!.text, answer: examples[i]!.answer, correct: v.correct });
+        samples.push({
+          prompt: examples[i]!.prompt,
+          response: sequences[i]!.text,
+          answer: examples[i]!.answer,
+          correct: v.correct,
+        });
     });
   }
   return { passAt1: correct / count, examples: count, samples };

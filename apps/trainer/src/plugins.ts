@@ -4,7 +4,14 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { ConfigError } from "@tokenrl/core";
 
 /** Packages a plugin must share with the trainer: a second copy means a second tfjs engine and registries. */
-const SHARED = ["@tensorflow/tfjs-core", "@tokenrl/core", "@tokenrl/objectives", "@tokenrl/advantages", "@tokenrl/partitioners", "@tokenrl/train"];
+const SHARED = [
+  "@tensorflow/tfjs-core",
+  "@tokenrl/core",
+  "@tokenrl/objectives",
+  "@tokenrl/advantages",
+  "@tokenrl/partitioners",
+  "@tokenrl/train",
+];
 
 /**
  * The folder of package `name` as Node would find it from `fromDir`: the
@@ -73,7 +80,10 @@ export function resolvePlugin(spec: string, baseDir: string): ResolvedPlugin {
   } else {
     const found = packageDir(spec, baseDir, true) ?? packageDir(spec, process.cwd(), true);
     if (!found)
-      throw new ConfigError("plugins", `unknown plugin "${spec}": no package of that name is installed (looked up from ${baseDir})`);
+      throw new ConfigError(
+        "plugins",
+        `unknown plugin "${spec}": no package of that name is installed (looked up from ${baseDir})`,
+      );
     dir = found;
     file = entryOf(dir);
   }

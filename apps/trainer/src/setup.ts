@@ -8,7 +8,10 @@ import type { Task } from "@tokenrl/tasks";
 import type { TrainConfig } from "./config.js";
 
 /** A fresh policy for the task: a Qwen3-style decoder over a character tokenizer of the task's alphabet, or `model.path`. */
-export async function createTaskPolicy(config: TrainConfig, task: Task): Promise<{ model: CausalLM; tokenizer: PolicyTokenizer }> {
+export async function createTaskPolicy(
+  config: TrainConfig,
+  task: Task,
+): Promise<{ model: CausalLM; tokenizer: PolicyTokenizer }> {
   if (config.model.path) return loadPolicy(config.model.path);
   const tokenizer = new CharTokenizer(task.alphabet);
   const model = createPolicy(

@@ -45,7 +45,10 @@ export function buildSummary(input: {
     const values = rl.map((r) => num(r[key])).filter((v): v is number => v !== undefined);
     if (values.length) best[key] = Math.max(...values);
   }
-  const heldOutValues = records.filter((r) => r.phase === "eval").map((r) => num(r["heldOut/pass@1"])).filter((v): v is number => v !== undefined);
+  const heldOutValues = records
+    .filter((r) => r.phase === "eval")
+    .map((r) => num(r["heldOut/pass@1"]))
+    .filter((v): v is number => v !== undefined);
   if (heldOutValues.length) best["heldOut/pass@1"] = Math.max(...heldOutValues);
   const rlSeconds = sum(rl, "timing_s/step");
   const tokens = sum(rl, "perf/total_num_tokens");
@@ -56,7 +59,10 @@ export function buildSummary(input: {
     "rl/reward": sum(rl, "timing_s/reward"),
     "rl/old_log_prob": sum(rl, "timing_s/old_log_prob"),
     "rl/update": sum(rl, "timing_s/update"),
-    eval: sum(records.filter((r) => r.phase === "eval"), "timing_s/eval"),
+    eval: sum(
+      records.filter((r) => r.phase === "eval"),
+      "timing_s/eval",
+    ),
     wallThisProcess: input.wallSeconds,
   };
   const { phase: _p, ...last } = rl.at(-1) ?? { phase: "rl" };

@@ -13,7 +13,13 @@ import { AdamW, createActorLoss, ppoUpdate, resolveRecipe, rewardsOnLastToken, s
 import type { ComputeGradients, FrozenReference, Recipe } from "@tokenrl/train";
 import { createWorkerPool, defaultWorkerCount } from "@tokenrl/train/workers";
 import type { WorkerPool } from "@tokenrl/train/workers";
-import { MetricsLog, loadLatestCheckpoint, loadOrCreateReference, lockRunFolder, saveCheckpoint } from "@tokenrl/train/node";
+import {
+  MetricsLog,
+  loadLatestCheckpoint,
+  loadOrCreateReference,
+  lockRunFolder,
+  saveCheckpoint,
+} from "@tokenrl/train/node";
 import type { MetricsRecord, TrainingState } from "@tokenrl/train/node";
 import type { TrainConfig } from "./config.js";
 import { recipeInputOf } from "./config.js";
@@ -68,7 +74,10 @@ function checkWritable(out: string): void {
     } catch {
       // the folder itself is unusable
     }
-    throw new ConfigError("out", `cannot write to the output folder ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ConfigError(
+      "out",
+      `cannot write to the output folder ${out} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -89,17 +98,25 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const recipe = resolveRecipe(recipeInputOf(config));
   const hash = configHash(config);
   const out = resolve(config.out);
-  const task = options.task ?? createTask({
-    ...config.task.options,
-    name: config.task.name,
-    seed: (config.task.options.seed as number | undefined) ?? config.seed,
-    reward: {
-      kind: config.task.reward,
-      ...(recipe.overlong
-        ? { overlong: { maxLength: recipe.overlong.maxLength, bufferLength: recipe.overlong.bufferLength, penaltyFactor: recipe.overlong.factor } }
-        : {}),
-    },
-  } as Parameters<typeof createTask>[0]);
+  const task =
+    options.task ??
+    createTask({
+      ...config.task.options,
+      name: config.task.name,
+      seed: (config.task.options.seed as number | undefined) ?? config.seed,
+      reward: {
+        kind: config.task.reward,
+        ...(recipe.overlong
+          ? {
+              overlong: {
+                maxLength: recipe.overlong.maxLength,
+                bufferLength: recipe.overlong.bufferLength,
+                penaltyFactor: recipe.overlong.factor,
+              },
+            }
+          : {}),
+      },
+    } as Parameters<typeof createTask>[0]);
   let lock: ReturnType<typeof lockRunFolder>;
   try {
     checkWritable(out);
@@ -115,7 +132,15 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     const checkpoints = join(out, "checkpoints");
     const referenceDir = join(out, "reference");
     if (options.resume === false) {
-      for (const f of ["checkpoints", "reference", "metrics.jsonl", "samples.jsonl", "summary.json", "report.html", "config.json"])
+      for (const f of [
+        "checkpoints",
+        "reference",
+        "metrics.jsonl",
+        "samples.jsonl",
+        "summary.json",
+        "report.html",
+        "config.json",
+      ])
         rmSync(join(out, f), { recursive: true, force: true });
     }
     const log = new MetricsLog(join(out, "metrics.jsonl"));
@@ -161,8 +186,15 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     // Worker threads for rollout, scoring and data-parallel gradients (same tokens and, within float32, gradients for any count).
     const workers = config.workers ?? defaultWorkerCount();
     if (workers > 1 && !options.computeGradients) {
-      pool = await createWorkerPool({ model: policy, tokenizer, workers, plugins: plugins.map((p) => p.file), loss: { kind: "recipe", recipe } });
-      if (showProgress) process.stderr.write(`tokenrl-train: ${workers} worker threads (rollout, scoring, gradients)\n`);
+      pool = await createWorkerPool({
+        model: policy,
+        tokenizer,
+        workers,
+        plugins: plugins.map((p) => p.file),
+        loss: { kind: "recipe", recipe },
+      });
+      if (showProgress)
+        process.stderr.write(`tokenrl-train: ${workers} worker threads (rollout, scoring, gradients)\n`);
     }
     const emit = (r: MetricsRecord) => {
       log.append(r);
@@ -174,8 +206,18 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     };
     const evaluate = async (step: number, during: string, tag: string) => {
       const t0 = performance.now();
-      const ev = await evaluateHeldOut(engineFor(-1), tokenizer, task, config.eval.examples, { timeoutMs: config.task.verifyTimeoutMs });
-      emit({ phase: "eval", step, during, tag, "heldOut/pass@1": ev.passAt1, examples: ev.examples, "timing_s/eval": (performance.now() - t0) / 1000 });
+      const ev = await evaluateHeldOut(engineFor(-1), tokenizer, task, config.eval.examples, {
+        timeoutMs: config.task.verifyTimeoutMs,
+      });
+      emit({
+        phase: "eval",
+        step,
+        during,
+        tag,
+        "heldOut/pass@1": ev.passAt1,
+        examples: ev.examples,
+        "timing_s/eval": (performance.now() - t0) / 1000,
+      });
       return ev;
     };
     let budget = options.stopAfterSteps ?? Number.POSITIVE_INFINITY;
@@ -187,14 +229,20 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
 
       // Supervised warm-up.
       if (state.phase === "sft") {
-        const optimizer = new AdamW(policy.trainableVariables(), { lr: config.sft.learningRate, weightDecay: 0, maxGradNorm: 1.0 });
+        const optimizer = new AdamW(policy.trainableVariables(), {
+          lr: config.sft.learningRate,
+          weightDecay: 0,
+          maxGradNorm: 1.0,
+        });
         try {
           if (state.optimizerPhase === "sft" && loaded) optimizer.restore(loaded.optimizerState);
           const bar = showProgress ? new ProgressBar("sft", config.sft.steps) : undefined;
           while (state.step < config.sft.steps && budget > 0) {
             const t0 = performance.now();
             const examples = takeExamples(task, state, config.sft.batchSize);
-            const batch = toTrainingBatch(sftSequences(tokenizer, task, examples), { padTokenId: tokenizer.padTokenId });
+            const batch = toTrainingBatch(sftSequences(tokenizer, task, examples), {
+              padTokenId: tokenizer.padTokenId,
+            });
             let r: ReturnType<typeof sftStep>;
             try {
               r = sftStep(policy, optimizer, batch);
@@ -203,7 +251,15 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
             }
             state.step++;
             budget--;
-            emit({ phase: "sft", step: state.step, "sft/loss": r.loss, "actor/grad_norm": r.gradNorm, "actor/lr": r.lr, applied: r.applied, "timing_s/step": (performance.now() - t0) / 1000 });
+            emit({
+              phase: "sft",
+              step: state.step,
+              "sft/loss": r.loss,
+              "actor/grad_norm": r.gradNorm,
+              "actor/lr": r.lr,
+              applied: r.applied,
+              "timing_s/step": (performance.now() - t0) / 1000,
+            });
             bar?.update(state.step, `loss ${r.loss.toFixed(3)}`);
           }
           if (state.step >= config.sft.steps) {
@@ -211,7 +267,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
             // The saved moments stay marked "sft": RL starts with a fresh optimiser, resumed or not.
             state = { ...state, phase: "rl", step: 0 };
           }
-          await saveCheckpoint(checkpoints, { model: policy, tokenizer, optimizer, state }, { keepLast: config.checkpoint.keepLast });
+          await saveCheckpoint(
+            checkpoints,
+            { model: policy, tokenizer, optimizer, state },
+            { keepLast: config.checkpoint.keepLast },
+          );
         } finally {
           optimizer.dispose();
         }
@@ -219,7 +279,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
 
       // Reinforcement learning.
       if (state.phase === "rl" && state.step < config.rl.steps && budget > 0) {
-        if (recipe.kl && recipe.kl.coef > 0) reference = await loadOrCreateReference(referenceDir, { model: policy, tokenizer });
+        if (recipe.kl && recipe.kl.coef > 0)
+          reference = await loadOrCreateReference(referenceDir, { model: policy, tokenizer });
         const optimizerSteps = config.rl.steps * config.rl.miniBatches * config.rl.epochs;
         const optimizer = new AdamW(policy.trainableVariables(), {
           lr: config.optim.lr,
@@ -236,11 +297,26 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
           const computeGradients = options.computeGradients
             ? await options.computeGradients(policy, recipe)
             : pool
-              ? (shards: readonly TrainingBatch[], counts: { tokens: number; sequences: number }) => pool!.computeGradients(shards, counts)
+              ? (shards: readonly TrainingBatch[], counts: { tokens: number; sequences: number }) =>
+                  pool!.computeGradients(shards, counts)
               : undefined;
           const bar = showProgress ? new ProgressBar("rl ", config.rl.steps) : undefined;
           while (state.step < config.rl.steps && budget > 0) {
-            const record = await rlStep({ config, recipe, task, policy, tokenizer, reference, optimizer, state, actorLoss, computeGradients, pool, engine: engineFor(state.rng.draws), samplesLog });
+            const record = await rlStep({
+              config,
+              recipe,
+              task,
+              policy,
+              tokenizer,
+              reference,
+              optimizer,
+              state,
+              actorLoss,
+              computeGradients,
+              pool,
+              engine: engineFor(state.rng.draws),
+              samplesLog,
+            });
             state.rng.draws++;
             state.step++;
             budget--;
@@ -254,7 +330,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
               state.finished = true;
             }
             if (last || budget <= 0 || (config.checkpoint.every > 0 && state.step % config.checkpoint.every === 0))
-              await saveCheckpoint(checkpoints, { model: policy, tokenizer, optimizer, state }, { keepLast: config.checkpoint.keepLast });
+              await saveCheckpoint(
+                checkpoints,
+                { model: policy, tokenizer, optimizer, state },
+                { keepLast: config.checkpoint.keepLast },
+              );
           }
         } finally {
           optimizer.dispose();
@@ -265,7 +345,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         state.finished = true;
         const optimizer = new AdamW(policy.trainableVariables(), { lr: config.optim.lr });
         try {
-          await saveCheckpoint(checkpoints, { model: policy, tokenizer, optimizer, state }, { keepLast: config.checkpoint.keepLast });
+          await saveCheckpoint(
+            checkpoints,
+            { model: policy, tokenizer, optimizer, state },
+            { keepLast: config.checkpoint.keepLast },
+          );
         } finally {
           optimizer.dispose();
         }
@@ -274,7 +358,15 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
 
     const completed = state.phase === "rl" && state.step >= config.rl.steps && state.finished;
     const records = log.read();
-    const summary = buildSummary({ config, hash, recipe, records, completed, versions: packageVersions(), wallSeconds: (performance.now() - started) / 1000 });
+    const summary = buildSummary({
+      config,
+      hash,
+      recipe,
+      records,
+      completed,
+      versions: packageVersions(),
+      wallSeconds: (performance.now() - started) / 1000,
+    });
     writeFileSync(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);
     const reportPath = writeReport(join(out, "report.html"), {
@@ -288,11 +380,27 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       ],
       runs: [{ name: recipe.preset ?? recipe.objective.name, records }],
       ...(finalEval
-        ? { tables: [{ title: "Held-out samples (greedy)", columns: ["prompt", "response", "answer", "correct"], rows: finalEval.samples.map((s) => [s.prompt, s.response, s.answer, String(s.correct)]) }] }
+        ? {
+            tables: [
+              {
+                title: "Held-out samples (greedy)",
+                columns: ["prompt", "response", "answer", "correct"],
+                rows: finalEval.samples.map((s) => [s.prompt, s.response, s.answer, String(s.correct)]),
+              },
+            ],
+          }
         : {}),
       footer: `Raw data: ${join(out, "metrics.jsonl")}, samples.jsonl, summary.json; checkpoints in checkpoints/ (Hugging Face format).`,
     });
-    return { out, records, summary, reportPath, resumed: Boolean(loaded), completed, ...(finalEval ? { finalEval } : {}) };
+    return {
+      out,
+      records,
+      summary,
+      reportPath,
+      resumed: Boolean(loaded),
+      completed,
+      ...(finalEval ? { finalEval } : {}),
+    };
   } finally {
     await pool?.close();
     reference?.dispose();
@@ -318,7 +426,13 @@ function sftSequences(tokenizer: PolicyTokenizer, task: Task, examples: TaskExam
   return examples.map((e) => {
     const target = e.reference ?? `${e.answer}${task.stop[0] ?? ""}`;
     const responseIds = tokenizer.encode(target);
-    return { promptIds: tokenizer.encode(e.prompt), responseIds, rolloutLogProbs: new Array(responseIds.length).fill(0), finishReason: "stop", text: target };
+    return {
+      promptIds: tokenizer.encode(e.prompt),
+      responseIds,
+      rolloutLogProbs: new Array(responseIds.length).fill(0),
+      finishReason: "stop",
+      text: target,
+    };
   });
 }
 
@@ -345,7 +459,12 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   const { config, recipe, task, tokenizer, state } = c;
   const G = config.rl.groupSize;
   const stepStarted = performance.now();
-  const sampling = { temperature: config.rl.temperature, maxTokens: task.maxResponseLength, stop: [...task.stop], includeStopStrInOutput: true };
+  const sampling = {
+    temperature: config.rl.temperature,
+    maxTokens: task.maxResponseLength,
+    stop: [...task.stop],
+    includeStopStrInOutput: true,
+  };
   let rewardSeconds = 0;
   let failures = 0;
   const verdictOf = new Map<readonly number[], { verdict: TaskVerdict; example: TaskExample }>();
@@ -353,7 +472,12 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     const t0 = performance.now();
     const verdicts = await guardedVerify(
       task,
-      seqs.map((s, i) => ({ example: examples[Math.floor(i / G)]!, response: s.text, responseTokens: s.responseIds.length, finishReason: s.finishReason })),
+      seqs.map((s, i) => ({
+        example: examples[Math.floor(i / G)]!,
+        response: s.text,
+        responseTokens: s.responseIds.length,
+        finishReason: s.finishReason,
+      })),
       { timeoutMs: config.task.verifyTimeoutMs },
     );
     verdicts.forEach((v, i) => {
@@ -371,11 +495,21 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   if (task.kind === "episode") {
     const examples = takeExamples(task, state, config.rl.promptsPerStep);
     const repeated = examples.flatMap((e) => Array.from({ length: G }, () => e));
-    const episodes = await task.rollout({ engine: c.engine, examples: repeated, sampling, groupIds: repeated.map((_, i) => Math.floor(i / G)) });
+    const episodes = await task.rollout({
+      engine: c.engine,
+      examples: repeated,
+      sampling,
+      groupIds: repeated.map((_, i) => Math.floor(i / G)),
+    });
     const t0 = performance.now();
     const verdicts = await guardedVerify(
       task,
-      episodes.map((e, i) => ({ example: repeated[i]!, response: e.text, responseTokens: e.responseIds.length, episodeReward: e.reward })),
+      episodes.map((e, i) => ({
+        example: repeated[i]!,
+        response: e.text,
+        responseTokens: e.responseIds.length,
+        episodeReward: e.reward,
+      })),
       { timeoutMs: config.task.verifyTimeoutMs },
     );
     rewardSeconds += (performance.now() - t0) / 1000;
@@ -383,10 +517,14 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       if (v.error) failures++;
       verdictOf.set(episodes[i]!.responseIds, { verdict: v, example: repeated[i]! });
     });
-    const groups = examples.map((_, g) => episodes.slice(g * G, (g + 1) * G).map((e, j) => ({ ...e, groupId: g, verdict: verdicts[g * G + j]! })));
+    const groups = examples.map((_, g) =>
+      episodes.slice(g * G, (g + 1) * G).map((e, j) => ({ ...e, groupId: g, verdict: verdicts[g * G + j]! })),
+    );
     generated = episodes.length;
     correctGenerated = verdicts.filter((v) => v.correct).length;
-    const kept = recipe.dynamicSampling ? groups.filter((grp) => grp.some((e) => e.verdict.reward !== grp[0]!.verdict.reward)) : groups;
+    const kept = recipe.dynamicSampling
+      ? groups.filter((grp) => grp.some((e) => e.verdict.reward !== grp[0]!.verdict.reward))
+      : groups;
     stats["sampling/groupsDropped"] = groups.length - kept.length;
     sequences = kept.flatMap((grp, g) => grp.map(({ verdict: _v, ...e }) => ({ ...e, groupId: g })));
   } else if (recipe.dynamicSampling) {
@@ -413,7 +551,11 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     for (const [k, v] of Object.entries(result.stats)) stats[`sampling/${k}`] = typeof v === "boolean" ? Number(v) : v;
   } else {
     const examples = takeExamples(task, state, config.rl.promptsPerStep);
-    sequences = await sampleGroups(c.engine, examples.map((e) => tokenizer.encode(e.prompt)), { ...sampling, groupSize: G });
+    sequences = await sampleGroups(
+      c.engine,
+      examples.map((e) => tokenizer.encode(e.prompt)),
+      { ...sampling, groupSize: G },
+    );
     const verdicts = await judge(sequences, examples);
     generated = sequences.length;
     correctGenerated = verdicts.filter((v) => v.correct).length;
@@ -433,7 +575,16 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   const rewards = judged.map((j) => j.verdict.reward);
   const lengths = sequences.map((s) => s.responseIds.length);
   for (const [i, s] of sequences.slice(0, config.log.samplesPerStep).entries()) {
-    c.samplesLog.append({ phase: "rl", step: state.step + 1, prompt: judged[i]!.example.prompt, response: s.text, answer: judged[i]!.example.answer, reward: rewards[i]!, correct: judged[i]!.verdict.correct, extracted: judged[i]!.verdict.extracted });
+    c.samplesLog.append({
+      phase: "rl",
+      step: state.step + 1,
+      prompt: judged[i]!.example.prompt,
+      response: s.text,
+      answer: judged[i]!.example.answer,
+      reward: rewards[i]!,
+      correct: judged[i]!.verdict.correct,
+      extracted: judged[i]!.verdict.extracted,
+    });
   }
 
   const batch = toTrainingBatch(sequences, { padTokenId: tokenizer.padTokenId });
@@ -441,11 +592,16 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   const t1 = performance.now();
   try {
     batch.tokenRewards = rewardsOnLastToken(rewards, batch.responseMask);
-    batch.correct = tf.tensor1d(judged.map((j) => (j.verdict.correct ? 1 : 0)), "float32");
+    batch.correct = tf.tensor1d(
+      judged.map((j) => (j.verdict.correct ? 1 : 0)),
+      "float32",
+    );
     batch.host = {
       correct: Float32Array.from(judged, (j) => (j.verdict.correct ? 1 : 0)),
       rewards: Float32Array.from(rewards),
-      lengths: Int32Array.from(sequences, (s) => (s.responseMask ? s.responseMask.reduce((a, b) => a + b, 0) : s.responseIds.length)),
+      lengths: Int32Array.from(sequences, (s) =>
+        s.responseMask ? s.responseMask.reduce((a, b) => a + b, 0) : s.responseIds.length,
+      ),
       ...(batch.groupIds ? { groupIds: Int32Array.from(sequences, (s) => s.groupId ?? 0) } : {}),
     };
     const adv = advantageEstimators.get(recipe.advantage.name)(batch, recipe.advantage.options);
@@ -455,7 +611,12 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     const scored = c.pool
       ? ((await c.pool.score(batch, { entropy: true })) as { logProbs: tf.Tensor2D; entropy: tf.Tensor2D })
       : tf.tidy(() => {
-          const s = c.policy.scoreResponses({ promptIds: batch.promptIds!, promptMask: batch.promptMask!, responseIds: batch.responseIds!, responseMask: batch.responseMask });
+          const s = c.policy.scoreResponses({
+            promptIds: batch.promptIds!,
+            promptMask: batch.promptMask!,
+            responseIds: batch.responseIds!,
+            responseMask: batch.responseMask,
+          });
           return { logProbs: s.logProbs, entropy: s.entropy };
         });
     owned.push(scored.logProbs, scored.entropy);
@@ -477,7 +638,9 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       ...(c.pool ? { shardsPerMiniBatch: c.pool.size } : {}),
     });
     if (update.skipped > 0)
-      process.stderr.write(`tokenrl-train: step ${state.step + 1}: ${update.skipped} optimiser step(s) had a NaN/Inf loss or gradient and were skipped\n`);
+      process.stderr.write(
+        `tokenrl-train: step ${state.step + 1}: ${update.skipped} optimiser step(s) had a NaN/Inf loss or gradient and were skipped\n`,
+      );
     const updateSeconds = (performance.now() - t2) / 1000;
     const stepSeconds = (performance.now() - stepStarted) / 1000;
     const promptTokens = sequences.reduce((a, s) => a + s.promptIds.length, 0);

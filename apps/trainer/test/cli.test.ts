@@ -30,13 +30,16 @@ describe("tokenrl-train command line", () => {
     await oneLine(["--set", "constructor=1"], /constructor: unknown key/);
     await oneLine(["--set", "rl.groupsize=4"], /rl\.groupsize: unknown key; allowed here: steps, /);
     await oneLine(["--set", "rl.groupSize=0"], /rl\.groupSize: bad value 0; Too small/);
-    await oneLine(["--set", "plugins=[\"no-such-plugin-xyz\"]", "--print-config"], /unknown plugin "no-such-plugin-xyz"/);
+    await oneLine(["--set", 'plugins=["no-such-plugin-xyz"]', "--print-config"], /unknown plugin "no-such-plugin-xyz"/);
     await oneLine(["--set", "preset=ppo", "--print-config"], /unknown preset "ppo"/);
   }, 60_000);
 
   it("validates the whole recipe before any work: an unknown objective option writes nothing", async () => {
     const out = join(mkdtempSync(join(tmpdir(), "trainer-recipe-")), "run");
-    await oneLine(["--out", out, "--quiet", "--set", "objective.options.clipHihg=0.3"], /htpo\.clipHihg: unknown option; htpo takes difficultyThreshold, /);
+    await oneLine(
+      ["--out", out, "--quiet", "--set", "objective.options.clipHihg=0.3"],
+      /htpo\.clipHihg: unknown option; htpo takes difficultyThreshold, /,
+    );
     expect(existsSync(join(out, "config.json"))).toBe(false);
     expect(existsSync(join(out, "metrics.jsonl"))).toBe(false);
   }, 60_000);
@@ -45,8 +48,12 @@ describe("tokenrl-train command line", () => {
     const dir = mkdtempSync(join(tmpdir(), "trainer-unwritable-"));
     const file = join(dir, "a-file");
     writeFileSync(file, "");
-    await oneLine(["--out", join(file, "run"), "--quiet"], /out: cannot write to the output folder .*a-file\/run \(ENOTDIR\)/);
+    await oneLine(
+      ["--out", join(file, "run"), "--quiet"],
+      /out: cannot write to the output folder .*a-file\/run \(ENOTDIR\)/,
+    );
     mkdirSync(join(dir, "ro"), { mode: 0o500 });
-    if (process.getuid?.() !== 0) await oneLine(["--out", join(dir, "ro", "run"), "--quiet"], /cannot write to the output folder/);
+    if (process.getuid?.() !== 0)
+      await oneLine(["--out", join(dir, "ro", "run"), "--quiet"], /cannot write to the output folder/);
   }, 60_000);
 });

@@ -25,7 +25,9 @@ describe("resolveConfig", () => {
   it("an unknown key names it and the keys allowed there, in one line", () => {
     const run = () => resolveConfig({ rl: { groupsize: 4 } });
     expect(run).toThrow(/^config: rl\.groupsize: unknown key; allowed here: steps, promptsPerStep, groupSize, /);
-    expect(() => resolveConfig({ objectiveOptions: {} })).toThrow(/objectiveOptions: unknown key; allowed here: seed, out, plugins/);
+    expect(() => resolveConfig({ objectiveOptions: {} })).toThrow(
+      /objectiveOptions: unknown key; allowed here: seed, out, plugins/,
+    );
     try {
       run();
     } catch (err) {
@@ -34,10 +36,18 @@ describe("resolveConfig", () => {
   });
 
   it("a bad value names the key, the value and what is allowed", () => {
-    expect(() => resolveConfig({ rl: { groupSize: "8" } })).toThrow('rl.groupSize: bad value "8"; Invalid input: expected number, received string');
-    expect(() => resolveConfig({ rl: { groupSize: 1 } })).toThrow("rl.groupSize: bad value 1; Too small: expected number to be >=2");
-    expect(() => resolveConfig({ aggregation: "mean" })).toThrow(/aggregation: bad value "mean"; Invalid option: expected one of "token-mean"\|/);
-    expect(() => resolveConfig({ model: { numHeads: 3 } })).toThrow("model.hiddenSize: bad value 64; must be divisible by model.numHeads (3)");
+    expect(() => resolveConfig({ rl: { groupSize: "8" } })).toThrow(
+      'rl.groupSize: bad value "8"; Invalid input: expected number, received string',
+    );
+    expect(() => resolveConfig({ rl: { groupSize: 1 } })).toThrow(
+      "rl.groupSize: bad value 1; Too small: expected number to be >=2",
+    );
+    expect(() => resolveConfig({ aggregation: "mean" })).toThrow(
+      /aggregation: bad value "mean"; Invalid option: expected one of "token-mean"\|/,
+    );
+    expect(() => resolveConfig({ model: { numHeads: 3 } })).toThrow(
+      "model.hiddenSize: bad value 64; must be divisible by model.numHeads (3)",
+    );
   });
 });
 
@@ -56,7 +66,11 @@ describe("config files and --set", () => {
     const dir = mkdtempSync(join(tmpdir(), "trainer-config-"));
     const yaml = join(dir, "run.yaml");
     writeFileSync(yaml, "preset: dapo\nrl:\n  steps: 3\nobjective:\n  options: {clipHigh: 0.3}\n");
-    expect(resolveConfig(readConfigFile(yaml))).toMatchObject({ preset: "dapo", rl: { steps: 3 }, objective: { options: { clipHigh: 0.3 } } });
+    expect(resolveConfig(readConfigFile(yaml))).toMatchObject({
+      preset: "dapo",
+      rl: { steps: 3 },
+      objective: { options: { clipHigh: 0.3 } },
+    });
     const json = join(dir, "run.json");
     writeFileSync(json, '{"rl": {"steps": 4}}');
     expect(resolveConfig(readConfigFile(json)).rl.steps).toBe(4);

@@ -35,30 +35,34 @@ export function records(out: string, phase?: string) {
 
 /** The records without wall-clock fields (timing_s/*, perf/throughput), for run-to-run comparison. */
 export function deterministic(rs: Record<string, unknown>[]) {
-  return rs.map((r) => Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith("timing_s/") && k !== "perf/throughput")));
+  return rs.map((r) =>
+    Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith("timing_s/") && k !== "perf/throughput")),
+  );
 }
 
 /** Runs the CLI; resolves with exit code, signal and output. `onStderr`/`killWhen` steer it. */
 export function runCli(args: string[], options: { killWhen?: () => boolean } = {}) {
-  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    const timer = options.killWhen
-      ? setInterval(() => {
-          if (options.killWhen!()) child.kill("SIGKILL");
-        }, 5)
-      : undefined;
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      if (timer) clearInterval(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
+  return new Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      const child = spawn(process.execPath, [cli, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => {
+        stdout += d;
+      });
+      child.stderr.on("data", (d) => {
+        stderr += d;
+      });
+      const timer = options.killWhen
+        ? setInterval(() => {
+            if (options.killWhen!()) child.kill("SIGKILL");
+          }, 5)
+        : undefined;
+      child.on("error", reject);
+      child.on("exit", (code, signal) => {
+        if (timer) clearInterval(timer);
+        resolve({ code, signal, stdout, stderr });
+      });
+    },
+  );
 }

@@ -32,12 +32,23 @@ async function answerProbability(dir: string): Promise<number> {
   const batch = toTrainingBatch(
     examples.map((e) => {
       const responseIds = tokenizer.encode(e.reference ?? `${e.answer}${task.stop[0] ?? ""}`);
-      return { promptIds: tokenizer.encode(e.prompt), responseIds, rolloutLogProbs: responseIds.map(() => 0), finishReason: "stop" as const, text: "" };
+      return {
+        promptIds: tokenizer.encode(e.prompt),
+        responseIds,
+        rolloutLogProbs: responseIds.map(() => 0),
+        finishReason: "stop" as const,
+        text: "",
+      };
     }),
     { padTokenId: tokenizer.padTokenId },
   );
   const p = tf.tidy(() => {
-    const { logProbs } = model.scoreResponses({ promptIds: batch.promptIds!, promptMask: batch.promptMask!, responseIds: batch.responseIds!, responseMask: batch.responseMask });
+    const { logProbs } = model.scoreResponses({
+      promptIds: batch.promptIds!,
+      promptMask: batch.promptMask!,
+      responseIds: batch.responseIds!,
+      responseMask: batch.responseMask,
+    });
     return tf.mean(tf.exp(tf.sum(logProbs, 1)));
   });
   const value = p.dataSync()[0]!;

@@ -19,7 +19,14 @@ const jsonl = (name: string, rows: object[]) => {
 const base = {
   workers: 1,
   preset: "grpo",
-  model: { hiddenSize: 16, intermediateSize: 32, numLayers: 1, numHeads: 2, numKvHeads: 1, maxPositionEmbeddings: 2048 },
+  model: {
+    hiddenSize: 16,
+    intermediateSize: 32,
+    numLayers: 1,
+    numHeads: 2,
+    numKvHeads: 1,
+    maxPositionEmbeddings: 2048,
+  },
   sft: { steps: 1, batchSize: 4, learningRate: 1e-2 },
   rl: { steps: 2, promptsPerStep: 2, groupSize: 2, miniBatches: 1 },
   eval: { examples: 2, every: 0 },
@@ -40,36 +47,56 @@ describe("every task kind trains through the loop", () => {
   it("math JSONL through the verifier pool", async () => {
     const path = jsonl(
       "math.jsonl",
-      Array.from({ length: 12 }, (_, i) => ({ id: `p${i}`, problem: `What is ${i} + ${i + 1}?`, answer: String(2 * i + 1) })),
+      Array.from({ length: 12 }, (_, i) => ({
+        id: `p${i}`,
+        problem: `What is ${i} + ${i + 1}?`,
+        answer: String(2 * i + 1),
+      })),
     );
     const out = join(dir, "math");
-    await train(resolveConfig(base, { out, task: { name: "math-jsonl", options: { path, maxResponseLength: 16 } } }), { progress: false });
+    await train(resolveConfig(base, { out, task: { name: "math-jsonl", options: { path, maxResponseLength: 16 } } }), {
+      progress: false,
+    });
     checkRun(out);
   }, 180_000);
 
-  it.skipIf(!detectIsolation({}).python)("code JSONL through the sandbox (needs python3)", async () => {
-    const path = jsonl(
-      "code.jsonl",
-      Array.from({ length: 8 }, (_, i) => ({
-        question_id: `c${i}`,
-        question_content: `Read an integer and print it plus ${i}.`,
-        starter_code: "",
-        public_test_cases: JSON.stringify([{ input: "1\n", output: `${1 + i}\n`, testtype: "stdin" }]),
-        metadata: "{}",
-      })),
-    );
-    const out = join(dir, "code");
-    await train(
-      resolveConfig(base, { out, task: { name: "code-jsonl", options: { path, maxResponseLength: 16, runner: { concurrency: 1, limits: { timeLimitSec: 4 } } } } }),
-      { progress: false },
-    );
-    checkRun(out);
-  }, 180_000);
+  it.skipIf(!detectIsolation({}).python)(
+    "code JSONL through the sandbox (needs python3)",
+    async () => {
+      const path = jsonl(
+        "code.jsonl",
+        Array.from({ length: 8 }, (_, i) => ({
+          question_id: `c${i}`,
+          question_content: `Read an integer and print it plus ${i}.`,
+          starter_code: "",
+          public_test_cases: JSON.stringify([{ input: "1\n", output: `${1 + i}\n`, testtype: "stdin" }]),
+          metadata: "{}",
+        })),
+      );
+      const out = join(dir, "code");
+      await train(
+        resolveConfig(base, {
+          out,
+          task: {
+            name: "code-jsonl",
+            options: { path, maxResponseLength: 16, runner: { concurrency: 1, limits: { timeLimitSec: 4 } } },
+          },
+        }),
+        { progress: false },
+      );
+      checkRun(out);
+    },
+    180_000,
+  );
 
   it("offline ALFWorld, multi-turn, environment tokens masked out", async () => {
     const out = join(dir, "alfworld");
     await train(
-      resolveConfig(base, { out, sft: { steps: 0 }, task: { name: "alfworld", options: { maxTurns: 2, maxTurnTokens: 8, maxResponseTokens: 256, preamble: false } } }),
+      resolveConfig(base, {
+        out,
+        sft: { steps: 0 },
+        task: { name: "alfworld", options: { maxTurns: 2, maxTurnTokens: 8, maxResponseTokens: 256, preamble: false } },
+      }),
       { progress: false },
     );
     checkRun(out);

@@ -21,7 +21,21 @@ describe("train", () => {
     const trained = rl.filter((r) => !r.skipped);
     expect(trained.length).toBeGreaterThan(0);
     for (const r of trained) {
-      for (const k of ["actor/pg_loss", "actor/pg_clipfrac", "actor/ppo_kl", "actor/entropy", "actor/grad_norm", "critic/score/mean", "response_length/mean", "response_length/clip_ratio", "timing_s/gen", "timing_s/reward", "timing_s/update", "timing_s/step", "perf/throughput"]) {
+      for (const k of [
+        "actor/pg_loss",
+        "actor/pg_clipfrac",
+        "actor/ppo_kl",
+        "actor/entropy",
+        "actor/grad_norm",
+        "critic/score/mean",
+        "response_length/mean",
+        "response_length/clip_ratio",
+        "timing_s/gen",
+        "timing_s/reward",
+        "timing_s/update",
+        "timing_s/step",
+        "perf/throughput",
+      ]) {
         expect(Number.isFinite(r[k]), k).toBe(true);
       }
       expect(Object.keys(r).filter((k) => /^actor\/cells\/.+\/tokens$/.test(k)).length).toBe(10);
@@ -35,8 +49,16 @@ describe("train", () => {
     expect(summary.configHash).toMatch(/^[0-9a-f]{16}$/);
     expect(summary.versions["@tokenrl/train"]).toMatch(/^\d+\.\d+\.\d+/);
     expect(summary.timeS.rl).toBeGreaterThan(0);
-    expect(readFileSync(join(out, "checkpoints", "latest_checkpointed_iteration.txt"), "utf8").trim()).toBe("rl_step_000004");
-    for (const f of ["config.json", "model.safetensors", "tokenizer.json", "optimizer.safetensors", "trainer-state.json"])
+    expect(readFileSync(join(out, "checkpoints", "latest_checkpointed_iteration.txt"), "utf8").trim()).toBe(
+      "rl_step_000004",
+    );
+    for (const f of [
+      "config.json",
+      "model.safetensors",
+      "tokenizer.json",
+      "optimizer.safetensors",
+      "trainer-state.json",
+    ])
       expect(existsSync(join(out, "checkpoints", "rl_step_000004", f)), f).toBe(true);
     expect(readFileSync(result.reportPath, "utf8")).toContain("<svg");
     expect(readFileSync(join(out, "samples.jsonl"), "utf8").split("\n")[0]).toContain('"response"');
@@ -73,7 +95,13 @@ describe("train", () => {
       close: () => inner.close(),
     } as Task;
     const result = await train(
-      resolveConfig(TINY, { out, sft: { steps: 2 }, eval: { examples: 4, every: 0 }, rl: { ...TINY.rl, steps: 3 }, task: { ...TINY.task, verifyTimeoutMs: 200 } }),
+      resolveConfig(TINY, {
+        out,
+        sft: { steps: 2 },
+        eval: { examples: 4, every: 0 },
+        rl: { ...TINY.rl, steps: 3 },
+        task: { ...TINY.task, verifyTimeoutMs: 200 },
+      }),
       { progress: false, task: flaky },
     );
     expect(result.completed).toBe(true);
@@ -84,7 +112,24 @@ describe("train", () => {
   it("--fresh makes a new KL reference; a broken reference/ is an error", async () => {
     const out = tmp("reference");
     const args = ["--out", out, "--quiet", "--preset", "grpo", "--set", "rl.steps=1"];
-    const base = ["--set", "workers=1", "--set", "task.name=addition", "--set", "task.options={\"length\":1}", "--set", 'model={"hiddenSize":16,"intermediateSize":32,"numLayers":1,"numHeads":2,"numKvHeads":1,"maxPositionEmbeddings":32}', "--set", "sft.steps=2", "--set", "eval.examples=4", "--set", "rl.promptsPerStep=2", "--set", "rl.groupSize=2"];
+    const base = [
+      "--set",
+      "workers=1",
+      "--set",
+      "task.name=addition",
+      "--set",
+      'task.options={"length":1}',
+      "--set",
+      'model={"hiddenSize":16,"intermediateSize":32,"numLayers":1,"numHeads":2,"numKvHeads":1,"maxPositionEmbeddings":32}',
+      "--set",
+      "sft.steps=2",
+      "--set",
+      "eval.examples=4",
+      "--set",
+      "rl.promptsPerStep=2",
+      "--set",
+      "rl.groupSize=2",
+    ];
     expect((await runCli([...args, ...base])).code).toBe(0);
     const refWeights = () => readFileSync(join(out, "reference", "model.safetensors"));
     const first = refWeights();
@@ -117,18 +162,27 @@ describe("train", () => {
     const config = join(dir, "config.json");
     writeFileSync(
       config,
-      JSON.stringify({ ...TINY, rl: { ...TINY.rl, steps: 6 }, eval: { examples: 4, every: 0 }, optim: { lrScheduler: { type: "cosine", warmupSteps: 2, minLrRatio: 0.1 } } }),
+      JSON.stringify({
+        ...TINY,
+        rl: { ...TINY.rl, steps: 6 },
+        eval: { examples: 4, every: 0 },
+        optim: { lrScheduler: { type: "cosine", warmupSteps: 2, minLrRatio: 0.1 } },
+      }),
     );
     const straight = join(dir, "straight");
     const killed = join(dir, "killed");
     expect((await runCli(["--config", config, "--out", straight, "--quiet"])).code).toBe(0);
-    const r = await runCli(["--config", config, "--out", killed, "--quiet"], { killWhen: () => records(killed, "rl").length >= 3 });
+    const r = await runCli(["--config", config, "--out", killed, "--quiet"], {
+      killWhen: () => records(killed, "rl").length >= 3,
+    });
     expect(r.signal).toBe("SIGKILL");
     expect(records(killed, "rl").length).toBeLessThan(6);
     const resumed = await runCli(["--config", config, "--out", killed, "--quiet"]);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(resumed.stdout).toMatch(/^resumed; /);
-    const lrs = records(straight, "rl").map((x) => x["actor/lr"]).filter((x) => x !== undefined);
+    const lrs = records(straight, "rl")
+      .map((x) => x["actor/lr"])
+      .filter((x) => x !== undefined);
     expect(new Set(lrs).size).toBeGreaterThan(2); // the schedule moved
     expect(deterministic(records(killed))).toEqual(deterministic(records(straight)));
     const weights = (out: string) => readFileSync(join(out, "checkpoints", "rl_step_000006", "model.safetensors"));

@@ -12,11 +12,15 @@ const cli = join(pkg, "node_modules", "@tokenrl", "trainer", "dist", "cli.js");
 
 it("tokenrl-train loads this package as a plugin and trains with its objective", () => {
   const out = mkdtempSync(join(tmpdir(), "custom-objective-"));
-  const r = spawnSync(process.execPath, [cli, "--config", join(pkg, "train.yaml"), "--out", out, "--quiet", "--fresh"], {
-    cwd: pkg,
-    encoding: "utf8",
-    timeout: 120_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [cli, "--config", join(pkg, "train.yaml"), "--out", out, "--quiet", "--fresh"],
+    {
+      cwd: pkg,
+      encoding: "utf8",
+      timeout: 120_000,
+    },
+  );
   expect(r.status, r.stderr).toBe(0);
   const config = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
   expect(config.recipe.objective.name).toBe("vanilla-pg");
@@ -42,7 +46,11 @@ it("without the plugin the objective is unknown, a one-line error naming it", ()
 });
 
 it("tokenrl-train --help lists the plugin's objective with its description and options", () => {
-  const r = spawnSync(process.execPath, [cli, "--config", join(pkg, "train.yaml"), "--help"], { cwd: pkg, encoding: "utf8", timeout: 60_000 });
+  const r = spawnSync(process.execPath, [cli, "--config", join(pkg, "train.yaml"), "--help"], {
+    cwd: pkg,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   expect(r.status, r.stderr).toBe(0);
   expect(r.stdout).toMatch(/objectives: .*vanilla-pg/);
   expect(r.stdout).toMatch(/vanilla-pg: vanilla policy gradient: -A logp .*\n +options: aggregation, lossScaleFactor/);

@@ -1,5 +1,13 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { BATCH_ROW_FIELDS, batchFromArrays, disposeBatch, sliceBatchRange, sliceBatchRows, tf, useBackend } from "../src/index.js";
+import {
+  BATCH_ROW_FIELDS,
+  batchFromArrays,
+  disposeBatch,
+  sliceBatchRange,
+  sliceBatchRows,
+  tf,
+  useBackend,
+} from "../src/index.js";
 import type { BatchField, Tensor } from "../src/index.js";
 
 beforeAll(async () => {
@@ -53,7 +61,14 @@ describe("sliceBatchRows", () => {
   });
 
   it("slices the host arrays with the tensors", () => {
-    const batch = batchFromArrays({ responseMask: [[1, 0], [1, 1], [0, 0]], groupIds: [0, 0, 1] });
+    const batch = batchFromArrays({
+      responseMask: [
+        [1, 0],
+        [1, 1],
+        [0, 0],
+      ],
+      groupIds: [0, 0, 1],
+    });
     batch.host = {
       correct: Float32Array.from([1, 0, 1]),
       groupIds: Int32Array.from([0, 0, 1]),

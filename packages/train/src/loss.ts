@@ -67,7 +67,11 @@ export function createActorLoss(policy: PolicyScorer, recipe: RecipeSpec): Actor
   return (micro, counts) => {
     const aggregate = { globalTokenCount: counts.tokens, globalSequenceCount: counts.sequences };
     const scored = policy.scoreResponses(scoreInput(micro));
-    const batch: TrainingBatch = { ...micro, logProbs: scored.logProbs, entropy: micro.entropy ?? detach(scored.entropy) };
+    const batch: TrainingBatch = {
+      ...micro,
+      logProbs: scored.logProbs,
+      entropy: micro.entropy ?? detach(scored.entropy),
+    };
     let partition: Partition | undefined;
     try {
       partition = partitioner?.partition(batch, recipe.partition!.options);
@@ -83,7 +87,12 @@ export function createActorLoss(policy: PolicyScorer, recipe: RecipeSpec): Actor
       let loss: Scalar = part.loss;
       if (recipe.kl && recipe.kl.coef > 0) {
         if (!micro.refLogProbs) throw new TypeError("kl.coef > 0 needs batch.refLogProbs (a reference policy)");
-        const kl = aggregateLoss(klPenalty(scored.logProbs, micro.refLogProbs, recipe.kl.estimator), mask, recipe.aggregation, aggregate);
+        const kl = aggregateLoss(
+          klPenalty(scored.logProbs, micro.refLogProbs, recipe.kl.estimator),
+          mask,
+          recipe.aggregation,
+          aggregate,
+        );
         metrics["actor/kl_loss"] = kl;
         metrics["actor/kl_coef"] = tf.scalar(recipe.kl.coef);
         loss = tf.add(loss, tf.mul(kl, recipe.kl.coef)) as Scalar;

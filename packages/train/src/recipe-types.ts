@@ -47,4 +47,3 @@ export interface RecipeSpec {
 export interface Recipe extends RecipeSpec {
   readonly preset: string | null;
 }
-

@@ -1,8 +1,14 @@
 import { advantageEstimators } from "@tokenrl/advantages";
-import { AGGREGATION_MODES, ConfigError, assertAggregationMode, batchFromArrays, disposeBatch, tf } from "@tokenrl/core";
+import {
+  AGGREGATION_MODES,
+  ConfigError,
+  assertAggregationMode,
+  batchFromArrays,
+  disposeBatch,
+  tf,
+} from "@tokenrl/core";
 import type { AggregationMode } from "@tokenrl/core";
 import { KL_ESTIMATORS, assertKlEstimator, disposeResult, objectives } from "@tokenrl/objectives";
-import type { KlEstimator } from "@tokenrl/objectives";
 import { disposePartition, partitioners } from "@tokenrl/partitioners";
 import { getPreset } from "./presets.js";
 import type { EntropySpec, KlSpec, NamedOptions, OverlongSpec, Recipe, RecipeSpec } from "./recipe-types.js";
@@ -32,7 +38,11 @@ export function resolveRecipe(input: RecipeInput): Recipe {
   const base = input.preset ? getPreset(input.preset) : undefined;
   const named = (key: "advantage" | "objective", given: RecipeInput["advantage"]): NamedOptions => {
     const name = given?.name ?? base?.[key].name;
-    if (!name) throw new ConfigError(`${key}.name`, `required when no preset is given (e.g. ${key === "advantage" ? "grpo" : "ppo-clip"})`);
+    if (!name)
+      throw new ConfigError(
+        `${key}.name`,
+        `required when no preset is given (e.g. ${key === "advantage" ? "grpo" : "ppo-clip"})`,
+      );
     const inherited = base && base[key].name === name ? base[key].options : {};
     return { name, options: { ...inherited, ...(given?.options ?? {}) } };
   };
@@ -44,7 +54,11 @@ export function resolveRecipe(input: RecipeInput): Recipe {
     const inherited = base?.partition && base.partition.name === name ? base.partition.options : {};
     return { name, options: { ...inherited, ...(input.partition.options ?? {}) } };
   };
-  const optional = <T extends object>(given: Partial<T> | null | undefined, from: T | null | undefined, defaults: T) => {
+  const optional = <T extends object>(
+    given: Partial<T> | null | undefined,
+    from: T | null | undefined,
+    defaults: T,
+  ) => {
     if (given === null) return null;
     if (given === undefined) return from ?? null;
     return { ...defaults, ...(from ?? {}), ...given } as T;
@@ -72,7 +86,9 @@ export function resolveRecipe(input: RecipeInput): Recipe {
 export function objectiveOptionsOf(recipe: RecipeSpec): Record<string, unknown> {
   const objective = objectives.get(recipe.objective.name);
   const takesAggregation = "aggregation" in (objective.defaults as object);
-  return takesAggregation ? { ...recipe.objective.options, aggregation: recipe.aggregation } : { ...recipe.objective.options };
+  return takesAggregation
+    ? { ...recipe.objective.options, aggregation: recipe.aggregation }
+    : { ...recipe.objective.options };
 }
 
 /**
@@ -85,7 +101,8 @@ export function validateRecipe(recipe: RecipeSpec): void {
   for (const key of ["advantage", "objective"] as const) {
     const part = recipe[key];
     if (!part || typeof part.name !== "string") throw new ConfigError(`${key}.name`, "expected a registered name");
-    if (!isPlain(part.options)) throw new ConfigError(`${key}.options`, `expected an object, got ${JSON.stringify(part.options)}`);
+    if (!isPlain(part.options))
+      throw new ConfigError(`${key}.options`, `expected an object, got ${JSON.stringify(part.options)}`);
   }
   if (!advantageEstimators.has(recipe.advantage.name)) advantageEstimators.get(recipe.advantage.name);
   objectives.get(recipe.objective.name);
@@ -106,7 +123,10 @@ export function validateRecipe(recipe: RecipeSpec): void {
     if (!(Number.isInteger(o.maxLength) && o.maxLength >= 1))
       throw new ConfigError("overlong.maxLength", `expected an integer >= 1, got ${JSON.stringify(o.maxLength)}`);
     if (!(Number.isInteger(o.bufferLength) && o.bufferLength >= 1 && o.bufferLength <= o.maxLength))
-      throw new ConfigError("overlong.bufferLength", `expected an integer in [1, overlong.maxLength], got ${JSON.stringify(o.bufferLength)}`);
+      throw new ConfigError(
+        "overlong.bufferLength",
+        `expected an integer in [1, overlong.maxLength], got ${JSON.stringify(o.bufferLength)}`,
+      );
     coefficient("overlong.factor", o.factor, 0);
   }
   dryRun(recipe);
@@ -114,7 +134,10 @@ export function validateRecipe(recipe: RecipeSpec): void {
 
 function coefficient(path: string, x: unknown, min: number): void {
   if (typeof x !== "number" || !Number.isFinite(x) || x < min)
-    throw new ConfigError(path, `expected a finite number${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ""}, got ${JSON.stringify(x)}`);
+    throw new ConfigError(
+      path,
+      `expected a finite number${min > Number.NEGATIVE_INFINITY ? ` >= ${min}` : ""}, got ${JSON.stringify(x)}`,
+    );
 }
 
 function isPlain(v: unknown): v is Record<string, unknown> {
@@ -127,14 +150,29 @@ function dryRun(recipe: RecipeSpec): void {
   const batch = batchFromArrays({
     promptIds: [[1], [1], [2], [2]],
     promptMask: [[1], [1], [1], [1]],
-    responseIds: [[3, 4, 5], [3, 4, 0], [5, 4, 3], [5, 0, 0]],
-    responseMask: [[1, 1, 1], [1, 1, 0], [1, 1, 1], [1, 0, 0]],
+    responseIds: [
+      [3, 4, 5],
+      [3, 4, 0],
+      [5, 4, 3],
+      [5, 0, 0],
+    ],
+    responseMask: [
+      [1, 1, 1],
+      [1, 1, 0],
+      [1, 1, 1],
+      [1, 0, 0],
+    ],
     logProbs: rows([-1, -0.5, -2]),
     oldLogProbs: rows([-1.1, -0.4, -2]),
     rolloutLogProbs: rows([-1.2, -0.5, -1.9]),
     refLogProbs: rows([-1, -0.6, -2.1]),
     entropy: rows([0.5, 1.5, 1]),
-    tokenRewards: [[0, 0, 1], [0, 0, 0], [0, 0, 0], [1, 0, 0]],
+    tokenRewards: [
+      [0, 0, 1],
+      [0, 0, 0],
+      [0, 0, 0],
+      [1, 0, 0],
+    ],
     values: rows([0.1, 0.2, 0.3]),
     advantages: rows([1, 1, 1]),
     returns: rows([1, 1, 1]),

@@ -8,7 +8,8 @@ import type { Tensor2D } from "@tokenrl/core";
  */
 export function rewardsOnLastToken(rewards: readonly number[], responseMask: Tensor2D): Tensor2D {
   const [B, T] = responseMask.shape;
-  if (rewards.length !== B) throw new InvalidInputError(`rewardsOnLastToken: ${rewards.length} rewards for ${B} responses`);
+  if (rewards.length !== B)
+    throw new InvalidInputError(`rewardsOnLastToken: ${rewards.length} rewards for ${B} responses`);
   const mask = responseMask.dataSync();
   const values = new Float32Array(B * T);
   for (let b = 0; b < B; b++) {

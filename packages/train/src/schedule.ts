@@ -48,7 +48,10 @@ export type LrSchedule = (step: number) => number;
 
 export function checkLrSchedule(o: LrScheduleOptions, path = "lrSchedule"): void {
   if (!(LR_SCHEDULE_TYPES as readonly string[]).includes(o.type))
-    throw new ConfigError(`${path}.type`, `unknown schedule "${o.type}"; expected one of ${LR_SCHEDULE_TYPES.join(", ")}`);
+    throw new ConfigError(
+      `${path}.type`,
+      `unknown schedule "${o.type}"; expected one of ${LR_SCHEDULE_TYPES.join(", ")}`,
+    );
   for (const k of ["warmupSteps", "totalSteps"] as const) {
     if (!(Number.isInteger(o[k]) && o[k] >= 0))
       throw new ConfigError(`${path}.${k}`, `expected an integer >= 0, got ${JSON.stringify(o[k])}`);

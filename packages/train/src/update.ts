@@ -22,7 +22,9 @@ export interface ShardGradients {
 export type ComputeGradients = (shards: readonly TrainingBatch[], counts: GlobalCounts) => Promise<ShardGradients>;
 
 /** Combines per-shard metric values: token-weighted means, `/tokens` counts summed. */
-export function combineShardMetrics(perShard: readonly { metrics: Record<string, number>; tokens: number }[]): Record<string, number> {
+export function combineShardMetrics(
+  perShard: readonly { metrics: Record<string, number>; tokens: number }[],
+): Record<string, number> {
   const total = perShard.reduce((a, s) => a + s.tokens, 0);
   const out: Record<string, number> = {};
   for (const shard of perShard) {
@@ -157,7 +159,9 @@ export function batchUnits(batch: TrainingBatch): number[][] {
 /** `units` in `n` consecutive chunks as even as whole units allow. */
 function chunks<T>(units: readonly T[], n: number): T[][] {
   const k = Math.max(1, Math.min(n, units.length));
-  return Array.from({ length: k }, (_, c) => units.slice(Math.floor((c * units.length) / k), Math.floor(((c + 1) * units.length) / k)));
+  return Array.from({ length: k }, (_, c) =>
+    units.slice(Math.floor((c * units.length) / k), Math.floor(((c + 1) * units.length) / k)),
+  );
 }
 
 /** Consecutive chunks of whole units, each up to `maxRows` rows (at least one unit each). */
@@ -190,7 +194,8 @@ function chunksByRows(units: readonly number[][], maxRows: number): number[][][]
 export async function ppoUpdate(options: PpoUpdateOptions): Promise<PpoUpdateResult> {
   const { batch, optimizer } = options;
   const epochs = options.epochs ?? 1;
-  if (!(Number.isInteger(epochs) && epochs >= 1)) throw new InvalidInputError(`ppoUpdate: epochs must be an integer >= 1, got ${epochs}`);
+  if (!(Number.isInteger(epochs) && epochs >= 1))
+    throw new InvalidInputError(`ppoUpdate: epochs must be an integer >= 1, got ${epochs}`);
   const compute =
     options.computeGradients ??
     (options.loss
@@ -204,7 +209,9 @@ export async function ppoUpdate(options: PpoUpdateOptions): Promise<PpoUpdateRes
   for (let epoch = 0; epoch < epochs; epoch++) {
     const order = options.shuffle ? options.shuffle.shuffle(units) : units;
     const minis =
-      options.miniBatchSize !== undefined ? chunksByRows(order, options.miniBatchSize) : chunks(order, options.miniBatches ?? 1);
+      options.miniBatchSize !== undefined
+        ? chunksByRows(order, options.miniBatchSize)
+        : chunks(order, options.miniBatches ?? 1);
     for (const [m, mini] of minis.entries()) {
       const micro =
         options.microBatchSize !== undefined
@@ -216,7 +223,9 @@ export async function ppoUpdate(options: PpoUpdateOptions): Promise<PpoUpdateRes
         const r = await compute(shards, countTokens(batch, mini.flat()));
         grads = r.grads;
         const finiteLoss = Number.isFinite(r.loss);
-        const step = finiteLoss ? optimizer.applyGradients(grads) : { gradNorm: Number.NaN, applied: false, lr: optimizer.lr };
+        const step = finiteLoss
+          ? optimizer.applyGradients(grads)
+          : { gradNorm: Number.NaN, applied: false, lr: optimizer.lr };
         if (!step.applied) skipped++;
         steps.push({ epoch, miniBatch: m, loss: r.loss, ...step, microBatches: shards.length, metrics: r.metrics });
       } finally {

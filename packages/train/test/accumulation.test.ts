@@ -54,7 +54,10 @@ describe("gradient accumulation equals the full-batch gradient", () => {
           entropy: { coef: 0.01 },
         },
         // Uneven micro-batches of whole groups, the empty response in the last one.
-        [[0, 1], [2, 3, 4, 5]],
+        [
+          [0, 1],
+          [2, 3, 4, 5],
+        ],
       );
       expect(r.diff).toBeLessThan(1e-5);
       expect(r.accumulated.loss).toBeCloseTo(r.full.loss, 5);
@@ -65,7 +68,11 @@ describe("gradient accumulation equals the full-batch gradient", () => {
 
   for (const preset of listPresets()) {
     it(`preset ${preset} (its objective and aggregation), three micro-batches`, async () => {
-      const r = await compare({ preset, kl: { coef: 0.05, estimator: "k3" } }, [[0, 1], [2, 3], [4, 5]]);
+      const r = await compare({ preset, kl: { coef: 0.05, estimator: "k3" } }, [
+        [0, 1],
+        [2, 3],
+        [4, 5],
+      ]);
       expect(r.diff).toBeLessThan(1e-5);
       expect(r.accumulated.loss).toBeCloseTo(r.full.loss, 5);
     });

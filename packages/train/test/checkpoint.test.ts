@@ -53,8 +53,13 @@ describe("training checkpoints", () => {
   it("round-trips weights, optimiser moments and step, and the state; keeps the last K", async () => {
     const root = mkdtempSync(join(tmpdir(), "train-ckpt-"));
     const { model, optimizer, tokenizer } = trainedOnce();
-    for (const step of [1, 2, 3]) await saveCheckpoint(root, { model, tokenizer, optimizer, state: state(step) }, { keepLast: 2 });
-    expect(readdirSync(root).filter((n) => n.startsWith("rl_")).sort()).toEqual(["rl_step_000002", "rl_step_000003"]);
+    for (const step of [1, 2, 3])
+      await saveCheckpoint(root, { model, tokenizer, optimizer, state: state(step) }, { keepLast: 2 });
+    expect(
+      readdirSync(root)
+        .filter((n) => n.startsWith("rl_"))
+        .sort(),
+    ).toEqual(["rl_step_000002", "rl_step_000003"]);
     expect(readFileSync(join(root, POINTER_FILE), "utf8").trim()).toBe("rl_step_000003");
     const loaded = (await loadLatestCheckpoint(root))!;
     expect(loaded.state).toEqual(state(3, { optimizerStep: 1 }));
@@ -100,7 +105,9 @@ describe("training checkpoints", () => {
     const path = join(dir, "trainer-state.json");
     const good = JSON.parse(readFileSync(path, "utf8"));
     writeFileSync(path, JSON.stringify({ ...good, step: "abc" }));
-    await expect(loadLatestCheckpoint(root)).rejects.toThrow(/trainer-state.json: invalid trainer state: step: bad value "abc"; /);
+    await expect(loadLatestCheckpoint(root)).rejects.toThrow(
+      /trainer-state.json: invalid trainer state: step: bad value "abc"; /,
+    );
     writeFileSync(path, "null");
     await expect(loadLatestCheckpoint(root)).rejects.toThrow(/\(top level\): bad value null/);
     writeFileSync(path, JSON.stringify({ ...good, extra: 1 }));
@@ -120,7 +127,9 @@ describe("training checkpoints", () => {
     const dir = await saveCheckpoint(root, { model, tokenizer, optimizer, state: state(1) });
     const file = await readSafetensors(join(dir, "model.safetensors"));
     const [name, raw] = [...file.tensors][0]!;
-    const values = new Float32Array(raw.bytes.buffer.slice(raw.bytes.byteOffset, raw.bytes.byteOffset + raw.bytes.byteLength));
+    const values = new Float32Array(
+      raw.bytes.buffer.slice(raw.bytes.byteOffset, raw.bytes.byteOffset + raw.bytes.byteLength),
+    );
     values[0] = Number.NaN;
     const tensors = new Map(file.tensors);
     tensors.set(name, float32ToRaw(values, raw.shape, "F32"));
@@ -147,10 +156,14 @@ describe("training checkpoints", () => {
 describe("run-folder lock", () => {
   it("refuses a second trainer on the same folder and takes over a lock whose process died", async () => {
     const dir = mkdtempSync(join(tmpdir(), "train-lock-"));
-    const holder = spawn(process.execPath, ["--import", "tsx", child, "lock", dir], { stdio: ["ignore", "pipe", "inherit"] });
+    const holder = spawn(process.execPath, ["--import", "tsx", child, "lock", dir], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     await new Promise<void>((resolve) => holder.stdout.once("data", () => resolve()));
     expect(() => lockRunFolder(dir)).toThrow(RunFolderLockedError);
-    expect(() => lockRunFolder(dir)).toThrow(new RegExp(`run folder ${dir} is in use by another trainer \\(pid ${holder.pid} `));
+    expect(() => lockRunFolder(dir)).toThrow(
+      new RegExp(`run folder ${dir} is in use by another trainer \\(pid ${holder.pid} `),
+    );
     holder.kill("SIGKILL");
     await new Promise((resolve) => holder.once("exit", resolve));
     const lock = lockRunFolder(dir);

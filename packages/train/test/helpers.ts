@@ -46,8 +46,22 @@ export function ppoBatch(policy: CausalLM): TrainingBatch {
     [10, 11, 3, 1],
   ];
   const base = batchFromArrays({
-    promptIds: [[2, 3], [2, 3], [0, 4], [0, 4], [2, 5], [2, 5]],
-    promptMask: [[1, 1], [1, 1], [0, 1], [0, 1], [1, 1], [1, 1]],
+    promptIds: [
+      [2, 3],
+      [2, 3],
+      [0, 4],
+      [0, 4],
+      [2, 5],
+      [2, 5],
+    ],
+    promptMask: [
+      [1, 1],
+      [1, 1],
+      [0, 1],
+      [0, 1],
+      [1, 1],
+      [1, 1],
+    ],
     responseIds,
     responseMask,
     groupIds: [0, 0, 1, 1, 2, 2],

@@ -35,7 +35,7 @@ describe("AdamW", () => {
         const [b1, b2, lr, eps] = [0.9, 0.999, 0.1, 1e-8];
         const m1 = (1 - b1) * g1[i]!;
         const v1 = (1 - b2) * g1[i]! ** 2;
-        const w1 = -lr * (m1 / (1 - b1)) / (Math.sqrt(v1 / (1 - b2)) + eps);
+        const w1 = (-lr * (m1 / (1 - b1))) / (Math.sqrt(v1 / (1 - b2)) + eps);
         const m2 = b1 * m1 + (1 - b1) * g2[i]!;
         const v2 = b2 * v1 + (1 - b2) * g2[i]! ** 2;
         return w1 - (lr * (m2 / (1 - b1 ** 2))) / (Math.sqrt(v2 / (1 - b2 ** 2)) + eps);
@@ -64,7 +64,12 @@ describe("AdamW", () => {
 
   it("uses the scheduled learning rate of each step", () => {
     const w = tf.variable(tf.tensor1d([0]));
-    const opt = new AdamW([w], { lr: 0.1, weightDecay: 0, maxGradNorm: 0, schedule: { type: "constant", warmupSteps: 2 } });
+    const opt = new AdamW([w], {
+      lr: 0.1,
+      weightDecay: 0,
+      maxGradNorm: 0,
+      schedule: { type: "constant", warmupSteps: 2 },
+    });
     const lrs = [0, 1, 2, 3].map(() => opt.minimize(linearLoss(w, [1])).lr);
     expect(lrs).toEqual([0, 0.05, 0.1, 0.1]);
     // Step 0 had LR 0 (transformers' warm-up convention), then -0.05 and -0.1 twice (Adam moves by lr).

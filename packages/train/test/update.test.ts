@@ -16,7 +16,10 @@ async function update(options: { microBatchSize?: number; epochs?: number; miniB
     batch.advantages!.dispose();
     batch.advantages = tf.fill(batch.responseMask.shape, Number.NaN) as tf.Tensor2D;
   }
-  const optimizer = new AdamW(policy.trainableVariables(), { lr: 1e-2, schedule: { type: "linear", warmupSteps: 1, totalSteps: 6 } });
+  const optimizer = new AdamW(policy.trainableVariables(), {
+    lr: 1e-2,
+    schedule: { type: "linear", warmupSteps: 1, totalSteps: 6 },
+  });
   const before = tf.memory().numTensors;
   const r = await ppoUpdate({
     batch,
@@ -37,8 +40,15 @@ async function update(options: { microBatchSize?: number; epochs?: number; miniB
 describe("ppoUpdate", () => {
   it("takes miniBatches x epochs optimiser steps on whole groups, the LR following the schedule", async () => {
     const { r } = await update({});
-    expect(r.steps.map((s) => [s.epoch, s.miniBatch])).toEqual([[0, 0], [0, 1], [1, 0], [1, 1]]);
-    expect(r.steps.map((s) => s.lr)).toEqual([0, 1e-2, 1e-2 * (1 - 1 / 5), 1e-2 * (1 - 2 / 5)].map((x) => expect.closeTo(x, 12)));
+    expect(r.steps.map((s) => [s.epoch, s.miniBatch])).toEqual([
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ]);
+    expect(r.steps.map((s) => s.lr)).toEqual(
+      [0, 1e-2, 1e-2 * (1 - 1 / 5), 1e-2 * (1 - 2 / 5)].map((x) => expect.closeTo(x, 12)),
+    );
     expect(r.skipped).toBe(0);
     expect(Number.isFinite(r.metrics["actor/pg_loss"])).toBe(true);
     expect(r.metrics["actor/grad_norm"]).toBeGreaterThan(0);
@@ -66,7 +76,11 @@ describe("ppoUpdate", () => {
   it("splits on whole groups (rows sharing a group id)", () => {
     const policy = tinyPolicy();
     const batch = ppoBatch(policy);
-    expect(batchUnits(batch)).toEqual([[0, 1], [2, 3], [4, 5]]);
+    expect(batchUnits(batch)).toEqual([
+      [0, 1],
+      [2, 3],
+      [4, 5],
+    ]);
     disposeBatch(batch);
     policy.dispose();
   });
@@ -74,9 +88,17 @@ describe("ppoUpdate", () => {
 
 describe("rewardsOnLastToken", () => {
   it("puts each reward on the last valid token (verl token_level_rewards)", () => {
-    const mask = tf.tensor2d([[1, 1, 0], [1, 0, 1], [0, 0, 0]]);
+    const mask = tf.tensor2d([
+      [1, 1, 0],
+      [1, 0, 1],
+      [0, 0, 0],
+    ]);
     const r = rewardsOnLastToken([2, -1, 5], mask as tf.Tensor2D);
-    expect(r.arraySync()).toEqual([[0, 2, 0], [0, 0, -1], [0, 0, 0]]);
+    expect(r.arraySync()).toEqual([
+      [0, 2, 0],
+      [0, 0, -1],
+      [0, 0, 0],
+    ]);
     expect(() => rewardsOnLastToken([1], mask as tf.Tensor2D)).toThrow("1 rewards for 3 responses");
     tf.dispose([mask, r]);
   });

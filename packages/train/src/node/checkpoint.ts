@@ -43,7 +43,8 @@ const NAME = /^(sft|rl)_step_(\d{6})(\.b)?$/;
 /** Checks a parsed state file; an error names the file, the key, the bad value and what is allowed. */
 export function validateTrainingState(value: unknown, source = STATE): TrainingState {
   const parsed = trainingStateSchema.safeParse(value);
-  if (!parsed.success) throw new InvalidInputError(`${source}: invalid trainer state: ${formatIssues(parsed.error, value)}`);
+  if (!parsed.success)
+    throw new InvalidInputError(`${source}: invalid trainer state: ${formatIssues(parsed.error, value)}`);
   return parsed.data;
 }
 
@@ -65,7 +66,9 @@ export async function latestCheckpoint(root: string): Promise<string | undefined
   if (!existsSync(pointer)) return undefined;
   const name = (await readFile(pointer, "utf8")).trim();
   if (!NAME.test(name))
-    throw new InvalidInputError(`${pointer}: expected a checkpoint folder name like rl_step_000025, got ${JSON.stringify(name.slice(0, 80))}`);
+    throw new InvalidInputError(
+      `${pointer}: expected a checkpoint folder name like rl_step_000025, got ${JSON.stringify(name.slice(0, 80))}`,
+    );
   const dir = join(root, name);
   if (!existsSync(dir)) throw new InvalidInputError(`${pointer} names ${name}, which does not exist in ${root}`);
   return dir;
@@ -94,7 +97,8 @@ export async function saveCheckpoint(
 ): Promise<string> {
   const state = validateTrainingState({ ...contents.state, optimizerStep: contents.optimizer.step }, "saveCheckpoint");
   const keepLast = options.keepLast ?? 2;
-  if (!(Number.isInteger(keepLast) && keepLast >= 1)) throw new InvalidInputError(`keepLast must be an integer >= 1, got ${keepLast}`);
+  if (!(Number.isInteger(keepLast) && keepLast >= 1))
+    throw new InvalidInputError(`keepLast must be an integer >= 1, got ${keepLast}`);
   await mkdir(root, { recursive: true });
   await cleanStaleTemps(root);
   const name = checkpointName(state);
@@ -130,7 +134,10 @@ async function prune(root: string, latest: string, keepLast: number): Promise<vo
   const names = (await readdir(root)).filter((n) => NAME.test(n));
   // The newest keepLast (phase, step)s up to the latest, one folder each: the latest's own.
   const older = names.filter((n) => order(n) < order(latest)).sort((a, b) => order(b) - order(a));
-  const keep = new Set([latest, ...older.filter((n, i) => older.findIndex((m) => order(m) === order(n)) === i).slice(0, keepLast - 1)]);
+  const keep = new Set([
+    latest,
+    ...older.filter((n, i) => older.findIndex((m) => order(m) === order(n)) === i).slice(0, keepLast - 1),
+  ]);
   await Promise.all(names.filter((n) => !keep.has(n)).map((n) => rm(join(root, n), { recursive: true, force: true })));
 }
 
@@ -178,6 +185,8 @@ export function assertFiniteWeights(model: CausalLM, source: string): void {
     const bad = n.dataSync()[0]!;
     n.dispose();
     if (bad > 0)
-      throw new InvalidInputError(`${source}: weight ${w.name || i} [${w.shape}] holds ${bad} NaN/Inf value(s); the checkpoint is corrupt`);
+      throw new InvalidInputError(
+        `${source}: weight ${w.name || i} [${w.shape}] holds ${bad} NaN/Inf value(s); the checkpoint is corrupt`,
+      );
   }
 }

@@ -45,7 +45,10 @@ export function formatIssues(error: z.ZodError, input: unknown, schema?: z.ZodTy
         const base = issue.path.map(String).join(".");
         const allowed = schema ? allowedKeys(schema, issue.path) : [];
         return issue.keys
-          .map((k) => `${base ? `${base}.` : ""}${k}: unknown key${allowed.length ? `; allowed here: ${allowed.join(", ")}` : ""}`)
+          .map(
+            (k) =>
+              `${base ? `${base}.` : ""}${k}: unknown key${allowed.length ? `; allowed here: ${allowed.join(", ")}` : ""}`,
+          )
           .join("; ");
       }
       const key = issue.path.map(String).join(".") || "(top level)";
