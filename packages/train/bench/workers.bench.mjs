@@ -18,14 +18,16 @@ import { createWorkerPool } from "../dist/workers/index.js";
 const { values: args } = parseArgs({
   options: {
     model: { type: "string", default: "both" },
+    sync: { type: "boolean", default: true },
     steps: { type: "string", default: "3" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
   process.stdout.write(
-    "usage: node bench/workers.bench.mjs [--model demo|medium|both] [--steps N]\n" +
-      "  RL step seconds (rollout, update, step) in-process and with 1 and 2 workers, and the ratios.\n",
+    "usage: node bench/workers.bench.mjs [--model demo|medium|both] [--steps N] [--no-sync]\n" +
+      "  RL step seconds (rollout, update, step) in-process and with 1 and 2 workers, and the ratios;\n" +
+      "  then the weight broadcast and gradient reduce costs of the 10.5M-parameter policy benchmark model.\n",
   );
   process.exit(0);
 }
@@ -205,4 +207,55 @@ for (const name of names) {
     `weight broadcast (2 workers): ${(s.bytes / 1e6).toFixed(2)} MB, ${(s.publishMs / s.broadcasts).toFixed(2)} ms to publish + ${(s.workerReloadMs / s.broadcasts / 2).toFixed(2)} ms per worker to load; gradient reduce ${(s.reduceMs / Math.max(1, s.broadcasts)).toFixed(2)} ms per mini-batch`,
   );
 }
+/**
+ * The per-optimiser-step costs that do not shrink with more workers, on the
+ * 10.5M-parameter model of the policy benchmark (42 MB of float32): copying
+ * the weights into shared memory (main thread), loading them in a worker, and
+ * reducing the workers' gradients (parallel, one slice per worker).
+ */
+async function syncCost(workers) {
+  // The policy benchmark's model, defined once in that package's bench folder.
+  const { BENCH_MODEL_CONFIG } = await import("../../policy/bench/model.mjs");
+  const model = createPolicy(BENCH_MODEL_CONFIG, { seed: 0 });
+  const pool = await createWorkerPool({ model, workers, loss: { kind: "recipe", recipe: resolveRecipe({ preset: "grpo", kl: null }) } });
+  const v = model.trainableVariables();
+  const rows = 2 * workers;
+  const batch = {
+    promptIds: tf.tensor2d(Array.from({ length: rows }, () => [3]), [rows, 1], "int32"),
+    promptMask: tf.ones([rows, 1]),
+    responseIds: tf.tensor2d(Array.from({ length: rows }, () => [4]), [rows, 1], "int32"),
+    responseMask: tf.ones([rows, 1]),
+    oldLogProbs: tf.fill([rows, 1], -9),
+    advantages: tf.tensor2d(Array.from({ length: rows }, (_, i) => [i % 2 ? 1 : -1]), [rows, 1]),
+    groupIds: tf.tensor1d(Array.from({ length: rows }, (_, i) => Math.floor(i / 2)), "int32"),
+  };
+  const shards = Array.from({ length: workers }, (_, w) =>
+    Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, tf.slice(t, [2 * w], [2])])),
+  );
+  const R = 5;
+  let warm;
+  for (let r = 0; r <= R; r++) {
+    v[0].assign(tf.add(v[0], 0)); // new storage: the next call broadcasts
+    const g = await pool.computeGradients(shards, { tokens: rows, sequences: rows });
+    tf.dispose(g.grads);
+    if (r === 0) warm = pool.syncStats(); // the first round warms up; the stats are cumulative
+  }
+  const s = pool.syncStats();
+  const per = (k) => (s[k] - warm[k]) / R;
+  await pool.close();
+  tf.dispose([...Object.values(batch), ...shards.flatMap((x) => Object.values(x))]);
+  model.dispose();
+  return { mb: s.bytes / 1e6, publish: per("publishMs"), reload: per("workerReloadMs") / workers, reduce: per("reduceMs") };
+}
+
+if (args.sync) {
+  console.log("\nper optimiser step, 10.5M-parameter model (policy bench config):");
+  for (const n of [1, 2]) {
+    const c = await syncCost(n);
+    console.log(
+      `${n} worker(s): ${c.mb.toFixed(1)} MB; publish ${c.publish.toFixed(1)} ms (main) + load ${c.reload.toFixed(1)} ms (each worker, in parallel) + reduce ${c.reduce.toFixed(1)} ms`,
+    );
+  }
+}
+
 console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}; parallel headroom at end ${(await headroom()).toFixed(2)}x`);
