@@ -2,8 +2,8 @@
 // What a user gets from npm: packs every public package (pnpm pack turns
 // `workspace:*` into real versions), installs the tarballs into a scratch
 // project outside the workspace, then checks each package's README examples
-// there, as written: `tsc` under strict settings, and a run under plain Node
-// ESM (TypeScript blocks as tsc emitted them). Third-party dependencies come from the npm registry.
+// there, as written: `tsc` under strict settings (JavaScript blocks with
+// checkJs), and a run under plain Node ESM (TypeScript blocks as tsc emitted them). Third-party dependencies come from the npm registry.
 // Closes with "N passed, M failed".
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -89,11 +89,13 @@ writeFileSync(
         moduleResolution: "NodeNext",
         target: "ES2022",
         lib: ["ES2023", "DOM"],
+        allowJs: true,
+        checkJs: true,
         // Emitted even on a type error, so that a TypeScript example still runs.
         outDir: "out",
         skipLibCheck: false,
       },
-      include: ["examples/**/*.mts"],
+      include: ["examples/**/*.mts", "examples/**/*.mjs"],
     },
     null,
     2,
@@ -118,15 +120,13 @@ for (const { dir, pkg } of packages) {
   const blocks = [...text.matchAll(/^```(js|ts|javascript|typescript)[ \t]*([^\n]*)\n([\s\S]*?)^```/gm)];
   blocks.forEach(([, lang, info, code], i) => {
     const stem = `${basename(dir)}-${i + 1}`;
-    writeFileSync(join(examples, `${stem}.mts`), code);
+    // JavaScript is checked as JavaScript (checkJs) and runs as written; TypeScript
+    // is checked as TypeScript and runs as tsc emitted it.
+    const js = lang.startsWith("j");
+    const source = join(examples, `${stem}.${js ? "mjs" : "mts"}`);
+    writeFileSync(source, code);
     if (/no-run/.test(info)) return;
-    // JavaScript runs as written; TypeScript runs as tsc emitted it.
-    let file = join(project, "out", `${stem}.mjs`);
-    if (lang.startsWith("j")) {
-      file = join(examples, `${stem}.mjs`);
-      writeFileSync(file, code);
-    }
-    runnable.push({ file, where: `${pkg.name} README example ${i + 1}` });
+    runnable.push({ file: js ? source : join(project, "out", `${stem}.mjs`), where: `${pkg.name} README example ${i + 1}` });
   });
 }
 
