@@ -29,7 +29,8 @@ if (args.includes("--help")) {
 
 Checks (default) or fills in the publishing metadata of every public workspace
 package: publishConfig.access "public", repository/homepage/bugs, keywords,
-sideEffects, files (dist, README.md, CHANGELOG.md), a LICENSE file, license
+sideEffects, files (dist, README.md, CHANGELOG.md, BENCHMARKS.md where there is one),
+a LICENSE file, license
 Apache-2.0, engines.node >= 20, "type": "module" and types in every export.`);
   process.exit(0);
 }
@@ -61,7 +62,15 @@ function expectations(pkg, dir) {
     keywords: [...new Set([...COMMON_KEYWORDS, ...(pkg.keywords ?? [])])],
     sideEffects: HAS_IMPORT_SIDE_EFFECTS.has(pkg.name) ? true : false,
     engines: { ...(pkg.engines ?? {}), node: ">=20" },
-    files: [...new Set([...(pkg.files ?? ["dist"]), "README.md", "CHANGELOG.md"])],
+    // README links to BENCHMARKS.md, so it ships where there is one.
+    files: [
+      ...new Set([
+        ...(pkg.files ?? ["dist"]),
+        "README.md",
+        "CHANGELOG.md",
+        ...(existsSync(join(dir, "BENCHMARKS.md")) ? ["BENCHMARKS.md"] : []),
+      ]),
+    ],
   };
 }
 
