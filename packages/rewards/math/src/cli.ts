@@ -23,6 +23,8 @@ Options:
   -h, --help        show this help
 `;
 
+const MAX_PENDING = 4096;
+
 interface Args {
   file?: string;
   timeoutMs?: number;
@@ -89,15 +91,25 @@ async function main(): Promise<number> {
   let errors = 0;
   // Results are written in input order: each line waits for the one before it.
   let tail: Promise<void> = Promise.resolve();
+  // At most MAX_PENDING lines are read ahead of the output, and a full stdout pipe is waited
+  // for, so a huge input streams through in bounded memory.
+  let pending = 0;
   const emit = (p: Promise<string>) => {
+    pending++;
     tail = tail.then(async () => {
       const text = await p;
-      if (!stopped) process.stdout.write(`${text}\n`);
+      pending--;
+      if (!stopped && !process.stdout.write(`${text}\n`))
+        await new Promise<void>((resolve) => {
+          process.stdout.once("drain", resolve);
+          process.stdout.once("error", () => resolve());
+        });
     });
   };
   let lineNo = 0;
   for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
     if (stopped) break;
+    if (pending >= MAX_PENDING) await tail;
     lineNo++;
     if (line.trim() === "") {
       emit(Promise.resolve(""));
