@@ -11,6 +11,11 @@ export { reinforcePlusPlusBaselineAdvantage } from "./reinforce-plus-plus-baseli
 export type { ReinforcePlusPlusBaselineParams } from "./reinforce-plus-plus-baseline.js";
 export { gaeAdvantage, GAE_DEFAULTS } from "./gae.js";
 export type { GaeParams } from "./gae.js";
-export { advantageEstimators, defineAdvantageEstimator, ADVANTAGE_ESTIMATOR_NAMES } from "./registry.js";
+export {
+  advantageEstimators,
+  defineAdvantageEstimator,
+  describeAdvantageEstimators,
+  ADVANTAGE_ESTIMATOR_NAMES,
+} from "./registry.js";
 export type { AdvantageEstimatorName, AdvantageEstimatorSpec, TypedAdvantageEstimator } from "./registry.js";
 export type { HostBatch } from "./host.js";

@@ -66,3 +66,16 @@ export function defineAdvantageEstimator<P extends object>(
   advantageEstimators.register(spec.name, estimator);
   return estimator;
 }
+
+/** Every registered estimator (plugins' included), by name: for `--help` and docs. */
+export function describeAdvantageEstimators(): {
+  name: string;
+  description: string;
+  requires: readonly string[];
+  defaults: Readonly<Record<string, unknown>>;
+}[] {
+  return advantageEstimators.list().map((name) => {
+    const e = advantageEstimators.get(name);
+    return { name, description: e.description ?? "", requires: e.requires ?? [], defaults: e.defaults ?? {} };
+  });
+}

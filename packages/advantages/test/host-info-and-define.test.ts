@@ -4,6 +4,7 @@ import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import {
   advantageEstimators,
   defineAdvantageEstimator,
+  describeAdvantageEstimators,
   grpoAdvantage,
   reinforcePlusPlusBaselineAdvantage,
   rlooAdvantage,
@@ -117,6 +118,12 @@ describe.each(TEST_BACKENDS)("host data beside the batch, on %s", (backend) => {
       },
     });
     expect(advantageEstimators.get(`toy-scaled-score-${backend}`)).toBe(toy);
+    expect(describeAdvantageEstimators().find((e) => e.name === `toy-scaled-score-${backend}`)).toEqual({
+      name: `toy-scaled-score-${backend}`,
+      description: "toy: scale * s_i on every valid token",
+      requires: ["tokenRewards"],
+      defaults: { scale: 2 },
+    });
     expect(toy.estimatorName).toBe(`toy-scaled-score-${backend}`);
     expect(toy.resolve({ scale: 3 })).toEqual({ scale: 3 });
     expect(() => toy.resolve({ scale: 11 })).toThrow(

@@ -110,6 +110,24 @@ export function defineObjective<O extends object>(spec: ObjectiveSpec<O>): Objec
   return objective;
 }
 
+/** What help texts and docs list of a registered algorithm. */
+export interface AlgorithmSummary {
+  name: string;
+  description: string;
+  /** Batch fields it reads besides `responseMask`. */
+  requires: readonly string[];
+  /** Its options with their defaults. */
+  defaults: Readonly<Record<string, unknown>>;
+}
+
+/** Every registered objective (plugins' included), by name: for `--help` and docs. */
+export function describeObjectives(): AlgorithmSummary[] {
+  return objectives.list().map((name) => {
+    const o = objectives.get(name);
+    return { name, description: o.description, requires: o.requires, defaults: o.defaults };
+  });
+}
+
 /** Aggregation options every per-token objective accepts. */
 export interface AggregationOptions {
   /** How the per-token loss becomes a scalar (ALGORITHMS.md section 2). */

@@ -13,6 +13,7 @@ import {
 import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
 import {
   composeObjective,
+  describeObjectives,
   cppoLoss,
   entropyBonus,
   gspoLoss,
@@ -279,6 +280,15 @@ describe.each(TEST_BACKENDS)("objectives on %s", (backend) => {
       expect(() => objective.compute(batch)).toThrow(new RegExp(`^${missing}: `));
       disposeBatch(batch);
     }
+  });
+
+  it("describeObjectives lists every registered objective with its description, requirements and defaults", () => {
+    const listed = describeObjectives();
+    expect(listed.map((o) => o.name)).toEqual(objectives.list());
+    const htpo = listed.find((o) => o.name === "htpo")!;
+    expect(htpo.description).toMatch(/^HTPO: /);
+    expect(htpo.requires).toContain("entropy");
+    expect(htpo.defaults).toMatchObject({ clipHigh: 0.28, dualClip: 10, sign: "paper", correctness: "verdict" });
   });
 
   it("readMetrics reads every metric in one device read", async () => {

@@ -78,6 +78,20 @@ export function definePartitioner<O extends object, C extends string>(spec: Part
   return partitioner;
 }
 
+/** Every registered partitioner (plugins' included), by name: for `--help` and docs. */
+export function describePartitioners(): {
+  name: string;
+  description: string;
+  requires: readonly string[];
+  defaults: Readonly<Record<string, unknown>>;
+  cells: readonly string[];
+}[] {
+  return partitioners.list().map((name) => {
+    const p = partitioners.get(name);
+    return { name, description: p.description, requires: p.requires, defaults: p.defaults, cells: p.cells };
+  });
+}
+
 /** Builds a Partition from masks, counting each cell on the device. */
 export function makePartition<C extends string>(partitioner: string, masks: Record<C, Tensor2D>): Partition<C> {
   const counts = {} as Record<C, Scalar>;

@@ -5,6 +5,7 @@ import type { BatchArrays, TrainingBatch } from "@tokenrl/core";
 import { createRng } from "@tokenrl/core";
 import {
   definePartitioner,
+  describePartitioners,
   makePartition,
   ratio,
   HTPO_CELLS,
@@ -295,6 +296,11 @@ describe.each(TEST_BACKENDS)("partitioners on %s", (backend) => {
       },
     });
     expect(partitioners.get(halvesName)).toBe(halves);
+    expect(describePartitioners().find((p) => p.name === halvesName)).toMatchObject({
+      requires: ["entropy"],
+      defaults: { split: 1 },
+      cells: ["first", "rest"],
+    });
     await withBatch(htpoBatch, async (b) => {
       const p = halves.partition(b, { split: 0.5 });
       // First 3 columns: rows with 5, 3, 6 and 0 valid tokens give 3 + 3 + 3 + 0 = 9 first, 2 + 0 + 3 = 5 rest.
