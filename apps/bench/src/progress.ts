@@ -4,7 +4,7 @@ import cliProgress from "cli-progress";
  * A progress bar on stderr (cli-progress): redrawn in place on a terminal, a
  * line every few seconds in a log file or CI. `null` when quiet.
  */
-export function progressBar(label: string, total: number, quiet: boolean) {
+export function progressBar(label: string, total: number, quiet: boolean, status = "starting") {
   if (quiet) return null;
   const bar = new cliProgress.SingleBar(
     {
@@ -17,7 +17,7 @@ export function progressBar(label: string, total: number, quiet: boolean) {
     },
     cliProgress.Presets.legacy,
   );
-  bar.start(total, 0, { status: "" });
+  bar.start(total, 0, { status });
   return {
     update(done: number, status: string) {
       bar.update(done, { status });
