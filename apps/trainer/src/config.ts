@@ -84,7 +84,7 @@ export const configSchema = z.strictObject({
   /** Supervised warm-up on the task's reference responses (0 steps = none). */
   sft: z
     .strictObject({
-      steps: int(0).default(60),
+      steps: int(0).default(140),
       batchSize: int(1).default(32),
       learningRate: z.number().min(0).default(3e-3),
     })
@@ -92,13 +92,13 @@ export const configSchema = z.strictObject({
   rl: z
     .strictObject({
       /** Policy-gradient steps, one rollout batch each (verl trainer.total_training_steps). */
-      steps: int(0).default(150),
+      steps: int(0).default(40),
       /** Prompts (groups) per batch (verl data.train_batch_size). */
       promptsPerStep: int(1).default(16),
       /** G: responses per prompt (verl actor_rollout_ref.rollout.n). */
       groupSize: int(2).default(8),
       /** Dynamic sampling's generation batches per step (verl algorithm.filter_groups.max_num_gen_batches). */
-      maxGenerationBatches: int(1).default(3),
+      maxGenerationBatches: int(1).default(2),
       temperature: z.number().min(0).default(1.0),
       /** Optimiser steps per epoch (verl: train_batch_size / ppo_mini_batch_size). */
       miniBatches: int(1).default(2),
@@ -111,7 +111,8 @@ export const configSchema = z.strictObject({
   /** AdamW for RL (verl actor.optim). */
   optim: z
     .strictObject({
-      lr: z.number().min(0).default(1e-3),
+      /** RL learning rate; much below the warm-up's (1e-3 collapses the demo policy in ~10 steps). */
+      lr: z.number().min(0).default(3e-4),
       weightDecay: z.number().min(0).default(0.01),
       betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]),
       eps: z.number().gt(0).default(1e-8),
@@ -133,13 +134,13 @@ export const configSchema = z.strictObject({
       /** Held-out (test split) examples scored greedily: pass@1. */
       examples: int(0).default(200),
       /** Also every N RL steps (0 = only at start, after the warm-up and at the end). */
-      every: int(0).default(25),
+      every: int(0).default(10),
     })
     .prefault({}),
   checkpoint: z
     .strictObject({
       /** Save every N RL steps (and at the phase switch and the end); 0 = only those. */
-      every: int(0).default(25),
+      every: int(0).default(10),
       /** Checkpoint folders kept. */
       keepLast: int(1).default(2),
     })
