@@ -3,7 +3,7 @@ import { fileURLToPath } from "node:url";
 import { initBackend } from "@tokenrl/core";
 import { advantageEstimators } from "@tokenrl/advantages";
 import type { AdvantageEstimator } from "@tokenrl/advantages";
-import { objectives } from "@tokenrl/objectives";
+import { describeObjectives, objectives } from "@tokenrl/objectives";
 import { tf } from "@tokenrl/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadOpModules, runConformance } from "../src/index.js";
@@ -21,6 +21,13 @@ describe("adding an objective with defineObjective", () => {
   it("puts it in the registry with its description, requirements and defaults", () => {
     expect(objectives.get("toy-reinforce")).toBe(toyReinforce);
     expect(objectives.list()).toContain("toy-reinforce");
+    // What a help text lists (the trainer's --help iterates the same registry).
+    expect(describeObjectives().find((o) => o.name === "toy-reinforce")).toEqual({
+      name: "toy-reinforce",
+      description: "toy REINFORCE: -scale A logp, aggregated (docs/extending.md)",
+      requires: ["logProbs", "advantages"],
+      defaults: { scale: 1, aggregation: "token-mean", lossScaleFactor: null },
+    });
     expect(toyReinforce.requires).toEqual(["logProbs", "advantages"]);
     expect(toyReinforce.resolve({ scale: 3 })).toEqual({ scale: 3, aggregation: "token-mean", lossScaleFactor: null });
     expect(() => toyReinforce.resolve({ scael: 3 } as never)).toThrow(/toy-reinforce\.scael: unknown option/);
