@@ -63,7 +63,9 @@ export function generate(model: CausalLM, promptIds: readonly number[], options:
       cache = out.cache;
       input.dispose();
       const V = out.logits.shape[2];
-      const last = tf.tidy(() => tf.reshape(tf.slice(out.logits, [0, out.logits.shape[1] - 1, 0], [1, 1, V]), [1, V]) as Tensor2D);
+      const last = tf.tidy(
+        () => tf.reshape(tf.slice(out.logits, [0, out.logits.shape[1] - 1, 0], [1, 1, V]), [1, V]) as Tensor2D,
+      );
       out.logits.dispose();
       let sampled: { tokenIds: Int32Array; logProbs: Float32Array };
       try {

@@ -224,9 +224,15 @@ export class CausalLM {
    * differentiable. `{ entropy: false }` skips the full-vocabulary entropy.
    */
   scoreResponses(input: ScoreInput, options?: { entropy?: true }): ScoreOutput;
-  scoreResponses(input: ScoreInput, options: { entropy: false }): Pick<ScoreOutput, "logProbs"> & { entropy?: undefined };
+  scoreResponses(
+    input: ScoreInput,
+    options: { entropy: false },
+  ): Pick<ScoreOutput, "logProbs"> & { entropy?: undefined };
   scoreResponses(input: ScoreInput, options?: ScoreOptions): Pick<ScoreOutput, "logProbs"> & { entropy?: Tensor2D };
-  scoreResponses(input: ScoreInput, options: ScoreOptions = {}): Pick<ScoreOutput, "logProbs"> & { entropy?: Tensor2D } {
+  scoreResponses(
+    input: ScoreInput,
+    options: ScoreOptions = {},
+  ): Pick<ScoreOutput, "logProbs"> & { entropy?: Tensor2D } {
     this.checkAlive();
     return scoreResponses(this, input, options);
   }

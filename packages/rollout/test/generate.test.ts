@@ -156,32 +156,39 @@ describe("one sampler", () => {
   });
   afterAll(() => setKernelPath("auto"));
 
-  it.each(["host", "tensor"] as const)(
-    "policy's single-prompt generate draws rollout's tokens and log-probs for the same seed (%s sampling path)",
-    async (path) => {
-      setKernelPath(path);
-      const model = tinyPolicy();
-      const prompt = tokenizer.encode("2+2=");
-      for (const params of [
-        { temperature: 1 },
-        { temperature: 0.7, topK: 5, topP: 0.9 },
-        { temperature: 1.2, minP: 0.05, logProbsMode: "raw" as const },
-        { temperature: 0 },
-      ]) {
-        const single = policyGenerate(model, prompt, { ...params, maxTokens: 6, seed: 42, stopIds: [] });
-        const batched = await generate(model, [prompt], { ...params, maxTokens: 6, seed: 42, ignoreEos: true });
-        expect(single.ids).toEqual(batched.sequences[0]!.responseIds);
-        single.logProbs.forEach((lp, t) => expect(lp).toBeCloseTo(batched.sequences[0]!.rolloutLogProbs[t]!, 5));
-      }
-      model.dispose();
-    },
-  );
+  it.each([
+    "host",
+    "tensor",
+  ] as const)("policy's single-prompt generate draws rollout's tokens and log-probs for the same seed (%s sampling path)", async (path) => {
+    setKernelPath(path);
+    const model = tinyPolicy();
+    const prompt = tokenizer.encode("2+2=");
+    for (const params of [
+      { temperature: 1 },
+      { temperature: 0.7, topK: 5, topP: 0.9 },
+      { temperature: 1.2, minP: 0.05, logProbsMode: "raw" as const },
+      { temperature: 0 },
+    ]) {
+      const single = policyGenerate(model, prompt, { ...params, maxTokens: 6, seed: 42, stopIds: [] });
+      const batched = await generate(model, [prompt], { ...params, maxTokens: 6, seed: 42, ignoreEos: true });
+      expect(single.ids).toEqual(batched.sequences[0]!.responseIds);
+      single.logProbs.forEach((lp, t) => expect(lp).toBeCloseTo(batched.sequences[0]!.rolloutLogProbs[t]!, 5));
+    }
+    model.dispose();
+  });
 
   it("samples the same tokens on the host and the tensor path", async () => {
     const model = tinyPolicy();
     const run = async (path: "host" | "tensor") => {
       setKernelPath(path);
-      const out = await generate(model, PROMPTS, { temperature: 0.9, topK: 20, topP: 0.95, maxTokens: 8, seed: 3, ignoreEos: true });
+      const out = await generate(model, PROMPTS, {
+        temperature: 0.9,
+        topK: 20,
+        topP: 0.95,
+        maxTokens: 8,
+        seed: 3,
+        ignoreEos: true,
+      });
       return out.sequences.map((s) => s.responseIds);
     };
     const host = await run("host");

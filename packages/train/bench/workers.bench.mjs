@@ -12,7 +12,7 @@ import { disposeBatch, initBackend, tf } from "@tokenrl/core";
 import { CharTokenizer, createPolicy, parameterCount } from "@tokenrl/policy";
 import { createLocalEngine, sampleGroups, toTrainingBatch } from "@tokenrl/rollout";
 import { createSyntheticTask } from "@tokenrl/tasks";
-import { AdamW, createActorLoss, inProcessGradients, ppoUpdate, resolveRecipe } from "../dist/index.js";
+import { AdamW, createActorLoss, ppoUpdate, resolveRecipe } from "../dist/index.js";
 import { createWorkerPool } from "../dist/workers/index.js";
 
 const { values: args } = parseArgs({
@@ -75,9 +75,13 @@ async function verdicts(sequences, examples) {
 /** One RL step; `pool` undefined = everything in this thread. Returns seconds per phase. */
 async function rlStep(step, model, optimizer, pool) {
   const t0 = performance.now();
-  const examples = Array.from({ length: RL.promptsPerStep }, (_, i) => task.example(step * RL.promptsPerStep + i, "train"));
+  const examples = Array.from({ length: RL.promptsPerStep }, (_, i) =>
+    task.example(step * RL.promptsPerStep + i, "train"),
+  );
   const prompts = examples.map((e) => tokenizer.encode(e.prompt));
-  const engine = pool ? pool.engine({ seed: 1000 + step, tokenizer }) : createLocalEngine({ model, tokenizer, seed: 1000 + step });
+  const engine = pool
+    ? pool.engine({ seed: 1000 + step, tokenizer })
+    : createLocalEngine({ model, tokenizer, seed: 1000 + step });
   const sequences = await sampleGroups(engine, prompts, { ...sampling, groupSize: RL.groupSize });
   const t1 = performance.now();
   const correct = await verdicts(sequences, examples);
@@ -97,7 +101,12 @@ async function rlStep(step, model, optimizer, pool) {
   batch.advantages = adv.advantages;
   adv.returns.dispose();
   const t2 = performance.now();
-  const input = { promptIds: batch.promptIds, promptMask: batch.promptMask, responseIds: batch.responseIds, responseMask: batch.responseMask };
+  const input = {
+    promptIds: batch.promptIds,
+    promptMask: batch.promptMask,
+    responseIds: batch.responseIds,
+    responseMask: batch.responseMask,
+  };
   const scored = pool ? await pool.score(batch) : model.scoreResponses(input);
   batch.oldLogProbs = scored.logProbs;
   batch.entropy = scored.entropy;
@@ -125,9 +134,7 @@ async function measure(shape, workers) {
   const model = makeModel(shape);
   const optimizer = new AdamW(model.trainableVariables(), { lr: RL.lr });
   const pool =
-    workers === 0
-      ? undefined
-      : await createWorkerPool({ model, tokenizer, workers, loss: { kind: "recipe", recipe } });
+    workers === 0 ? undefined : await createWorkerPool({ model, tokenizer, workers, loss: { kind: "recipe", recipe } });
   try {
     await rlStep(0, model, optimizer, pool); // warm-up: kernels, caches, first broadcast
     const runs = [];
@@ -161,11 +168,15 @@ async function headroom(total = 2e8) {
   const run = async (n) => {
     const t = performance.now();
     await Promise.all(
-      Array.from({ length: n }, () => new Promise((resolve, reject) => {
-        const w = new Worker(code, { eval: true, workerData: total / n });
-        w.once("message", () => w.terminate().then(resolve));
-        w.once("error", reject);
-      })),
+      Array.from(
+        { length: n },
+        () =>
+          new Promise((resolve, reject) => {
+            const w = new Worker(code, { eval: true, workerData: total / n });
+            w.once("message", () => w.terminate().then(resolve));
+            w.once("error", reject);
+          }),
+      ),
     );
     return performance.now() - t;
   };
@@ -175,16 +186,29 @@ async function headroom(total = 2e8) {
 }
 
 const names = args.model === "both" ? Object.keys(MODELS) : [args.model];
-console.log(`parallel headroom at start: 2 threads run pure JS ${(await headroom()).toFixed(2)}x as fast as 1 (2.0 = idle 2 cores)`);
-console.log(`backend ${tf.getBackend()}; load average at start ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-console.log(`task addition (2 digits), ${RL.promptsPerStep} prompts x G=${RL.groupSize}, ${RL.miniBatches} mini-batches, HTPO; mean of ${STEPS} steps after 1 warm-up`);
+console.log(
+  `parallel headroom at start: 2 threads run pure JS ${(await headroom()).toFixed(2)}x as fast as 1 (2.0 = idle 2 cores)`,
+);
+console.log(
+  `backend ${tf.getBackend()}; load average at start ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}`,
+);
+console.log(
+  `task addition (2 digits), ${RL.promptsPerStep} prompts x G=${RL.groupSize}, ${RL.miniBatches} mini-batches, HTPO; mean of ${STEPS} steps after 1 warm-up`,
+);
 for (const name of names) {
   const shape = MODELS[name];
   const probe = makeModel(shape);
   const params = parameterCount(probe.config);
   probe.dispose();
   const results = {};
-  for (const [label, n] of [["in-process", 0], ["1 worker", 1], ["2 workers", 2]]) results[label] = await measure(shape, n);
+  for (const [label, n] of [
+    ["in-process", 0],
+    ["1 worker", 1],
+    ["2 workers", 2],
+  ])
+    results[label] = await measure(shape, n);
   console.log(`\nmodel ${name} (${(params / 1e6).toFixed(2)}M parameters)`);
   console.log("config       rollout s  update s  step s   (rewards s)");
   for (const [label, r] of Object.entries(results)) {
@@ -217,17 +241,35 @@ async function syncCost(workers) {
   // The policy benchmark's model, defined once in that package's bench folder.
   const { BENCH_MODEL_CONFIG } = await import("../../policy/bench/model.mjs");
   const model = createPolicy(BENCH_MODEL_CONFIG, { seed: 0 });
-  const pool = await createWorkerPool({ model, workers, loss: { kind: "recipe", recipe: resolveRecipe({ preset: "grpo", kl: null }) } });
+  const pool = await createWorkerPool({
+    model,
+    workers,
+    loss: { kind: "recipe", recipe: resolveRecipe({ preset: "grpo", kl: null }) },
+  });
   const v = model.trainableVariables();
   const rows = 2 * workers;
   const batch = {
-    promptIds: tf.tensor2d(Array.from({ length: rows }, () => [3]), [rows, 1], "int32"),
+    promptIds: tf.tensor2d(
+      Array.from({ length: rows }, () => [3]),
+      [rows, 1],
+      "int32",
+    ),
     promptMask: tf.ones([rows, 1]),
-    responseIds: tf.tensor2d(Array.from({ length: rows }, () => [4]), [rows, 1], "int32"),
+    responseIds: tf.tensor2d(
+      Array.from({ length: rows }, () => [4]),
+      [rows, 1],
+      "int32",
+    ),
     responseMask: tf.ones([rows, 1]),
     oldLogProbs: tf.fill([rows, 1], -9),
-    advantages: tf.tensor2d(Array.from({ length: rows }, (_, i) => [i % 2 ? 1 : -1]), [rows, 1]),
-    groupIds: tf.tensor1d(Array.from({ length: rows }, (_, i) => Math.floor(i / 2)), "int32"),
+    advantages: tf.tensor2d(
+      Array.from({ length: rows }, (_, i) => [i % 2 ? 1 : -1]),
+      [rows, 1],
+    ),
+    groupIds: tf.tensor1d(
+      Array.from({ length: rows }, (_, i) => Math.floor(i / 2)),
+      "int32",
+    ),
   };
   const shards = Array.from({ length: workers }, (_, w) =>
     Object.fromEntries(Object.entries(batch).map(([k, t]) => [k, tf.slice(t, [2 * w], [2])])),
@@ -245,7 +287,12 @@ async function syncCost(workers) {
   await pool.close();
   tf.dispose([...Object.values(batch), ...shards.flatMap((x) => Object.values(x))]);
   model.dispose();
-  return { mb: s.bytes / 1e6, publish: per("publishMs"), reload: per("workerReloadMs") / workers, reduce: per("reduceMs") };
+  return {
+    mb: s.bytes / 1e6,
+    publish: per("publishMs"),
+    reload: per("workerReloadMs") / workers,
+    reduce: per("reduceMs"),
+  };
 }
 
 if (args.sync) {
@@ -258,4 +305,8 @@ if (args.sync) {
   }
 }
 
-console.log(`\nload average at end ${loadavg().map((l) => l.toFixed(2)).join(" ")}; parallel headroom at end ${(await headroom()).toFixed(2)}x`);
+console.log(
+  `\nload average at end ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}; parallel headroom at end ${(await headroom()).toFixed(2)}x`,
+);

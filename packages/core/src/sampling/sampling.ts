@@ -128,7 +128,11 @@ function sampleHost(logits: Tensor2D, p: ResolvedSamplingParams, uniforms: reado
 }
 
 /** The tensor path: token ids `[B]` int32 and their log-probs `[B]` (the caller disposes both). */
-function sampleOnDevice(logits: Tensor2D, p: ResolvedSamplingParams, uniforms: readonly number[]): [Tensor1D, Tensor1D] {
+function sampleOnDevice(
+  logits: Tensor2D,
+  p: ResolvedSamplingParams,
+  uniforms: readonly number[],
+): [Tensor1D, Tensor1D] {
   const [B] = logits.shape;
   return tf.tidy(() => {
     const raw = tf.cast(logits, "float32") as Tensor2D;

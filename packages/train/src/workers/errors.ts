@@ -14,7 +14,11 @@ export class WorkerCrashedError extends TokenrlError {
 
   constructor(worker: number, reason: WorkerCrashedError["reason"], detail: string, task?: string, cause?: unknown) {
     const during = task ? ` during a ${task} task` : "";
-    super("WORKER", `worker ${worker} ${describe(reason)}${during}: ${detail}`, cause === undefined ? undefined : { cause });
+    super(
+      "WORKER",
+      `worker ${worker} ${describe(reason)}${during}: ${detail}`,
+      cause === undefined ? undefined : { cause },
+    );
     this.worker = worker;
     this.reason = reason;
     if (task) this.task = task;

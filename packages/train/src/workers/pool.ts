@@ -194,8 +194,7 @@ export class WorkerPool {
         new Promise((resolve, reject) => {
           const onMessage = (m: WorkerReply) => {
             if (m.kind === "ready") resolve(m);
-            else if (m.kind === "init-error")
-              reject(new WorkerTaskError(index, "start", m.error));
+            else if (m.kind === "init-error") reject(new WorkerTaskError(index, "start", m.error));
             if (m.kind === "ready" || m.kind === "init-error") worker.off("message", onMessage);
           };
           worker.on("message", onMessage);
@@ -292,7 +291,10 @@ export class WorkerPool {
   }
 
   /** Per-token log-probs (and entropies) of `batch`'s responses, rows split across workers; tensors on this thread. */
-  async score(batch: TrainingBatch, options: { entropy?: boolean } = {}): Promise<{ logProbs: Tensor2D; entropy?: Tensor2D }> {
+  async score(
+    batch: TrainingBatch,
+    options: { entropy?: boolean } = {},
+  ): Promise<{ logProbs: Tensor2D; entropy?: Tensor2D }> {
     this.publishWeights();
     const [B, T] = batch.responseMask.shape;
     const ranges = splitRange(B, this.size);
@@ -367,7 +369,9 @@ export class WorkerPool {
       const order = used.map((u) => u.w);
       await Promise.all(
         splitRange(this.layout.size, this.size).map(([start, end], w) =>
-          start === end ? Promise.resolve(undefined) : this.run<"reduce">(w, { op: "reduce", start, end, workers: order }),
+          start === end
+            ? Promise.resolve(undefined)
+            : this.run<"reduce">(w, { op: "reduce", start, end, workers: order }),
         ),
       );
       grads = tensorsFromShared(this.sum, this.layout);
@@ -412,7 +416,10 @@ export class WorkerPool {
     return this.slots.filter((s) => s.alive).length;
   }
 
-  private run<O extends TaskOp>(w: number, task: DistributiveOmit<Extract<WorkerTask, { op: O }>, "id" | "weightsVersion">): Promise<TaskResults[O]> {
+  private run<O extends TaskOp>(
+    w: number,
+    task: DistributiveOmit<Extract<WorkerTask, { op: O }>, "id" | "weightsVersion">,
+  ): Promise<TaskResults[O]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new ConfigError("pool", "the worker pool was closed"));
     const slot = this.slots[w]!;

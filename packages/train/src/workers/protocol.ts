@@ -8,7 +8,12 @@ import type { TransferBatch } from "./batch-transfer.js";
 /** How a worker rebuilds the main thread's tokenizer (only encode/decode are used: stop strings, texts). */
 export type TokenizerSpec =
   | { kind: "char"; alphabet: string[] }
-  | { kind: "hf"; tokenizer: Record<string, unknown>; tokenizerConfig: Record<string, unknown>; fallbacks: { eosTokenId?: number; bosTokenId?: number; padTokenId?: number } };
+  | {
+      kind: "hf";
+      tokenizer: Record<string, unknown>;
+      tokenizerConfig: Record<string, unknown>;
+      fallbacks: { eosTokenId?: number; bosTokenId?: number; padTokenId?: number };
+    };
 
 /** A test-only fault: the worker fails on its `nth` (1-based) task of kind `op`. */
 export interface FaultInjection {
@@ -118,7 +123,12 @@ export interface SerializedError {
 export function serializeError(err: unknown): SerializedError {
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
-    return { name: err.name, message: err.message, ...(err.stack ? { stack: err.stack } : {}), ...(typeof code === "string" ? { code } : {}) };
+    return {
+      name: err.name,
+      message: err.message,
+      ...(err.stack ? { stack: err.stack } : {}),
+      ...(typeof code === "string" ? { code } : {}),
+    };
   }
   return { name: "Error", message: String(err) };
 }

@@ -55,7 +55,9 @@ export function planWorkers(input: WorkerPlanInput = {}): WorkerPlan {
   if (!needsRewards) {
     policy = native ? 1 : cores;
     reward = 0;
-    reason = native ? "native backend threads each op itself; no reward workers needed" : `one policy worker per core (${cores}); no reward workers needed`;
+    reason = native
+      ? "native backend threads each op itself; no reward workers needed"
+      : `one policy worker per core (${cores}); no reward workers needed`;
   } else if (!input.overlapped) {
     policy = native ? 1 : cores;
     reward = cores;

@@ -45,13 +45,18 @@ export function writeShared(buffer: SharedArrayBuffer, layout: FlatLayout, tenso
   const flat = new Float32Array(buffer);
   layout.slots.forEach((slot, i) => {
     const t = tensors[i]!;
-    if (t.size !== slot.size) throw new TypeError(`worker pool: ${slot.name} has ${t.size} values, expected ${slot.size}`);
+    if (t.size !== slot.size)
+      throw new TypeError(`worker pool: ${slot.name} has ${t.size} values, expected ${slot.size}`);
     flat.set(hostView(t) as Float32Array, slot.offset);
   });
 }
 
 /** `variables[i].assign(slot i of the buffer)`, one upload per variable. */
-export function assignFromShared(buffer: SharedArrayBuffer, layout: FlatLayout, variables: readonly tf.Variable[]): void {
+export function assignFromShared(
+  buffer: SharedArrayBuffer,
+  layout: FlatLayout,
+  variables: readonly tf.Variable[],
+): void {
   const flat = new Float32Array(buffer);
   layout.slots.forEach((slot, i) => {
     const v = variables[i]!;

@@ -117,7 +117,8 @@ const otherLosses = new Map<string, ActorLoss>();
 
 async function lossOf(task: GradientsTask): Promise<ActorLoss> {
   if (!task.loss) {
-    if (!actorLoss) throw new Error(`worker ${init.index}: no loss was configured for gradient tasks (pool option "loss")`);
+    if (!actorLoss)
+      throw new Error(`worker ${init.index}: no loss was configured for gradient tasks (pool option "loss")`);
     return actorLoss;
   }
   const key = JSON.stringify(task.loss);
@@ -165,7 +166,7 @@ function runReduce(task: ReduceTask): TaskResults["reduce"] {
   task.workers.forEach((w, k) => {
     const g = new Float32Array(init.allGrads[w]!, task.start * 4, task.end - task.start);
     if (k === 0) sum.set(g);
-    else for (let i = 0; i < sum.length; i++) sum[i]! += g[i]!;
+    else for (let i = 0; i < sum.length; i++) sum[i]! += g[i];
   });
   return { computeMs: performance.now() - started };
 }

@@ -108,5 +108,4 @@ describe("a worker that fails", () => {
       loaded!.model.dispose();
     });
   }
-
 });

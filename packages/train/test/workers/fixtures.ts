@@ -55,7 +55,13 @@ export async function rlBatch(model: CausalLM, G = 4): Promise<TrainingBatch> {
   scored.logProbs.dispose();
   batch.advantages = tf.tidy(() =>
     tf.mul(
-      tf.tile(tf.tensor2d(correct.map((c, i) => (c ? 1 : -1) * (0.5 + (i % 5) / 10)), [B, 1]), [1, T]),
+      tf.tile(
+        tf.tensor2d(
+          correct.map((c, i) => (c ? 1 : -1) * (0.5 + (i % 5) / 10)),
+          [B, 1],
+        ),
+        [1, T],
+      ),
       batch.responseMask,
     ),
   ) as tf.Tensor2D;

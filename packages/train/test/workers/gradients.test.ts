@@ -12,14 +12,20 @@ import { relativeDiff, rlBatch, smallPolicy } from "./fixtures.js";
 function shardsOf(batch: TrainingBatch, n: number): TrainingBatch[] {
   const units = batchUnits(batch);
   return Array.from({ length: n }, (_, c) =>
-    sliceBatchRows(batch, units.slice(Math.floor((c * units.length) / n), Math.floor(((c + 1) * units.length) / n)).flat()),
+    sliceBatchRows(
+      batch,
+      units.slice(Math.floor((c * units.length) / n), Math.floor(((c + 1) * units.length) / n)).flat(),
+    ),
   );
 }
 
 const RECIPES: [string, RecipeInput][] = [
   ["htpo (token-mean, per-cell objective)", { preset: "htpo" }],
   ["dr-grpo (seq-mean-token-sum-norm)", { preset: "dr-grpo" }],
-  ["grpo + KL, seq-mean-token-mean", { preset: "grpo", aggregation: "seq-mean-token-mean", kl: { coef: 0.1, estimator: "k3" } }],
+  [
+    "grpo + KL, seq-mean-token-mean",
+    { preset: "grpo", aggregation: "seq-mean-token-mean", kl: { coef: 0.1, estimator: "k3" } },
+  ],
 ];
 
 let model: CausalLM;
@@ -48,7 +54,10 @@ describe("data-parallel gradients", () => {
       const loss = { kind: "recipe" as const, recipe };
       const counts = countTokens(batch);
       // Reference: the whole mini-batch as one shard, in this thread.
-      const reference = await inProcessGradients(model.trainableVariables(), createActorLoss(model, recipe))([batch], counts);
+      const reference = await inProcessGradients(model.trainableVariables(), createActorLoss(model, recipe))(
+        [batch],
+        counts,
+      );
       const shards = shardsOf(batch, 3);
       try {
         for (const pool of [one, two]) {

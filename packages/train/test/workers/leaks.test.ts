@@ -15,7 +15,12 @@ beforeAll(async () => {
   await useBackend("wasm");
   model = smallPolicy();
   optimizer = new AdamW(model.trainableVariables(), { lr: 1e-2 });
-  pool = await createWorkerPool({ model, tokenizer, workers: 2, loss: { kind: "recipe", recipe: resolveRecipe({ preset: "htpo" }) } });
+  pool = await createWorkerPool({
+    model,
+    tokenizer,
+    workers: 2,
+    loss: { kind: "recipe", recipe: resolveRecipe({ preset: "htpo" }) },
+  });
 });
 
 afterAll(async () => {
@@ -35,7 +40,16 @@ async function step(k: number): Promise<void> {
   // toTrainingBatch already carries the group ids sampleGroups set.
   expect(batch.groupIds?.shape).toEqual([B]);
   batch.advantages = tf.tidy(() =>
-    tf.mul(tf.tile(tf.tensor2d(correct.map((c) => c - 0.5), [B, 1]), [1, T]), batch.responseMask),
+    tf.mul(
+      tf.tile(
+        tf.tensor2d(
+          correct.map((c) => c - 0.5),
+          [B, 1],
+        ),
+        [1, T],
+      ),
+      batch.responseMask,
+    ),
   ) as tf.Tensor2D;
   const scored = await pool.score(batch);
   batch.oldLogProbs = scored.logProbs;

@@ -27,12 +27,21 @@ afterAll(() => {
 describe("plugins in workers", () => {
   it("workers import the main thread's plugins and train with a plugin objective", async () => {
     const recipe = resolveRecipe({ preset: "grpo", objective: { name: "toy-halved-ppo" } });
-    const pool = await createWorkerPool({ model, tokenizer, workers: 2, plugins: [plugin], loss: { kind: "recipe", recipe } });
+    const pool = await createWorkerPool({
+      model,
+      tokenizer,
+      workers: 2,
+      plugins: [plugin],
+      loss: { kind: "recipe", recipe },
+    });
     try {
       expect(pool.registries.objective).toContain("toy-halved-ppo");
       const counts = countTokens(batch);
       const got = await pool.computeGradients([batch], counts);
-      const want = await inProcessGradients(model.trainableVariables(), createActorLoss(model, recipe))([batch], counts);
+      const want = await inProcessGradients(model.trainableVariables(), createActorLoss(model, recipe))(
+        [batch],
+        counts,
+      );
       expect(got.loss).toBeCloseTo(want.loss, 6);
       expect(got.loss).not.toBe(0);
       tf.dispose([...got.grads, ...want.grads]);
