@@ -596,12 +596,14 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       judged.map((j) => (j.verdict.correct ? 1 : 0)),
       "float32",
     );
+    const validTokens = Int32Array.from(sequences, (s) =>
+      s.responseMask ? s.responseMask.reduce((a, b) => a + b, 0) : s.responseIds.length,
+    );
     batch.host = {
       correct: Float32Array.from(judged, (j) => (j.verdict.correct ? 1 : 0)),
-      rewards: Float32Array.from(rewards),
-      lengths: Int32Array.from(sequences, (s) =>
-        s.responseMask ? s.responseMask.reduce((a, b) => a + b, 0) : s.responseIds.length,
-      ),
+      // The row sum of tokenRewards: a row with no valid token carries no reward (rewardsOnLastToken places none).
+      rewards: Float32Array.from(rewards, (r, i) => (validTokens[i]! > 0 ? r : 0)),
+      lengths: validTokens,
       ...(batch.groupIds ? { groupIds: Int32Array.from(sequences, (s) => s.groupId ?? 0) } : {}),
     };
     const adv = advantageEstimators.get(recipe.advantage.name)(batch, recipe.advantage.options);
