@@ -305,6 +305,17 @@ function differencesTable(r: CompareResults) {
   };
 }
 
+/** Mean over seeds of the trainer's own greedy held-out pass@1 (summary.json heldOut), when the runs have it. */
+function greedy(x: RecipeSummary): string {
+  const of = (key: "afterWarmup" | "final") =>
+    x.runs
+      .map((r) => (r.heldOut as Record<string, unknown> | undefined)?.[key])
+      .filter((v): v is number => typeof v === "number");
+  const w = of("afterWarmup");
+  const f = of("final");
+  return f.length ? `${w.length ? pct(mean(w)) : "-"} -> ${pct(mean(f))}` : "";
+}
+
 export function compareMarkdown(r: CompareResults): string {
   const metrics = Object.keys(r.recipes[0]!.mean);
   const lines = [
@@ -314,11 +325,11 @@ export function compareMarkdown(r: CompareResults): string {
     "",
     "## Per recipe (%, mean ± sd over seeds [min, max])",
     "",
-    `| recipe | seeds | ${metrics.join(" | ")} |`,
-    `|---|---|${metrics.map(() => "---|").join("")}`,
+    `| recipe | seeds | ${metrics.join(" | ")} | trainer's greedy held-out pass@1: after warm-up -> final |`,
+    `|---|---|${metrics.map(() => "---|").join("")}---|`,
     ...r.recipes.map(
       (x) =>
-        `| ${x.recipe} | ${x.runs.length} | ${metrics.map((m) => `${pct(x.mean[m]!)} ± ${pct(x.sd[m]!)} [${pct(x.min[m]!)}, ${pct(x.max[m]!)}]`).join(" | ")} |`,
+        `| ${x.recipe} | ${x.runs.length} | ${metrics.map((m) => `${pct(x.mean[m]!)} ± ${pct(x.sd[m]!)} [${pct(x.min[m]!)}, ${pct(x.max[m]!)}]`).join(" | ")} | ${greedy(x)} |`,
     ),
     "",
     "## Paired differences (percentage points; 95% bootstrap CI resampling seeds and problems)",
