@@ -16,6 +16,8 @@ export interface RunSummary {
   final: Record<string, unknown>;
   /** Seconds per phase summed over every process of the run (sft, rl and its parts, eval), and this process's wall time. */
   timeS: Record<string, number>;
+  /** Tokens per partition cell summed over the RL steps (HTPO's cells; empty for recipes without cells). */
+  cellTokens: Record<string, number>;
   /** RL steps per second and tokens per second over the RL phase. */
   throughput: { rlStepsPerSecond: number | null; tokensPerSecond: number | null };
   versions: Record<string, string>;
@@ -65,6 +67,13 @@ export function buildSummary(input: {
     ),
     wallThisProcess: input.wallSeconds,
   };
+  const cellTokens: Record<string, number> = {};
+  for (const r of rl) {
+    for (const [k, v] of Object.entries(r)) {
+      const m = /^actor\/cells\/(.+)\/tokens$/.exec(k);
+      if (m && typeof v === "number") cellTokens[m[1]!] = (cellTokens[m[1]!] ?? 0) + v;
+    }
+  }
   const { phase: _p, ...last } = rl.at(-1) ?? { phase: "rl" };
   return {
     config: input.config,
@@ -76,6 +85,7 @@ export function buildSummary(input: {
     best,
     final: last,
     timeS,
+    cellTokens,
     throughput: {
       rlStepsPerSecond: rlSeconds > 0 ? rl.length / rlSeconds : null,
       tokensPerSecond: rlSeconds > 0 ? tokens / rlSeconds : null,

@@ -49,6 +49,7 @@ describe("train", () => {
     expect(summary.configHash).toMatch(/^[0-9a-f]{16}$/);
     expect(summary.versions["@tokenrl/train"]).toMatch(/^\d+\.\d+\.\d+/);
     expect(summary.timeS.rl).toBeGreaterThan(0);
+    expect(Object.keys(summary.cellTokens)).toHaveLength(10);
     expect(readFileSync(join(out, "checkpoints", "latest_checkpointed_iteration.txt"), "utf8").trim()).toBe(
       "rl_step_000004",
     );
