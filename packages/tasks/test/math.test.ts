@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VerifierPool } from "@tokenrl/reward-math";
 import { afterAll, describe, expect, it } from "vitest";
+import { referencePath } from "../../../tooling/test-utils/shared.js";
 import { DEFAULT_MATH_TEMPLATE, arithChainDerivation, createArithChainTask, createMathTask, loadJsonlTasks, problemKey } from "../src/index.js";
 
 // One real worker pool for every task here (each task would otherwise start its own).
@@ -164,5 +165,21 @@ describe("math JSONL", () => {
     );
     expect(() => createMathTask({ path: join(dir, "missing.jsonl"), pool })).toThrow(/cannot read/);
     expect(() => createMathTask({ path: good, template: "no placeholder", pool })).toThrow(/task.template/);
+  });
+});
+
+describe("the shipped benchmark sets (data/)", () => {
+  it.each([
+    ["aime24", 30],
+    ["amc23", 40],
+    ["math500", 500],
+  ] as const)("%s: %i problems, all held out, each gold answer verified against itself", async (name, count) => {
+    const path = referencePath(`data/${name}.jsonl`);
+    expect(loadJsonlTasks(path)).toHaveLength(count);
+    const task = createMathTask({ test: path, name, pool });
+    expect([task.size("train"), task.size("test")]).toEqual([0, count]);
+    const examples = Array.from({ length: Math.min(count, 30) }, (_, i) => task.example(i, "test"));
+    const verdicts = await task.verify(examples.map((e) => ({ example: e, response: `\\boxed{${e.answer}}` })));
+    expect(verdicts.map((v, i) => [examples[i]!.id, v.correct]).filter(([, ok]) => !ok)).toEqual([]);
   });
 });
