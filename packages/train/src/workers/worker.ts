@@ -166,7 +166,7 @@ function runReduce(task: ReduceTask): TaskResults["reduce"] {
   task.workers.forEach((w, k) => {
     const g = new Float32Array(init.allGrads[w]!, task.start * 4, task.end - task.start);
     if (k === 0) sum.set(g);
-    else for (let i = 0; i < sum.length; i++) sum[i]! += g[i];
+    else for (let i = 0; i < sum.length; i++) sum[i] = (sum[i] as number) + (g[i] as number);
   });
   return { computeMs: performance.now() - started };
 }
