@@ -147,8 +147,10 @@ function pointEqual(g: Expr, p: Expr, env: ReadonlyMap<string, number>, rel: num
   const state: EvalState = { unsafe: false };
   const a = numericValue(g, env, state);
   const b = numericValue(p, env, state);
-  if (Number.isNaN(a) || Number.isNaN(b)) return undefined;
+  // Overflow first: a NaN from oo - oo, oo / oo or oo * 0 (e^{1000} - e^{1000}) is a range problem, not a
+  // missing value, and arbitrary precision decides it (or says undecidable).
   if (state.unsafe) return preciseEqual(g, p, env);
+  if (Number.isNaN(a) || Number.isNaN(b)) return undefined;
   if (!Number.isFinite(a) || !Number.isFinite(b)) return env.size === 0 ? a === b : undefined;
   if (!closeEnough(a, b, rel)) return false;
   // Equal only by closeEnough's absolute floor (e^{-25} vs e^{-26}, or rounding noise vs 0): decide precisely.

@@ -75,6 +75,17 @@ describe("no false accepts beyond float range (issue 10, item 3)", () => {
     expect(eq("$x \\le e^{-1000}$", "\\boxed{(-\\infty, e^{-1000}]}")).toBe(true);
   });
 
+  it("decides in arbitrary precision where doubles give oo - oo, oo / oo or oo * 0 (NaN)", () => {
+    // e^1000 is Infinity as a double: these were NaN and so "not equal" (false rejects).
+    expect(eq("$0$", "\\boxed{e^{1000} - e^{1000}}")).toBe(true);
+    expect(eq("$1$", "\\boxed{e^{1000} - e^{1000}}")).toBe(false);
+    expect(eq("$e$", "\\boxed{\\frac{e^{1000}}{e^{999}}}")).toBe(true);
+    expect(eq("$e^{2}$", "\\boxed{\\frac{e^{1000}}{e^{999}}}")).toBe(false);
+    expect(eq("$1$", "\\boxed{e^{1000} \\cdot e^{-1000}}")).toBe(true);
+    expect(eq("$2x$", "\\boxed{2x e^{1000} e^{-1000}}")).toBe(true);
+    expect(eq("$3x$", "\\boxed{2x e^{1000} e^{-1000}}")).toBe(false);
+  });
+
   it("preciseEqual decides, or says undecidable (undefined), never guesses", () => {
     const p = (s: string) => parseLatex(s);
     expect(preciseEqual(p("e^{-1000}"), p("0"))).toBe(false);
