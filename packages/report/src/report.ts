@@ -32,6 +32,8 @@ export interface ReportInput {
   trainingCharts?: readonly TrainingChartSpec[];
   /** Evaluation results: one pass@k curve each (k on a log axis) and a results table. */
   evals?: EvalResultData[];
+  /** Title of the results table (default "Results (%, ± bootstrap standard error)"), e.g. to say what the ± is. */
+  resultsTitle?: string;
   /** More tables (compare's paired differences, generations). */
   tables?: Table[];
   /** A closing paragraph (text). */
@@ -70,14 +72,17 @@ function percent(v: number | undefined, se?: number): string {
 }
 
 /** The results table of evaluations: one row per result, metrics in percent with their standard errors. */
-export function resultsTable(evals: readonly EvalResultData[]): Table {
+export function resultsTable(
+  evals: readonly EvalResultData[],
+  title = "Results (%, ± bootstrap standard error)",
+): Table {
   const keys = [...new Set(evals.flatMap((e) => Object.keys(e.metrics)))].sort((a, b) => {
     const order = (k: string) => (k.startsWith("pass@") ? 0 : k.startsWith("mean@") ? 1 : 2);
     const num = (k: string) => Number(k.split("@")[1]);
     return order(a) - order(b) || num(a) - num(b) || a.localeCompare(b);
   });
   return {
-    title: "Results (%, ± bootstrap standard error)",
+    title,
     id: "results",
     columns: ["name", "benchmark", "n", ...keys],
     rows: evals.map((e) => [e.name, e.benchmark ?? "", e.n, ...keys.map((k) => percent(e.metrics[k], e.stderr?.[k]))]),
@@ -112,7 +117,7 @@ export function renderReport(input: ReportInput): string {
     const curves = evals
       .map((e) => ({ ...passAtKPoints(e.metrics, e.stderr), name: e.name }))
       .filter((s) => s.points.length > 0);
-    parts.push(renderTable(resultsTable(evals)));
+    parts.push(renderTable(resultsTable(evals, input.resultsTitle)));
     if (curves.length)
       parts.push(
         `<h2>pass@k</h2><div class="charts">${lineChart("pass@k", curves, { logX: true, yLabel: "pass@k" })}</div>`,

@@ -268,6 +268,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
         value: `${settings.problems} problems, n = ${o.n}, temperature ${o.temperature}`,
       },
     ],
+    resultsTitle: "Held-out results per recipe (%, mean over seeds ± standard error over seeds)",
     evals: recipes.map(
       (r): EvalResultData => ({
         name: r.recipe,
