@@ -20,8 +20,8 @@ export interface FaultInjection {
   worker: number;
   op: TaskOp;
   nth: number;
-  /** "throw": an uncaught exception; "exit": process.exit(70) inside the worker; "hang" never answers. */
-  mode: "throw" | "exit";
+  /** "throw": an uncaught exception; "exit": process.exit(70) inside the worker; "oom": allocate until the worker's heap limit. */
+  mode: "throw" | "exit" | "oom";
 }
 
 export interface WorkerInit {

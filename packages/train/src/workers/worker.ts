@@ -88,6 +88,10 @@ function maybeFault(op: TaskOp): void {
   if (!f || f.worker !== init.index || f.op !== op) return;
   if ((taskCounts[op] ?? 0) !== f.nth) return;
   if (f.mode === "exit") process.exit(70);
+  if (f.mode === "oom") {
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(1 << 20).fill(hoard.length));
+  }
   // Thrown outside any promise chain: an uncaught exception, as a kernel crash would be.
   setImmediate(() => {
     throw new Error(`injected fault in worker ${init.index} on ${op} task ${f.nth}`);

@@ -108,4 +108,22 @@ describe("a worker that fails", () => {
       loaded!.model.dispose();
     });
   }
+
+  it("reports a worker that runs out of memory as such", async () => {
+    const pool = await createWorkerPool({
+      model,
+      tokenizer,
+      workers: 2,
+      resourceLimits: { maxOldGenerationSizeMb: 256 },
+      fault: { worker: 0, op: "generate", nth: 1, mode: "oom" },
+    });
+    const error = await pool.generate([[3], [4]], { maxTokens: 2 }, { seed: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerCrashedError);
+    expect((error as WorkerCrashedError).reason).toBe("out-of-memory");
+    expect((error as WorkerCrashedError).message).toMatch(
+      /worker 0 ran out of memory during a generate task: ERR_WORKER_OUT_OF_MEMORY/,
+    );
+    await pool.close();
+    expect(pool.liveWorkers).toBe(0);
+  });
 });

@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { defaultWorkerCount, planWorkers, splitRange } from "../../src/workers/index.js";
+
+describe("planWorkers", () => {
+  it("gives every core to the policy when the task needs no reward workers", () => {
+    expect(planWorkers({ cores: 16, rewards: "none" })).toMatchObject({ policyWorkers: 16, rewardWorkers: 0 });
+  });
+
+  it("keeps one policy worker with the native backend (it threads each op itself)", () => {
+    expect(planWorkers({ cores: 16, backend: "tensorflow" })).toMatchObject({ policyWorkers: 1, rewardWorkers: 0 });
+    expect(defaultWorkerCount("tensorflow")).toBe(1);
+  });
+
+  it("lets alternating phases (generate, then verify) each use all cores", () => {
+    expect(planWorkers({ cores: 8, rewards: "math" })).toMatchObject({ policyWorkers: 8, rewardWorkers: 8 });
+  });
+
+  it("splits the cores in proportion to the measured time when rewards overlap generation", () => {
+    // 1 s of rewards to 3 s of policy work on 8 cores: round(8 x 1/4) = 2 reward workers, 6 policy.
+    const plan = planWorkers({
+      cores: 8,
+      rewards: "code",
+      overlapped: true,
+      measured: { rewardSeconds: 1, policySeconds: 3 },
+    });
+    expect(plan).toMatchObject({ policyWorkers: 6, rewardWorkers: 2 });
+    expect(plan.reason).toContain("25%");
+    // Never starves either side: at least one of each.
+    expect(
+      planWorkers({ cores: 4, rewards: "code", overlapped: true, measured: { rewardSeconds: 99, policySeconds: 1 } }),
+    ).toMatchObject({
+      policyWorkers: 1,
+      rewardWorkers: 3,
+    });
+  });
+
+  it("lets explicit counts win and rejects bad ones", () => {
+    expect(planWorkers({ cores: 8, policyWorkers: 3 }).policyWorkers).toBe(3);
+    expect(() => planWorkers({ cores: 8, policyWorkers: 0 })).toThrow(/policyWorkers/);
+    expect(() => planWorkers({ cores: 0 })).toThrow(/cores/);
+  });
+});
+
+describe("splitRange", () => {
+  it("cuts n rows into contiguous ranges differing by at most one row", () => {
+    expect(splitRange(7, 3)).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 7],
+    ]);
+    expect(splitRange(1, 2)).toEqual([
+      [0, 0],
+      [0, 1],
+    ]);
+  });
+});
