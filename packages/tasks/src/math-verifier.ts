@@ -12,6 +12,19 @@ export interface MathVerifierOptions {
   requireBoxed?: boolean;
 }
 
+/**
+ * The gold answer as the verifier should read it. A bare answer ("\\pi", "6 - 5i",
+ * "1,-2", as MATH-500 and most JSONL sets store them) is wrapped in `\\boxed{}`, as
+ * verl's math_verify reward does: Math-Verify extracts a gold like a prediction, and
+ * undelimited LaTeX does not parse ("\\pi") or yields its last number ("6 - 5i" -> 5).
+ */
+export function goldForVerifier(answer: string): string {
+  const a = answer.trim();
+  // Already delimited: an unescaped $, a box, \( or \[.
+  if (/(^|[^\\])\$|\\boxed\s*\{|\\fbox\s*\{|\\\(|\\\[/.test(a)) return a;
+  return `\\boxed{${a}}`;
+}
+
 /** Batched math verification on @tokenrl/reward-math's worker pool, with reward shaping. */
 export class MathVerifier {
   private readonly pool: VerifierPool;
@@ -36,7 +49,7 @@ export class MathVerifier {
         const tokens = tokensOf(r);
         if (this.requireBoxed && !r.response.includes("\\boxed{"))
           return { correct: false, reward: shapeReward(false, tokens, this.shaping), extracted: "" };
-        const result = await this.pool.verify(r.example.answer, r.response);
+        const result = await this.pool.verify(goldForVerifier(r.example.answer), r.response);
         // A verifier timeout or crash is the sample's failure, not a wrong answer.
         if (result.error === "timeout" || result.error === "compare_error")
           return { correct: false, reward: 0, extracted: "", error: `math verifier: ${result.error}` };

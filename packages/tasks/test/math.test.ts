@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { VerifierPool } from "@tokenrl/reward-math";
 import { afterAll, describe, expect, it } from "vitest";
 import { referencePath } from "../../../tooling/test-utils/shared.js";
-import { DEFAULT_MATH_TEMPLATE, arithChainDerivation, createArithChainTask, createMathTask, loadJsonlTasks, problemKey } from "../src/index.js";
+import { DEFAULT_MATH_TEMPLATE, arithChainDerivation, goldForVerifier, createArithChainTask, createMathTask, loadJsonlTasks, problemKey } from "../src/index.js";
 
 // One real worker pool for every task here (each task would otherwise start its own).
 const pool = new VerifierPool({ concurrency: 1, timeoutMs: 5000 });
@@ -168,6 +168,25 @@ describe("math JSONL", () => {
   });
 });
 
+describe("gold answers", () => {
+  it("a bare gold is boxed before verification (verl's convention); a delimited one is kept", async () => {
+    expect(goldForVerifier("\\pi")).toBe("\\boxed{\\pi}");
+    expect(goldForVerifier(" 6 - 5i ")).toBe("\\boxed{6 - 5i}");
+    expect(goldForVerifier("\\$18.90")).toBe("\\boxed{\\$18.90}");
+    expect(goldForVerifier("$\\frac{1}{2}$")).toBe("$\\frac{1}{2}$");
+    expect(goldForVerifier("\\boxed{3}")).toBe("\\boxed{3}");
+    // Unboxed, Math-Verify reads "6 - 5i" as its last number and cannot parse "\pi": both were rejected.
+    const task = createMathTask({ test: file("bare.jsonl", [{ id: "c", problem: "z?", answer: "6 - 5i" }, { id: "p", problem: "?", answer: "\\pi" }]), pool });
+    const [c, p] = [task.example(0, "test"), task.example(1, "test")];
+    const v = await task.verify([
+      { example: c, response: "\\boxed{6-5i}" },
+      { example: c, response: "\\boxed{5}" },
+      { example: p, response: "\\boxed{\\pi}" },
+    ]);
+    expect(v.map((x) => x.correct)).toEqual([true, false, true]);
+  });
+});
+
 describe("the shipped benchmark sets (data/)", () => {
   it.each([
     ["aime24", 30],
@@ -178,7 +197,7 @@ describe("the shipped benchmark sets (data/)", () => {
     expect(loadJsonlTasks(path)).toHaveLength(count);
     const task = createMathTask({ test: path, name, pool });
     expect([task.size("train"), task.size("test")]).toEqual([0, count]);
-    const examples = Array.from({ length: Math.min(count, 30) }, (_, i) => task.example(i, "test"));
+    const examples = Array.from({ length: count }, (_, i) => task.example(i, "test"));
     const verdicts = await task.verify(examples.map((e) => ({ example: e, response: `\\boxed{${e.answer}}` })));
     expect(verdicts.map((v, i) => [examples[i]!.id, v.correct]).filter(([, ok]) => !ok)).toEqual([]);
   });
