@@ -109,7 +109,11 @@ async function main(): Promise<number> {
   let lineNo = 0;
   for await (const line of createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY })) {
     if (stopped) break;
-    if (pending >= MAX_PENDING) await tail;
+    if (pending >= MAX_PENDING) {
+      await tail;
+      // The reader may have gone (and the pool closed) while we waited for the output.
+      if (stopped) break;
+    }
     lineNo++;
     if (line.trim() === "") {
       emit(Promise.resolve(""));
@@ -158,6 +162,7 @@ async function main(): Promise<number> {
     if (count % 1000 === 0) process.stderr.write(`... ${count} lines read\n`);
   }
   await tail;
+  if (stopped) return 0;
   await pool.close();
   const secs = (performance.now() - started) / 1000;
   process.stderr.write(`count=${count} equal=${equal} errors=${errors} time=${secs.toFixed(2)}s\n`);

@@ -70,9 +70,12 @@ describe("tokenrl-math-verify CLI", () => {
     expect(run.stdout).toMatch(/blank .*line is written back as an empty line/s);
   });
 
-  it("stops quietly with status 0 when standard output is closed early (EPIPE)", async () => {
+  it.each([
+    3000, 10000,
+  ])("stops quietly with status 0 when standard output is closed early (EPIPE), %i lines", async (lines) => {
+    // 10000 lines exceed the 4096-line read-ahead: the close is noticed while waiting for the output.
     const line = JSON.stringify({ gold: "$1$", prediction: "\\boxed{1}" });
-    const input = `${Array.from({ length: 3000 }, () => line).join("\n")}\n`;
+    const input = `${Array.from({ length: lines }, () => line).join("\n")}\n`;
     const child = spawn(process.execPath, [CLI, "--concurrency", "1"], { stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (c) => {
