@@ -2,24 +2,11 @@ import { AGGREGATION_MODES, disposeBatch, sliceBatchRows, tf, useBackend } from 
 import { beforeAll, describe, expect, it } from "vitest";
 import { createActorLoss, countTokens, inProcessGradients, listPresets, resolveRecipe } from "../src/index.js";
 import type { RecipeInput } from "../src/index.js";
-import { ppoBatch, tinyPolicy } from "./helpers.js";
+import { ppoBatch, relativeDiff, tinyPolicy } from "./helpers.js";
 
 beforeAll(async () => {
   await useBackend("wasm");
 });
-
-/** Max |a - b| / (max |b| + tiny) over every variable's gradient. */
-function relativeDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
-  let worst = 0;
-  a.forEach((g, i) => {
-    const x = g.dataSync();
-    const y = b[i]!.dataSync();
-    let scale = 1e-12;
-    for (const v of y) scale = Math.max(scale, Math.abs(v));
-    for (let j = 0; j < x.length; j++) worst = Math.max(worst, Math.abs(x[j]! - y[j]!) / scale);
-  });
-  return worst;
-}
 
 async function compare(input: RecipeInput, splits: number[][]) {
   const policy = tinyPolicy();

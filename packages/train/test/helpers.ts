@@ -87,3 +87,16 @@ export function ppoBatch(policy: CausalLM): TrainingBatch {
   scored.logProbs.dispose();
   return batch;
 }
+
+/** Max |a - b| / (max |b| + tiny) over every variable's gradient. */
+export function relativeDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
+  let worst = 0;
+  a.forEach((g, i) => {
+    const x = g.dataSync();
+    const y = b[i]!.dataSync();
+    let scale = 1e-12;
+    for (const v of y) scale = Math.max(scale, Math.abs(v));
+    for (let j = 0; j < x.length; j++) worst = Math.max(worst, Math.abs(x[j]! - y[j]!) / scale);
+  });
+  return worst;
+}

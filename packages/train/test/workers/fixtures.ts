@@ -67,16 +67,3 @@ export async function rlBatch(model: CausalLM, G = 4): Promise<TrainingBatch> {
   ) as tf.Tensor2D;
   return batch;
 }
-
-/** Max |a - b| over every gradient entry, relative to the largest |b| of that variable. */
-export function relativeDiff(a: tf.Tensor[], b: tf.Tensor[]): number {
-  let worst = 0;
-  a.forEach((g, i) => {
-    const x = g.dataSync();
-    const y = b[i]!.dataSync();
-    let scale = 1e-12;
-    for (const v of y) scale = Math.max(scale, Math.abs(v));
-    for (let j = 0; j < x.length; j++) worst = Math.max(worst, Math.abs(x[j]! - y[j]!) / scale);
-  });
-  return worst;
-}

@@ -6,7 +6,8 @@ import { batchUnits, countTokens, createActorLoss, inProcessGradients, resolveRe
 import type { RecipeInput } from "../../src/index.js";
 import { createWorkerPool } from "../../src/workers/index.js";
 import type { WorkerPool } from "../../src/workers/index.js";
-import { relativeDiff, rlBatch, smallPolicy } from "./fixtures.js";
+import { relativeDiff } from "../helpers.js";
+import { rlBatch, smallPolicy } from "./fixtures.js";
 
 /** The batch cut into `n` shards of whole groups (as ppoUpdate cuts a mini-batch). */
 function shardsOf(batch: TrainingBatch, n: number): TrainingBatch[] {
