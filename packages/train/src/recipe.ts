@@ -8,7 +8,7 @@ import {
   tf,
 } from "@tokenrl/core";
 import type { AggregationMode } from "@tokenrl/core";
-import { KL_ESTIMATORS, assertKlEstimator, disposeResult, objectives } from "@tokenrl/objectives";
+import { assertKlEstimator, disposeResult, objectives } from "@tokenrl/objectives";
 import { disposePartition, partitioners } from "@tokenrl/partitioners";
 import { getPreset } from "./presets.js";
 import type { EntropySpec, KlSpec, NamedOptions, OverlongSpec, Recipe, RecipeSpec } from "./recipe-types.js";
@@ -198,4 +198,3 @@ function dryRun(recipe: RecipeSpec): void {
   }
 }
 
-export { KL_ESTIMATORS };
