@@ -48,7 +48,8 @@ const BOX = "\\boxed{";
 const STEP_LETTERS = "abcdefghijkl";
 const ALPHABET = [...new Set(`0123456789+-=: ${STEP_LETTERS}${BOX}}`)].join("");
 
-interface ChainProblem {
+/** One arith-chain problem: the first value and the operations in order. */
+export interface ChainProblem {
   start: number;
   ops: { sign: "+" | "-"; value: number }[];
 }
