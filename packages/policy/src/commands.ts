@@ -2,7 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { TokenrlError, initBackend } from "@tokenrl/core";
+import { LOG_PROBS_MODES, TokenrlError, initBackend } from "@tokenrl/core";
+import type { LogProbsMode } from "@tokenrl/core";
 import { loadPolicy, savePolicy } from "./checkpoint.js";
 import { configFromHf, parameterCount } from "./config.js";
 import { generate, scoreSequence } from "./generate.js";
@@ -43,10 +44,11 @@ log-prob of ids[i] (and the entropy) of the distribution that predicted it, null
   --text TEXT             the text to score
   --add-special-tokens    let the tokenizer add its special tokens (e.g. BOS); default off
 `,
-  generate: `tokenrl-policy generate --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--add-special-tokens] [--json]
+  generate: `tokenrl-policy generate --model DIR --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K] [--top-p P] [--min-p M] [--logprobs-mode MODE] [--seed S] [--add-special-tokens] [--json]
 
 Samples one continuation with a KV cache and prints it (the text, or JSON with --json).
-A minimal loop for checking a checkpoint; @tokenrl/rollout has batched generation and the full sampler.
+It samples with the sampler @tokenrl/rollout uses (from @tokenrl/core): for a seed, the tokens
+of rollout's generate on this one prompt. @tokenrl/rollout adds batches, stop strings and groups.
 
   --model DIR             an HF checkpoint directory
   --prompt TEXT           the prompt
@@ -54,6 +56,8 @@ A minimal loop for checking a checkpoint; @tokenrl/rollout has batched generatio
   --temperature T         0 = greedy (default 1)
   --top-k K               keep the K most likely tokens (default 0 = off)
   --top-p P               nucleus sampling mass (default 1 = off)
+  --min-p M               drop tokens below M x the top token's probability (default 0 = off)
+  --logprobs-mode MODE    what logProbs are of: processed (the sampled distribution, default), temperature, raw
   --seed S                sampler seed (default 0)
   --add-special-tokens    let the tokenizer add its special tokens to the prompt
   --json                  print {"ids", "text", "logProbs", "finishReason"}
@@ -147,6 +151,8 @@ async function runGenerate(args: string[]): Promise<void> {
       temperature: { type: "string" },
       "top-k": { type: "string" },
       "top-p": { type: "string" },
+      "min-p": { type: "string" },
+      "logprobs-mode": { type: "string" },
       seed: { type: "string" },
       "add-special-tokens": { type: "boolean" },
       json: { type: "boolean" },
@@ -154,6 +160,9 @@ async function runGenerate(args: string[]): Promise<void> {
     },
   });
   if (values.help) return void process.stdout.write(HELP.generate);
+  const mode = values["logprobs-mode"] ?? "processed";
+  if (!(LOG_PROBS_MODES as readonly string[]).includes(mode))
+    throw new TokenrlError("CONFIG", `--logprobs-mode: expected one of ${LOG_PROBS_MODES.join(", ")}, got "${mode}"`);
   const dir = required(values.model, "model", "generate");
   const prompt = required(values.prompt, "prompt", "generate");
   await initBackend();
@@ -164,6 +173,8 @@ async function runGenerate(args: string[]): Promise<void> {
     temperature: numberFlag(values.temperature, "temperature", 1),
     topK: numberFlag(values["top-k"], "top-k", 0),
     topP: numberFlag(values["top-p"], "top-p", 1),
+    minP: numberFlag(values["min-p"], "min-p", 0),
+    logProbsMode: mode as LogProbsMode,
     seed: numberFlag(values.seed, "seed", 0),
     stopIds: [...new Set([...model.config.eosTokenIds, tokenizer.eosTokenId])],
   });

@@ -152,6 +152,34 @@ describe("tokenrl-policy CLI", () => {
       ).out,
     );
     expect(again.ids).toEqual(sampled.ids);
+    // Raw log-probs are the model's own softmax: never above the processed (renormalised top-k/top-p) ones.
+    const raw = JSON.parse(
+      (
+        await run([
+          "generate",
+          "--model",
+          dir,
+          "--prompt",
+          "ab",
+          "--max-tokens",
+          "4",
+          "--top-k",
+          "5",
+          "--top-p",
+          "0.9",
+          "--seed",
+          "3",
+          "--logprobs-mode",
+          "raw",
+          "--json",
+        ])
+      ).out,
+    );
+    expect(raw.ids).toEqual(sampled.ids);
+    raw.logProbs.forEach((lp: number, t: number) => expect(lp).toBeLessThanOrEqual(sampled.logProbs[t] + 1e-6));
+    const bad = await run(["generate", "--model", dir, "--prompt", "ab", "--logprobs-mode", "bogus"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toContain("--logprobs-mode");
   });
 
   it("--help works on every command and a missing flag is an error naming it", async () => {
