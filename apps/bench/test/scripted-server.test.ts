@@ -113,6 +113,9 @@ describe("eval of a scripted OpenAI-compatible server on AIME 2024", () => {
     const first = lines.find((l) => l.problemId === aime[1]!.id && l.sample === 0);
     expect(first).toMatchObject({ extracted: aime[1]!.answer, correct: true });
 
+    // The report draws pass@k for every k in 1..N from the per-problem counts.
+    expect(readFileSync(join(out, "report.html"), "utf8")).toMatch(/data-series="scripted@[^"]+" data-points="8"/);
+
     // Again with the same --out: everything is read back, nothing is asked.
     const again = await runCli([...args, "--k", "1,4,8", "--seed", "3", "--out", out, "--quiet"]);
     expect(again.code).toBe(0);

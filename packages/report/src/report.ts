@@ -12,6 +12,8 @@ export interface EvalResultData {
   /** "pass@k" for several k, "mean@N", "maj@N", as fractions. */
   metrics: Record<string, number>;
   stderr?: Record<string, number>;
+  /** A denser pass@k curve for the chart ("pass@k" for more k than `metrics` reports), e.g. every k in 1..n. */
+  curve?: Record<string, number>;
 }
 
 export interface Table {
@@ -115,7 +117,7 @@ export function renderReport(input: ReportInput): string {
   const evals = input.evals ?? [];
   if (evals.length) {
     const curves = evals
-      .map((e) => ({ ...passAtKPoints(e.metrics, e.stderr), name: e.name }))
+      .map((e) => ({ ...passAtKPoints(e.curve ?? e.metrics, e.curve ? {} : e.stderr), name: e.name }))
       .filter((s) => s.points.length > 0);
     parts.push(renderTable(resultsTable(evals, input.resultsTitle)));
     if (curves.length)

@@ -84,6 +84,20 @@ describe("results", () => {
       [4, 0.3],
     ]);
   });
+  it("draws the denser curve when an eval has one", () => {
+    const html = renderReport({
+      title: "t",
+      evals: [
+        {
+          name: "m",
+          n: 8,
+          metrics: { "pass@1": 0.1, "pass@8": 0.4 },
+          curve: { "pass@1": 0.1, "pass@2": 0.2, "pass@4": 0.3, "pass@8": 0.4 },
+        },
+      ],
+    });
+    expect(html).toContain('data-series="m" data-points="4"');
+  });
   it("escapes every user string and loads nothing from outside", () => {
     const html = renderReport(fixture());
     expect(html).toContain("&lt;htpo&gt; &amp; friends");

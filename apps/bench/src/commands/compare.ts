@@ -9,7 +9,7 @@ import { readMetricsJsonl, writeReport } from "@tokenrl/report/node";
 import { type Command, float, int, intList, list, str } from "../args.js";
 import { pool, runNode } from "../jobs.js";
 import { progressBar } from "../progress.js";
-import type { EvalResults } from "./eval.js";
+import { type EvalResults, passAtKCurve } from "./eval.js";
 
 export interface CompareOptions {
   /** Preset names or recipe/config files (JSON or YAML, passed to the trainer as --config). */
@@ -275,6 +275,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
         n: o.n,
         metrics: r.mean,
         stderr: Object.fromEntries(Object.entries(r.sd).map(([k, v]) => [k, v / Math.sqrt(r.runs.length)])),
+        curve: meanCurve(o.seeds.map((seed) => evals.get(`${r.recipe}/${seed}`)!)),
       }),
     ),
     runs: grid.map((g) => ({
@@ -289,6 +290,12 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
 }
 
 const pct = (v: number) => (v * 100).toFixed(1);
+
+/** A recipe's pass@k curve over every k: each run's curve from its per-problem counts, averaged over seeds. */
+function meanCurve(runs: readonly EvalResults[]): Record<string, number> {
+  const curves = runs.map((r) => passAtKCurve(r.perProblem, r.n));
+  return Object.fromEntries(Object.keys(curves[0]!).map((k) => [k, mean(curves.map((c) => c[k]!))]));
+}
 
 function differencesTable(r: CompareResults) {
   return {

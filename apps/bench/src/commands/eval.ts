@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError } from "@tokenrl/base/errors";
-import { type EvalRun, runEval } from "@tokenrl/eval";
+import { type EvalRun, mean, passAtK, runEval } from "@tokenrl/eval";
 import { jsonlSampleStore } from "@tokenrl/eval/node";
 import { writeReport } from "@tokenrl/report/node";
 import { float, int, intList, type Command, str } from "../args.js";
@@ -158,6 +158,15 @@ export async function evaluate(o: EvalOptions): Promise<{ results: EvalResults; 
   }
 }
 
+/** pass@k of every k in 1..n (powers of two and n past 64), averaged over problems, for the report's curve. */
+export function passAtKCurve(perProblem: readonly { n: number; c: number }[], n: number): Record<string, number> {
+  const ks =
+    n <= 64
+      ? Array.from({ length: n }, (_, i) => i + 1)
+      : [...new Set([...Array.from({ length: Math.floor(Math.log2(n)) + 1 }, (_, i) => 2 ** i), n])];
+  return Object.fromEntries(ks.map((k) => [`pass@${k}`, mean(perProblem.map((p) => passAtK(p.n, p.c, k)))]));
+}
+
 export function writeEvalReport(path: string, r: EvalResults): string {
   return writeReport(path, {
     title: `tokenrl-bench: ${r.model} on ${r.benchmark}`,
@@ -169,7 +178,16 @@ export function writeEvalReport(path: string, r: EvalResults): string {
         value: `n = ${r.n} per problem, temperature ${r.settings.temperature}, top-p ${r.settings.topP}, seed ${r.settings.seed}`,
       },
     ],
-    evals: [{ name: r.model, benchmark: r.benchmark, n: r.n, metrics: r.metrics, stderr: r.stderr }],
+    evals: [
+      {
+        name: r.model,
+        benchmark: r.benchmark,
+        n: r.n,
+        metrics: r.metrics,
+        stderr: r.stderr,
+        curve: passAtKCurve(r.perProblem, r.n),
+      },
+    ],
     tables: [
       {
         title: "Per problem",
