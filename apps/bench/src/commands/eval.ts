@@ -206,7 +206,7 @@ export const evalCommand: Command = {
 
 usage: tokenrl-bench eval --benchmark NAME|FILE (--model DIR | --base-url URL --model NAME [--api completions|chat])
                           [--n 16] [--k 1,4,16] [--temperature 0.6] [--top-p 0.95] [--max-tokens N]
-                          [--seed 0] [--concurrency 4] [--out DIR] [--fresh] [--quiet]
+                          [--seed 0] [--concurrency C] [--out DIR] [--fresh] [--quiet]
 
 model
   --model DIR|NAME      a local Hugging Face checkpoint directory, or with --base-url the served model name
@@ -231,7 +231,7 @@ sampling
   --top-p P             default 0.95
   --max-tokens N        default: the task's budget (1024 for math)
   --seed S              problem p is sampled with a seed derived from S and p's id (default 0)
-  --concurrency C       problems in flight (default 4; a local model computes one at a time)
+  --concurrency C       problems in flight (default 4 for a server, 1 for a local model)
 output
   --out DIR             eval.json (settings), samples.jsonl (one line per sample), results.json, report.html;
                         an interrupted run resumes from samples.jsonl (same settings required)
@@ -288,7 +288,8 @@ results.json: {"benchmark","model","n","k","metrics":{"pass@1",...,"mean@N","maj
       temperature: float(v, "temperature", 0.6),
       topP: float(v, "top-p", 0.95),
       seed: int(v, "seed", 0),
-      concurrency: int(v, "concurrency", 4, 1),
+      // A local model computes one batch at a time; more in flight would only hold more KV caches.
+      concurrency: int(v, "concurrency", str(v, "base-url") ? 4 : 1, 1),
       ...(str(v, "base-url") ? { baseUrl: str(v, "base-url")! } : {}),
       ...(api ? { api: api as Api } : {}),
       ...(process.env[keyVar] ? { apiKey: process.env[keyVar]! } : {}),
