@@ -1,4 +1,5 @@
 import { request } from "node:http";
+import { type Socket, connect } from "node:net";
 import { ConfigError } from "@tokenrl/base/errors";
 import { describe, expect, it } from "vitest";
 import { WebShopEnv } from "../src/agentgym/adapters.js";
@@ -63,6 +64,67 @@ describe("request body limit", () => {
     await client.reset(id, 3);
     await expect(client.step(id, `search[${"x".repeat(2 << 20)}]`)).rejects.toMatchObject({ status: 413 });
     expect((await client.step(id, "search[coffee]")).done).toBe(false);
+  });
+});
+
+/** A raw connection that sends `head` and then `body`, and resolves with the status line the server answers (or "closed"). */
+function rawSend(url: string, head: string, body = ""): { socket: Socket; answer: Promise<string> } {
+  const { port } = new URL(url);
+  const socket = connect(Number(port), "127.0.0.1");
+  socket.on("error", () => {});
+  const answer = new Promise<string>((resolve) => {
+    let got = "";
+    socket.on("data", (c) => {
+      got += c;
+    });
+    socket.on("close", () => resolve(got.split("\r\n")[0] || "closed"));
+  });
+  socket.write(head);
+  if (body) socket.write(body);
+  return { socket, answer };
+}
+
+describe("bodies in flight and slow clients", () => {
+  it("answers 503 to a body that would pass maxBufferedBytes across connections, and frees the budget after", async () => {
+    const url = await start(createAlfWorldServer({ limits: { maxBodyBytes: 800, maxBufferedBytes: 1000 } }));
+    const head = "POST /step HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 700\r\n\r\n";
+    // Two bodies of 700 bytes, each under the 800-byte body limit, both held unfinished (699 of 700 bytes sent).
+    const a = rawSend(url, head, `[${" ".repeat(698)}`);
+    await new Promise((r) => setTimeout(r, 200));
+    const b = rawSend(url, head, `[${" ".repeat(698)}`);
+    expect(await b.answer).toBe("HTTP/1.1 503 Service Unavailable");
+    a.socket.destroy();
+    await a.answer;
+    // a's bytes went back to the budget: a third such body is read (and answered 422, not JSON).
+    const c = rawSend(url, head, `[${" ".repeat(699)}`);
+    c.socket.end();
+    expect(await c.answer).toBe("HTTP/1.1 422 Unprocessable Entity");
+  });
+
+  it("closes a connection whose headers or body trickle in past the timeouts (408)", async () => {
+    const url = await start(
+      createWebShopServer({ catalogue, limits: { headersTimeoutMs: 300, requestTimeoutMs: 600 } }),
+    );
+    const t0 = Date.now();
+    const headers = rawSend(url, "POST /create HTTP/1.1\r\nHost: x\r\n");
+    const trickle = setInterval(() => headers.socket.write("X-a: b\r\n"), 50);
+    const body = rawSend(url, "POST /step HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{");
+    const drip = setInterval(() => body.socket.write(" "), 50);
+    try {
+      expect(await headers.answer).toBe("HTTP/1.1 408 Request Timeout");
+      expect(await body.answer).toBe("HTTP/1.1 408 Request Timeout");
+    } finally {
+      clearInterval(trickle);
+      clearInterval(drip);
+    }
+    expect(Date.now() - t0).toBeLessThan(3000);
+    // The server still answers others.
+    expect((await fetch(`${url}/`)).status).toBe(200);
+  });
+
+  it("rejects bad in-flight and timeout limits with a ConfigError naming them", () => {
+    expect(() => createWebShopServer({ catalogue, limits: { maxBufferedBytes: 0 } })).toThrow(/maxBufferedBytes/);
+    expect(() => createWebShopServer({ catalogue, limits: { requestTimeoutMs: 1.5 } })).toThrow(/requestTimeoutMs/);
   });
 });
 

@@ -7,6 +7,12 @@
  * over `maxBodyBytes` (default 1 MiB) is answered 413 without being buffered
  * (the rest of it is read and dropped, so the client sees the 413 rather than
  * a reset, up to `drainBytes`/`drainMs`, after which the connection is closed).
+ * Bodies being read by all connections together are bounded too
+ * (`maxBufferedBytes`, default 64 MiB): a body that would pass it is answered
+ * 503, so many parallel connections cannot multiply the per-body limit into the
+ * server's memory. A request whose headers do not arrive within
+ * `headersTimeoutMs` (10 s) or that is not fully received within
+ * `requestTimeoutMs` (30 s) gets 408 and its connection is closed (slowloris).
  *
  * Fault injection, for testing clients: answer some requests 503, drop some
  * connections without answering, or never answer a route (stall). `kill()`
@@ -36,16 +42,26 @@ export class ValidationError extends Error {}
 export interface BodyLimits {
   /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
+  /** Bytes of request bodies held at once by all connections together; past it, 503. Default 64 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Time for a request's headers to arrive, else 408 and the connection closed. Default 10 s. */
+  readonly headersTimeoutMs?: number;
+  /** Time for a whole request (headers and body) to arrive, else 408. Default 30 s. */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Everything a served environment bounds: request bodies and live environments. */
 export interface ServerLimits extends BodyLimits, LiveEnvLimits {}
 
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 << 20;
+export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** After a 413, this much more of the body is read and dropped before the connection is closed. */
 const DRAIN_BYTES = 64 << 20;
 const DRAIN_MS = 5000;
 const TOO_LARGE = Symbol("too large");
+const BUSY = Symbol("busy");
 
 export type Handler = (ctx: { body: unknown; query: URLSearchParams }) => unknown;
 
@@ -58,6 +74,9 @@ export interface ServerStats {
 export class JsonServer {
   readonly stats: ServerStats = { requests: 0, injected503: 0, injectedResets: 0 };
   readonly maxBodyBytes: number;
+  readonly maxBufferedBytes: number;
+  /** Body bytes currently held by requests being read. */
+  private buffered = 0;
   private readonly routes = new Map<string, Handler>();
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
@@ -68,9 +87,18 @@ export class JsonServer {
     this.maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     if (!Number.isInteger(this.maxBodyBytes) || this.maxBodyBytes < 1)
       throw new ConfigError("maxBodyBytes", `must be a positive integer, got ${limits.maxBodyBytes}`);
+    this.maxBufferedBytes = positiveInt("maxBufferedBytes", limits.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES);
+    const headersTimeout = positiveInt("headersTimeoutMs", limits.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS);
+    const requestTimeout = positiveInt("requestTimeoutMs", limits.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
     this.faults = faults;
     this.faultRng = createRng(faults.seed ?? 0).fork("faults");
-    this.server = createServer((req, res) => void this.handle(req, res));
+    // node:http checks both timeouts every connectionsCheckingInterval: a quarter of the shorter one keeps them tight.
+    this.server = createServer(
+      { connectionsCheckingInterval: Math.max(50, Math.min(headersTimeout, requestTimeout) / 4) },
+      (req, res) => void this.handle(req, res),
+    );
+    this.server.headersTimeout = Math.min(headersTimeout, requestTimeout);
+    this.server.requestTimeout = requestTimeout;
     this.server.on("connection", (socket) => {
       this.sockets.add(socket);
       socket.on("close", () => this.sockets.delete(socket));
@@ -119,6 +147,18 @@ export class JsonServer {
     return closed;
   }
 
+  /** The shared in-flight body budget readBody draws from. */
+  private readonly budget: BodyBudget = {
+    take: (n) => {
+      if (this.buffered + n > this.maxBufferedBytes) return false;
+      this.buffered += n;
+      return true;
+    },
+    give: (n) => {
+      this.buffered -= n;
+    },
+  };
+
   private destroyAll(): void {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
@@ -129,7 +169,13 @@ export class JsonServer {
     const n = this.stats.requests;
     const url = new URL(req.url ?? "/", "http://localhost");
     const key = `${req.method} ${url.pathname}`;
-    const raw = await readBody(req, this.maxBodyBytes);
+    const raw = await readBody(req, this.maxBodyBytes, this.budget);
+    if (raw === BUSY) {
+      res.setHeader("connection", "close");
+      res.setHeader("retry-after", "1");
+      send(res, 503, { detail: `server busy: more than ${this.maxBufferedBytes} bytes of request bodies in flight` });
+      return;
+    }
     if (raw === TOO_LARGE) {
       res.setHeader("connection", "close");
       send(res, 413, { detail: `request body over ${this.maxBodyBytes} bytes` });
@@ -176,19 +222,35 @@ export class JsonServer {
  * oversized body is read and dropped so the 413 reaches the client before the
  * connection closes; past DRAIN_BYTES or DRAIN_MS the socket is destroyed.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<string | typeof TOO_LARGE> {
+interface BodyBudget {
+  take(bytes: number): boolean;
+  give(bytes: number): void;
+}
+
+function readBody(
+  req: IncomingMessage,
+  limit: number,
+  budget: BodyBudget,
+): Promise<string | typeof TOO_LARGE | typeof BUSY> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let held = 0;
     let over = false;
-    const tooLarge = () => {
+    const release = () => {
+      budget.give(held);
+      held = 0;
+    };
+    const refuse = (why: typeof TOO_LARGE | typeof BUSY) => {
       over = true;
       chunks.length = 0;
+      release();
       const timer = setTimeout(() => req.socket.destroy(), DRAIN_MS);
       timer.unref();
       req.once("end", () => clearTimeout(timer));
-      resolve(TOO_LARGE);
+      resolve(why);
     };
+    const tooLarge = () => refuse(TOO_LARGE);
     const declared = Number(req.headers["content-length"]);
     if (Number.isFinite(declared) && declared > limit) tooLarge();
     req.on("data", (c: Buffer) => {
@@ -198,13 +260,31 @@ function readBody(req: IncomingMessage, limit: number): Promise<string | typeof 
         return;
       }
       if (size > limit) tooLarge();
-      else chunks.push(c);
+      else if (!budget.take(c.length)) refuse(BUSY);
+      else {
+        held += c.length;
+        chunks.push(c);
+      }
     });
     req.on("end", () => {
-      if (!over) resolve(Buffer.concat(chunks).toString("utf8"));
+      if (over) return;
+      const text = Buffer.concat(chunks).toString("utf8");
+      release();
+      resolve(text);
     });
-    req.on("error", () => resolve(""));
+    // An aborted or timed-out request gives its bytes back.
+    req.on("close", release);
+    req.on("error", () => {
+      release();
+      resolve("");
+    });
   });
+}
+
+function positiveInt(name: string, value: number | undefined, fallback: number): number {
+  const v = value ?? fallback;
+  if (!Number.isInteger(v) || v < 1) throw new ConfigError(name, `must be a positive integer, got ${value}`);
+  return v;
 }
 
 function send(res: ServerResponse, status: number, value: unknown): void {
