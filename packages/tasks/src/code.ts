@@ -54,7 +54,11 @@ function parseMaybeJson(v: unknown): unknown {
  * (`{inputs, outputs, fn_name?}`, object or JSON text) or `public_test_cases`
  * (`[{input, output, testtype}]`, with `metadata.func_name` for functional tests).
  */
-export function parseCodeRecord(record: Record<string, unknown>, line: number, language: Language): CodeProblem | string {
+export function parseCodeRecord(
+  record: Record<string, unknown>,
+  line: number,
+  language: Language,
+): CodeProblem | string {
   const problem = record.problem ?? record.question_content ?? record.prompt;
   if (typeof problem !== "string" || !problem.trim()) return 'needs a string "problem" (or "question_content")';
   const lang = (record.language ?? language) as Language;
@@ -120,16 +124,26 @@ export function createCodeTask(options: CodeTaskOptions): SingleTurnTask {
   const maxResponseLength = options.maxResponseLength ?? 2048;
   if (options.path === undefined && options.train === undefined && options.test === undefined)
     throw new ConfigError("task.path", "give a JSONL path (split by hash) or train and/or test paths");
-  const load = (s: Source | undefined) => (s === undefined ? undefined : typeof s === "string" ? loadCodeProblems(s, language) : s);
-  const data = splitDataset(name, { all: load(options.path), train: load(options.train), test: load(options.test) }, (p) => p.problem, options.seed ?? 0);
+  const load = (s: Source | undefined) =>
+    s === undefined ? undefined : typeof s === "string" ? loadCodeProblems(s, language) : s;
+  const data = splitDataset(
+    name,
+    { all: load(options.path), train: load(options.train), test: load(options.test) },
+    (p) => p.problem,
+    options.seed ?? 0,
+  );
   const shaping = checkShaping(options.reward);
   const runner = options.codeRunner ?? CodeRunner.create(options.runner);
   const ownsRunner = !options.codeRunner;
   const byId = new Map<string, CodeProblem>();
-  for (const [split, list] of [["train", data.train], ["test", data.test]] as const)
+  for (const [split, list] of [
+    ["train", data.train],
+    ["test", data.test],
+  ] as const)
     for (const p of list) {
       const id = `${name}/${split}/${p.id}`;
-      if (byId.has(id) && byId.get(id) !== p) throw new ConfigError("task", `${name}: two problems share the id "${p.id}"`);
+      if (byId.has(id) && byId.get(id) !== p)
+        throw new ConfigError("task", `${name}: two problems share the id "${p.id}"`);
       byId.set(id, p);
     }
   const render = (p: CodeProblem) =>
@@ -142,7 +156,11 @@ export function createCodeTask(options: CodeTaskOptions): SingleTurnTask {
       .join(p.language);
   let closed = false;
 
-  const verifyOne = async (r: { example: TaskExample; response: string; responseTokens?: number }): Promise<TaskVerdict> => {
+  const verifyOne = async (r: {
+    example: TaskExample;
+    response: string;
+    responseTokens?: number;
+  }): Promise<TaskVerdict> => {
     const problem = byId.get(r.example.id);
     if (!problem) return failedVerdict(`${name}: example ${r.example.id} does not come from this task`);
     const code = extractCode(r.response, problem.language);
@@ -162,11 +180,18 @@ export function createCodeTask(options: CodeTaskOptions): SingleTurnTask {
     size: (split) => data.size(split),
     example(index: number, split: Split = "train"): TaskExample {
       const p = data.at(index, split);
-      return { id: `${name}/${split}/${p.id}`, prompt: render(p), answer: "", meta: { split, language: p.language, tests: p.tests.inputs.length, sourceId: p.id } };
+      return {
+        id: `${name}/${split}/${p.id}`,
+        prompt: render(p),
+        answer: "",
+        meta: { split, language: p.language, tests: p.tests.inputs.length, sourceId: p.id },
+      };
     },
     verify(requests) {
       const tests = Math.max(1, ...requests.map((r) => byId.get(r.example.id)?.tests.inputs.length ?? 1));
-      const timeoutMs = options.sampleTimeoutMs ?? tests * (runner.limits.timeLimitSec * 1000 + 2000) * Math.ceil(requests.length / runner.concurrency) + 5000;
+      const timeoutMs =
+        options.sampleTimeoutMs ??
+        tests * (runner.limits.timeLimitSec * 1000 + 2000) * Math.ceil(requests.length / runner.concurrency) + 5000;
       return verifyEach(requests, verifyOne, timeoutMs);
     },
     async close() {

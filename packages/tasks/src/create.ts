@@ -1,6 +1,11 @@
 import { ConfigError } from "@tokenrl/base/errors";
 import { type CodeTaskOptions, createCodeTask } from "./code.js";
-import { ENVIRONMENT_TASK_NAMES, type EnvironmentTaskName, type EnvironmentTaskOptions, createEnvironmentTask } from "./episodes.js";
+import {
+  ENVIRONMENT_TASK_NAMES,
+  type EnvironmentTaskName,
+  type EnvironmentTaskOptions,
+  createEnvironmentTask,
+} from "./episodes.js";
 import { type MathTaskOptions, createMathTask } from "./math.js";
 import { ARITH_CHAIN_NAME, type ArithChainOptions, createArithChainTask } from "./reasoning.js";
 import { SYNTHETIC_TASK_NAMES, type SyntheticTaskOptions, createSyntheticTask } from "./synthetic.js";

@@ -34,7 +34,10 @@ export function splitDataset<T>(
   let overlapDropped = 0;
   if (sources.all) {
     if (sources.train || sources.test)
-      throw new ConfigError("task", `${name}: give either one dataset (split by hash) or train and/or test sets, not both`);
+      throw new ConfigError(
+        "task",
+        `${name}: give either one dataset (split by hash) or train and/or test sets, not both`,
+      );
     train = sources.all.filter((x) => splitOf(name, problemKey(keyOf(x))) === "train");
     test = sources.all.filter((x) => splitOf(name, problemKey(keyOf(x))) === "test");
   } else {

@@ -2,7 +2,7 @@ import { ConfigError, InvalidInputError } from "@tokenrl/base/errors";
 import { createRng } from "@tokenrl/base/rng";
 import {
   type Environment,
-  EnvironmentPool,
+  type EnvironmentPool,
   HOUSEHOLD_TEST_GAMES,
   HOUSEHOLD_TRAIN_GAMES,
   SHOP_SESSION_COUNT,
@@ -58,7 +58,12 @@ interface Ranges {
 
 // ALFWorld: games 0-2419 train, 2420-2619 held-out. WebShop: sessions 0-499 held-out, 500-5999 train.
 const RANGES: Record<EnvironmentTaskName, Ranges> = {
-  alfworld: { trainStart: 0, trainCount: HOUSEHOLD_TRAIN_GAMES, testStart: HOUSEHOLD_TRAIN_GAMES, testCount: HOUSEHOLD_TEST_GAMES },
+  alfworld: {
+    trainStart: 0,
+    trainCount: HOUSEHOLD_TRAIN_GAMES,
+    testStart: HOUSEHOLD_TRAIN_GAMES,
+    testCount: HOUSEHOLD_TEST_GAMES,
+  },
   webshop: {
     trainStart: SHOP_TEST_SESSIONS,
     trainCount: SHOP_SESSION_COUNT - SHOP_TEST_SESSIONS,
@@ -92,15 +97,18 @@ export function createEnvironmentTask(name: EnvironmentTaskName, options: Enviro
   const shaping = checkShaping(options.reward);
   const threshold = options.successThreshold ?? 1;
   const ranges = RANGES[name];
-  const order = createRng(seed).fork(`${name}/train-order`);
-  let trainOrder: number[] | undefined;
-  const orderOf = () => (trainOrder ??= order.shuffle(Array.from({ length: ranges.trainCount }, (_, i) => ranges.trainStart + i)));
+  // Training games in a seeded order: runs with different seeds meet different games first.
+  const trainOrder = createRng(seed)
+    .fork(`${name}/train-order`)
+    .shuffle(Array.from({ length: ranges.trainCount }, (_, i) => ranges.trainStart + i));
 
   let pool: EnvironmentPool<Environment> | undefined;
   if (options.url) {
     const size = options.poolSize ?? 8;
     checkPositiveInt("task.poolSize", size);
-    pool = (name === "alfworld" ? createAlfWorldPool({ baseUrl: options.url }, size) : createWebShopPool({ baseUrl: options.url }, size)) as unknown as EnvironmentPool<Environment>;
+    pool = (name === "alfworld"
+      ? createAlfWorldPool({ baseUrl: options.url }, size)
+      : createWebShopPool({ baseUrl: options.url }, size)) as unknown as EnvironmentPool<Environment>;
   }
   const offline = (): Environment =>
     name === "alfworld"
@@ -114,7 +122,12 @@ export function createEnvironmentTask(name: EnvironmentTaskName, options: Enviro
   });
   let closed = false;
 
-  const verifyOne = (r: { example: TaskExample; response: string; responseTokens?: number; episodeReward?: number }): TaskVerdict => {
+  const verifyOne = (r: {
+    example: TaskExample;
+    response: string;
+    responseTokens?: number;
+    episodeReward?: number;
+  }): TaskVerdict => {
     const episodeReward = r.episodeReward;
     if (episodeReward === undefined || !Number.isFinite(episodeReward))
       return failedVerdict(`${name}: no episode reward for ${r.example.id} (run it through task.rollout)`);
@@ -141,7 +154,7 @@ export function createEnvironmentTask(name: EnvironmentTaskName, options: Enviro
         taskId = ranges.testStart + index;
       } else {
         // Past the end: the same games again in the same shuffled order.
-        taskId = orderOf()[index % ranges.trainCount]!;
+        taskId = trainOrder[index % ranges.trainCount]!;
       }
       // The goal text of an offline household game is known without starting it; others show it at reset.
       const prompt = !options.url && name === "alfworld" ? generateHousehold(taskId, { seed }).goal.instruction : "";

@@ -5,7 +5,8 @@ import { MathVerifier, type MathVerifierOptions } from "./math-verifier.js";
 import type { SingleTurnTask, Split, TaskExample } from "./types.js";
 
 /** The usual zero-RL math prompt (DeepSeek-R1 / Qwen2.5-Math / DAPO): `{problem}` is replaced by the problem. */
-export const DEFAULT_MATH_TEMPLATE = "{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.";
+export const DEFAULT_MATH_TEMPLATE =
+  "{problem}\nPlease reason step by step, and put your final answer within \\boxed{}.";
 
 type Source = string | readonly TaskExample[];
 

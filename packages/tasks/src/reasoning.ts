@@ -55,7 +55,8 @@ export interface ChainProblem {
 }
 
 function checkInt(path: string, v: number, lo: number, hi: number): void {
-  if (!Number.isInteger(v) || v < lo || v > hi) throw new ConfigError(path, `must be an integer from ${lo} to ${hi}, got ${v}`);
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw new ConfigError(path, `must be an integer from ${lo} to ${hi}, got ${v}`);
 }
 
 function makeProblem(rng: Rng, steps: number, maxStart: number, maxOperand: number, maxValue: number): ChainProblem {

@@ -50,9 +50,11 @@ export function drawInSplit<T>(
 }
 
 export function checkIndex(index: number): void {
-  if (!Number.isInteger(index) || index < 0) throw new ConfigError("index", `must be a non-negative integer, got ${index}`);
+  if (!Number.isInteger(index) || index < 0)
+    throw new ConfigError("index", `must be a non-negative integer, got ${index}`);
 }
 
 export function checkSplit(split: string): asserts split is Split {
-  if (split !== "train" && split !== "test") throw new ConfigError("split", `must be "train" or "test", got "${split}"`);
+  if (split !== "train" && split !== "test")
+    throw new ConfigError("split", `must be "train" or "test", got "${split}"`);
 }

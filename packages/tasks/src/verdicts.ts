@@ -5,7 +5,9 @@ import type { RewardShaping, Task, TaskVerdict, VerifyRequest } from "./types.js
 /** Default per-sample verification deadline (ms) of guarded verifiers. */
 export const DEFAULT_VERIFY_TIMEOUT_MS = 10_000;
 
-export function checkShaping(shaping: RewardShaping | undefined): Required<Pick<RewardShaping, "kind">> & RewardShaping {
+export function checkShaping(
+  shaping: RewardShaping | undefined,
+): Required<Pick<RewardShaping, "kind">> & RewardShaping {
   const kind = shaping?.kind ?? "binary";
   if (kind !== "binary" && kind !== "dapo")
     throw new ConfigError("reward.kind", `must be "binary" or "dapo", got "${String(kind)}"`);
@@ -67,8 +69,10 @@ export function verifyEach(
   return Promise.all(
     requests.map(async (request) => {
       try {
-        return await withDeadline(Promise.resolve().then(() => verifyOne(request)), timeoutMs, () =>
-          failedVerdict(`verifier timed out after ${timeoutMs} ms`),
+        return await withDeadline(
+          Promise.resolve().then(() => verifyOne(request)),
+          timeoutMs,
+          () => failedVerdict(`verifier timed out after ${timeoutMs} ms`),
         );
       } catch (err) {
         return failedVerdict(`verifier threw: ${describe(err)}`);
@@ -96,7 +100,9 @@ export async function guardedVerify(
       () => failAll(`${task.name}: verify timed out after ${timeoutMs} ms`),
     );
     if (!Array.isArray(verdicts) || verdicts.length !== requests.length)
-      return failAll(`${task.name}: verify returned ${Array.isArray(verdicts) ? verdicts.length : typeof verdicts} verdicts for ${requests.length} requests`);
+      return failAll(
+        `${task.name}: verify returned ${Array.isArray(verdicts) ? verdicts.length : typeof verdicts} verdicts for ${requests.length} requests`,
+      );
     return verdicts.map((v) =>
       v && typeof v.correct === "boolean" && Number.isFinite(v.reward)
         ? v

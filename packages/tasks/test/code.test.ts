@@ -52,7 +52,9 @@ describe("code JSONL (LiveCodeBench style)", () => {
       ["apps", 1, undefined],
     ]);
     const bad = write("bad.jsonl", [{ problem: "no tests" }, { ...functionalProblem, metadata: "{}" }]);
-    expect(() => loadCodeProblems(bad)).toThrow(/2 bad line\(s\):\n.*:1: needs tests.*\n.*:2: functional tests need "metadata.func_name"/);
+    expect(() => loadCodeProblems(bad)).toThrow(
+      /2 bad line\(s\):\n.*:1: needs tests.*\n.*:2: functional tests need "metadata.func_name"/,
+    );
   });
 
   it("extracts the last fenced block of the language, else the whole response", () => {
@@ -67,7 +69,11 @@ describe("code JSONL (LiveCodeBench style)", () => {
     afterAll(() => runner.close());
 
     it("a right program is correct, a wrong or broken one is not; DAPO rewards", async () => {
-      const task = createCodeTask({ test: write("t.jsonl", [stdinProblem, functionalProblem]), codeRunner: runner, reward: { kind: "dapo" } });
+      const task = createCodeTask({
+        test: write("t.jsonl", [stdinProblem, functionalProblem]),
+        codeRunner: runner,
+        reward: { kind: "dapo" },
+      });
       const sum = task.example(0, "test");
       const max = task.example(1, "test");
       expect(sum.prompt).toContain("Read two integers");
@@ -75,8 +81,14 @@ describe("code JSONL (LiveCodeBench style)", () => {
       const verdicts = await task.verify([
         { example: sum, response: "Sure:\n```python\na, b = map(int, input().split())\nprint(a + b)\n```" },
         { example: sum, response: "```python\nprint(3)\n```" },
-        { example: max, response: "```python\nclass Solution:\n    def biggest(self, nums):\n        return max(nums)\n```" },
-        { example: max, response: "```python\nclass Solution:\n    def biggest(self, nums):\n        return nums[0] +\n```" },
+        {
+          example: max,
+          response: "```python\nclass Solution:\n    def biggest(self, nums):\n        return max(nums)\n```",
+        },
+        {
+          example: max,
+          response: "```python\nclass Solution:\n    def biggest(self, nums):\n        return nums[0] +\n```",
+        },
       ]);
       expect(verdicts.map((v) => [v.correct, v.reward])).toEqual([
         [true, 1],
@@ -90,7 +102,9 @@ describe("code JSONL (LiveCodeBench style)", () => {
 
     it("a verdict for an example from elsewhere is a per-sample failure", async () => {
       const task = createCodeTask({ test: write("u.jsonl", [stdinProblem]), codeRunner: runner });
-      const [v] = await task.verify([{ example: { id: "code/test/zzz", prompt: "", answer: "" }, response: "print(1)" }]);
+      const [v] = await task.verify([
+        { example: { id: "code/test/zzz", prompt: "", answer: "" }, response: "print(1)" },
+      ]);
       expect(v).toMatchObject({ correct: false, reward: 0 });
       expect(v!.error).toMatch(/does not come from this task/);
     });

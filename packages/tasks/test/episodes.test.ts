@@ -28,7 +28,13 @@ function expertEngine(gamesByGoal: Map<string, string[]>, mistake = false): Roll
         const cmds = gamesByGoal.get(goal)!;
         const text = `Thought: step ${turn}. Action: ${mistake ? "look" : cmds[turn]}`;
         const responseIds = tokenizer.encode(text);
-        return { promptIds: [...ids], responseIds, rolloutLogProbs: responseIds.map(() => -0.5), finishReason: "stop", text };
+        return {
+          promptIds: [...ids],
+          responseIds,
+          rolloutLogProbs: responseIds.map(() => -0.5),
+          finishReason: "stop",
+          text,
+        };
       });
     },
   };
@@ -43,7 +49,12 @@ async function playEpisodes(task: EpisodeTask, examples: TaskExample[], mistake 
   const engine = expertEngine(goals, mistake);
   const episodes = await task.rollout({ engine, examples, groupIds: examples.map((_, i) => i) });
   const verdicts = await task.verify(
-    episodes.map((ep, i) => ({ example: examples[i]!, response: ep.text, responseTokens: ep.responseIds.length, episodeReward: ep.reward })),
+    episodes.map((ep, i) => ({
+      example: examples[i]!,
+      response: ep.text,
+      responseTokens: ep.responseIds.length,
+      episodeReward: ep.reward,
+    })),
   );
   return { episodes, verdicts };
 }
@@ -63,7 +74,13 @@ describe("ALFWorld episodes (offline household)", () => {
   });
 
   it("multi-turn through rollout's agent loop: environment tokens masked, the episode reward is the outcome", async () => {
-    const task = createTask({ name: "alfworld", maxTurns: 30, maxResponseTokens: 20_000, preamble: false, reward: { kind: "dapo" } }) as EpisodeTask;
+    const task = createTask({
+      name: "alfworld",
+      maxTurns: 30,
+      maxResponseTokens: 20_000,
+      preamble: false,
+      reward: { kind: "dapo" },
+    }) as EpisodeTask;
     const examples = [0, 1].map((i) => task.example(i, "test"));
     const solved = await playEpisodes(task, examples);
     for (const ep of solved.episodes) {

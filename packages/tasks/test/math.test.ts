@@ -4,7 +4,15 @@ import { join } from "node:path";
 import { VerifierPool } from "@tokenrl/reward-math";
 import { afterAll, describe, expect, it } from "vitest";
 import { referencePath } from "../../../tooling/test-utils/shared.js";
-import { DEFAULT_MATH_TEMPLATE, arithChainDerivation, goldForVerifier, createArithChainTask, createMathTask, loadJsonlTasks, problemKey } from "../src/index.js";
+import {
+  DEFAULT_MATH_TEMPLATE,
+  arithChainDerivation,
+  goldForVerifier,
+  createArithChainTask,
+  createMathTask,
+  loadJsonlTasks,
+  problemKey,
+} from "../src/index.js";
 
 // One real worker pool for every task here (each task would otherwise start its own).
 const pool = new VerifierPool({ concurrency: 1, timeoutMs: 5000 });
@@ -61,7 +69,11 @@ describe("arith-chain (the synthetic reasoning task)", () => {
   });
 
   it("keeps every value within maxValue (default 9: single-digit steps)", () => {
-    for (const [options, max] of [[{}, 9], [{ maxValue: 5 }, 5], [{ maxValue: 99 }, 99]] as const) {
+    for (const [options, max] of [
+      [{}, 9],
+      [{ maxValue: 5 }, 5],
+      [{ maxValue: 99 }, 99],
+    ] as const) {
       const task = createArithChainTask({ seed: 1, ...options, pool });
       let largest = 0;
       for (let i = 0; i < 300; i++)
@@ -104,7 +116,11 @@ describe("arith-chain (the synthetic reasoning task)", () => {
 });
 
 describe("math JSONL", () => {
-  const problems = Array.from({ length: 40 }, (_, i) => ({ id: `p${i}`, problem: `What is ${i} + ${i}?`, answer: `${2 * i}` }));
+  const problems = Array.from({ length: 40 }, (_, i) => ({
+    id: `p${i}`,
+    problem: `What is ${i} + ${i}?`,
+    answer: `${2 * i}`,
+  }));
 
   it("splits one file into disjoint train and held-out sets by content, and applies the template", () => {
     const task = createMathTask({ path: file("all.jsonl", problems), pool });
@@ -126,7 +142,10 @@ describe("math JSONL", () => {
   it("separate train and test files: train drops problems also held out", () => {
     const task = createMathTask({
       train: file("train.jsonl", problems.slice(0, 30)),
-      test: file("test.jsonl", [...problems.slice(25, 35)].map((p) => ({ ...p, problem: `  ${p.problem.replace(" + ", "  +  ")} ` }))),
+      test: file(
+        "test.jsonl",
+        [...problems.slice(25, 35)].map((p) => ({ ...p, problem: `  ${p.problem.replace(" + ", "  +  ")} ` })),
+      ),
       pool,
     });
     expect(task.size("train")).toBe(25);
@@ -176,7 +195,13 @@ describe("gold answers", () => {
     expect(goldForVerifier("$\\frac{1}{2}$")).toBe("$\\frac{1}{2}$");
     expect(goldForVerifier("\\boxed{3}")).toBe("\\boxed{3}");
     // Unboxed, Math-Verify reads "6 - 5i" as its last number and cannot parse "\pi": both were rejected.
-    const task = createMathTask({ test: file("bare.jsonl", [{ id: "c", problem: "z?", answer: "6 - 5i" }, { id: "p", problem: "?", answer: "\\pi" }]), pool });
+    const task = createMathTask({
+      test: file("bare.jsonl", [
+        { id: "c", problem: "z?", answer: "6 - 5i" },
+        { id: "p", problem: "?", answer: "\\pi" },
+      ]),
+      pool,
+    });
     const [c, p] = [task.example(0, "test"), task.example(1, "test")];
     const v = await task.verify([
       { example: c, response: "\\boxed{6-5i}" },

@@ -111,19 +111,26 @@ describe("synthetic tasks", () => {
 describe("train and held-out streams", () => {
   it("the overlap check finds shared problems (it can fail)", () => {
     // A task whose streams are seeded per split but not disjoint, like the old synthetic tasks.
-    const leaky = { example: (i: number, split: Split = "train") => ({ id: `${split}${i}`, prompt: `${(i * (split === "train" ? 7 : 3)) % 10}`, answer: "" }) };
+    const leaky = {
+      example: (i: number, split: Split = "train") => ({
+        id: `${split}${i}`,
+        prompt: `${(i * (split === "train" ? 7 : 3)) % 10}`,
+        answer: "",
+      }),
+    };
     expect(overlap(leaky, 20).length).toBeGreaterThan(0);
   });
 
-  it.each([...SYNTHETIC_TASK_NAMES.map((n) => [n, 3] as const), ["addition", 1] as const, ["majority", 3] as const])(
-    "%s (length %i): no train problem is a held-out problem",
-    (name, length) => {
-      const task = createSyntheticTask(name, { seed: 3, length });
-      expect(overlap(task, 1500)).toEqual([]);
-      for (const p of prompts(task, "test", 200)) expect(splitOf(name, p)).toBe("test");
-      for (const p of prompts(task, "train", 200)) expect(splitOf(name, p)).toBe("train");
-    },
-  );
+  it.each([
+    ...SYNTHETIC_TASK_NAMES.map((n) => [n, 3] as const),
+    ["addition", 1] as const,
+    ["majority", 3] as const,
+  ])("%s (length %i): no train problem is a held-out problem", (name, length) => {
+    const task = createSyntheticTask(name, { seed: 3, length });
+    expect(overlap(task, 1500)).toEqual([]);
+    for (const p of prompts(task, "test", 200)) expect(splitOf(name, p)).toBe("test");
+    for (const p of prompts(task, "train", 200)) expect(splitOf(name, p)).toBe("train");
+  });
 
   it("addition length 1: the 100 problems are partitioned; each stream reaches only its part", () => {
     const all: string[] = [];
@@ -151,7 +158,13 @@ describe("train and held-out streams", () => {
     // "m:1=" hashes to train (checked), so a stream that only ever draws it has no held-out problem.
     expect(splitOf("majority", "m:1=")).toBe("train");
     const draw = (split: Split) =>
-      drawInSplit("majority", split, createRng(0), () => "m:1=", (p) => p);
+      drawInSplit(
+        "majority",
+        split,
+        createRng(0),
+        () => "m:1=",
+        (p) => p,
+      );
     expect(draw("train")).toBe("m:1=");
     expect(() => draw("test")).toThrow(/no test problem in 512 draws; the problem space is too small/);
   });

@@ -3,7 +3,11 @@ import { failedVerdict, guardedVerify, shapeReward, verifyEach } from "../src/in
 import type { TaskVerdict, VerifyRequest } from "../src/index.js";
 
 const req = (response: string): VerifyRequest => ({ example: { id: response, prompt: "", answer: "1" }, response });
-const ok = (r: VerifyRequest): TaskVerdict => ({ correct: r.response === "1", reward: r.response === "1" ? 1 : 0, extracted: r.response });
+const ok = (r: VerifyRequest): TaskVerdict => ({
+  correct: r.response === "1",
+  reward: r.response === "1" ? 1 : 0,
+  extracted: r.response,
+});
 
 describe("shapeReward", () => {
   it("binary, DAPO and the soft overlong penalty (ALGORITHMS.md section 6)", () => {
@@ -51,8 +55,13 @@ describe("a verifier that throws or hangs fails that sample only", () => {
       [false, 0, "t: verify timed out after 30 ms"],
     ]);
     const short = { name: "t", verify: async () => [ok(requests[0]!)] };
-    expect((await guardedVerify(short, requests)).every((v) => v.error === "t: verify returned 1 verdicts for 2 requests")).toBe(true);
-    const nan = { name: "t", verify: async () => [ok(requests[0]!), { correct: true, reward: Number.NaN, extracted: "" }] };
+    expect(
+      (await guardedVerify(short, requests)).every((v) => v.error === "t: verify returned 1 verdicts for 2 requests"),
+    ).toBe(true);
+    const nan = {
+      name: "t",
+      verify: async () => [ok(requests[0]!), { correct: true, reward: Number.NaN, extracted: "" }],
+    };
     const mixed = await guardedVerify(nan, requests);
     expect(mixed[0]).toEqual({ correct: true, reward: 1, extracted: "1" });
     expect(mixed[1]!.error).toMatch(/malformed verdict/);
