@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { evaluate } from "../src/commands/eval.js";
+import { scriptedServer } from "./helpers.js";
 
 const FENCE = "```";
 
@@ -35,28 +34,17 @@ describe("eval on code problems with tests", () => {
       rev: "print(input()[::-1])",
     };
     // Sample 0 solves the problem, sample 1 prints a constant.
-    const server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => {
-        body += c;
-      });
-      req.on("end", () => {
-        const r = JSON.parse(body) as { prompt: string; n: number };
-        const p = problems.find((q) => r.prompt.startsWith(q.problem))!;
-        const code = [right[p.id]!, "print(42)"];
-        const choices = code
-          .slice(0, r.n)
-          .map((c, index) => ({ index, text: `Here:\n${FENCE}python\n${c}\n${FENCE}\n`, finish_reason: "stop" }));
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(JSON.stringify({ choices }));
-      });
+    const server = await scriptedServer((r) => {
+      const p = problems.find((q) => r.prompt.startsWith(q.problem))!;
+      return [right[p.id]!, "print(42)"]
+        .slice(0, r.n)
+        .map((c) => ({ text: `Here:\n${FENCE}python\n${c}\n${FENCE}\n` }));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const out = join(dir, "out");
       const { results } = await evaluate({
         benchmark: spec,
-        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        baseUrl: server.url,
         model: "scripted",
         n: 2,
         ks: [1, 2],
@@ -81,7 +69,7 @@ describe("eval on code problems with tests", () => {
       expect(results.metrics["pass@2"]).toBe(1);
       expect(results.verifyErrors).toBe(0);
     } finally {
-      server.close();
+      await server.close();
     }
   });
 });

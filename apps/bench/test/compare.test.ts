@@ -27,11 +27,10 @@ describe("compare", () => {
     "2 recipes x 2 seeds on the built-in reasoning task write the table with a confidence interval (needs the trainer and bench builds)",
     async () => {
       const out = mkdtempSync(join(tmpdir(), "bench-compare-"));
-      const r = await compare({
+      const budget = {
         recipes: ["htpo", "dapo"],
         seeds: [0, 1],
         out,
-        steps: 1,
         task: "arith-chain",
         set: TINY,
         n: 2,
@@ -42,7 +41,8 @@ describe("compare", () => {
         jobs: 2,
         quiet: true,
         resamples: 200,
-      });
+      };
+      const r = await compare({ ...budget, steps: 1 });
       expect(r.recipes.map((x) => x.recipe)).toEqual(["htpo", "dapo"]);
       for (const x of r.recipes) {
         expect(x.runs.map((run) => run.seed)).toEqual([0, 1]);
@@ -64,21 +64,7 @@ describe("compare", () => {
       expect(JSON.parse(readFileSync(join(out, "results.json"), "utf8")).differences.length).toBeGreaterThan(0);
       expect(readFileSync(join(out, "report.html"), "utf8")).toContain('id="differences"');
       // The same --out with another budget is refused, not silently mixed with the old runs.
-      await expect(
-        compare({
-          recipes: ["htpo", "dapo"],
-          seeds: [0, 1],
-          out,
-          steps: 2,
-          task: "arith-chain",
-          set: TINY,
-          n: 2,
-          ks: [1, 2],
-          problems: 3,
-          temperature: 1,
-          quiet: true,
-        }),
-      ).rejects.toThrow(/was trained with other arguments/);
+      await expect(compare({ ...budget, steps: 2 })).rejects.toThrow(/was trained with other arguments/);
     },
   );
 });

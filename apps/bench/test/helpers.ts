@@ -61,3 +61,56 @@ export async function runCli(args: string[]): Promise<{ code: number; stdout: st
     process.stderr.write = w2;
   }
 }
+
+/** What a scripted server gets: the request body of /v1/completions. */
+export interface ScriptedRequest {
+  prompt: string;
+  n: number;
+  seed: number;
+  max_tokens: number;
+  temperature: number;
+  [key: string]: unknown;
+}
+
+/**
+ * An OpenAI-compatible /v1/completions server on loopback whose answers come
+ * from `answer` (texts, or null for a 400): no log-probs, like a server
+ * started without them. `requests` records every body.
+ */
+export async function scriptedServer(
+  answer: (request: ScriptedRequest) => { text: string; finishReason?: "stop" | "length" }[] | null,
+): Promise<{ url: string; requests: ScriptedRequest[]; close(): Promise<void> }> {
+  const { createServer } = await import("node:http");
+  const requests: ScriptedRequest[] = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => {
+      body += c;
+    });
+    req.on("end", () => {
+      const r = JSON.parse(body) as ScriptedRequest;
+      requests.push(r);
+      const texts = req.url === "/v1/completions" ? answer(r) : null;
+      if (!texts) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "unknown request", type: "invalid_request_error" } }));
+        return;
+      }
+      const choices = texts.map((t, index) => ({
+        index,
+        text: t.text,
+        finish_reason: t.finishReason ?? "stop",
+        logprobs: null,
+      }));
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ id: "cmpl-scripted", object: "text_completion", model: "scripted", choices }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}

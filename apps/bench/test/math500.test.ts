@@ -1,9 +1,8 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { builtinBenchmarkPath } from "../src/benchmark.js";
 import { evaluate } from "../src/commands/eval.js";
+import { scriptedServer } from "./helpers.js";
 
 const rows = readFileSync(builtinBenchmarkPath("math500"), "utf8")
   .trim()
@@ -13,28 +12,15 @@ const rows = readFileSync(builtinBenchmarkPath("math500"), "utf8")
 describe("MATH-500 through the real verifier", () => {
   it("a response boxing the gold LaTeX answer is correct for all 500 problems, a perturbed one for none", async () => {
     // Sample 0 boxes the gold answer inside a sentence; sample 1 boxes gold + 1 (never equal).
-    const server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => {
-        body += c;
-      });
-      req.on("end", () => {
-        const r = JSON.parse(body) as { prompt: string; n: number };
-        const p = rows.find((q) => r.prompt.startsWith(q.problem))!;
-        const texts = [`Simplifying, the answer is $\\boxed{${p.answer}}$.`, `So we get $\\boxed{${p.answer}+1}$.`];
-        res.writeHead(200, { "content-type": "application/json" });
-        res.end(
-          JSON.stringify({
-            choices: texts.slice(0, r.n).map((text, index) => ({ index, text, finish_reason: "stop" })),
-          }),
-        );
-      });
+    const server = await scriptedServer((r) => {
+      const p = rows.find((q) => r.prompt.startsWith(q.problem))!;
+      const texts = [`Simplifying, the answer is $\\boxed{${p.answer}}$.`, `So we get $\\boxed{${p.answer}+1}$.`];
+      return texts.slice(0, r.n).map((text) => ({ text }));
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     try {
       const { results, run } = await evaluate({
         benchmark: "math500",
-        baseUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        baseUrl: server.url,
         model: "scripted",
         n: 2,
         ks: [1, 2],
@@ -52,7 +38,7 @@ describe("MATH-500 through the real verifier", () => {
       expect(results.metrics["pass@2"]).toBe(1);
       expect(results.verifyErrors).toBe(0);
     } finally {
-      server.close();
+      await server.close();
     }
   });
 });

@@ -1,12 +1,10 @@
 import { readFileSync } from "node:fs";
 import { mkdtempSync } from "node:fs";
-import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { builtinBenchmarkPath } from "../src/benchmark.js";
-import { runCli } from "./helpers.js";
+import { type ScriptedRequest, runCli, scriptedServer } from "./helpers.js";
 
 /** AIME 2024 as shipped: {id, problem, answer}. */
 const aime = readFileSync(builtinBenchmarkPath("aime24"), "utf8")
@@ -19,50 +17,22 @@ const N = 8;
 const CORRECT = (i: number) => (i * 5) % (N + 1);
 
 /**
- * An OpenAI-compatible /v1/completions server that recognises the problem in
- * the prompt and answers it correctly in a known number of its n samples,
- * wrongly (a different integer, or no boxed answer at all) in the others. It
- * returns no log-probs, like a server started without them.
+ * Answers each problem correctly in a known number of its n samples, wrongly
+ * (a different integer, or no boxed answer at all) in the others.
  */
-function scriptedServer() {
-  const requests: { n: number; seed: number; max_tokens: number; temperature: number }[] = [];
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let body = "";
-    req.on("data", (c) => {
-      body += c;
-    });
-    req.on("end", () => {
-      const r = JSON.parse(body) as {
-        prompt: string;
-        n: number;
-        seed: number;
-        max_tokens: number;
-        temperature: number;
-      };
-      requests.push({ n: r.n, seed: r.seed, max_tokens: r.max_tokens, temperature: r.temperature });
-      const i = aime.findIndex((p) => r.prompt.startsWith(p.problem));
-      if (req.url !== "/v1/completions" || i < 0) {
-        res.writeHead(400, { "content-type": "application/json" });
-        res.end(JSON.stringify({ error: { message: "unknown problem", type: "invalid_request_error" } }));
-        return;
-      }
-      const gold = Number(aime[i]!.answer);
-      const choices = Array.from({ length: r.n }, (_, j) => ({
-        index: j,
-        text:
-          j < CORRECT(i)
-            ? `Step by step ... so the answer is \\boxed{${gold}}.`
-            : j % 2
-              ? `I think it is \\boxed{${gold + 1 + j}}.`
-              : "I cannot finish this.",
-        finish_reason: j % 3 === 2 ? "length" : "stop",
-        logprobs: null,
-      }));
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(JSON.stringify({ id: "cmpl-1", object: "text_completion", model: "scripted", choices }));
-    });
-  });
-  return { server, requests };
+function answerAime(r: ScriptedRequest) {
+  const i = aime.findIndex((p) => r.prompt.startsWith(p.problem));
+  if (i < 0) return null;
+  const gold = Number(aime[i]!.answer);
+  return Array.from({ length: r.n }, (_, j) => ({
+    text:
+      j < CORRECT(i)
+        ? `Step by step ... so the answer is \\boxed{${gold}}.`
+        : j % 2
+          ? `I think it is \\boxed{${gold + 1 + j}}.`
+          : "I cannot finish this.",
+    finishReason: (j % 3 === 2 ? "length" : "stop") as "stop" | "length",
+  }));
 }
 
 function binom(n: number, k: number): number {
@@ -72,13 +42,15 @@ function binom(n: number, k: number): number {
 }
 
 describe("eval of a scripted OpenAI-compatible server on AIME 2024", () => {
-  const { server, requests } = scriptedServer();
+  let server: Awaited<ReturnType<typeof scriptedServer>>;
   let url = "";
+  let requests: ScriptedRequest[] = [];
   beforeAll(async () => {
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await scriptedServer(answerAime);
+    url = server.url;
+    requests = server.requests;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => server.close());
 
   it("reproduces the exactly computed pass@1, pass@4 and mean@n, and resumes without asking again", async () => {
     const out = mkdtempSync(join(tmpdir(), "bench-aime-"));
