@@ -5,7 +5,9 @@ import {
   SYNTHETIC_TASK_NAMES,
   TEST_BUCKETS,
   createArithChainTask,
+  TASK_NAMES,
   createSyntheticTask,
+  createTask,
   drawInSplit,
   splitOf,
 } from "../src/index.js";
@@ -105,6 +107,41 @@ describe("synthetic tasks", () => {
     expect(() => createSyntheticTask("reverse").example(-1)).toThrow(/index/);
     expect(() => createSyntheticTask("reverse").example(0, "valid" as Split)).toThrow(/split/);
     expect(() => createArithChainTask({ minSteps: 4, maxSteps: 2 })).toThrow(/task.maxSteps/);
+  });
+});
+
+describe("createTask", () => {
+  it("builds every built-in by name; an unknown name or a missing path says what is allowed", async () => {
+    for (const name of [
+      "arith-chain",
+      "addition",
+      "last-digit",
+      "majority",
+      "reverse",
+      "alfworld",
+      "webshop",
+    ] as const) {
+      const task = createTask({ name });
+      expect(task.name).toBe(name);
+      expect(task.example(0, "test").id).toMatch(new RegExp(`^${name}/test/`));
+      await task.close();
+      await task.close(); // idempotent
+    }
+    expect(TASK_NAMES).toEqual([
+      "arith-chain",
+      "addition",
+      "last-digit",
+      "majority",
+      "reverse",
+      "math-jsonl",
+      "code-jsonl",
+      "alfworld",
+      "webshop",
+    ]);
+    expect(() => createTask({ name: "gsm8k" } as never)).toThrow(
+      /task.name: unknown task "gsm8k"; known: arith-chain, addition, last-digit, majority, reverse, math-jsonl, code-jsonl, alfworld, webshop/,
+    );
+    expect(() => createTask({ name: "math-jsonl" })).toThrow(/task.path: give a JSONL path/);
   });
 });
 
