@@ -122,6 +122,8 @@ export function createCodeTask(options: CodeTaskOptions): SingleTurnTask {
   if (!template.includes("{problem}"))
     throw new ConfigError("task.template", `must contain "{problem}", got ${JSON.stringify(template)}`);
   const maxResponseLength = options.maxResponseLength ?? 2048;
+  if (!Number.isInteger(maxResponseLength) || maxResponseLength < 1)
+    throw new ConfigError("task.maxResponseLength", `must be a positive integer, got ${maxResponseLength}`);
   if (options.path === undefined && options.train === undefined && options.test === undefined)
     throw new ConfigError("task.path", "give a JSONL path (split by hash) or train and/or test paths");
   const load = (s: Source | undefined) =>
