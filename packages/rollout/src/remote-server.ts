@@ -6,7 +6,7 @@ import type { Rng } from "@tokenrl/core";
 import { type ChatTemplate, PLAIN_TEMPLATE } from "./chat.js";
 import type { GenerativeModel, TokenizerLike } from "./model.js";
 import type { ResolvedSamplingParams } from "./sampling.js";
-import { ApiError, EventStream, readJsonBody, refuseBody, sendJson } from "./server-http.js";
+import { ApiError, BodyBudget, EventStream, readJsonBody, refuseBody, sendJson } from "./server-http.js";
 import {
   type ParsedChat,
   type ParsedCompletions,
@@ -54,6 +54,8 @@ export interface CompletionsServerOptions {
   maxLogProbEntries?: number;
   /** Largest request body in bytes. Default max(64 KiB, 32 bytes x contextLength). */
   maxBodyBytes?: number;
+  /** Request-body bytes held at once by all connections together; a body that would pass it gets 503 `server_busy`. Default max(64 MiB, 4 x maxBodyBytes). */
+  maxInFlightBodyBytes?: number;
   /** Rows (prompt x choice) in one generate call. Default 32. */
   maxBatchRows?: number;
   /** Padded prompt tokens (rows x longest prompt) in one batch: the prefill is one forward that the event loop waits for. Default 8192. */
@@ -119,6 +121,9 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
     return value;
   };
   const maxBodyBytes = positive("maxBodyBytes", options.maxBodyBytes, Math.max(1 << 16, 32 * contextLength));
+  const bodyBudget = new BodyBudget(
+    positive("maxInFlightBodyBytes", options.maxInFlightBodyBytes, Math.max(1 << 26, 4 * maxBodyBytes)),
+  );
   const scheduler = new BatchScheduler({
     model,
     tokenizer,
@@ -365,7 +370,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
             "unavailable",
           );
         }
-        const body = await readJsonBody(req, maxBodyBytes);
+        const body = await readJsonBody(req, maxBodyBytes, bodyBudget);
         const request = path === "/v1/completions" ? parseCompletions(body, limits) : parseChat(body, limits);
         return respond(request, res, controller.signal);
       }
@@ -378,7 +383,12 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
       }
       // Up to 64 MiB (or 16 bodies) of an unread body is read and dropped so the client hears the answer.
       if (!req.readableEnded) return refuseBody(req, res, api, Math.max(16 * maxBodyBytes, 1 << 26));
-      sendJson(res, api.status, api.body(), api.status === 429 ? { "retry-after": "1" } : {});
+      sendJson(
+        res,
+        api.status,
+        api.body(),
+        api.status === 429 || api.code === "server_busy" ? { "retry-after": "1" } : {},
+      );
     });
   }) as CompletionsHandler;
   handler.close = async () => {

@@ -96,32 +96,75 @@ export async function refuseBody(
 }
 
 /**
+ * The request-body bytes held by all connections together: each body's
+ * limit alone would let N parallel connections hold N times it.
+ */
+export class BodyBudget {
+  private held = 0;
+  constructor(readonly max: number) {}
+  take(bytes: number): boolean {
+    if (this.held + bytes > this.max) return false;
+    this.held += bytes;
+    return true;
+  }
+  give(bytes: number): void {
+    this.held -= bytes;
+  }
+  get inFlight(): number {
+    return this.held;
+  }
+}
+
+/**
  * The body as JSON, at most `limit` bytes: a declared content-length over the
  * limit is refused before reading, a longer chunked body as soon as it passes
- * the limit; either way a 413 ApiError. Bytes are kept only up to the limit.
+ * the limit; either way a 413 ApiError. Bytes are kept only up to the limit,
+ * and drawn from `budget`: a body that would pass it is a 503 (the server is
+ * busy reading others), so many parallel bodies cannot exhaust memory.
  */
-export function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
+export function readJsonBody(req: IncomingMessage, limit: number, budget?: BodyBudget): Promise<unknown> {
   const declared = Number(req.headers["content-length"]);
   if (Number.isFinite(declared) && declared > limit)
     return Promise.reject(tooLarge(limit, `${declared} bytes declared`));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let held = 0;
+    let refused = false;
+    const release = () => {
+      budget?.give(held);
+      held = 0;
+    };
+    const refuse = (err: ApiError) => {
+      refused = true;
+      req.off("data", onData);
+      req.pause();
+      chunks.length = 0;
+      release();
+      reject(err);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.pause();
-        chunks.length = 0;
-        reject(tooLarge(limit, `more than ${limit} bytes sent`));
-        return;
-      }
+      if (size > limit) return refuse(tooLarge(limit, `more than ${limit} bytes sent`));
+      if (budget && !budget.take(chunk.length))
+        return refuse(
+          new ApiError(
+            503,
+            `the server is busy: more than ${budget.max} bytes of request bodies are being received; retry`,
+            null,
+            "server_busy",
+          ),
+        );
+      held += chunk.length;
       chunks.push(chunk);
     };
     req.on("data", onData);
+    // An aborted request gives its bytes back.
+    req.once("close", release);
     req.once("end", () => {
-      if (size > limit) return;
+      if (refused) return;
       const text = Buffer.concat(chunks).toString("utf8");
+      release();
       if (text.trim() === "") return reject(new ApiError(400, "the request body is empty; send a JSON object"));
       try {
         resolve(JSON.parse(text));

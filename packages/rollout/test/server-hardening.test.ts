@@ -1,4 +1,5 @@
 import { request as httpRequest } from "node:http";
+import { connect } from "node:net";
 import { InvalidInputError, initBackend, tf } from "@tokenrl/core";
 import type { Tensor2D } from "@tokenrl/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -257,6 +258,56 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
       expect(defaults.body.error.message).toContain("exceeds 65536 bytes");
       // A body within the limit still works on the same server.
       expect((await post(`${base}/v1/completions`, { prompt: "ok", max_tokens: 1 })).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("bounds request bodies being received by all connections together: 503 server_busy past maxInFlightBodyBytes", async () => {
+    const server = createCompletionsServer({
+      model,
+      tokenizer,
+      maxBodyBytes: 800,
+      maxInFlightBodyBytes: 1000,
+      onFatal: (e) => fatal.push(e),
+    });
+    const base = await server.listen();
+    const { port } = new URL(base);
+    /** A raw connection sending `body` of a declared 700 bytes; resolves with what the server answered. */
+    const send = (body: string) => {
+      const socket = connect(Number(port), "127.0.0.1");
+      socket.on("error", () => {});
+      const answer = new Promise<string>((resolve) => {
+        let got = "";
+        socket.on("data", (c) => {
+          got += c;
+        });
+        socket.on("close", () => resolve(got));
+      });
+      socket.write(
+        `POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 700\r\nConnection: close\r\n\r\n${body}`,
+      );
+      return { socket, answer };
+    };
+    try {
+      // Each body is under the 800-byte limit; together two would hold 1400 > 1000 bytes.
+      // a is a slow client holding 699 bytes; b sends all of its 700 while a holds them.
+      const json = JSON.stringify({ prompt: "ok", max_tokens: 1 });
+      const full = json + " ".repeat(700 - json.length);
+      const a = send(`{${" ".repeat(698)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      const b = send(full);
+      const busy = await b.answer;
+      expect(busy.split("\r\n")[0]).toBe("HTTP/1.1 503 Service Unavailable");
+      expect(JSON.parse(busy.slice(busy.indexOf("\r\n\r\n") + 4)).error.code).toBe("server_busy");
+      a.socket.destroy();
+      await a.answer;
+      // a's bytes went back to the budget: a complete 700-byte request is served.
+      const ok = await send(full).answer;
+      expect(ok.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+      expect(() => createCompletionsServer({ model, tokenizer, maxInFlightBodyBytes: 0 })).toThrow(
+        /maxInFlightBodyBytes/,
+      );
     } finally {
       await server.close();
     }
