@@ -85,8 +85,8 @@ function rawSend(url: string, head: string, body = ""): { socket: Socket; answer
 }
 
 describe("bodies in flight and slow clients", () => {
-  it("answers 503 to a body that would pass maxBufferedBytes across connections, and frees the budget after", async () => {
-    const url = await start(createAlfWorldServer({ limits: { maxBodyBytes: 800, maxBufferedBytes: 1000 } }));
+  it("answers 503 to a body that would pass maxInFlightBodyBytes across connections, and frees the budget after", async () => {
+    const url = await start(createAlfWorldServer({ limits: { maxBodyBytes: 800, maxInFlightBodyBytes: 1000 } }));
     const head = "POST /step HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 700\r\n\r\n";
     // Two bodies of 700 bytes, each under the 800-byte body limit, both held unfinished (699 of 700 bytes sent).
     const a = rawSend(url, head, `[${" ".repeat(698)}`);
@@ -123,7 +123,9 @@ describe("bodies in flight and slow clients", () => {
   });
 
   it("rejects bad in-flight and timeout limits with a ConfigError naming them", () => {
-    expect(() => createWebShopServer({ catalogue, limits: { maxBufferedBytes: 0 } })).toThrow(/maxBufferedBytes/);
+    expect(() => createWebShopServer({ catalogue, limits: { maxInFlightBodyBytes: 0 } })).toThrow(
+      /maxInFlightBodyBytes/,
+    );
     expect(() => createWebShopServer({ catalogue, limits: { requestTimeoutMs: 1.5 } })).toThrow(/requestTimeoutMs/);
   });
 });

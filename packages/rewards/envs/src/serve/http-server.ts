@@ -8,7 +8,7 @@
  * (the rest of it is read and dropped, so the client sees the 413 rather than
  * a reset, up to `drainBytes`/`drainMs`, after which the connection is closed).
  * Bodies being read by all connections together are bounded too
- * (`maxBufferedBytes`, default 64 MiB): a body that would pass it is answered
+ * (`maxInFlightBodyBytes`, default 64 MiB): a body that would pass it is answered
  * 503, so many parallel connections cannot multiply the per-body limit into the
  * server's memory. A request whose headers do not arrive within
  * `headersTimeoutMs` (10 s) or that is not fully received within
@@ -43,7 +43,7 @@ export interface BodyLimits {
   /** Largest request body accepted; larger ones get 413. Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** Bytes of request bodies held at once by all connections together; past it, 503. Default 64 MiB. */
-  readonly maxBufferedBytes?: number;
+  readonly maxInFlightBodyBytes?: number;
   /** Time for a request's headers to arrive, else 408 and the connection closed. Default 10 s. */
   readonly headersTimeoutMs?: number;
   /** Time for a whole request (headers and body) to arrive, else 408. Default 30 s. */
@@ -54,7 +54,7 @@ export interface BodyLimits {
 export interface ServerLimits extends BodyLimits, LiveEnvLimits {}
 
 export const DEFAULT_MAX_BODY_BYTES = 1 << 20;
-export const DEFAULT_MAX_BUFFERED_BYTES = 64 << 20;
+export const DEFAULT_MAX_IN_FLIGHT_BODY_BYTES = 64 << 20;
 export const DEFAULT_HEADERS_TIMEOUT_MS = 10_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** After a 413, this much more of the body is read and dropped before the connection is closed. */
@@ -74,7 +74,7 @@ export interface ServerStats {
 export class JsonServer {
   readonly stats: ServerStats = { requests: 0, injected503: 0, injectedResets: 0 };
   readonly maxBodyBytes: number;
-  readonly maxBufferedBytes: number;
+  readonly maxInFlightBodyBytes: number;
   /** Body bytes currently held by requests being read. */
   private buffered = 0;
   private readonly routes = new Map<string, Handler>();
@@ -87,7 +87,11 @@ export class JsonServer {
     this.maxBodyBytes = limits.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
     if (!Number.isInteger(this.maxBodyBytes) || this.maxBodyBytes < 1)
       throw new ConfigError("maxBodyBytes", `must be a positive integer, got ${limits.maxBodyBytes}`);
-    this.maxBufferedBytes = positiveInt("maxBufferedBytes", limits.maxBufferedBytes, DEFAULT_MAX_BUFFERED_BYTES);
+    this.maxInFlightBodyBytes = positiveInt(
+      "maxInFlightBodyBytes",
+      limits.maxInFlightBodyBytes,
+      DEFAULT_MAX_IN_FLIGHT_BODY_BYTES,
+    );
     const headersTimeout = positiveInt("headersTimeoutMs", limits.headersTimeoutMs, DEFAULT_HEADERS_TIMEOUT_MS);
     const requestTimeout = positiveInt("requestTimeoutMs", limits.requestTimeoutMs, DEFAULT_REQUEST_TIMEOUT_MS);
     this.faults = faults;
@@ -150,7 +154,7 @@ export class JsonServer {
   /** The shared in-flight body budget readBody draws from. */
   private readonly budget: BodyBudget = {
     take: (n) => {
-      if (this.buffered + n > this.maxBufferedBytes) return false;
+      if (this.buffered + n > this.maxInFlightBodyBytes) return false;
       this.buffered += n;
       return true;
     },
@@ -173,7 +177,9 @@ export class JsonServer {
     if (raw === BUSY) {
       res.setHeader("connection", "close");
       res.setHeader("retry-after", "1");
-      send(res, 503, { detail: `server busy: more than ${this.maxBufferedBytes} bytes of request bodies in flight` });
+      send(res, 503, {
+        detail: `server busy: more than ${this.maxInFlightBodyBytes} bytes of request bodies in flight`,
+      });
       return;
     }
     if (raw === TOO_LARGE) {
