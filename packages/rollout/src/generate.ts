@@ -199,13 +199,27 @@ export async function generate(
     decodeMs: 0,
   };
   let active = rows.map((_, b) => b);
-  let cache: KVCacheLike | undefined = useCache ? model.createCache(B, P + params.maxTokens) : undefined;
+  // Identical prompts (a group's G copies) are prefilled once and their cache rows fanned out.
+  const prefill = uniqueRows(paddedIds);
+  let cache: KVCacheLike | undefined = useCache
+    ? model.createCache(prefill.unique.length, P + params.maxTokens)
+    : undefined;
   try {
     for (let t = 0; t < params.maxTokens && active.length > 0; t++) {
       const started = performance.now();
       let out: { logits: Tensor2D; cache: KVCacheLike };
-      if (t === 0) {
-        out = step(model, paddedIds, promptMask, promptPositions, cache);
+      if (t === 0 && useCache) {
+        const u = prefill.unique;
+        out = step(
+          model,
+          u.map((b) => paddedIds[b]!),
+          u.map((b) => promptMask[b]!),
+          u.map((b) => promptPositions[b]!),
+          cache,
+        );
+        if (u.length < B) out = fanOut(out, prefill.expand);
+      } else if (t === 0) {
+        out = step(model, paddedIds, promptMask, promptPositions, undefined);
       } else if (useCache) {
         out = step(
           model,
@@ -277,6 +291,35 @@ export async function generate(
     };
   });
   return { sequences, texts: sequences.map((s) => s.text), stats };
+}
+
+/** The first row of each distinct padded prompt, and for every row the index of its distinct one. */
+function uniqueRows(padded: readonly number[][]): { unique: number[]; expand: number[] } {
+  const seen = new Map<string, number>();
+  const unique: number[] = [];
+  const expand = padded.map((ids, b) => {
+    const key = ids.join(",");
+    let k = seen.get(key);
+    if (k === undefined) {
+      k = unique.length;
+      seen.set(key, k);
+      unique.push(b);
+    }
+    return k;
+  });
+  return { unique, expand };
+}
+
+/** A prefill of the distinct prompts, fanned out to every row: cache rows and logits rows repeated. */
+function fanOut(
+  out: { logits: Tensor2D; cache: KVCacheLike },
+  expand: number[],
+): { logits: Tensor2D; cache: KVCacheLike } {
+  const cache = out.cache.selectRows(expand);
+  if (cache !== out.cache) out.cache.dispose();
+  const logits = tf.tidy(() => tf.gather(out.logits, tf.tensor1d(expand, "int32")) as Tensor2D);
+  out.logits.dispose();
+  return { logits, cache };
 }
 
 function finishRow(

@@ -150,6 +150,31 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
   });
 });
 
+describe("prefill of repeated prompts", () => {
+  beforeAll(async () => {
+    await useBackend("wasm");
+  });
+
+  it("prefills a group's identical prompts once and samples every row as if alone", async () => {
+    const model = tinyPolicy();
+    const [p, q] = [tokenizer.encode("2+2="), tokenizer.encode("hello")];
+    const prompts = [p, p, q, p, q];
+    const opts = { temperature: 1, maxTokens: 6, seed: 9, ignoreEos: true };
+    const batch = await generate(model, prompts, opts);
+    // Row b alone, on its own stream (rowOffset b) and laid out as in the batch (padTo).
+    for (const [b, prompt] of prompts.entries()) {
+      const alone = await generate(model, [prompt], { ...opts, rowOffset: b, padTo: 5 });
+      expect(batch.sequences[b]!.responseIds).toEqual(alone.sequences[0]!.responseIds);
+      alone.sequences[0]!.rolloutLogProbs.forEach((lp, t) =>
+        expect(batch.sequences[b]!.rolloutLogProbs[t]).toBeCloseTo(lp, 5),
+      );
+    }
+    // Copies of one prompt still draw different samples (their own streams).
+    expect(new Set([0, 1, 3].map((b) => batch.sequences[b]!.responseIds.join(","))).size).toBeGreaterThan(1);
+    model.dispose();
+  });
+});
+
 describe("one sampler", () => {
   beforeAll(async () => {
     await useBackend("wasm");
