@@ -84,6 +84,7 @@ export function armDifference(gridA, gridB, options = {}) {
 
 /** Whether a CI excludes 0, in words. */
 export function verdict(ci) {
+  if (ci[0] === 0 && ci[1] === 0) return "no difference measured";
   if (ci[0] > 0) return "a > b";
   if (ci[1] < 0) return "a < b";
   return "inside the noise";

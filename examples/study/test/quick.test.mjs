@@ -1,25 +1,27 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { ARMS, COMPARISONS } from "../src/arms.mjs";
 
 const pkg = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 // Slow (the whole pipeline: a warm-start, 8 arms x 2 seeds of training and evaluation; about
-// 2-3 minutes on 2 idle cores). Its numbers answer nothing; it checks that every file is written
+// 1-2 minutes on 2 idle cores). Its numbers answer nothing; it checks that every file is written
 // and every statistic is where results.md and docs/results.md say.
-describe("pnpm study --quick (slow: 2-3 min)", () => {
-  it("writes results.md, results.json and report.html with every arm, difference and k", () => {
+describe("pnpm study --quick (slow: 1-2 min on idle cores)", () => {
+  it("writes results.md, results.json and report.html with every arm, difference and k", async () => {
     const out = mkdtempSync(join(tmpdir(), "study-quick-"));
-    const r = spawnSync(process.execPath, [join(pkg, "bin", "study.mjs"), "--quick", "--out", out, "--quiet"], {
+    // Asynchronous, so the test worker stays responsive while the study runs; the timeout only
+    // guards a hang (a loaded shared machine can stretch the ~1 minute to several).
+    await promisify(execFile)(process.execPath, [join(pkg, "bin", "study.mjs"), "--quick", "--out", out, "--quiet"], {
       cwd: pkg,
       encoding: "utf8",
-      timeout: 400_000,
+      timeout: 900_000,
     });
-    expect(r.status, `${r.stderr}\n${r.stdout}`).toBe(0);
     for (const f of ["results.md", "results.json", "report.html"]) expect(existsSync(join(out, f)), f).toBe(true);
 
     const results = JSON.parse(readFileSync(join(out, "results.json"), "utf8"));

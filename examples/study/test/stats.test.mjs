@@ -51,5 +51,6 @@ describe("study statistics", () => {
     expect(verdict([0.01, 0.03])).toBe("a > b");
     expect(verdict([-0.03, -0.01])).toBe("a < b");
     expect(verdict([-0.01, 0.02])).toBe("inside the noise");
+    expect(verdict([0, 0])).toBe("no difference measured");
   });
 });
