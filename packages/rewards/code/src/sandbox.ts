@@ -66,6 +66,8 @@ for d in /var/tmp /run/lock /dev/shm; do
   if [ -d "$d" ]; then mount -t tmpfs -o size=4k,nr_inodes=8,mode=0755 tokenrl-empty "$d" || fail "hide $d"; fi
 done
 cd /tmp || fail "cd /tmp"
+# cd exported PWD and OLDPWD (the host staging dir): the program gets only the documented variables.
+unset OLDPWD PWD
 "$@" 4>&-
 rc=$?
 if [ "$report" != - ] && [ $rc -eq 134 ] && grep -qs '${OOM_TRIGGER_GREP}' "/tmp/$report"; then printf M >&3; fi

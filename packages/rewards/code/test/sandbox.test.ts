@@ -67,6 +67,14 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
     });
   });
 
+  it("gives the program only PATH, LANG, HOME and TMPDIR (no PWD/OLDPWD naming the host staging dir)", async () => {
+    const code = "import os\nprint(','.join(sorted(os.environ)))";
+    const r = await runner.run(py(code, [""], ["HOME,LANG,PATH,TMPDIR"]));
+    expect(r.results).toEqual(["pass"]);
+    const j = await runner.run(js("console.log(Object.keys(process.env).sort().join(','))", [""], ["HOME,LANG,PATH,TMPDIR"]));
+    expect(j.results).toEqual(["pass"]);
+  });
+
   it("grades ordinary Python and JavaScript programs", async () => {
     const add = "a, b = map(int, input().split())\nprint(a + b)";
     expect((await runner.run(py(add, ["1 2", "2 2"], ["3", "5"]))).results).toEqual(["pass", "wrong_answer"]);
