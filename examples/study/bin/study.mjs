@@ -27,7 +27,11 @@ seeds, so differences are paired by seed and problem.
 
 function list(v, name, parse = (x) => x) {
   if (v === undefined) return undefined;
-  const items = v.split(",").map((s) => s.trim()).filter(Boolean).map(parse);
+  const items = v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(parse);
   if (!items.length) throw new ConfigError(`--${name}`, "give a comma-separated list");
   return items;
 }

@@ -18,7 +18,11 @@ export const ARMS = [
   { name: "htpo-released", role: "variant", what: "HTPO, sign of the released code" },
   { name: "cppo", role: "method", what: "CPPO" },
   { name: "htpo-no-difficulty", role: "ablation", what: "HTPO without the difficulty axis (every prompt hard)" },
-  { name: "htpo-no-correctness", role: "ablation", what: "HTPO without the correctness axis (every response in the correct cells)" },
+  {
+    name: "htpo-no-correctness",
+    role: "ablation",
+    what: "HTPO without the correctness axis (every response in the correct cells)",
+  },
   { name: "htpo-no-entropy", role: "ablation", what: "HTPO without the entropy axis (every token high-entropy)" },
 ];
 

@@ -3,7 +3,9 @@
  * (actor/cells/<cell>/tokens); the two detach subsets lie inside two of them
  * and are not counted again.
  */
-const HTPO_CELLS = ["hard", "easy"].flatMap((d) => ["correct", "wrong"].flatMap((c) => ["low", "high"].map((e) => `${d}-${c}-${e}`)));
+const HTPO_CELLS = ["hard", "easy"].flatMap((d) =>
+  ["correct", "wrong"].flatMap((c) => ["low", "high"].map((e) => `${d}-${c}-${e}`)),
+);
 
 /** The training curves the study plots, averaged over an arm's seeds step by step (verl's metric names). */
 const CURVES = [
@@ -37,8 +39,8 @@ export function averageRuns(arm, runsRecords) {
   for (const records of runsRecords)
     for (const r of records) {
       if (r.phase !== "rl" || !isNumber(r.step)) continue;
-      let sums = byStep.get(r.step);
-      if (!sums) byStep.set(r.step, (sums = new Map()));
+      if (!byStep.has(r.step)) byStep.set(r.step, new Map());
+      const sums = byStep.get(r.step);
       const add = (key, value) => {
         if (!isNumber(value)) return;
         const s = sums.get(key) ?? { sum: 0, n: 0 };
@@ -76,7 +78,11 @@ export function dynamicsCharts(htpoArms) {
     { title: "Reward (mean over seeds)", keys: ["critic/score/mean"] },
     { title: "Rollout accuracy (mean over seeds)", keys: ["accuracy"], options: { yRange: [0, 1] } },
     { title: "Policy entropy (nats, mean over seeds)", keys: ["actor/entropy"] },
-    { title: "Response length (tokens, mean over seeds)", keys: ["response_length/mean"], options: { yLabel: "tokens" } },
+    {
+      title: "Response length (tokens, mean over seeds)",
+      keys: ["response_length/mean"],
+      options: { yLabel: "tokens" },
+    },
     { title: "Clip fraction (actor/pg_clipfrac)", keys: ["actor/pg_clipfrac"] },
     { title: "Lower (dual) clip fraction (actor/pg_clipfrac_lower)", keys: ["actor/pg_clipfrac_lower"] },
     { title: "CPPO masked fraction (actor/maskedFraction)", keys: ["actor/maskedFraction"] },
@@ -115,7 +121,9 @@ export function cellShares(arm, averaged) {
         if (cell.includes("-correct-")) correct += t;
         if (cell.endsWith("-high")) high += t;
       }
-      return total > 0 ? { step: r.step, tokens: total, hard: hard / total, correct: correct / total, high: high / total } : undefined;
+      return total > 0
+        ? { step: r.step, tokens: total, hard: hard / total, correct: correct / total, high: high / total }
+        : undefined;
     })
     .filter(Boolean);
 }

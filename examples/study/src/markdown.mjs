@@ -7,7 +7,11 @@ const ci = (c) => `[${signed(c[0])}, ${signed(c[1])}]`;
 const seedsText = (s) => (s === null ? "-" : s === Number.POSITIVE_INFINITY ? "more problems needed" : String(s));
 
 function table(columns, rows) {
-  return [`| ${columns.join(" | ")} |`, `|${columns.map(() => "---|").join("")}`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+  return [
+    `| ${columns.join(" | ")} |`,
+    `|${columns.map(() => "---|").join("")}`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`),
+  ];
 }
 
 /** DIR/results.md: every number of results.json that the write-up cites, as tables. */
@@ -42,7 +46,13 @@ export function resultsMarkdown(r) {
     `- Held-out problems by accuracy over the ${n} samples: ${pct(t.groupAccuracy.zero)}% never solved, ${pct(t.groupAccuracy.belowThreshold)}% in (0, ${t.threshold}) (hard, informative), ${pct(t.groupAccuracy.aboveThreshold)}% in [${t.threshold}, 1) (easy, informative), ${pct(t.groupAccuracy.one)}% always solved.`,
     "",
     ...table(
-      ["difficulty (operations)", "problems", `mean@${n} (%)`, `pass@${n} (%)`, `share hard (acc < ${t.threshold}) (%)`],
+      [
+        "difficulty (operations)",
+        "problems",
+        `mean@${n} (%)`,
+        `pass@${n} (%)`,
+        `share hard (acc < ${t.threshold}) (%)`,
+      ],
       t.difficulty.map((d) => [d.difficulty, d.problems, pct(d.meanAccuracy), pct(d.passAtN), pct(d.hardShare)]),
     ),
     "",
@@ -53,7 +63,13 @@ export function resultsMarkdown(r) {
       "Share of trained tokens in the HTPO cells over training (mean over seeds; min-max over steps):",
       "",
       ...table(
-        ["arm", "hard-prompt tokens (%)", "correct-response tokens (%)", "high / low cell entropy, first step", "last step"],
+        [
+          "arm",
+          "hard-prompt tokens (%)",
+          "correct-response tokens (%)",
+          "high / low cell entropy, first step",
+          "last step",
+        ],
         htpoDyn.map(([a, d]) => [
           a,
           `${pct(d.hardTokenShare.min)}-${pct(d.hardTokenShare.max)}`,
@@ -72,7 +88,15 @@ export function resultsMarkdown(r) {
     ...table(
       ["arm", mean, ...ks.map((k) => `pass@${k}`), `sd of ${mean} over seeds`, `RL gain in ${mean} (95% CI)`],
       [
-        ["warm-start", `${pct(r.warmStart.metrics[mean].mean)} ± ${pct(r.warmStart.metrics[mean].stderr)}`, ...ks.map((k) => `${pct(r.warmStart.metrics[`pass@${k}`].mean)} ± ${pct(r.warmStart.metrics[`pass@${k}`].stderr)}`), "-", "-"],
+        [
+          "warm-start",
+          `${pct(r.warmStart.metrics[mean].mean)} ± ${pct(r.warmStart.metrics[mean].stderr)}`,
+          ...ks.map(
+            (k) => `${pct(r.warmStart.metrics[`pass@${k}`].mean)} ± ${pct(r.warmStart.metrics[`pass@${k}`].stderr)}`,
+          ),
+          "-",
+          "-",
+        ],
         ...r.study.arms.map((a) => {
           const m = r.arms[a].metrics;
           return [
@@ -89,7 +113,16 @@ export function resultsMarkdown(r) {
     `## Paired differences (points; 95% bootstrap CI resampling seeds and problems)`,
     "",
     ...table(
-      ["a - b", "question", mean, "pass@1", `pass@${n}`, `verdict (${mean})`, `seeds for a ±2-point 95% CI`, "seeds for 80% power at 2 points"],
+      [
+        "a - b",
+        "question",
+        mean,
+        "pass@1",
+        `pass@${n}`,
+        `verdict (${mean})`,
+        `seeds for a ±2-point 95% CI`,
+        "seeds for 80% power at 2 points",
+      ],
       r.comparisons.map((c) => [
         `${c.a} - ${c.b}`,
         c.question,
@@ -125,7 +158,14 @@ export function resultsMarkdown(r) {
     "## Training dynamics (mean over seeds; curves in report.html)",
     "",
     ...table(
-      ["arm", "entropy first -> last step (nats)", "response length first -> last (tokens)", "clip fraction (mean)", "lower clip fraction", "CPPO masked fraction"],
+      [
+        "arm",
+        "entropy first -> last step (nats)",
+        "response length first -> last (tokens)",
+        "clip fraction (mean)",
+        "lower clip fraction",
+        "CPPO masked fraction",
+      ],
       Object.entries(r.dynamics).map(([a, d]) => [
         a,
         `${num(d.entropy.first, 3)} -> ${num(d.entropy.last, 3)}`,

@@ -21,7 +21,11 @@ export function runNode(args, logPath) {
     child.stderr.pipe(log, { end: false });
     child.on("error", (err) => log.end(() => reject(err)));
     child.on("close", (code, signal) =>
-      log.end(() => (code === 0 ? resolve() : reject(new Error(`${args[0]} ${args[1] ?? ""} exited with ${signal ?? code}; see ${logPath}`)))),
+      log.end(() =>
+        code === 0
+          ? resolve()
+          : reject(new Error(`${args[0]} ${args[1] ?? ""} exited with ${signal ?? code}; see ${logPath}`)),
+      ),
     );
   });
 }

@@ -45,7 +45,15 @@ export function armStatistic(grid, options = {}) {
   const zeros = grid.map((row) => row.map(() => 0));
   const d = pairedDifference(grid, zeros, { seed: 0, ...options });
   const perSeed = grid.map((row) => mean(row));
-  return { mean: d.mean, stderr: d.stderr, ci: d.ci, perSeed, sdOverSeeds: stdev(perSeed), seeds: d.seeds, problems: d.problems };
+  return {
+    mean: d.mean,
+    stderr: d.stderr,
+    ci: d.ci,
+    perSeed,
+    sdOverSeeds: stdev(perSeed),
+    seeds: d.seeds,
+    problems: d.problems,
+  };
 }
 
 /**

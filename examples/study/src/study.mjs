@@ -40,9 +40,30 @@ function latestCheckpoint(runDir) {
 function evalArgs(model, benchmark, h, out) {
   const ks = Array.from({ length: h.n }, (_, i) => i + 1).join(",");
   return [
-    benchCli(), "eval", "--model", model, "--benchmark", benchmark, "--limit", String(h.problems), "--n", String(h.n),
-    "--k", ks, "--temperature", String(h.temperature), "--top-p", "1", "--seed", "0", "--concurrency", "1",
-    "--no-chat-template", "--out", out, "--quiet",
+    benchCli(),
+    "eval",
+    "--model",
+    model,
+    "--benchmark",
+    benchmark,
+    "--limit",
+    String(h.problems),
+    "--n",
+    String(h.n),
+    "--k",
+    ks,
+    "--temperature",
+    String(h.temperature),
+    "--top-p",
+    "1",
+    "--seed",
+    "0",
+    "--concurrency",
+    "1",
+    "--no-chat-template",
+    "--out",
+    out,
+    "--quiet",
   ];
 }
 
@@ -62,10 +83,26 @@ async function warmStart(out, budget, say) {
     say(`warm-start: ${ws.sft.steps} SFT steps x ${ws.sft.batchSize} on ${budget.task.name} (${dir})`);
     await runNode(
       [
-        trainerCli(), "--out", dir, "--preset", "dapo", "--quiet",
-        "--set", `seed=${ws.seed}`, "--set", `task=${json(budget.task)}`, "--set", `model=${json(ws.model)}`,
-        "--set", `sft=${json(ws.sft)}`, "--set", "rl.steps=0", "--set", `eval=${json({ examples: 0, every: 0 })}`,
-        "--set", `checkpoint=${json({ every: 0, keepLast: 1 })}`,
+        trainerCli(),
+        "--out",
+        dir,
+        "--preset",
+        "dapo",
+        "--quiet",
+        "--set",
+        `seed=${ws.seed}`,
+        "--set",
+        `task=${json(budget.task)}`,
+        "--set",
+        `model=${json(ws.model)}`,
+        "--set",
+        `sft=${json(ws.sft)}`,
+        "--set",
+        "rl.steps=0",
+        "--set",
+        `eval=${json({ examples: 0, every: 0 })}`,
+        "--set",
+        `checkpoint=${json({ every: 0, keepLast: 1 })}`,
       ],
       log,
     );
@@ -82,7 +119,12 @@ async function warmStart(out, budget, say) {
     try {
       // Four samples of each of the first 32 problems: enough tokens for the quantiles, one forward pass each
       // (an empty response has no token to score).
-      const prompts = new Map(Array.from({ length: Math.min(32, budget.heldOut.problems) }, (_, i) => task.example(i, "test")).map((e) => [e.id, e.prompt]));
+      const prompts = new Map(
+        Array.from({ length: Math.min(32, budget.heldOut.problems) }, (_, i) => task.example(i, "test")).map((e) => [
+          e.id,
+          e.prompt,
+        ]),
+      );
       const texts = readJsonl(join(evalDir, "samples.jsonl"))
         .filter((s) => s.sample < 4 && prompts.has(s.problemId) && s.response.length > 0)
         .map((s) => json({ prompt: prompts.get(s.problemId), response: s.response }));
@@ -94,7 +136,13 @@ async function warmStart(out, budget, say) {
       await task.close();
     }
   }
-  return { dir, checkpoint, eval: readJson(join(evalDir, "results.json")), samples: readJsonl(join(evalDir, "samples.jsonl")), scored: readJson(scoredPath) };
+  return {
+    dir,
+    checkpoint,
+    eval: readJson(join(evalDir, "results.json")),
+    samples: readJsonl(join(evalDir, "samples.jsonl")),
+    scored: readJson(scoredPath),
+  };
 }
 
 /** The --set assignments every arm shares: the warm-start policy, no SFT, the RL budget, no greedy evals. */
@@ -115,7 +163,14 @@ function sharedSets(budget, checkpoint) {
 
 function machine() {
   const c = cpus();
-  return { cpus: c.length, model: c[0]?.model ?? "unknown", memoryGb: Math.round(totalmem() / 2 ** 30), node: process.version, platform: `${process.platform} ${process.arch}`, loadavg: loadavg().map((x) => Math.round(x * 100) / 100) };
+  return {
+    cpus: c.length,
+    model: c[0]?.model ?? "unknown",
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    loadavg: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
 }
 
 /**
@@ -143,7 +198,9 @@ export async function runStudy(options) {
 
   const n = budget.heldOut.n;
   const t1 = Date.now();
-  say(`compare: ${arms.length} arms x ${seeds.length} seeds, ${budget.train.rl.steps} RL steps each (${join(out, "compare")})`);
+  say(
+    `compare: ${arms.length} arms x ${seeds.length} seeds, ${budget.train.rl.steps} RL steps each (${join(out, "compare")})`,
+  );
   const cmp = await compare({
     recipes,
     seeds,
@@ -160,15 +217,29 @@ export async function runStudy(options) {
   const compareMs = Date.now() - t1;
 
   const metrics = metricNames(n);
-  const evalsOf = new Map(cmp.recipes.map((r) => [r.recipe, r.runs.map((run) => readJson(join(run.dir, "eval", "results.json")))]));
-  const grids = new Map(arms.map((a) => [a, Object.fromEntries(metrics.map((m) => [m, metricGrid(evalsOf.get(a), m)]))]));
+  const evalsOf = new Map(
+    cmp.recipes.map((r) => [r.recipe, r.runs.map((run) => readJson(join(run.dir, "eval", "results.json")))]),
+  );
+  const grids = new Map(
+    arms.map((a) => [a, Object.fromEntries(metrics.map((m) => [m, metricGrid(evalsOf.get(a), m)]))]),
+  );
   const wsGrid = Object.fromEntries(metrics.map((m) => [m, metricGrid([ws.eval], m)]));
   for (const a of arms)
-    if (ws.eval.perProblem.length !== grids.get(a)[metrics[0]][0].length || ws.eval.perProblem.some((p, i) => p.id !== evalsOf.get(a)[0].perProblem[i].id))
+    if (
+      ws.eval.perProblem.length !== grids.get(a)[metrics[0]][0].length ||
+      ws.eval.perProblem.some((p, i) => p.id !== evalsOf.get(a)[0].perProblem[i].id)
+    )
       throw new Error(`the warm-start and ${a} were evaluated on different held-out problems`);
 
   const armResults = Object.fromEntries(
-    arms.map((a) => [a, { ...ARMS.find((x) => x.name === a), recipe: recipeFile(a), metrics: Object.fromEntries(metrics.map((m) => [m, armStatistic(grids.get(a)[m])])) }]),
+    arms.map((a) => [
+      a,
+      {
+        ...ARMS.find((x) => x.name === a),
+        recipe: recipeFile(a),
+        metrics: Object.fromEntries(metrics.map((m) => [m, armStatistic(grids.get(a)[m])])),
+      },
+    ]),
   );
   const warmStartResult = Object.fromEntries(metrics.map((m) => [m, armStatistic(wsGrid[m])]));
   const comparisons = COMPARISONS.filter((c) => arms.includes(c.a) && arms.includes(c.b)).map((c) => ({
@@ -179,7 +250,13 @@ export async function runStudy(options) {
   const rlGain = Object.fromEntries(
     arms.map((a) => {
       const g = grids.get(a)[`mean@${n}`];
-      return [a, armDifference(g, g.map(() => wsGrid[`mean@${n}`][0]))];
+      return [
+        a,
+        armDifference(
+          g,
+          g.map(() => wsGrid[`mean@${n}`][0]),
+        ),
+      ];
     }),
   );
 
@@ -187,15 +264,31 @@ export async function runStudy(options) {
   const task = createTask({ name: budget.task.name, ...budget.task.options });
   let taskStats;
   try {
-    const difficulty = new Map(Array.from({ length: budget.heldOut.problems }, (_, i) => task.example(i, "test")).map((e) => [e.id, e.meta?.difficulty ?? null]));
-    taskStats = warmStartStatistics({ samples: ws.samples, perProblem: ws.eval.perProblem, difficultyOf: (id) => difficulty.get(id), scored: ws.scored });
+    const difficulty = new Map(
+      Array.from({ length: budget.heldOut.problems }, (_, i) => task.example(i, "test")).map((e) => [
+        e.id,
+        e.meta?.difficulty ?? null,
+      ]),
+    );
+    taskStats = warmStartStatistics({
+      samples: ws.samples,
+      perProblem: ws.eval.perProblem,
+      difficultyOf: (id) => difficulty.get(id),
+      scored: ws.scored,
+    });
   } finally {
     await task.close();
   }
 
   // Training dynamics, averaged over seeds per arm.
   const averaged = new Map(
-    cmp.recipes.map((r) => [r.recipe, averageRuns(r.recipe, r.runs.map((run) => readMetricsJsonl(join(run.dir, "metrics.jsonl"))))]),
+    cmp.recipes.map((r) => [
+      r.recipe,
+      averageRuns(
+        r.recipe,
+        r.runs.map((run) => readMetricsJsonl(join(run.dir, "metrics.jsonl"))),
+      ),
+    ]),
   );
   const htpoArms = arms.filter((a) => hasCells(a, averaged.get(a)));
   const dynamics = Object.fromEntries(
@@ -208,7 +301,15 @@ export async function runStudy(options) {
         return xs.length ? xs.reduce((s, v) => s + v, 0) / xs.length : null;
       };
       const shares = htpoArms.includes(a) ? cellShares(a, recs) : [];
-      const span = (k) => (shares.length ? { min: Math.min(...shares.map((s) => s[k])), max: Math.max(...shares.map((s) => s[k])), first: shares[0][k], last: shares[shares.length - 1][k] } : null);
+      const span = (k) =>
+        shares.length
+          ? {
+              min: Math.min(...shares.map((s) => s[k])),
+              max: Math.max(...shares.map((s) => s[k])),
+              first: shares[0][k],
+              last: shares[shares.length - 1][k],
+            }
+          : null;
       return [
         a,
         {
@@ -219,7 +320,11 @@ export async function runStudy(options) {
           lowerClipFraction: meanOf("actor/pg_clipfrac_lower"),
           maskedFraction: meanOf("actor/maskedFraction"),
           ...(htpoArms.includes(a)
-            ? { hardTokenShare: span("hard"), correctTokenShare: span("correct"), cellEntropy: { first: cellEntropies(a, first), last: cellEntropies(a, last) } }
+            ? {
+                hardTokenShare: span("hard"),
+                correctTokenShare: span("correct"),
+                cellEntropy: { first: cellEntropies(a, first), last: cellEntropies(a, last) },
+              }
             : {}),
         },
       ];
@@ -269,12 +374,25 @@ function writeStudyReport(path, r, averaged, htpoArms) {
         id: `diff-${c.a}-${c.b}`,
       })),
       { label: "seeds x arms", value: `${r.study.seeds.length} x ${r.study.arms.length}` },
-      { label: "held-out", value: `${r.study.budget.heldOut.problems} problems, n = ${n}, temperature ${r.study.budget.heldOut.temperature}` },
+      {
+        label: "held-out",
+        value: `${r.study.budget.heldOut.problems} problems, n = ${n}, temperature ${r.study.budget.heldOut.temperature}`,
+      },
       { label: "wall time", value: `${r.study.minutes.total} min on ${r.study.machine.cpus} cores` },
     ],
     evals: [
-      { name: "warm-start", n, metrics: mapValues(r.warmStart.metrics, (s) => s.mean), stderr: mapValues(r.warmStart.metrics, (s) => s.stderr) },
-      ...r.study.arms.map((a) => ({ name: a, n, metrics: mapValues(r.arms[a].metrics, (s) => s.mean), stderr: mapValues(r.arms[a].metrics, (s) => s.stderr) })),
+      {
+        name: "warm-start",
+        n,
+        metrics: mapValues(r.warmStart.metrics, (s) => s.mean),
+        stderr: mapValues(r.warmStart.metrics, (s) => s.stderr),
+      },
+      ...r.study.arms.map((a) => ({
+        name: a,
+        n,
+        metrics: mapValues(r.arms[a].metrics, (s) => s.mean),
+        stderr: mapValues(r.arms[a].metrics, (s) => s.stderr),
+      })),
     ],
     runs: r.study.arms.map((a) => ({ name: a, records: averaged.get(a) })),
     trainingCharts: dynamicsCharts(htpoArms),
@@ -282,7 +400,13 @@ function writeStudyReport(path, r, averaged, htpoArms) {
       title: `${c.a} - ${c.b} (${c.question}): paired difference per metric, points, 95% bootstrap CI over seeds and problems`,
       id: `k-curve-${c.a}-${c.b}`,
       columns: ["metric", "difference", "95% CI", "sd over seeds", "seeds for a +-2-point CI"],
-      rows: Object.entries(c.metrics).map(([m, d]) => [m, signed(d.mean), `[${pct(d.ci[0])}, ${pct(d.ci[1])}]`, d.sdOverSeeds === null ? "-" : pct(d.sdOverSeeds), String(d.seedsForHalfWidth ?? "-")]),
+      rows: Object.entries(c.metrics).map(([m, d]) => [
+        m,
+        signed(d.mean),
+        `[${pct(d.ci[0])}, ${pct(d.ci[1])}]`,
+        d.sdOverSeeds === null ? "-" : pct(d.sdOverSeeds),
+        String(d.seedsForHalfWidth ?? "-"),
+      ]),
     })),
     footer: `Per-run folders: ${r.compareDir}/runs/<arm>-seed<s>/ (metrics.jsonl, checkpoints/, eval/samples.jsonl); numbers: results.json; command: ${r.study.command}`,
   });

@@ -43,7 +43,13 @@ export function warmStartStatistics({ samples, perProblem, difficultyOf, scored,
   }
   const difficulty = [...byDifficulty.values()]
     .sort((a, b) => a.difficulty - b.difficulty)
-    .map((r) => ({ difficulty: r.difficulty, problems: r.problems, meanAccuracy: r.correct / r.samples, passAtN: r.solved / r.problems, hardShare: r.hard / r.problems }));
+    .map((r) => ({
+      difficulty: r.difficulty,
+      problems: r.problems,
+      meanAccuracy: r.correct / r.samples,
+      passAtN: r.solved / r.problems,
+      hardShare: r.hard / r.problems,
+    }));
 
   const acc = perProblem.map((p) => p.c / p.n);
   const groupAccuracy = {
@@ -73,5 +79,13 @@ export function warmStartStatistics({ samples, perProblem, difficultyOf, scored,
       }
     : null;
 
-  return { samples: samples.length, problems: perProblem.length, length, difficulty, groupAccuracy, entropy, threshold };
+  return {
+    samples: samples.length,
+    problems: perProblem.length,
+    length,
+    difficulty,
+    groupAccuracy,
+    entropy,
+    threshold,
+  };
 }

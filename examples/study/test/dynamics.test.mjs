@@ -11,8 +11,14 @@ const cells = (hardCorrectHigh, easyWrongLow) => ({
 
 describe("training dynamics", () => {
   it("averages each step over the seeds that logged it, and ignores a cell's placeholder entropy", () => {
-    const seed0 = [{ phase: "rl", step: 1, "actor/entropy": 1, ...cells(10, 30) }, { phase: "eval", step: 1, "actor/entropy": 9 }];
-    const seed1 = [{ phase: "rl", step: 1, "actor/entropy": 3, ...cells(0, 40) }, { phase: "rl", step: 2, skipped: "no informative group" }];
+    const seed0 = [
+      { phase: "rl", step: 1, "actor/entropy": 1, ...cells(10, 30) },
+      { phase: "eval", step: 1, "actor/entropy": 9 },
+    ];
+    const seed1 = [
+      { phase: "rl", step: 1, "actor/entropy": 3, ...cells(0, 40) },
+      { phase: "rl", step: 2, skipped: "no informative group" },
+    ];
     const avg = averageRuns("htpo", [seed0, seed1]);
     expect(avg.map((r) => r.step)).toEqual([1, 2]);
     expect(avg[0]["actor/entropy"]).toBe(2);

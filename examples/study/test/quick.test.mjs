@@ -49,7 +49,10 @@ describe("pnpm study --quick (slow: 1-2 min on idle cores)", () => {
     expect(results.comparisons.map((c) => `${c.a}-${c.b}`)).toEqual(COMPARISONS.map((c) => `${c.a}-${c.b}`));
     for (const c of results.comparisons) {
       const d = c.metrics[`mean@${n}`];
-      expect(d.mean).toBeCloseTo(results.arms[c.a].metrics[`mean@${n}`].mean - results.arms[c.b].metrics[`mean@${n}`].mean, 12);
+      expect(d.mean).toBeCloseTo(
+        results.arms[c.a].metrics[`mean@${n}`].mean - results.arms[c.b].metrics[`mean@${n}`].mean,
+        12,
+      );
       expect(d.ci[0]).toBeLessThanOrEqual(d.ci[1]);
       expect(d.perSeed).toHaveLength(2);
     }

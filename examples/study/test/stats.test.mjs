@@ -16,13 +16,34 @@ describe("study statistics", () => {
 
   it("builds the seed x problem grid by problem id and refuses unpaired evaluations", () => {
     const e = (counts) => ({ perProblem: counts.map(([id, c]) => ({ id, n: 4, c })) });
-    const grid = metricGrid([e([["a", 1], ["b", 4]]), e([["b", 2], ["a", 0]])], "mean@4");
-    expect(grid).toEqual([[0.25, 1], [0, 0.5]]);
+    const grid = metricGrid(
+      [
+        e([
+          ["a", 1],
+          ["b", 4],
+        ]),
+        e([
+          ["b", 2],
+          ["a", 0],
+        ]),
+      ],
+      "mean@4",
+    );
+    expect(grid).toEqual([
+      [0.25, 1],
+      [0, 0.5],
+    ]);
     expect(() => metricGrid([e([["a", 1]]), e([["c", 1]])], "mean@4")).toThrow(/cannot be paired/);
   });
 
   it("an arm's mean is the grid mean; a constant grid has no error", () => {
-    const s = armStatistic([[0.5, 0.5], [0.5, 0.5]], { resamples: 200 });
+    const s = armStatistic(
+      [
+        [0.5, 0.5],
+        [0.5, 0.5],
+      ],
+      { resamples: 200 },
+    );
     expect(s.mean).toBe(0.5);
     expect(s.stderr).toBe(0);
     expect(s.ci).toEqual([0.5, 0.5]);
@@ -33,8 +54,14 @@ describe("study statistics", () => {
     // Seed 0: a - b = 0 on every problem; seed 1: +0.04 on every problem.
     // Per-seed differences [0, 0.04]: sample variance 0.0008. Every problem's seed-averaged
     // difference is 0.02, so the problem term is 0. Seeds = ceil(0.0008 / (0.02 / 1.959964)^2) = ceil(7.68) = 8.
-    const a = [[0.5, 0.6, 0.7], [0.54, 0.64, 0.74]];
-    const b = [[0.5, 0.6, 0.7], [0.5, 0.6, 0.7]];
+    const a = [
+      [0.5, 0.6, 0.7],
+      [0.54, 0.64, 0.74],
+    ];
+    const b = [
+      [0.5, 0.6, 0.7],
+      [0.5, 0.6, 0.7],
+    ];
     const d = armDifference(a, b, { resamples: 200 });
     expect(d.mean).toBeCloseTo(0.02, 12);
     expect(d.perSeed.map((x) => Number(x.toFixed(12)))).toEqual([0, 0.04]);
