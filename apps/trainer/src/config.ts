@@ -84,7 +84,7 @@ export const configSchema = z.strictObject({
   /** Supervised warm-up on the task's reference responses (0 steps = none). */
   sft: z
     .strictObject({
-      steps: int(0).default(140),
+      steps: int(0).default(120),
       batchSize: int(1).default(32),
       learningRate: z.number().min(0).default(3e-3),
     })
@@ -101,7 +101,7 @@ export const configSchema = z.strictObject({
       maxGenerationBatches: int(1).default(2),
       temperature: z.number().min(0).default(1.0),
       /** Optimiser steps per epoch (verl: train_batch_size / ppo_mini_batch_size). */
-      miniBatches: int(1).default(1),
+      miniBatches: int(1).default(2),
       /** Passes over each batch (verl ppo_epochs). */
       epochs: int(1).default(1),
       /** Responses per micro-batch (verl ppo_micro_batch_size_per_gpu); null = no gradient accumulation. */
