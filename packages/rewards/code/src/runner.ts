@@ -43,8 +43,14 @@ export interface CodeRunnerOptions {
   warn?: (message: string) => void;
 }
 
-/** Extra address space Node needs beyond its heap: V8 reserves ~0.8 GiB of virtual memory at start. */
-const NODE_ADDRESS_SPACE_OVERHEAD_MB = 1024;
+/**
+ * Extra address space Node needs beyond its heap: V8 reserves ~0.8-1 GiB of virtual memory per
+ * isolate, and every worker thread is another isolate, so 1 GiB let only the main thread start (a
+ * correct program with two workers aborted with "Failed to reserve virtual memory for CodeRange").
+ * 8 GiB leaves room for 7 workers; reserved address space is not memory, which the whole-test
+ * sum (or cgroup) bounds.
+ */
+const NODE_ADDRESS_SPACE_OVERHEAD_MB = 8192;
 /** Node's resident memory outside the V8 heap (code, runtime, buffers: ~40 MiB at start), allowed on top of memoryMb. */
 const NODE_RESIDENT_OVERHEAD_MB = 64;
 /** How far above uidBase a runner looks for free uids. */

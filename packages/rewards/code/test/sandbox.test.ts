@@ -75,6 +75,14 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
     expect(j.results).toEqual(["pass"]);
   });
 
+  it("runs a correct JavaScript program that starts worker threads (each V8 isolate reserves ~1 GiB of address space)", async () => {
+    const code =
+      "const { Worker } = require('worker_threads'); let n = 0;\n" +
+      "for (let i = 0; i < 2; i++) new Worker('1 + 1', { eval: true }).on('exit', () => { if (++n === 2) console.log('ok'); });";
+    const r = await runner.run(js(code, [""], ["ok"]));
+    expect(r.results).toEqual(["pass"]);
+  });
+
   it("grades ordinary Python and JavaScript programs", async () => {
     const add = "a, b = map(int, input().split())\nprint(a + b)";
     expect((await runner.run(py(add, ["1 2", "2 2"], ["3", "5"]))).results).toEqual(["pass", "wrong_answer"]);
