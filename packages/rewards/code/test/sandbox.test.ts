@@ -71,7 +71,9 @@ describe.skipIf(!full)("sandbox (root: full isolation)", () => {
     const code = "import os\nprint(','.join(sorted(os.environ)))";
     const r = await runner.run(py(code, [""], ["HOME,LANG,PATH,TMPDIR"]));
     expect(r.results).toEqual(["pass"]);
-    const j = await runner.run(js("console.log(Object.keys(process.env).sort().join(','))", [""], ["HOME,LANG,PATH,TMPDIR"]));
+    const j = await runner.run(
+      js("console.log(Object.keys(process.env).sort().join(','))", [""], ["HOME,LANG,PATH,TMPDIR"]),
+    );
     expect(j.results).toEqual(["pass"]);
   });
 
