@@ -10,6 +10,23 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const REPO = "https://github.com/tokenrl/tokenrl";
 const COMMON_KEYWORDS = ["reinforcement-learning", "rlvr", "llm", "tokenrl"];
+// What a user searching the registry would type for each package.
+const KEYWORDS = {
+  "@tokenrl/base": ["errors", "registry", "seeded-rng"],
+  "@tokenrl/core": ["tensorflowjs", "wasm", "masked-ops", "loss-aggregation"],
+  "@tokenrl/advantages": ["grpo", "dr-grpo", "rloo", "reinforce-plus-plus", "gae", "advantage-estimation"],
+  "@tokenrl/partitioners": ["htpo", "token-entropy", "token-partition"],
+  "@tokenrl/objectives": ["ppo", "grpo", "dapo", "gspo", "sapo", "cispo", "htpo", "cppo", "policy-loss"],
+  "@tokenrl/policy": ["transformer", "qwen", "llama", "safetensors", "tokenizer", "tensorflowjs"],
+  "@tokenrl/rollout": ["generation", "kv-cache", "sampling", "openai-compatible", "vllm", "agent"],
+  "@tokenrl/reward-math": ["math-verify", "verifier", "latex", "reward"],
+  "@tokenrl/reward-code": ["sandbox", "code-execution", "pass-at-k", "reward"],
+  "@tokenrl/envs": ["alfworld", "webshop", "agentgym", "environment"],
+  "@tokenrl/tasks": ["datasets", "aime", "math-500", "verifiable-rewards"],
+  "@tokenrl/train": ["adamw", "ppo", "gradient-accumulation", "checkpoint"],
+  "@tokenrl/eval": ["pass-at-k", "evaluation", "bootstrap", "benchmark"],
+  "@tokenrl/report": ["html-report", "svg-charts", "training-curves"],
+};
 // Packages whose modules register algorithms, kernels or gradients when imported:
 // a bundler must not drop them as unused.
 const HAS_IMPORT_SIDE_EFFECTS = new Set([
@@ -59,7 +76,7 @@ function expectations(pkg, dir) {
     repository: { type: "git", url: `git+${REPO}.git`, directory },
     homepage: `${REPO}/tree/main/${directory}#readme`,
     bugs: { url: `${REPO}/issues` },
-    keywords: [...new Set([...COMMON_KEYWORDS, ...(pkg.keywords ?? [])])],
+    keywords: [...new Set([...COMMON_KEYWORDS, ...(KEYWORDS[pkg.name] ?? []), ...(pkg.keywords ?? [])])],
     sideEffects: HAS_IMPORT_SIDE_EFFECTS.has(pkg.name) ? true : false,
     engines: { ...(pkg.engines ?? {}), node: ">=20" },
     // README links to BENCHMARKS.md, so it ships where there is one.
