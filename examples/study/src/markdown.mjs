@@ -23,7 +23,7 @@ export function resultsMarkdown(r) {
   const lines = [
     `# tokenrl study: ${r.study.arms.join(", ")}${r.study.quick ? " (--quick: a pipeline check, its numbers answer nothing)" : ""}`,
     "",
-    `Command: \`${r.study.command}\` (${r.study.minutes.total} min: warm-start ${r.study.minutes.warmStart}, compare ${r.study.minutes.compare}).`,
+    `Command: \`${r.study.command}\` (${r.study.minutes.total} min: warm-start ${r.study.minutes.warmStart}, compare ${r.study.minutes.compare}${r.study.reusedRuns ? `; ${r.study.reusedRuns} of ${r.study.runs} runs were reused from an earlier invocation, their time is not included` : ""}).`,
     `Machine: ${r.study.machine.cpus} x ${r.study.machine.model}, ${r.study.machine.memoryGb} GB, Node ${r.study.machine.node}; load average ${r.study.machine.loadavg.join(" / ")} at the start, ${r.study.machine.loadavgAtEnd.join(" / ")} at the end.`,
     "",
     "## Budget (the same for every arm)",
@@ -133,6 +133,25 @@ export function resultsMarkdown(r) {
         seedsText(c.metrics[mean].seedsForHalfWidth),
         seedsText(c.metrics[mean].seedsForPower80),
       ]),
+    ),
+    "",
+  );
+  lines.push(
+    `Variance components of the paired ${mean} difference (two-way ANOVA over seeds x problems, in squared points; Var(mean) = seed/S + problem/P + residual/(S P)):`,
+    "",
+    ...table(
+      ["a - b", "seed", "problem", "residual", "per-seed differences (points)"],
+      r.comparisons.map((c) => {
+        const d = c.metrics[mean];
+        const sq = (v) => (v * 1e4).toFixed(2);
+        return [
+          `${c.a} - ${c.b}`,
+          sq(d.components.seed),
+          sq(d.components.problem),
+          sq(d.components.residual),
+          d.perSeed.map(signed).join(", "),
+        ];
+      }),
     ),
     "",
   );

@@ -1,4 +1,4 @@
-import { bootstrapStderr, mean, pairedDifference, passAtK, stdev } from "@tokenrl/eval";
+import { mean, pairedDifference, passAtK, stdev } from "@tokenrl/eval";
 
 /** z for a two-sided 95% interval, and z_0.975 + z_0.80 for 80% power at that level. */
 const Z95 = 1.959964;
@@ -57,33 +57,63 @@ export function armStatistic(grid, options = {}) {
 }
 
 /**
+ * Variance components of a seed x problem grid of paired differences
+ * d[s][p] = mu + a_s + b_p + e_sp (two-way random effects, ANOVA estimates,
+ * clipped at 0): seed-to-seed (training luck), problem (problems that favour
+ * one arm) and residual (evaluation sampling noise and seed x problem
+ * interaction). Var(mean) = seed/S + problem/P + residual/(S P).
+ */
+export function varianceComponents(d) {
+  const S = d.length;
+  const P = d[0].length;
+  const grand = mean(d.flat());
+  const rowMeans = d.map((row) => mean(row));
+  const colMeans = Array.from({ length: P }, (_, p) => mean(d.map((row) => row[p])));
+  let ssSeed = 0;
+  for (const m of rowMeans) ssSeed += P * (m - grand) ** 2;
+  let ssProblem = 0;
+  for (const m of colMeans) ssProblem += S * (m - grand) ** 2;
+  let ssResidual = 0;
+  for (let s = 0; s < S; s++)
+    for (let p = 0; p < P; p++) ssResidual += (d[s][p] - rowMeans[s] - colMeans[p] + grand) ** 2;
+  const msSeed = S > 1 ? ssSeed / (S - 1) : Number.NaN;
+  const msProblem = P > 1 ? ssProblem / (P - 1) : Number.NaN;
+  const msResidual = S > 1 && P > 1 ? ssResidual / ((S - 1) * (P - 1)) : Number.NaN;
+  return {
+    seed: Math.max(0, (msSeed - msResidual) / P),
+    problem: Math.max(0, (msProblem - msResidual) / S),
+    residual: msResidual,
+  };
+}
+
+/**
  * The paired difference a - b (by seed and problem) with its two-way
- * bootstrap CI, the per-seed differences, and how many seeds would resolve a
- * difference of `resolve` (default 2 points), from the measured variance:
- * Var(estimate) ~= var_seeds(d_s) / S + se_problems^2, where d_s is seed s's
- * mean difference and se_problems the bootstrap error over problems of the
- * seed-averaged per-problem differences (it does not shrink with seeds).
+ * bootstrap CI, the per-seed differences, and how many seeds (on the same
+ * problems) would resolve a difference of `resolve` (default 2 points), from
+ * the measured variance components: the smallest S with
+ * z sqrt(seed/S + problem/P + residual/(S P)) <= resolve, for z = 1.96 (a 95%
+ * CI of +-resolve) and z = 1.96 + 0.84 (80% power at the 5% level).
+ * Infinity when the problem term alone is too large (more problems needed).
  */
 export function armDifference(gridA, gridB, options = {}) {
   const resolve = options.resolve ?? 0.02;
   const d = pairedDifference(gridA, gridB, { seed: 0, ...(options.resamples ? { resamples: options.resamples } : {}) });
-  const perSeed = gridA.map((row, s) => mean(row.map((v, p) => v - gridB[s][p])));
-  const P = gridA[0].length;
-  const perProblem = Array.from({ length: P }, (_, p) => mean(gridA.map((row, s) => row[p] - gridB[s][p])));
-  const seProblems = bootstrapStderr(perProblem, { seed: 1 });
-  const seedVar = perSeed.length > 1 ? stdev(perSeed) ** 2 : Number.NaN;
+  const diff = gridA.map((row, s) => row.map((v, p) => v - gridB[s][p]));
+  const perSeed = diff.map((row) => mean(row));
+  const P = diff[0].length;
+  const components = varianceComponents(diff);
   const seedsFor = (z) => {
-    const room = (resolve / z) ** 2 - seProblems ** 2;
-    if (!Number.isFinite(seedVar)) return null;
+    if (!Number.isFinite(components.residual)) return null;
+    const room = (resolve / z) ** 2 - components.problem / P;
     if (room <= 0) return Number.POSITIVE_INFINITY;
-    return Math.max(2, Math.ceil(seedVar / room));
+    return Math.max(2, Math.ceil((components.seed + components.residual / P) / room));
   };
   return {
     ...d,
     perSeed,
-    sdOverSeeds: perSeed.length > 1 ? Math.sqrt(seedVar) : null,
-    seProblems,
-    /** Seeds for a 95% CI of +-resolve (same problems). Infinity: the problem set alone is too small. */
+    sdOverSeeds: perSeed.length > 1 ? stdev(perSeed) : null,
+    components,
+    /** Seeds for a 95% CI of +-resolve (same problems). */
     seedsForHalfWidth: seedsFor(Z95),
     /** Seeds for 80% power to detect a true difference of `resolve` at the 5% level (two-sided). */
     seedsForPower80: seedsFor(Z_POWER80),

@@ -197,6 +197,10 @@ export async function runStudy(options) {
   const warmStartMs = Date.now() - t0;
 
   const n = budget.heldOut.n;
+  // Runs finished by an earlier invocation are reused by compare; say how many, so the time below reads right.
+  const reused = arms
+    .flatMap((a) => seeds.map((s) => join(out, "compare", "runs", `${a}-seed${s}`, "eval", "results.json")))
+    .filter((p) => existsSync(p)).length;
   const t1 = Date.now();
   say(
     `compare: ${arms.length} arms x ${seeds.length} seeds, ${budget.train.rl.steps} RL steps each (${join(out, "compare")})`,
@@ -342,6 +346,9 @@ export async function runStudy(options) {
       seeds,
       machine: { ...machineAtStart, loadavgAtEnd: machine().loadavg },
       minutes: { warmStart: minutes(warmStartMs), compare: minutes(compareMs), total: minutes(Date.now() - started) },
+      /** Runs (of arms x seeds) already finished in DIR by an earlier invocation: their time is not in `minutes`. */
+      reusedRuns: reused,
+      runs: arms.length * seeds.length,
       startedAt: new Date(started).toISOString(),
     },
     task: taskStats,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { armDifference, armStatistic, metricGrid, metricNames, problemValue, verdict } from "../src/stats.mjs";
+import {
+  armDifference,
+  armStatistic,
+  metricGrid,
+  metricNames,
+  problemValue,
+  varianceComponents,
+  verdict,
+} from "../src/stats.mjs";
 
 describe("study statistics", () => {
   it("names mean@n and pass@1..n", () => {
@@ -50,10 +58,11 @@ describe("study statistics", () => {
     expect(s.perSeed).toEqual([0.5, 0.5]);
   });
 
-  it("seeds needed for a +-2-point CI from the measured per-seed variance (hand computation)", () => {
-    // Seed 0: a - b = 0 on every problem; seed 1: +0.04 on every problem.
-    // Per-seed differences [0, 0.04]: sample variance 0.0008. Every problem's seed-averaged
-    // difference is 0.02, so the problem term is 0. Seeds = ceil(0.0008 / (0.02 / 1.959964)^2) = ceil(7.68) = 8.
+  it("seeds needed for a +-2-point CI from the measured seed variance (hand computation)", () => {
+    // Seed 0: a - b = 0 on every problem; seed 1: +0.04 on every problem. Two-way ANOVA on the
+    // differences (S = 2, P = 3): grand mean 0.02, row means 0 and 0.04, column means all 0.02,
+    // residuals 0. MS_seed = 3 (0.02^2 + 0.02^2) / 1 = 0.0024, so the seed component is 0.0024 / 3 =
+    // 0.0008; problem and residual components 0. Seeds = ceil(0.0008 / (0.02 / 1.959964)^2) = ceil(7.68) = 8.
     const a = [
       [0.5, 0.6, 0.7],
       [0.54, 0.64, 0.74],
@@ -66,12 +75,58 @@ describe("study statistics", () => {
     expect(d.mean).toBeCloseTo(0.02, 12);
     expect(d.perSeed.map((x) => Number(x.toFixed(12)))).toEqual([0, 0.04]);
     expect(d.sdOverSeeds).toBeCloseTo(Math.sqrt(0.0008), 12);
-    expect(d.seProblems).toBeCloseTo(0, 12);
+    expect(d.components.seed).toBeCloseTo(0.0008, 12);
+    expect(d.components.problem).toBeCloseTo(0, 12);
+    expect(d.components.residual).toBeCloseTo(0, 12);
     expect(d.seedsForHalfWidth).toBe(8);
     // 80% power: (1.959964 + 0.841621)^2 * 0.0008 / 0.02^2 = 15.70 -> 16.
     expect(d.seedsForPower80).toBe(16);
     expect(d.ci[0]).toBeGreaterThanOrEqual(0);
     expect(d.ci[1]).toBeLessThanOrEqual(0.04 + 1e-12);
+  });
+
+  it("splits the variance of paired differences into seed, problem and residual parts (hand computation)", () => {
+    // Residual only: d = [[0.1, -0.1], [-0.1, 0.1]]: row and column means 0, residuals +-0.1,
+    // MS_residual = 4 * 0.01 / 1 = 0.04; the seed and problem components (MS - MS_residual) / n clip to 0.
+    expect(
+      varianceComponents([
+        [0.1, -0.1],
+        [-0.1, 0.1],
+      ]),
+    ).toEqual({ seed: 0, problem: 0, residual: expect.closeTo(0.04, 12) });
+    // Seeds for +-2 points: ceil((0.04 / 2) / (0.02 / 1.959964)^2) = ceil(192.07) = 193.
+    const noisy = armDifference(
+      [
+        [0.6, 0.4],
+        [0.4, 0.6],
+      ],
+      [
+        [0.5, 0.5],
+        [0.5, 0.5],
+      ],
+      { resamples: 200 },
+    );
+    expect(noisy.seedsForHalfWidth).toBe(193);
+    // Problem only: d = [[0.1, -0.1], [0.1, -0.1]]: MS_problem = 2 (0.01 + 0.01) / 1 = 0.04, problem
+    // component 0.02; 0.02 / P = 0.01 exceeds (0.02 / 1.96)^2 alone: no number of seeds is enough.
+    expect(
+      varianceComponents([
+        [0.1, -0.1],
+        [0.1, -0.1],
+      ]),
+    ).toEqual({ seed: 0, problem: expect.closeTo(0.02, 12), residual: 0 });
+    const fixed = armDifference(
+      [
+        [0.6, 0.4],
+        [0.6, 0.4],
+      ],
+      [
+        [0.5, 0.5],
+        [0.5, 0.5],
+      ],
+      { resamples: 200 },
+    );
+    expect(fixed.seedsForHalfWidth).toBe(Number.POSITIVE_INFINITY);
   });
 
   it("says when a CI excludes zero", () => {
