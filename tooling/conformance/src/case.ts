@@ -1,6 +1,6 @@
 import { ConformanceError } from "./op.js";
 
-/** One line of a `*.jsonl` case file (shared/conformance/FORMAT.md). */
+/** One line of a `*.jsonl` case file (tooling/conformance/FORMAT.md). */
 export interface ConformanceCase {
   id: string;
   op: string;

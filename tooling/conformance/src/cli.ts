@@ -10,7 +10,7 @@ const HELP = `usage: tokenrl-conformance [options] [DIR...]
 
 Runs every case in every *.jsonl file of each DIR (or a single .jsonl file)
 through the public API of the tokenrl packages and compares each value with
-|got - want| <= atol + rtol * |want| (shared/conformance/FORMAT.md).
+|got - want| <= atol + rtol * |want| (tooling/conformance/FORMAT.md).
 Default DIR: the cases vendored in tooling/conformance/cases (325 reference
 cases; $TOKENRL_CASES overrides).
 
