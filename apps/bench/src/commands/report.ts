@@ -19,7 +19,7 @@ export function collect(paths: readonly string[]): {
   const evals: EvalResultData[] = [];
   const tables: Table[] = [];
   for (const path of paths) {
-    if (!existsSync(path)) throw new ConfigError("report", `${path} does not exist`);
+    if (!existsSync(path)) throw new ConfigError("PATH", `${path} does not exist`);
     const name = basename(path.replace(/\/+$/, ""));
     let found = false;
     if (existsSync(join(path, "metrics.jsonl"))) {
@@ -70,7 +70,7 @@ export function collect(paths: readonly string[]): {
       found = true;
     }
     if (!found)
-      throw new ConfigError("report", `${path} holds neither a training run (metrics.jsonl) nor results.json`);
+      throw new ConfigError("PATH", `${path} holds neither a training run (metrics.jsonl) nor results.json`);
   }
   return { runs, evals, tables };
 }
@@ -94,7 +94,7 @@ network (inline SVG and CSS, no script).
   options: { out: { type: "string" }, title: { type: "string" } },
   allowPositionals: true,
   async run(v, positionals) {
-    if (!positionals.length) throw new ConfigError("report", "give at least one run or results folder");
+    if (!positionals.length) throw new ConfigError("PATH", "give at least one run or results folder");
     const { runs, evals, tables } = collect(positionals);
     const out = str(v, "out") ?? "report.html";
     writeReport(out, { title: str(v, "title") ?? "tokenrl report", runs, evals, tables });
