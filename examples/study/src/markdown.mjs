@@ -30,7 +30,7 @@ export function resultsMarkdown(r) {
     "",
     `- Task: \`${b.task.name}\` ${JSON.stringify(b.task.options)}; held-out: the first ${b.heldOut.problems} problems of its test split (disjoint from training), n = ${n} samples each at temperature ${b.heldOut.temperature}, same sampling seeds for every run.`,
     `- Warm-start (shared by every arm and seed): model ${JSON.stringify(b.warmStart.model)}, SFT ${b.warmStart.sft.steps} steps x ${b.warmStart.sft.batchSize} at lr ${b.warmStart.sft.learningRate}.`,
-    `- RL per run: ${b.train.rl.steps} steps x ${b.train.rl.promptsPerStep} prompts x G = ${b.train.rl.groupSize}, ${b.train.rl.miniBatches} mini-batches, ${b.train.rl.epochs} epoch, temperature ${b.train.rl.temperature}, dynamic sampling (recipes that use it) up to ${b.train.rl.maxGenerationBatches} generation batches; AdamW ${JSON.stringify(b.train.optim)}.`,
+    `- RL per run: ${b.train.rl.steps} steps x ${b.train.rl.promptsPerStep} prompts x G = ${b.train.rl.groupSize}, ${b.train.rl.miniBatches} mini-batches, ${b.train.rl.epochs} epoch, temperature ${b.train.rl.temperature}, dynamic sampling (recipes that use it) up to ${b.train.rl.maxGenerationBatches} generation batches; AdamW ${JSON.stringify(b.train.optim)}; ${b.train.workers ?? "the trainer's default"} worker thread(s) per run (compare runs one process per core).`,
     `- Seeds: ${r.study.seeds.join(", ")} (seed = the RL sampling and prompt stream; the warm-start is the same).`,
     ...(r.study.missingArms.length ? [`- Not run: ${r.study.missingArms.join(", ")}.`] : []),
     "",
