@@ -304,7 +304,7 @@ results.json: {"benchmark","model","n","k","metrics":{"pass@1",...,"mean@N","maj
     };
     const { results } = await evaluate(o);
     const line = Object.entries(results.metrics)
-      .map(([k, val]) => `${k} ${(val * 100).toFixed(1)} ± ${((results.stderr[k] ?? 0) * 100).toFixed(1)}`)
+      .map(([k, val]) => `${k} ${(val * 100).toFixed(1)}% ± ${((results.stderr[k] ?? 0) * 100).toFixed(1)}`)
       .join(", ");
     process.stdout.write(`${results.benchmark} (${results.problems} problems, n=${results.n}): ${line}\n`);
     if (results.verifyErrors)
