@@ -14,7 +14,8 @@ function help(): string {
   return `tokenrl-train: train a policy with an RL recipe on a verifiable task
 
 usage: tokenrl-train [--config FILE] [--preset NAME] [--task NAME] [--out DIR]
-                     [--steps N] [--set KEY=VALUE ...] [--fresh] [--quiet] [--jsonl]
+                     [--steps N] [--set KEY=VALUE ...] [--workers N] [--fresh] [--quiet] [--jsonl]
+                     [--print-config] [--help]
 
   --config FILE   YAML or JSON config (unknown keys are errors; see --print-config)
   --preset NAME   recipe preset (default ${DEFAULT_CONFIG.preset}): ${listPresets().join(", ")}
