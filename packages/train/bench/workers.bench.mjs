@@ -18,7 +18,8 @@ import { createWorkerPool } from "../dist/workers/index.js";
 const { values: args } = parseArgs({
   options: {
     model: { type: "string", default: "both" },
-    sync: { type: "boolean", default: true },
+    // Node 20's parseArgs has no negated booleans (allowNegative is Node 22+).
+    "no-sync": { type: "boolean", default: false },
     steps: { type: "string", default: "3" },
     help: { type: "boolean", default: false },
   },
@@ -295,7 +296,7 @@ async function syncCost(workers) {
   };
 }
 
-if (args.sync) {
+if (!args["no-sync"]) {
   console.log("\nper optimiser step, 10.5M-parameter model (policy bench config):");
   for (const n of [1, 2]) {
     const c = await syncCost(n);
