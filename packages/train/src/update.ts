@@ -133,7 +133,10 @@ export interface PpoUpdateResult {
   steps: UpdateStepResult[];
   /** Optimiser steps skipped because the loss or gradient was NaN/Inf. */
   skipped: number;
-  /** Means over the applied steps: `actor/pg_loss`, `actor/grad_norm`, `actor/lr` and every loss metric. */
+  /**
+   * Means over the applied steps: `actor/pg_loss`, `actor/grad_norm`, `actor/lr` and every loss metric;
+   * counts (names ending in `/tokens`) are the whole batch's, not one mini-batch's.
+   */
   metrics: Record<string, number>;
 }
 
@@ -240,9 +243,13 @@ export async function ppoUpdate(options: PpoUpdateOptions): Promise<PpoUpdateRes
 function meanMetrics(steps: readonly UpdateStepResult[]): Record<string, number> {
   const applied = steps.filter((s) => s.applied);
   if (applied.length === 0) return {};
+  // A `/tokens` count is per mini-batch: the batch's count is the mean over the
+  // applied steps times the mini-batches of one epoch (each epoch sees every token once).
+  const miniBatchesPerEpoch = steps.length / new Set(steps.map((s) => s.epoch)).size;
   const out: Record<string, number> = {};
   const add = (k: string, v: number) => {
-    out[k] = (out[k] ?? 0) + v / applied.length;
+    const scale = k.endsWith("/tokens") ? miniBatchesPerEpoch : 1;
+    out[k] = (out[k] ?? 0) + (v * scale) / applied.length;
   };
   for (const s of applied) {
     add("actor/grad_norm", s.gradNorm);

@@ -54,6 +54,31 @@ describe("ppoUpdate", () => {
     expect(r.metrics["actor/grad_norm"]).toBeGreaterThan(0);
   });
 
+  it("reports token counts (`/tokens`) for the whole batch, summed over its mini-batches, once per epoch", async () => {
+    const policy = tinyPolicy();
+    const batch = ppoBatch(policy);
+    const optimizer = new AdamW(policy.trainableVariables(), { lr: 1e-3 });
+    const r = await ppoUpdate({
+      batch,
+      optimizer,
+      loss: createActorLoss(policy, resolveRecipe({ preset: "htpo" })),
+      miniBatches: 2,
+      epochs: 2,
+    });
+    const counts = Object.keys(r.metrics).filter((k) => k.endsWith("/tokens"));
+    expect(counts.reduce((a, k) => a + (r.metrics[k] ?? 0), 0)).toBeGreaterThan(0);
+    for (const k of counts) {
+      // Hand rule: the batch's count is what the two mini-batches of one epoch counted together.
+      const firstEpoch = r.steps.filter((s) => s.epoch === 0).reduce((a, s) => a + (s.metrics[k] ?? 0), 0);
+      const secondEpoch = r.steps.filter((s) => s.epoch === 1).reduce((a, s) => a + (s.metrics[k] ?? 0), 0);
+      expect(firstEpoch).toBe(secondEpoch);
+      expect(r.metrics[k]).toBeCloseTo(firstEpoch, 9);
+    }
+    optimizer.dispose();
+    disposeBatch(batch);
+    policy.dispose();
+  });
+
   it("micro-batching (gradient accumulation) gives the same update as whole mini-batches", async () => {
     const whole = await update({});
     const micro = await update({ microBatchSize: 2 });
