@@ -196,6 +196,13 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       if (showProgress)
         process.stderr.write(`tokenrl-train: ${workers} worker threads (rollout, scoring, gradients)\n`);
     }
+    // Every checkpoint is the whole training state at this moment, with the given optimiser.
+    const checkpoint = (optimizer: AdamW) =>
+      saveCheckpoint(
+        checkpoints,
+        { model: policy, tokenizer, optimizer, state },
+        { keepLast: config.checkpoint.keepLast },
+      );
     const emit = (r: MetricsRecord) => {
       log.append(r);
       options.jsonl?.write(`${JSON.stringify(r)}\n`);
@@ -267,11 +274,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
             // The saved moments stay marked "sft": RL starts with a fresh optimiser, resumed or not.
             state = { ...state, phase: "rl", step: 0 };
           }
-          await saveCheckpoint(
-            checkpoints,
-            { model: policy, tokenizer, optimizer, state },
-            { keepLast: config.checkpoint.keepLast },
-          );
+          await checkpoint(optimizer);
         } finally {
           optimizer.dispose();
         }
@@ -330,11 +333,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
               state.finished = true;
             }
             if (last || budget <= 0 || (config.checkpoint.every > 0 && state.step % config.checkpoint.every === 0))
-              await saveCheckpoint(
-                checkpoints,
-                { model: policy, tokenizer, optimizer, state },
-                { keepLast: config.checkpoint.keepLast },
-              );
+              await checkpoint(optimizer);
           }
         } finally {
           optimizer.dispose();
@@ -345,11 +344,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         state.finished = true;
         const optimizer = new AdamW(policy.trainableVariables(), { lr: config.optim.lr });
         try {
-          await saveCheckpoint(
-            checkpoints,
-            { model: policy, tokenizer, optimizer, state },
-            { keepLast: config.checkpoint.keepLast },
-          );
+          await checkpoint(optimizer);
         } finally {
           optimizer.dispose();
         }
