@@ -6,12 +6,11 @@
 // checkJs), and a run under plain Node ESM (TypeScript blocks as tsc emitted them). Third-party dependencies come from the npm registry.
 // Closes with "N passed, M failed".
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename, join, relative } from "node:path";
+import { readmeBlocks, root, workspacePackages } from "./workspace.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
 if (args.includes("--help")) {
   console.log(`usage: node tooling/scripts/pack-install.mjs [--keep]
@@ -30,19 +29,7 @@ function run(cmd, cmdArgs, cwd, timeout = 600_000) {
 }
 
 function publicPackages() {
-  const found = [];
-  for (const parent of ["packages", "packages/rewards", "apps"]) {
-    const abs = join(root, parent);
-    if (!existsSync(abs)) continue;
-    for (const name of readdirSync(abs)) {
-      const dir = join(abs, name);
-      const manifest = join(dir, "package.json");
-      if (!existsSync(manifest)) continue;
-      const pkg = JSON.parse(readFileSync(manifest, "utf8"));
-      if (!pkg.private) found.push({ dir, pkg });
-    }
-  }
-  return found;
+  return workspacePackages().filter(({ pkg }) => !pkg.private);
 }
 
 const scratch = mkdtempSync(join(tmpdir(), "tokenrl-user-"));
@@ -117,8 +104,7 @@ for (const { dir, pkg } of packages) {
   const readme = join(dir, "README.md");
   if (!existsSync(readme)) continue;
   const text = readFileSync(readme, "utf8");
-  const blocks = [...text.matchAll(/^```(js|ts|javascript|typescript)[ \t]*([^\n]*)\n([\s\S]*?)^```/gm)];
-  blocks.forEach(([, lang, info, code], i) => {
+  readmeBlocks(text).forEach(({ lang, info, code }, i) => {
     const stem = `${basename(dir)}-${i + 1}`;
     // JavaScript is checked as JavaScript (checkJs) and runs as written; TypeScript
     // is checked as TypeScript and runs as tsc emitted it.
@@ -126,7 +112,10 @@ for (const { dir, pkg } of packages) {
     const source = join(examples, `${stem}.${js ? "mjs" : "mts"}`);
     writeFileSync(source, code);
     if (/no-run/.test(info)) return;
-    runnable.push({ file: js ? source : join(project, "out", `${stem}.mjs`), where: `${pkg.name} README example ${i + 1}` });
+    runnable.push({
+      file: js ? source : join(project, "out", `${stem}.mjs`),
+      where: `${pkg.name} README example ${i + 1}`,
+    });
   });
 }
 

@@ -3,11 +3,10 @@
 // (scoped packages are otherwise restricted), where it lives, its licence file,
 // its changelog, ESM-only exports with types, Node >= 20. `--check` (the
 // default, run by `pnpm test`) lists what is missing; `--write` fills it in.
-import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { copyFileSync, existsSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { root, workspacePackages } from "./workspace.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const REPO = "https://github.com/tokenrl/tokenrl";
 const COMMON_KEYWORDS = ["reinforcement-learning", "rlvr", "llm", "tokenrl"];
 // What a user searching the registry would type for each package.
@@ -53,19 +52,6 @@ Apache-2.0, engines.node >= 20, "type": "module" and types in every export.`);
 }
 const write = args.includes("--write");
 
-function workspacePackages() {
-  const found = [];
-  for (const parent of ["packages", "packages/rewards", "apps"]) {
-    const abs = join(root, parent);
-    if (!existsSync(abs)) continue;
-    for (const name of readdirSync(abs)) {
-      const manifest = join(abs, name, "package.json");
-      if (existsSync(manifest)) found.push(join(abs, name));
-    }
-  }
-  return found;
-}
-
 /** The fields a public package must have, with the value --write gives them. */
 function expectations(pkg, dir) {
   const directory = relative(root, dir);
@@ -77,7 +63,7 @@ function expectations(pkg, dir) {
     homepage: `${REPO}/tree/main/${directory}#readme`,
     bugs: { url: `${REPO}/issues` },
     keywords: [...new Set([...COMMON_KEYWORDS, ...(KEYWORDS[pkg.name] ?? []), ...(pkg.keywords ?? [])])],
-    sideEffects: HAS_IMPORT_SIDE_EFFECTS.has(pkg.name) ? true : false,
+    sideEffects: HAS_IMPORT_SIDE_EFFECTS.has(pkg.name),
     engines: { ...(pkg.engines ?? {}), node: ">=20" },
     // README links to BENCHMARKS.md, so it ships where there is one.
     files: [
@@ -93,9 +79,8 @@ function expectations(pkg, dir) {
 
 const problems = [];
 let changed = 0;
-for (const dir of workspacePackages()) {
+for (const { dir, pkg } of workspacePackages()) {
   const path = join(dir, "package.json");
-  const pkg = JSON.parse(readFileSync(path, "utf8"));
   if (pkg.private) continue;
   const where = relative(root, path);
   const want = expectations(pkg, dir);
@@ -126,7 +111,9 @@ if (write) {
   console.log(`package metadata: ${changed} package.json files updated, ${problems.length} fields fixed`);
 } else if (problems.length) {
   console.log(problems.join("\n"));
-  console.log(`package metadata: ${problems.length} problems (node tooling/scripts/package-metadata.mjs --write fixes the fields)`);
+  console.log(
+    `package metadata: ${problems.length} problems (node tooling/scripts/package-metadata.mjs --write fixes the fields)`,
+  );
   process.exit(1);
 } else {
   console.log("package metadata: every public package is ready to publish");

@@ -5,11 +5,10 @@
 // ```js no-run or ```ts no-run is shown, not run (e.g. one that needs a GPU or
 // a real ALFWorld server). Closes with "N passed, M failed".
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { readmeBlocks, root, workspacePackages } from "./workspace.mjs";
 
-const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const args = process.argv.slice(2);
 if (args.includes("--help")) {
   console.log(
@@ -19,16 +18,9 @@ if (args.includes("--help")) {
 }
 
 function packageDirs() {
-  const dirs = [];
-  for (const parent of ["packages", "packages/rewards", "apps"]) {
-    const abs = join(root, parent);
-    if (!existsSync(abs)) continue;
-    for (const name of readdirSync(abs)) {
-      const dir = join(abs, name);
-      if (existsSync(join(dir, "package.json")) && existsSync(join(dir, "README.md"))) dirs.push(dir);
-    }
-  }
-  return dirs;
+  return workspacePackages()
+    .map(({ dir }) => dir)
+    .filter((dir) => existsSync(join(dir, "README.md")));
 }
 
 const tsx = join(root, "node_modules", ".bin", "tsx");
@@ -37,9 +29,9 @@ let passed = 0;
 let failed = 0;
 for (const dir of dirs) {
   const text = readFileSync(join(dir, "README.md"), "utf8");
-  const blocks = [...text.matchAll(/^```(js|ts|javascript|typescript)[ \t]*([^\n]*)\n([\s\S]*?)^```/gm)];
+  const blocks = readmeBlocks(text);
   let index = 0;
-  for (const [, lang, info, code] of blocks) {
+  for (const { lang, info, code } of blocks) {
     index++;
     if (/no-run/.test(info)) continue;
     const ts = lang.startsWith("t");
