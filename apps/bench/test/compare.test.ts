@@ -1,5 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compare } from "../src/commands/compare.js";
@@ -44,6 +44,11 @@ describe("compare", () => {
       };
       const r = await compare({ ...budget, steps: 1 });
       expect(r.recipes.map((x) => x.recipe)).toEqual(["htpo", "dapo"]);
+      // 2 runs at a time share the cores: each trainer gets the rest as policy workers (planRuns).
+      const workers = Math.max(1, Math.floor(availableParallelism() / 2));
+      const args = JSON.parse(readFileSync(join(out, "runs", "htpo-seed0", "compare-run.json"), "utf8")) as string[];
+      expect(args.slice(args.indexOf("--workers"), args.indexOf("--workers") + 2)).toEqual(["--workers", String(workers)]);
+      expect(r.settings).toMatchObject({ jobs: 2, workersPerRun: workers });
       for (const x of r.recipes) {
         expect(x.runs.map((run) => run.seed)).toEqual([0, 1]);
         for (const run of x.runs) {

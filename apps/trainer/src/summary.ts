@@ -21,6 +21,8 @@ export interface RunSummary {
   /** RL steps per second and tokens per second over the RL phase. */
   throughput: { rlStepsPerSecond: number | null; tokensPerSecond: number | null };
   versions: Record<string, string>;
+  /** Threads this process planned (@tokenrl/train/workers `planWorkers`): policy workers (1 = in this thread), reward workers, and why. */
+  workers?: { policy: number; reward: number; reason: string };
 }
 
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -33,6 +35,7 @@ export function buildSummary(input: {
   completed: boolean;
   versions: Record<string, string>;
   wallSeconds: number;
+  workers?: { policy: number; reward: number; reason: string };
 }): RunSummary {
   const { records } = input;
   const evalOf = (tag: string) => {
@@ -91,5 +94,6 @@ export function buildSummary(input: {
       tokensPerSecond: rlSeconds > 0 ? tokens / rlSeconds : null,
     },
     versions: input.versions,
+    ...(input.workers ? { workers: input.workers } : {}),
   };
 }

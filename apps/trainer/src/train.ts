@@ -1,18 +1,26 @@
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { advantageEstimators } from "@tokenrl/advantages";
-import { ConfigError, disposeBatch, initBackend, tf } from "@tokenrl/core";
+import { ConfigError, backendInfo, disposeBatch, initBackend, tf } from "@tokenrl/core";
 import type { Tensor, TrainingBatch } from "@tokenrl/core";
 import type { CausalLM, PolicyTokenizer } from "@tokenrl/policy";
 import { writeReport } from "@tokenrl/report/node";
 import { createLocalEngine, dynamicSampling, sampleGroups, toTrainingBatch } from "@tokenrl/rollout";
 import type { RolloutEngine, RolloutSequence } from "@tokenrl/rollout";
-import { createTask, guardedVerify } from "@tokenrl/tasks";
+import { createTask, guardedVerify, rewardRuntime, withRewardWorkers } from "@tokenrl/tasks";
 import type { Task, TaskExample, TaskVerdict } from "@tokenrl/tasks";
-import { AdamW, createActorLoss, ppoUpdate, resolveRecipe, rewardsOnLastToken, sftStep } from "@tokenrl/train";
+import {
+  AdamW,
+  createActorLoss,
+  ppoUpdate,
+  resolveRecipe,
+  rewardsOnLastToken,
+  shardedSftStep,
+  sftStep,
+} from "@tokenrl/train";
 import type { ComputeGradients, FrozenReference, Recipe } from "@tokenrl/train";
-import { createWorkerPool, defaultWorkerCount } from "@tokenrl/train/workers";
-import type { WorkerPool } from "@tokenrl/train/workers";
+import { createWorkerPool, planWorkers } from "@tokenrl/train/workers";
+import type { WorkerPlan, WorkerPool } from "@tokenrl/train/workers";
 import {
   MetricsLog,
   loadLatestCheckpoint,
@@ -59,6 +67,28 @@ export interface TrainResult {
   finalEval?: EvalResult;
 }
 
+/** The task's spec from the config: its options, the run's seed, the recipe's reward shaping and the planned reward workers. */
+function withTaskRewardWorkers(config: TrainConfig, recipe: Recipe, plan: WorkerPlan): Parameters<typeof createTask>[0] {
+  const spec = {
+    ...config.task.options,
+    name: config.task.name,
+    seed: (config.task.options.seed as number | undefined) ?? config.seed,
+    reward: {
+      kind: config.task.reward,
+      ...(recipe.overlong
+        ? {
+            overlong: {
+              maxLength: recipe.overlong.maxLength,
+              bufferLength: recipe.overlong.bufferLength,
+              penaltyFactor: recipe.overlong.factor,
+            },
+          }
+        : {}),
+    },
+  } as Parameters<typeof createTask>[0];
+  return plan.rewardWorkers > 0 ? withRewardWorkers(spec, plan.rewardWorkers) : spec;
+}
+
 const order = (phase: string) => (phase === "sft" ? 0 : 1);
 
 /** Fails early (before any training) when `out` cannot be created or written, e.g. read-only or full. */
@@ -98,25 +128,17 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
   const recipe = resolveRecipe(recipeInputOf(config));
   const hash = configHash(config);
   const out = resolve(config.out);
+  // One decision for policy workers (rollout, scoring, gradients) and reward workers (verifier threads,
+  // sandboxes). The trainer verifies after generating, so the two phases alternate and neither starves.
+  const plan = planWorkers({
+    backend: backendInfo()?.name ?? tf.getBackend(),
+    rewards: options.task ? "none" : rewardRuntime(config.task.name),
+    overlapped: false,
+    ...(config.workers !== null ? { policyWorkers: config.workers } : {}),
+  });
   const task =
     options.task ??
-    createTask({
-      ...config.task.options,
-      name: config.task.name,
-      seed: (config.task.options.seed as number | undefined) ?? config.seed,
-      reward: {
-        kind: config.task.reward,
-        ...(recipe.overlong
-          ? {
-              overlong: {
-                maxLength: recipe.overlong.maxLength,
-                bufferLength: recipe.overlong.bufferLength,
-                penaltyFactor: recipe.overlong.factor,
-              },
-            }
-          : {}),
-      },
-    } as Parameters<typeof createTask>[0]);
+    createTask(withTaskRewardWorkers(config, recipe, plan));
   let lock: ReturnType<typeof lockRunFolder>;
   try {
     checkWritable(out);
@@ -184,7 +206,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     }
     const policy: CausalLM = model as CausalLM;
     // Worker threads for rollout, scoring and data-parallel gradients (same tokens and, within float32, gradients for any count).
-    const workers = config.workers ?? defaultWorkerCount();
+    const workers = plan.policyWorkers;
     if (workers > 1 && !options.computeGradients) {
       pool = await createWorkerPool({
         model: policy,
@@ -194,7 +216,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         loss: { kind: "recipe", recipe },
       });
       if (showProgress)
-        process.stderr.write(`tokenrl-train: ${workers} worker threads (rollout, scoring, gradients)\n`);
+        process.stderr.write(`tokenrl-train: ${workers} worker threads (rollout, scoring, gradients): ${plan.reason}\n`);
     }
     // Every checkpoint is the whole training state at this moment, with the given optimiser.
     const checkpoint = (optimizer: AdamW) =>
@@ -252,7 +274,17 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
             });
             let r: ReturnType<typeof sftStep>;
             try {
-              r = sftStep(policy, optimizer, batch);
+              // With a pool, each worker the gradient of a share of the rows (the same loss, float32-close gradient).
+              const sharded = pool;
+              r = sharded
+                ? await shardedSftStep({
+                    optimizer,
+                    batch,
+                    shards: sharded.size,
+                    computeGradients: (shards, counts) =>
+                      sharded.computeGradients(shards, counts, { loss: { kind: "sft" } }),
+                  })
+                : sftStep(policy, optimizer, batch);
             } finally {
               disposeBatch(batch);
             }
@@ -361,6 +393,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       completed,
       versions: packageVersions(),
       wallSeconds: (performance.now() - started) / 1000,
+      workers: {
+        policy: pool ? pool.size : 1,
+        reward: plan.rewardWorkers,
+        reason: options.computeGradients ? "gradients from options.computeGradients; no pool" : plan.reason,
+      },
     });
     writeFileSync(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
     const pct = (x: number | null) => (x === null ? "n/a" : `${(x * 100).toFixed(1)}%`);

@@ -71,6 +71,27 @@ describe("train", () => {
     expect(readFileSync(join(out, "metrics.jsonl"), "utf8")).toBe(before);
   }, 240_000);
 
+  it("workers: 2 runs the warm-up and RL in a worker pool: the SFT losses of 1 worker, the plan in summary.json", async () => {
+    const small = { ...TINY, sft: { ...TINY.sft, steps: 3 }, rl: { ...TINY.rl, steps: 1 }, eval: { examples: 4, every: 0 } };
+    const runs = [];
+    for (const workers of [1, 2]) {
+      const out = tmp(`workers${workers}`);
+      const result = await train(resolveConfig({ ...small, workers }, { out }), { progress: false });
+      expect(result.completed).toBe(true);
+      runs.push({ out, summary: JSON.parse(readFileSync(join(out, "summary.json"), "utf8")) });
+    }
+    expect(runs[0]!.summary.workers).toMatchObject({ policy: 1, reward: 0 });
+    expect(runs[1]!.summary.workers).toMatchObject({ policy: 2, reward: 0 });
+    expect(runs[1]!.summary.workers.reason).toMatch(/counts set explicitly/);
+    // Data-parallel SFT gradients: the same loss from the same initial weights, float32-close after.
+    const loss = (out: string) => records(out, "sft").map((r) => r["sft/loss"] as number);
+    const [one, two] = runs.map((r) => loss(r.out));
+    expect(two).toHaveLength(3);
+    expect(Math.abs(two![0]! - one![0]!)).toBeLessThan(1e-5);
+    for (let i = 1; i < 3; i++) expect(Math.abs(two![i]! - one![i]!)).toBeLessThan(1e-3);
+    expect(records(runs[1]!.out, "rl")).toHaveLength(1);
+  }, 240_000);
+
   it("refuses to resume a checkpoint of another configuration, before rewriting config.json", async () => {
     const out = tmp("mismatch");
     await train(resolveConfig(TINY, { out, sft: { steps: 2 }, rl: { ...TINY.rl, steps: 1 } }), { progress: false });

@@ -38,3 +38,35 @@ export function createTask(spec: TaskSpec): Task {
     return createEnvironmentTask(name as EnvironmentTaskName, options as EnvironmentTaskOptions);
   throw new ConfigError("task.name", `unknown task "${name}"; known: ${TASK_NAMES.join(", ")}`);
 }
+
+/** What a built-in task's verifier runs on: the math verifier's threads, code sandboxes, or nothing extra. */
+export type RewardRuntime = "none" | "math" | "code";
+
+/** The reward runtime of a task by name (what @tokenrl/train's `planWorkers` sizes). */
+export function rewardRuntime(name: string): RewardRuntime {
+  if (name === ARITH_CHAIN_NAME || name === "math-jsonl") return "math";
+  if (name === "code-jsonl") return "code";
+  return "none";
+}
+
+/**
+ * `spec` with its verifier's pool sized to `workers` (the math verifier's
+ * threads, the code runner's concurrent sandboxes) unless the spec sizes it
+ * itself or brings its own pool; other tasks are returned unchanged.
+ */
+export function withRewardWorkers(spec: TaskSpec, workers: number): TaskSpec {
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new ConfigError("rewardWorkers", `expected an integer >= 1, got ${workers}`);
+  const kind = rewardRuntime(spec.name);
+  if (kind === "math") {
+    const s = spec as TaskSpec & { pool?: unknown; poolOptions?: { concurrency?: number } };
+    if (s.pool || s.poolOptions?.concurrency !== undefined) return spec;
+    return { ...s, poolOptions: { ...s.poolOptions, concurrency: workers } } as TaskSpec;
+  }
+  if (kind === "code") {
+    const s = spec as TaskSpec & { codeRunner?: unknown; runner?: { concurrency?: number } };
+    if (s.codeRunner || s.runner?.concurrency !== undefined) return spec;
+    return { ...s, runner: { ...s.runner, concurrency: workers } } as TaskSpec;
+  }
+  return spec;
+}

@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "@tokenrl/base/errors";
+import { planRuns } from "@tokenrl/train/workers";
 import { type PairedDifference, mean, pairedDifference, passAtK, stdev } from "@tokenrl/eval";
 import type { EvalResultData } from "@tokenrl/report";
 import { readMetricsJsonl, writeReport } from "@tokenrl/report/node";
@@ -30,8 +31,14 @@ export interface CompareOptions {
   temperature: number;
   /** Held-out nucleus sampling. Default 1 (off). */
   topP?: number;
-  /** Processes in parallel. Default: the number of cores. */
+  /** Processes in parallel. Default: `planRuns` (one per core, at most one per run). */
   jobs?: number;
+  /**
+   * Policy workers of each run (the trainer's --workers). Default: `planRuns`,
+   * the cores left to each of the parallel runs (jobs x workers = cores). A
+   * `workers=` in `set` wins.
+   */
+  workers?: number;
   /** The trainer CLI (default: @tokenrl/trainer's dist/cli.js in this workspace). */
   trainer?: string;
   maxTokens?: number;
@@ -118,13 +125,20 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
   const trainer = o.trainer ?? defaultTrainer();
   if (!existsSync(trainer))
     throw new ConfigError("--trainer", `no trainer CLI at ${trainer}; build it (pnpm build) or pass --trainer`);
-  const jobs = o.jobs ?? availableParallelism();
-  mkdirSync(join(o.out, "runs"), { recursive: true });
   const grid = o.recipes.flatMap((recipe, r) => o.seeds.map((seed) => ({ recipe, label: labels[r]!, seed })));
+  const plan = planRuns({
+    runs: grid.length,
+    ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
+    ...(o.workers !== undefined ? { workersPerRun: o.workers } : {}),
+  });
+  const jobs = plan.jobs;
+  const setsWorkers = (o.set ?? []).some((s) => /^\s*workers\s*=/.test(s));
+  const workerArgs = setsWorkers ? [] : ["--workers", String(plan.workersPerRun)];
+  mkdirSync(join(o.out, "runs"), { recursive: true });
   const dirOf = (g: { label: string; seed: number }) => join(o.out, "runs", `${g.label}-seed${g.seed}`);
   const bar = progressBar("compare", grid.length, o.quiet ?? false);
   let done = 0;
-  bar?.update(0, `${grid.length} runs, ${jobs} at a time`);
+  bar?.update(0, `${grid.length} runs: ${plan.reason}`);
   await pool(grid, jobs, async (g) => {
     const dir = dirOf(g);
     mkdirSync(dir, { recursive: true });
@@ -138,6 +152,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
       ...(o.steps !== undefined ? ["--steps", String(o.steps)] : []),
       "--set",
       `seed=${g.seed}`,
+      ...workerArgs,
       ...(o.set ?? []).flatMap((s) => ["--set", s]),
       "--quiet",
     ];
@@ -255,6 +270,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
     temperature: o.temperature,
     topP: o.topP ?? 1,
     jobs,
+    workersPerRun: setsWorkers ? null : plan.workersPerRun,
   };
   const results: CompareResults = { recipes, differences, settings };
   writeFileSync(join(o.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);
@@ -359,7 +375,8 @@ export const compareCommand: Command = {
   help: `tokenrl-bench compare: train several recipes with several seeds on one task and budget, and compare them
 
 usage: tokenrl-bench compare --recipes htpo,dapo [--seeds 0,1,2] [--steps N] [--task NAME] [--set KEY=VALUE ...]
-                             [--n 8] [--k 1,4,8] [--problems 64] [--temperature 1] [--jobs N] --out DIR
+                             [--n 8] [--k 1,4,8] [--problems 64] [--temperature 1] [--jobs N] [--workers N]
+                             --out DIR
 
   --recipes LIST     preset names (htpo, dapo, grpo, cppo, ...) or recipe/config files, comma-separated
   --seeds LIST       training seeds (default 0,1,2); every recipe runs with each
@@ -372,7 +389,9 @@ usage: tokenrl-bench compare --recipes htpo,dapo [--seeds 0,1,2] [--steps N] [--
   --temperature T    held-out sampling temperature (default 1)
   --top-p P          held-out nucleus sampling (default 1 = off; HTPO's paper evaluates at 0.7)
   --max-tokens N     held-out generation budget (default: the task's)
-  --jobs N           processes in parallel (default: the number of cores, ${availableParallelism()} here)
+  --jobs N           runs (processes) in parallel (default: one per core, ${availableParallelism()} here, at most one per run)
+  --workers N        policy worker threads per run, the trainer's --workers (default: the cores left to each
+                     run, so jobs x workers = cores; a --set workers=N wins)
   --trainer FILE     the trainer CLI (default: apps/trainer/dist/cli.js)
   --out DIR          runs/<recipe>-seed<s>/ (trainer output + eval/), results.json, results.md, report.html;
                      finished runs are reused when the command is repeated
@@ -394,6 +413,7 @@ and problem; the CI comes from a bootstrap that resamples seeds and problems.
     "top-p": { type: "string" },
     "max-tokens": { type: "string" },
     jobs: { type: "string" },
+    workers: { type: "string" },
     trainer: { type: "string" },
     out: { type: "string" },
     quiet: { type: "boolean" },
@@ -420,6 +440,7 @@ and problem; the CI comes from a bootstrap that resamples seeds and problems.
       ...(str(v, "task") ? { task: str(v, "task")! } : {}),
       ...(Array.isArray(v.set) ? { set: v.set as string[] } : {}),
       ...(str(v, "jobs") ? { jobs: int(v, "jobs", 1, 1) } : {}),
+      ...(str(v, "workers") ? { workers: int(v, "workers", 1, 1) } : {}),
       ...(str(v, "trainer") ? { trainer: str(v, "trainer")! } : {}),
       ...(str(v, "max-tokens") ? { maxTokens: int(v, "max-tokens", 1, 1) } : {}),
       ...(str(v, "resamples") ? { resamples: int(v, "resamples", 1000, 2) } : {}),

@@ -4,6 +4,6 @@ export type { ComputedGradients, SyncStats, WorkerPoolOptions } from "./pool.js"
 export { WorkerCrashedError, WorkerTaskError } from "./errors.js";
 export { buildActorLoss } from "./loss.js";
 export type { ActorLossFactory, WorkerLossSpec } from "./loss.js";
-export { planWorkers } from "./scheduler.js";
-export type { WorkerPlan, WorkerPlanInput } from "./scheduler.js";
+export { planRuns, planWorkers } from "./scheduler.js";
+export type { RunPlan, RunPlanInput, WorkerPlan, WorkerPlanInput } from "./scheduler.js";
 export type { FaultInjection } from "./protocol.js";

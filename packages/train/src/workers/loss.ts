@@ -1,6 +1,7 @@
 import { ConfigError } from "@tokenrl/core";
 import type { CausalLM } from "@tokenrl/policy";
 import { createActorLoss } from "../loss.js";
+import { sftShardLoss } from "../sft.js";
 import type { ActorLoss } from "../loss.js";
 import type { RecipeSpec } from "../recipe.js";
 
@@ -14,6 +15,7 @@ import type { RecipeSpec } from "../recipe.js";
  */
 export type WorkerLossSpec =
   | { kind: "recipe"; recipe: RecipeSpec }
+  | { kind: "sft" }
   | { kind: "module"; module: string; exportName?: string; options?: unknown };
 
 export type ActorLossFactory = (model: CausalLM, options: unknown) => ActorLoss | Promise<ActorLoss>;
@@ -21,6 +23,7 @@ export type ActorLossFactory = (model: CausalLM, options: unknown) => ActorLoss 
 /** The ActorLoss for `spec`: the same function on the main thread and in every worker. */
 export async function buildActorLoss(model: CausalLM, spec: WorkerLossSpec): Promise<ActorLoss> {
   if (spec.kind === "recipe") return createActorLoss(model, spec.recipe);
+  if (spec.kind === "sft") return sftShardLoss(model);
   if (spec.kind === "module") {
     const mod = (await import(spec.module)) as Record<string, unknown>;
     const name = spec.exportName ?? "createActorLoss";
@@ -31,6 +34,6 @@ export async function buildActorLoss(model: CausalLM, spec: WorkerLossSpec): Pro
   }
   throw new ConfigError(
     "loss.kind",
-    `expected "recipe" or "module", got ${JSON.stringify((spec as { kind?: unknown }).kind)}`,
+    `expected "recipe", "sft" or "module", got ${JSON.stringify((spec as { kind?: unknown }).kind)}`,
   );
 }

@@ -82,3 +82,52 @@ export function planWorkers(input: WorkerPlanInput = {}): WorkerPlan {
   if (input.policyWorkers !== undefined || input.rewardWorkers !== undefined) reason += " (counts set explicitly)";
   return { policyWorkers: policy, rewardWorkers: reward, reason };
 }
+
+export interface RunPlanInput {
+  /** Training runs to do (e.g. recipes x seeds). */
+  runs: number;
+  /** Cores to plan for; default `os.availableParallelism()`. */
+  cores?: number;
+  /** The tensor backend ("tensorflow" = native, which threads each op itself). */
+  backend?: string;
+  /** Explicit counts win over the plan (`--jobs`, `--workers`). */
+  jobs?: number;
+  workersPerRun?: number;
+}
+
+export interface RunPlan {
+  /** Runs (processes) at a time. */
+  jobs: number;
+  /** Policy workers of each run (its `workers`; 1 = in the run's own thread). */
+  workersPerRun: number;
+  reason: string;
+}
+
+/**
+ * How many runs to train at once and with how many policy workers each, so
+ * that jobs x workers fills the cores without oversubscribing them. Whole runs
+ * first: separate processes share nothing, while a run's workers pay a weight
+ * broadcast and a gradient reduce per optimiser step; the cores left over
+ * (fewer runs than cores) go to each run's workers. The native backend
+ * threads each op itself: one run at a time, one worker.
+ */
+export function planRuns(input: RunPlanInput): RunPlan {
+  const cores = input.cores ?? availableParallelism();
+  const check = (key: string, v: number | undefined) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < 1))
+      throw new ConfigError(key, `expected an integer >= 1, got ${v}`);
+  };
+  check("cores", cores);
+  check("runs", input.runs);
+  check("jobs", input.jobs);
+  check("workersPerRun", input.workersPerRun);
+  const native = input.backend === "tensorflow";
+  const jobs = input.jobs ?? (native ? 1 : Math.min(input.runs, cores));
+  const workersPerRun = input.workersPerRun ?? (native ? 1 : Math.max(1, Math.floor(cores / jobs)));
+  const reason = native
+    ? "native backend threads each op itself: one run at a time, one worker"
+    : `${jobs} run(s) at a time x ${workersPerRun} worker(s) each on ${cores} cores${
+        input.jobs !== undefined || input.workersPerRun !== undefined ? " (counts set explicitly)" : ""
+      }`;
+  return { jobs, workersPerRun, reason };
+}

@@ -2,7 +2,18 @@ import { disposeBatch, sliceBatchRows, tf, useBackend } from "@tokenrl/core";
 import type { TrainingBatch } from "@tokenrl/core";
 import type { CausalLM } from "@tokenrl/policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { batchUnits, countTokens, createActorLoss, inProcessGradients, resolveRecipe } from "../../src/index.js";
+import {
+  AdamW,
+  batchUnits,
+  countTokens,
+  createActorLoss,
+  inProcessGradients,
+  resolveRecipe,
+  sftLoss,
+  sftShardLoss,
+  shardedSftStep,
+  sftStep,
+} from "../../src/index.js";
 import type { RecipeInput } from "../../src/index.js";
 import { createWorkerPool } from "../../src/workers/index.js";
 import type { WorkerPool } from "../../src/workers/index.js";
@@ -99,5 +110,52 @@ describe("data-parallel gradients", () => {
     expect(diff(lean.logProbs, want.logProbs)).toBeLessThan(1e-5);
     expect(lean.entropy).toBeUndefined();
     tf.dispose([want.logProbs, want.entropy, got.logProbs, got.entropy!, lean.logProbs]);
+  });
+
+  it("the supervised warm-up: 1 and 2 workers give sftLoss's gradient, and a sharded SFT step sftStep's update", async () => {
+    const counts = countTokens(batch);
+    const variables = model.trainableVariables();
+    const { value, grads } = tf.variableGrads(() => sftLoss(model, batch), variables);
+    const reference = variables.map((v) => grads[v.name]!);
+    const shards = shardsOf(batch, 3);
+    try {
+      // The shard form sums to the batch loss in this thread too.
+      const inProcess = await inProcessGradients(variables, sftShardLoss(model))(shards, counts);
+      expect(relativeDiff(inProcess.grads, reference)).toBeLessThan(2e-5);
+      tf.dispose(inProcess.grads);
+      for (const pool of [one, two]) {
+        const got = await pool.computeGradients(shards, counts, { loss: { kind: "sft" } });
+        expect(relativeDiff(got.grads, reference)).toBeLessThan(2e-5);
+        expect(got.loss).toBeCloseTo(value.dataSync()[0]!, 5);
+        tf.dispose(got.grads);
+      }
+      // One optimiser step each way, from copies of the same weights. Adam's first step is
+      // lr g / (|g| + eps): a large eps keeps it smooth in g, so float32 rounding of the
+      // summation order stays float32-sized in the weights.
+      const a = smallPolicy();
+      const b = smallPolicy();
+      const optA = new AdamW(a.trainableVariables(), { lr: 1e-2, eps: 1e-2 });
+      const optB = new AdamW(b.trainableVariables(), { lr: 1e-2, eps: 1e-2 });
+      try {
+        const plain = sftStep(a, optA, batch);
+        const sharded = await shardedSftStep({
+          optimizer: optB,
+          batch,
+          shards: 3,
+          computeGradients: inProcessGradients(b.trainableVariables(), sftShardLoss(b)),
+        });
+        expect(sharded.loss).toBeCloseTo(plain.loss, 5);
+        expect(sharded.gradNorm).toBeCloseTo(plain.gradNorm, 4);
+        expect(relativeDiff(b.trainableVariables(), a.trainableVariables())).toBeLessThan(1e-5);
+      } finally {
+        optA.dispose();
+        optB.dispose();
+        a.dispose();
+        b.dispose();
+      }
+    } finally {
+      tf.dispose([value, ...reference]);
+      shards.forEach(disposeBatch);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { defaultWorkerCount, planWorkers, splitRange } from "../../src/workers/index.js";
+import { defaultWorkerCount, planRuns, planWorkers, splitRange } from "../../src/workers/index.js";
 
 describe("planWorkers", () => {
   it("gives every core to the policy when the task needs no reward workers", () => {
@@ -52,5 +52,23 @@ describe("splitRange", () => {
       [0, 0],
       [0, 1],
     ]);
+  });
+});
+
+describe("planRuns", () => {
+  it("fills the cores with whole runs first, then gives each run the cores left over", () => {
+    expect(planRuns({ runs: 40, cores: 2 })).toMatchObject({ jobs: 2, workersPerRun: 1 });
+    expect(planRuns({ runs: 1, cores: 2 })).toMatchObject({ jobs: 1, workersPerRun: 2 });
+    expect(planRuns({ runs: 3, cores: 16 })).toMatchObject({ jobs: 3, workersPerRun: 5 });
+    expect(planRuns({ runs: 3, cores: 16, jobs: 1 })).toMatchObject({ jobs: 1, workersPerRun: 16 });
+    expect(planRuns({ runs: 8, cores: 4, workersPerRun: 2 })).toMatchObject({ jobs: 4, workersPerRun: 2 });
+    expect(planRuns({ runs: 8, cores: 8, backend: "tensorflow" })).toMatchObject({ jobs: 1, workersPerRun: 1 });
+    expect(planRuns({ runs: 2, cores: 2 }).reason).toMatch(/2 run\(s\) at a time x 1 worker/);
+  });
+
+  it("rejects counts that are not positive integers", () => {
+    expect(() => planRuns({ runs: 0, cores: 2 })).toThrow(/runs/);
+    expect(() => planRuns({ runs: 2, cores: 2, jobs: 0 })).toThrow(/jobs/);
+    expect(() => planRuns({ runs: 2, cores: 2, workersPerRun: 1.5 })).toThrow(/workersPerRun/);
   });
 });
