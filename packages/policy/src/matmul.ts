@@ -13,6 +13,13 @@ import type { Tensor } from "@tokenrl/core";
  */
 export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
   if (backendFamily() !== "wasm") return tf.matMul(a, b, transposeA, transposeB);
+  // A batched product with a few rows per batch and no gradient: a decode step's
+  // attention (g query heads x 1 token against the whole KV cache). The naive
+  // kernel reads the cache in place; the depthwise form copies it twice (the
+  // transposes) and XNNPACK repacks it as a fresh filter. Measured here, G = 128,
+  // S = 100, D = 16: 0.46 vs 1.19 ms at 1 row, 1.5 vs 2.1 ms at 4, 3.0 vs 1.8 ms at 8.
+  if (a.rank === 3 && tf.engine().state.gradientDepth === 0 && a.shape[transposeA ? 2 : 1]! <= FEW_ROWS)
+    return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
   return tf.tidy(() => {
     const x = transposeA ? swapLast(a) : a;
     const y = transposeB ? swapLast(b) : b;
@@ -21,6 +28,9 @@ export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
     return tf.engine().state.gradientDepth === 0 ? plainMatMul(x, y) : fastMatMul(x, y);
   });
 }
+
+/** Rows per batch up to which a no-gradient batched product stays on the naive kernel (see `matMul`). */
+const FEW_ROWS = 4;
 
 function swapLast(t: Tensor): Tensor {
   return t.rank === 2 ? tf.transpose(t) : tf.transpose(t, [0, 2, 1]);

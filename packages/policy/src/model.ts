@@ -68,6 +68,7 @@ export class CausalLM {
   readonly config: ModelConfig;
   readonly params: ModelParams;
   private readonly invFreq: Float32Array;
+  private readonly qkNormCache: ({ q: object; k: object; weight: Tensor } | undefined)[] = [];
   private disposed = false;
 
   constructor(config: ModelConfig, params: ModelParams) {
@@ -196,13 +197,13 @@ export class CausalLM {
         nh + 2 * nkv,
         D,
       ]);
-      let [q, k, v] = tf.split(qkv, [nh, nkv, nkv], 2) as [Tensor, Tensor, Tensor];
-      if (p.qNorm && p.kNorm) {
-        q = rmsNorm(q, p.qNorm as unknown as Tensor1D, c.rmsNormEps);
-        k = rmsNorm(k, p.kNorm as unknown as Tensor1D, c.rmsNormEps);
-      }
-      q = applyRope(q, cos, sin);
-      k = tf.transpose(applyRope(k, cos, sin), [0, 2, 1, 3]);
+      // q and k heads side by side through Qwen3's per-head norm and RoPE: one
+      // kernel per op for both (a decode step is dominated by kernel count), the
+      // same arithmetic per element as normalising and rotating each apart.
+      let [qk, v] = tf.split(qkv, [nh + nkv, nkv], 2) as [Tensor, Tensor];
+      if (p.qNorm && p.kNorm) qk = rmsNorm(qk, this.qkNormWeight(i) as Tensor1D, c.rmsNormEps);
+      const [q, kNew] = tf.split(applyRope(qk, cos, sin), [nh, nkv], 2) as [Tensor, Tensor];
+      let k = tf.transpose(kNew, [0, 2, 1, 3]);
       v = tf.transpose(v, [0, 2, 1, 3]);
       const prev = pastKv(i);
       if (prev) {
@@ -237,6 +238,27 @@ export class CausalLM {
     return scoreResponses(this, input, options);
   }
 
+  /**
+   * Layer i's q and k norm weights as one `[nh + nkv, D]` table (q's row per
+   * query head, then k's per kv head), for the fused norm in `decode`. Built
+   * inside a gradient tape when one records (so the gradient reaches qNorm and
+   * kNorm); otherwise kept between calls until an optimiser step replaces
+   * either variable's storage, so a decode step does not rebuild it.
+   */
+  private qkNormWeight(i: number): Tensor {
+    const p = this.params.layers[i]!;
+    const { numHeads: nh, numKvHeads: nkv, headDim: D } = this.config;
+    const build = () =>
+      tf.concat([tf.tile(tf.reshape(p.qNorm!, [1, D]), [nh, 1]), tf.tile(tf.reshape(p.kNorm!, [1, D]), [nkv, 1])], 0);
+    if (tf.engine().state.gradientDepth > 0) return build();
+    const cached = this.qkNormCache[i];
+    if (cached && cached.q === p.qNorm!.dataId && cached.k === p.kNorm!.dataId) return cached.weight;
+    cached?.weight.dispose();
+    const weight = tf.keep(tf.tidy(build));
+    this.qkNormCache[i] = { q: p.qNorm!.dataId, k: p.kNorm!.dataId, weight };
+    return weight;
+  }
+
   /** Logits `[N, V]` for hidden states `[N, H]`. */
   lmHead(hidden: Tensor2D): Tensor2D {
     const p = this.params;
@@ -259,6 +281,8 @@ export class CausalLM {
   dispose(): void {
     if (this.disposed) return;
     for (const v of this.trainableVariables()) v.dispose();
+    for (const c of this.qkNormCache) c?.weight.dispose();
+    this.qkNormCache.length = 0;
     this.disposed = true;
   }
 

@@ -153,4 +153,28 @@ describe.each(TEST_BACKENDS)("CausalLM on %s", (backend) => {
     tf.dispose([f, ids, badMask, three]);
     cache.dispose();
   });
+
+  it("generation follows new q/k norm weights after an optimiser-style assign (the fused-norm table is rebuilt)", () => {
+    const a = tinyModel({ modelType: "qwen3" }, 11);
+    const b = tinyModel({ modelType: "qwen3" }, 12);
+    const ids = ids2d([[3, 4, 5]]);
+    try {
+      const la = a.forward(ids);
+      la.cache.dispose();
+      // Give a every weight of b (new storage for each variable, as AdamW's assign does).
+      a.trainableVariables().forEach((v, i) => v.assign(b.trainableVariables()[i]!));
+      const after = a.forward(ids);
+      const want = b.forward(ids);
+      expect(maxAbsDiff(values(after.logits), values(want.logits))).toBe(0);
+      expect(maxAbsDiff(values(la.logits), values(want.logits))).toBeGreaterThan(0);
+      tf.dispose([la.logits, after.logits, want.logits]);
+      after.cache.dispose();
+      want.cache.dispose();
+    } finally {
+      a.dispose();
+      b.dispose();
+      ids.dispose();
+    }
+  });
 });
+

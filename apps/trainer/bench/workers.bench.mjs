@@ -1,0 +1,142 @@
+// The main job's step with 1 and with N policy workers, in this one process:
+// the trainer's defaults (`pnpm demo`: arith-chain, the 64-wide 2-layer model,
+// 16 prompts x G = 8 with dynamic sampling, HTPO, 2 mini-batches), run through
+// `train()` itself. One shared warm-start (the demo's SFT, rl.steps 0), then
+// the same RL steps from it with each worker count, and SFT steps from scratch
+// with each. Same seeds, so every configuration samples the same tokens at the
+// first RL step (checked below) and does the same work. Prints seconds per
+// phase from the runs' own `timing_s/*` metrics and the ratios.
+//
+//   node apps/trainer/bench/workers.bench.mjs [--steps 8] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--out DIR]
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
+import { DEFAULT_CONFIG, resolveConfig, train } from "../dist/index.js";
+
+const { values: args } = parseArgs({
+  options: {
+    steps: { type: "string", default: "8" },
+    "sft-steps": { type: "string", default: "12" },
+    "warmstart-steps": { type: "string" },
+    workers: { type: "string", default: String(Math.max(2, availableParallelism())) },
+    out: { type: "string" },
+    keep: { type: "boolean", default: false },
+    help: { type: "boolean", short: "h", default: false },
+  },
+});
+if (args.help) {
+  process.stdout.write(
+    "usage: node apps/trainer/bench/workers.bench.mjs [--steps N] [--sft-steps N] [--warmstart-steps N] [--workers N] [--out DIR] [--keep]\n" +
+      "  the main job's RL step (rollout, old log-probs, update) and SFT step with 1 and N workers, in one process;\n" +
+      "  the first step of each is a warm-up and left out of the means. --keep leaves the run folders.\n",
+  );
+  process.exit(0);
+}
+const STEPS = Number(args.steps);
+const SFT_STEPS = Number(args["sft-steps"]);
+const N = Number(args.workers);
+const root = args.out ?? mkdtempSync(join(tmpdir(), "tokenrl-workers-bench-"));
+
+/** The same pure-JS loop in 1 and in 2 threads: ~2.0 on 2 idle cores, toward 1.0 when others take them. */
+async function headroom(total = 2e8) {
+  const code = `const { parentPort, workerData } = require("node:worker_threads");
+    let x = 0; for (let i = 0; i < workerData; i++) x += Math.sqrt(i); parentPort.postMessage(x);`;
+  const run = async (n) => {
+    const t = performance.now();
+    await Promise.all(
+      Array.from(
+        { length: n },
+        () =>
+          new Promise((resolve, reject) => {
+            const w = new Worker(code, { eval: true, workerData: total / n });
+            w.once("message", () => w.terminate().then(resolve));
+            w.once("error", reject);
+          }),
+      ),
+    );
+    return performance.now() - t;
+  };
+  const one = await run(1);
+  return one / (await run(2));
+}
+
+const records = (out, phase) =>
+  readFileSync(join(out, "metrics.jsonl"), "utf8")
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l))
+    .filter((r) => r.phase === phase);
+const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
+const quiet = { eval: { examples: 0, every: 0 }, checkpoint: { every: 0, keepLast: 1 } };
+
+async function run(name, layers) {
+  const out = join(root, name);
+  const config = resolveConfig(...layers, { out });
+  const t0 = performance.now();
+  await train(config, { progress: false });
+  return { out, wall: (performance.now() - t0) / 1000 };
+}
+
+const h0 = await headroom();
+console.log(
+  `load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(" ")}; parallel headroom ${h0.toFixed(2)}x (2 threads of pure JS vs 1; 2.0 = 2 idle cores)`,
+);
+const d = DEFAULT_CONFIG;
+console.log(
+  `main job: ${d.task.name}, model ${d.model.hiddenSize} x ${d.model.numLayers} layers, ${d.rl.promptsPerStep} prompts x G = ${d.rl.groupSize}, ` +
+    `up to ${d.rl.maxGenerationBatches} generation batches, ${d.rl.miniBatches} mini-batches, preset ${d.preset}; ` +
+    `${STEPS} RL steps and ${SFT_STEPS} SFT steps per worker count, first of each left out`,
+);
+
+// One warm-start for every RL measurement: the demo's SFT (its weights are what RL starts from in `pnpm demo`).
+const wsSteps = args["warmstart-steps"] !== undefined ? Number(args["warmstart-steps"]) : d.sft.steps;
+const ws = await run("warmstart", [{ sft: { steps: wsSteps }, rl: { steps: 0 }, ...quiet, workers: N }]);
+const latest = readFileSync(join(ws.out, "checkpoints", "latest_checkpointed_iteration.txt"), "utf8").trim();
+const checkpoint = join(ws.out, "checkpoints", latest);
+console.log(`warm-start: ${wsSteps} SFT steps with ${N} workers in ${ws.wall.toFixed(1)} s`);
+
+const results = {};
+for (const workers of [1, N]) {
+  const sft = await run(`sft-w${workers}`, [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers }]);
+  const rl = await run(`rl-w${workers}`, [
+    { model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers },
+  ]);
+  const steps = records(rl.out, "rl");
+  const timed = steps.slice(1).filter((r) => !r.skipped);
+  const phase = (k) => mean(timed.map((r) => r[`timing_s/${k}`] ?? 0));
+  results[workers] = {
+    sft: mean(records(sft.out, "sft").slice(1).map((r) => r["timing_s/step"])),
+    gen: phase("gen"),
+    reward: phase("reward"),
+    oldLogProb: phase("old_log_prob"),
+    update: phase("update"),
+    step: phase("step"),
+    tokens: mean(timed.map((r) => r["perf/total_num_tokens"] ?? 0)),
+    first: steps[0],
+  };
+}
+
+const one = results[1];
+const many = results[N];
+// Same seed, same starting weights: the first RL step samples the same tokens with any worker count.
+const same = ["response_length/mean", "critic/score/mean", "perf/total_num_tokens"].every(
+  (k) => one.first[k] === many.first[k],
+);
+console.log(`first RL step, 1 vs ${N} workers: ${same ? "the same tokens (length, score, token count)" : "DIFFERENT tokens"}`);
+const f = (x) => x.toFixed(3).padStart(8);
+console.log(`\nseconds per step (mean)   rollout  old-logp   update  RL step      SFT   tokens/step`);
+for (const [w, r] of Object.entries(results))
+  console.log(
+    `${`${w} worker${w === "1" ? "" : "s"}`.padEnd(24)}${f(r.gen)}${f(r.oldLogProb)}${f(r.update)}${f(r.step)}${f(r.sft)}   ${r.tokens.toFixed(0)}`,
+  );
+const ratio = (k) => `${(one[k] / many[k]).toFixed(2)}x`;
+console.log(
+  `${N} workers / 1: rollout ${ratio("gen")}, old log-probs ${ratio("oldLogProb")}, update ${ratio("update")}, RL step ${ratio("step")}, SFT step ${ratio("sft")}`,
+);
+console.log(`parallel headroom at the end ${(await headroom()).toFixed(2)}x`);
+if (!args.keep && !args.out) rmSync(root, { recursive: true, force: true });
+else console.log(`run folders: ${root}`);
