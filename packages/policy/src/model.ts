@@ -68,7 +68,6 @@ export class CausalLM {
   readonly config: ModelConfig;
   readonly params: ModelParams;
   private readonly invFreq: Float32Array;
-  private readonly qkNormCache: ({ q: object; k: object; weight: Tensor } | undefined)[] = [];
   private disposed = false;
 
   constructor(config: ModelConfig, params: ModelParams) {
@@ -240,23 +239,13 @@ export class CausalLM {
 
   /**
    * Layer i's q and k norm weights as one `[nh + nkv, D]` table (q's row per
-   * query head, then k's per kv head), for the fused norm in `decode`. Built
-   * inside a gradient tape when one records (so the gradient reaches qNorm and
-   * kNorm); otherwise kept between calls until an optimiser step replaces
-   * either variable's storage, so a decode step does not rebuild it.
+   * query head, then k's per kv head), for the fused norm in `decode`: three
+   * small kernels, against the six a second RMSNorm would cost.
    */
   private qkNormWeight(i: number): Tensor {
     const p = this.params.layers[i]!;
     const { numHeads: nh, numKvHeads: nkv, headDim: D } = this.config;
-    const build = () =>
-      tf.concat([tf.tile(tf.reshape(p.qNorm!, [1, D]), [nh, 1]), tf.tile(tf.reshape(p.kNorm!, [1, D]), [nkv, 1])], 0);
-    if (tf.engine().state.gradientDepth > 0) return build();
-    const cached = this.qkNormCache[i];
-    if (cached && cached.q === p.qNorm!.dataId && cached.k === p.kNorm!.dataId) return cached.weight;
-    cached?.weight.dispose();
-    const weight = tf.keep(tf.tidy(build));
-    this.qkNormCache[i] = { q: p.qNorm!.dataId, k: p.kNorm!.dataId, weight };
-    return weight;
+    return tf.concat([tf.tile(tf.reshape(p.qNorm!, [1, D]), [nh, 1]), tf.tile(tf.reshape(p.kNorm!, [1, D]), [nkv, 1])], 0);
   }
 
   /** Logits `[N, V]` for hidden states `[N, H]`. */
@@ -281,8 +270,6 @@ export class CausalLM {
   dispose(): void {
     if (this.disposed) return;
     for (const v of this.trainableVariables()) v.dispose();
-    for (const c of this.qkNormCache) c?.weight.dispose();
-    this.qkNormCache.length = 0;
     this.disposed = true;
   }
 
