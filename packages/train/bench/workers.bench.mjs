@@ -1,7 +1,10 @@
-// The main job's RL step (rollout -> rewards -> advantages -> old log-probs ->
-// PPO update) in this process, then with a worker pool of 1 and of 2 workers,
-// from the same initial weights and seeds (so every configuration does the same
-// work). Reports seconds per phase and the 2-worker / 1-worker ratios.
+// The pool's own benchmark, below the trainer: an RL step (rollout -> rewards ->
+// advantages -> old log-probs -> PPO update) on short-answer addition (1-3
+// response tokens, so per-call costs show) in this process, then with a worker
+// pool of 1 and of 2 workers, from the same initial weights and seeds (so every
+// configuration does the same work), for the demo's model shape and a 3.16M one.
+// Reports seconds per phase and the 2-worker / 1-worker ratios. The main job
+// itself (arith-chain, the trainer's loop) is apps/trainer/bench/workers.bench.mjs.
 //
 //   pnpm --filter @tokenrl/train bench [-- --model demo|medium|both] [--steps N]
 import { loadavg } from "node:os";
