@@ -245,7 +245,11 @@ export class CausalLM {
   private qkNormWeight(i: number): Tensor {
     const p = this.params.layers[i]!;
     const { numHeads: nh, numKvHeads: nkv, headDim: D } = this.config;
-    return tf.concat([tf.tile(tf.reshape(p.qNorm!, [1, D]), [nh, 1]), tf.tile(tf.reshape(p.kNorm!, [1, D]), [nkv, 1])], 0);
+    // broadcastTo, not tile: its gradient is one sum, tile's a slice + add per repeat.
+    return tf.concat(
+      [tf.broadcastTo(tf.reshape(p.qNorm!, [1, D]), [nh, D]), tf.broadcastTo(tf.reshape(p.kNorm!, [1, D]), [nkv, D])],
+      0,
+    );
   }
 
   /** Logits `[N, V]` for hidden states `[N, H]`. */

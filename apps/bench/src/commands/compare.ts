@@ -3,7 +3,9 @@ import { availableParallelism } from "node:os";
 import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConfigError } from "@tokenrl/base/errors";
+import { initBackend } from "@tokenrl/core";
 import { planRuns } from "@tokenrl/train/workers";
+import { readConfigFile } from "@tokenrl/trainer";
 import { type PairedDifference, mean, pairedDifference, passAtK, stdev } from "@tokenrl/eval";
 import type { EvalResultData } from "@tokenrl/report";
 import { readMetricsJsonl, writeReport } from "@tokenrl/report/node";
@@ -126,14 +128,21 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
   if (!existsSync(trainer))
     throw new ConfigError("--trainer", `no trainer CLI at ${trainer}; build it (pnpm build) or pass --trainer`);
   const grid = o.recipes.flatMap((recipe, r) => o.seeds.map((seed) => ({ recipe, label: labels[r]!, seed })));
+  // The backend the trainer runs will pick (native tfjs-node threads every op itself: one worker there).
+  const backend = (await initBackend({ log: null })).name;
   const plan = planRuns({
     runs: grid.length,
+    backend,
     ...(o.jobs !== undefined ? { jobs: o.jobs } : {}),
     ...(o.workers !== undefined ? { workersPerRun: o.workers } : {}),
   });
   const jobs = plan.jobs;
   const setsWorkers = (o.set ?? []).some((s) => /^\s*workers\s*=/.test(s));
-  const workerArgs = setsWorkers ? [] : ["--workers", String(plan.workersPerRun)];
+  // A recipe file's own `workers` or a --set wins over the plan; an explicit --workers wins over both.
+  const workerArgsFor = (recipe: string): string[] =>
+    o.workers === undefined && (setsWorkers || (existsSync(recipe) && readConfigFile(recipe).workers !== undefined))
+      ? []
+      : ["--workers", String(plan.workersPerRun)];
   mkdirSync(join(o.out, "runs"), { recursive: true });
   const dirOf = (g: { label: string; seed: number }) => join(o.out, "runs", `${g.label}-seed${g.seed}`);
   const bar = progressBar("compare", grid.length, o.quiet ?? false);
@@ -152,10 +161,11 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
       ...(o.steps !== undefined ? ["--steps", String(o.steps)] : []),
       "--set",
       `seed=${g.seed}`,
-      ...workerArgs,
       ...(o.set ?? []).flatMap((s) => ["--set", s]),
       "--quiet",
     ];
+    // Worker threads change the wall time, not the run (same tokens, configHash without them): not in the reuse key.
+    const workerArgs = workerArgsFor(g.recipe);
     // A finished run is reused only if it was trained with exactly these arguments.
     const argsPath = join(dir, "compare-run.json");
     const previous = existsSync(argsPath) ? readFileSync(argsPath, "utf8") : undefined;
@@ -167,7 +177,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
       );
     if (previous === undefined || !existsSync(join(dir, "summary.json"))) {
       writeFileSync(argsPath, current);
-      await runNode([trainer, ...trainArgs], log);
+      await runNode([trainer, ...trainArgs, ...workerArgs], log);
     }
     // Always run: eval resumes from its samples.jsonl and refuses other settings on the same folder.
     await runNode(
@@ -270,7 +280,7 @@ export async function compare(o: CompareOptions): Promise<CompareResults> {
     temperature: o.temperature,
     topP: o.topP ?? 1,
     jobs,
-    workersPerRun: setsWorkers ? null : plan.workersPerRun,
+    workersPerRun: o.workers ?? (setsWorkers ? null : plan.workersPerRun),
   };
   const results: CompareResults = { recipes, differences, settings };
   writeFileSync(join(o.out, "results.json"), `${JSON.stringify(results, null, 2)}\n`);

@@ -61,7 +61,9 @@ describe("planRuns", () => {
     expect(planRuns({ runs: 1, cores: 2 })).toMatchObject({ jobs: 1, workersPerRun: 2 });
     expect(planRuns({ runs: 3, cores: 16 })).toMatchObject({ jobs: 3, workersPerRun: 5 });
     expect(planRuns({ runs: 3, cores: 16, jobs: 1 })).toMatchObject({ jobs: 1, workersPerRun: 16 });
-    expect(planRuns({ runs: 8, cores: 4, workersPerRun: 2 })).toMatchObject({ jobs: 4, workersPerRun: 2 });
+    // Given workers per run, fewer runs at a time so that jobs x workers stays within the cores.
+    expect(planRuns({ runs: 8, cores: 4, workersPerRun: 2 })).toMatchObject({ jobs: 2, workersPerRun: 2 });
+    expect(planRuns({ runs: 6, cores: 8, workersPerRun: 4 })).toMatchObject({ jobs: 2, workersPerRun: 4 });
     expect(planRuns({ runs: 8, cores: 8, backend: "tensorflow" })).toMatchObject({ jobs: 1, workersPerRun: 1 });
     expect(planRuns({ runs: 2, cores: 2 }).reason).toMatch(/2 run\(s\) at a time x 1 worker/);
   });
