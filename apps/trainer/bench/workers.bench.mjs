@@ -7,7 +7,7 @@
 // first RL step (checked below) and does the same work. Prints seconds per
 // phase from the runs' own `timing_s/*` metrics and the ratios.
 //
-//   node apps/trainer/bench/workers.bench.mjs [--steps 8] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--out DIR]
+//   node apps/trainer/bench/workers.bench.mjs [--steps 8] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--repeats 2] [--out DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -21,6 +21,7 @@ const { values: args } = parseArgs({
     "sft-steps": { type: "string", default: "12" },
     "warmstart-steps": { type: "string" },
     workers: { type: "string", default: String(Math.max(2, availableParallelism())) },
+    repeats: { type: "string", default: "2" },
     out: { type: "string" },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", short: "h", default: false },
@@ -30,13 +31,15 @@ if (args.help) {
   process.stdout.write(
     "usage: node apps/trainer/bench/workers.bench.mjs [--steps N] [--sft-steps N] [--warmstart-steps N] [--workers N] [--out DIR] [--keep]\n" +
       "  the main job's RL step (rollout, old log-probs, update) and SFT step with 1 and N workers, in one process;\n" +
-      "  the first step of each is a warm-up and left out of the means. --keep leaves the run folders.\n",
+      "  the first step of each is a warm-up and left out of the means; --repeats R alternates the configurations\n" +
+      "  R times (default 2) and reports each one's best mean. --keep leaves the run folders.\n",
   );
   process.exit(0);
 }
 const STEPS = Number(args.steps);
 const SFT_STEPS = Number(args["sft-steps"]);
 const N = Number(args.workers);
+const REPEATS = Number(args.repeats);
 const root = args.out ?? mkdtempSync(join(tmpdir(), "tokenrl-workers-bench-"));
 
 /** The same pure-JS loop in 1 and in 2 threads: ~2.0 on 2 idle cores, toward 1.0 when others take them. */
@@ -99,26 +102,40 @@ const latest = readFileSync(join(ws.out, "checkpoints", "latest_checkpointed_ite
 const checkpoint = join(ws.out, "checkpoints", latest);
 console.log(`warm-start: ${wsSteps} SFT steps with ${N} workers in ${ws.wall.toFixed(1)} s`);
 
-const results = {};
-for (const workers of [1, N]) {
-  const sft = await run(`sft-w${workers}`, [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers }]);
-  const rl = await run(`rl-w${workers}`, [
-    { model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers },
-  ]);
-  const steps = records(rl.out, "rl");
-  const timed = steps.slice(1).filter((r) => !r.skipped);
-  const phase = (k) => mean(timed.map((r) => r[`timing_s/${k}`] ?? 0));
-  results[workers] = {
-    sft: mean(records(sft.out, "sft").slice(1).map((r) => r["timing_s/step"])),
-    gen: phase("gen"),
-    reward: phase("reward"),
-    oldLogProb: phase("old_log_prob"),
-    update: phase("update"),
-    step: phase("step"),
-    tokens: mean(timed.map((r) => r["perf/total_num_tokens"] ?? 0)),
-    first: steps[0],
-  };
+// Alternating repeats (1, N, 1, N, ...): a shared machine's spare capacity drifts, and the best mean of
+// each configuration is the least disturbed one. Every repeat's numbers are printed too.
+const all = { 1: [], [N]: [] };
+for (let rep = 0; rep < REPEATS; rep++) {
+  for (const workers of [1, N]) {
+    const sft = await run(`sft-w${workers}-r${rep}`, [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers }]);
+    const rl = await run(`rl-w${workers}-r${rep}`, [
+      { model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers },
+    ]);
+    const steps = records(rl.out, "rl");
+    const timed = steps.slice(1).filter((r) => !r.skipped);
+    const phase = (k) => mean(timed.map((r) => r[`timing_s/${k}`] ?? 0));
+    const r = {
+      sft: mean(records(sft.out, "sft").slice(1).map((x) => x["timing_s/step"])),
+      gen: phase("gen"),
+      reward: phase("reward"),
+      oldLogProb: phase("old_log_prob"),
+      update: phase("update"),
+      step: phase("step"),
+      tokens: mean(timed.map((x) => x["perf/total_num_tokens"] ?? 0)),
+      first: steps[0],
+    };
+    all[workers].push(r);
+    console.log(
+      `repeat ${rep + 1}, ${workers} worker(s): rollout ${r.gen.toFixed(3)} s, old log-probs ${r.oldLogProb.toFixed(3)}, update ${r.update.toFixed(3)}, RL step ${r.step.toFixed(3)}, SFT step ${r.sft.toFixed(3)}`,
+    );
+  }
 }
+const best = (rs) => ({
+  ...Object.fromEntries(["sft", "gen", "reward", "oldLogProb", "update", "step"].map((k) => [k, Math.min(...rs.map((r) => r[k]))])),
+  tokens: rs[0].tokens,
+  first: rs[0].first,
+});
+const results = { 1: best(all[1]), [N]: best(all[N]) };
 
 const one = results[1];
 const many = results[N];
@@ -128,10 +145,10 @@ const same = ["response_length/mean", "critic/score/mean", "perf/total_num_token
 );
 console.log(`first RL step, 1 vs ${N} workers: ${same ? "the same tokens (length, score, token count)" : "DIFFERENT tokens"}`);
 const f = (x) => x.toFixed(3).padStart(8);
-console.log(`\nseconds per step (mean)   rollout  old-logp   update  RL step      SFT   tokens/step`);
+console.log(`\nseconds per step (best of ${REPEATS} repeats of the mean)   rollout  old-logp   update  RL step      SFT   tokens/step`);
 for (const [w, r] of Object.entries(results))
   console.log(
-    `${`${w} worker${w === "1" ? "" : "s"}`.padEnd(24)}${f(r.gen)}${f(r.oldLogProb)}${f(r.update)}${f(r.step)}${f(r.sft)}   ${r.tokens.toFixed(0)}`,
+    `${`${w} worker${w === "1" ? "" : "s"}`.padEnd(50)}${f(r.gen)}${f(r.oldLogProb)}${f(r.update)}${f(r.step)}${f(r.sft)}   ${r.tokens.toFixed(0)}`,
   );
 const ratio = (k) => `${(one[k] / many[k]).toFixed(2)}x`;
 console.log(
