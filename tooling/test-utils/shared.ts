@@ -20,7 +20,8 @@ export function referencePath(relative: string): string {
   for (const [prefix, repoPath] of VENDORED) {
     if (relative === prefix || relative.startsWith(`${prefix}/`)) {
       const path = join(repoRoot, repoPath, relative.slice(prefix.length));
-      if (!existsSync(path)) throw new Error(`reference data ${relative} is missing from the repository (expected at ${path})`);
+      if (!existsSync(path))
+        throw new Error(`reference data ${relative} is missing from the repository (expected at ${path})`);
       return path;
     }
   }

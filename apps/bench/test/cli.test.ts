@@ -25,6 +25,13 @@ describe("tokenrl-bench CLI", () => {
     const flag = await runCli(["eval", "--benchmark", "aime24", "--bogus"]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toMatch(/--bogus/);
+    // score: the flag named is the one that is missing.
+    const noResponse = await runCli(["score", "--model", "x", "--prompt", "2+2="]);
+    expect(noResponse.code).toBe(2);
+    expect(noResponse.stderr).toMatch(/--response/);
+    const both = await runCli(["score", "--model", "x", "--texts", "t.jsonl", "--response", "4"]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/not both/);
     const k = await runCli(["eval", "--benchmark", "aime24", "--model", "x", "--n", "2", "--k", "1,4"]);
     expect(k.code).toBe(2);
     expect(k.stderr).toMatch(/each k must be in \[1, n=2\], got 4/);

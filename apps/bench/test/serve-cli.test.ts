@@ -58,10 +58,27 @@ describe("tokenrl-bench serve (the CLI process)", () => {
       const local = await evaluate({ ...common, model: ckpt, concurrency: 1, out: localOut });
       expect(local.results.settings.chatTemplate).toBe(true);
 
-      const started = await startCli(["serve", "--model", ckpt, "--port", "0", "--name", "tiny-chat"]);
+      const started = await startCli([
+        "serve",
+        "--model",
+        ckpt,
+        "--port",
+        "0",
+        "--name",
+        "tiny-chat",
+        "--max-body-bytes",
+        "4096",
+      ]);
       child = started.child;
       const models = (await (await fetch(`${started.url}/v1/models`)).json()) as { data: { id: string }[] };
       expect(models.data.map((m) => m.id)).toEqual(["tiny-chat"]);
+      // --max-body-bytes bounds a request body: 5,000 characters of prompt are over 4,096 bytes.
+      const big = await fetch(`${started.url}/v1/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ model: "tiny-chat", prompt: "a".repeat(5000), max_tokens: 1 }),
+      });
+      expect(big.status).toBe(413);
       const remoteOut = mkdtempSync(join(tmpdir(), "bench-chat-remote-"));
       const remote = await evaluate({
         ...common,

@@ -11,10 +11,18 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const { values } = parseArgs({
-  options: { out: { type: "string" }, steps: { type: "string" }, workers: { type: "string" }, read: { type: "string" }, help: { type: "boolean", short: "h" } },
+  options: {
+    out: { type: "string" },
+    steps: { type: "string" },
+    workers: { type: "string" },
+    read: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  },
 });
 if (values.help) {
-  process.stdout.write("usage: node apps/trainer/bench/main-job.mjs [--out DIR] [--steps N] [--workers N] [--read RUN_DIR]\n");
+  process.stdout.write(
+    "usage: node apps/trainer/bench/main-job.mjs [--out DIR] [--steps N] [--workers N] [--read RUN_DIR]\n",
+  );
   process.exit(0);
 }
 let out = values.read;
@@ -31,6 +39,15 @@ if (!out) {
 const s = JSON.parse(readFileSync(join(out, "summary.json"), "utf8"));
 const f = (x, d = 2) => (typeof x === "number" ? x.toFixed(d) : "n/a");
 console.log(`run ${out} (load average at start ${load.toFixed(1)}; workers ${s.config.workers ?? "auto"})`);
-console.log(`RL: ${s.steps.rl} steps, ${f(s.throughput.rlStepsPerSecond, 3)} steps/s, ${f(s.throughput.tokensPerSecond, 0)} tokens/s (prompt + response tokens trained on)`);
-console.log("seconds per phase:", Object.entries(s.timeS).map(([k, v]) => `${k} ${f(v, 1)}`).join(", "));
-console.log(`held-out pass@1: start ${f(s.heldOut.start, 3)}, after warm-up ${f(s.heldOut.afterWarmup, 3)}, final ${f(s.heldOut.final, 3)}`);
+console.log(
+  `RL: ${s.steps.rl} steps, ${f(s.throughput.rlStepsPerSecond, 3)} steps/s, ${f(s.throughput.tokensPerSecond, 0)} tokens/s (prompt + response tokens trained on)`,
+);
+console.log(
+  "seconds per phase:",
+  Object.entries(s.timeS)
+    .map(([k, v]) => `${k} ${f(v, 1)}`)
+    .join(", "),
+);
+console.log(
+  `held-out pass@1: start ${f(s.heldOut.start, 3)}, after warm-up ${f(s.heldOut.afterWarmup, 3)}, final ${f(s.heldOut.final, 3)}`,
+);

@@ -107,7 +107,9 @@ console.log(`warm-start: ${wsSteps} SFT steps with ${N} workers in ${ws.wall.toF
 const all = { 1: [], [N]: [] };
 for (let rep = 0; rep < REPEATS; rep++) {
   for (const workers of [1, N]) {
-    const sft = await run(`sft-w${workers}-r${rep}`, [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers }]);
+    const sft = await run(`sft-w${workers}-r${rep}`, [
+      { sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers },
+    ]);
     const rl = await run(`rl-w${workers}-r${rep}`, [
       { model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers },
     ]);
@@ -115,7 +117,11 @@ for (let rep = 0; rep < REPEATS; rep++) {
     const timed = steps.slice(1).filter((r) => !r.skipped);
     const phase = (k) => mean(timed.map((r) => r[`timing_s/${k}`] ?? 0));
     const r = {
-      sft: mean(records(sft.out, "sft").slice(1).map((x) => x["timing_s/step"])),
+      sft: mean(
+        records(sft.out, "sft")
+          .slice(1)
+          .map((x) => x["timing_s/step"]),
+      ),
       gen: phase("gen"),
       reward: phase("reward"),
       oldLogProb: phase("old_log_prob"),
@@ -131,7 +137,9 @@ for (let rep = 0; rep < REPEATS; rep++) {
   }
 }
 const best = (rs) => ({
-  ...Object.fromEntries(["sft", "gen", "reward", "oldLogProb", "update", "step"].map((k) => [k, Math.min(...rs.map((r) => r[k]))])),
+  ...Object.fromEntries(
+    ["sft", "gen", "reward", "oldLogProb", "update", "step"].map((k) => [k, Math.min(...rs.map((r) => r[k]))]),
+  ),
   tokens: rs[0].tokens,
   first: rs[0].first,
 });
@@ -143,9 +151,13 @@ const many = results[N];
 const same = ["response_length/mean", "critic/score/mean", "perf/total_num_tokens"].every(
   (k) => one.first[k] === many.first[k],
 );
-console.log(`first RL step, 1 vs ${N} workers: ${same ? "the same tokens (length, score, token count)" : "DIFFERENT tokens"}`);
+console.log(
+  `first RL step, 1 vs ${N} workers: ${same ? "the same tokens (length, score, token count)" : "DIFFERENT tokens"}`,
+);
 const f = (x) => x.toFixed(3).padStart(8);
-console.log(`\nseconds per step (best of ${REPEATS} repeats of the mean)   rollout  old-logp   update  RL step      SFT   tokens/step`);
+console.log(
+  `\nseconds per step (best of ${REPEATS} repeats of the mean)   rollout  old-logp   update  RL step      SFT   tokens/step`,
+);
 for (const [w, r] of Object.entries(results))
   console.log(
     `${`${w} worker${w === "1" ? "" : "s"}`.padEnd(50)}${f(r.gen)}${f(r.oldLogProb)}${f(r.update)}${f(r.step)}${f(r.sft)}   ${r.tokens.toFixed(0)}`,

@@ -68,7 +68,11 @@ export interface TrainResult {
 }
 
 /** The task's spec from the config: its options, the run's seed, the recipe's reward shaping and the planned reward workers. */
-function withTaskRewardWorkers(config: TrainConfig, recipe: Recipe, plan: WorkerPlan): Parameters<typeof createTask>[0] {
+function withTaskRewardWorkers(
+  config: TrainConfig,
+  recipe: Recipe,
+  plan: WorkerPlan,
+): Parameters<typeof createTask>[0] {
   const spec = {
     ...config.task.options,
     name: config.task.name,
@@ -136,9 +140,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     overlapped: false,
     ...(config.workers !== null ? { policyWorkers: config.workers } : {}),
   });
-  const task =
-    options.task ??
-    createTask(withTaskRewardWorkers(config, recipe, plan));
+  const task = options.task ?? createTask(withTaskRewardWorkers(config, recipe, plan));
   let lock: ReturnType<typeof lockRunFolder>;
   try {
     checkWritable(out);
@@ -216,7 +218,9 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         loss: { kind: "recipe", recipe },
       });
       if (showProgress)
-        process.stderr.write(`tokenrl-train: ${workers} worker threads (rollout, scoring, gradients): ${plan.reason}\n`);
+        process.stderr.write(
+          `tokenrl-train: ${workers} worker threads (rollout, scoring, gradients): ${plan.reason}\n`,
+        );
     }
     // Every checkpoint is the whole training state at this moment, with the given optimiser.
     const checkpoint = (optimizer: AdamW) =>

@@ -72,7 +72,12 @@ describe("train", () => {
   }, 240_000);
 
   it("workers: 2 runs the warm-up and RL in a worker pool: the SFT losses of 1 worker, the plan in summary.json", async () => {
-    const small = { ...TINY, sft: { ...TINY.sft, steps: 3 }, rl: { ...TINY.rl, steps: 1 }, eval: { examples: 4, every: 0 } };
+    const small = {
+      ...TINY,
+      sft: { ...TINY.sft, steps: 3 },
+      rl: { ...TINY.rl, steps: 1 },
+      eval: { examples: 4, every: 0 },
+    };
     const runs = [];
     for (const workers of [1, 2]) {
       const out = tmp(`workers${workers}`);

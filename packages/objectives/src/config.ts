@@ -1,4 +1,4 @@
-import { AGGREGATION_MODES, oneOf, show } from "@tokenrl/core";
+import { AGGREGATION_MODES, show } from "@tokenrl/core";
 import type { OptionCheck } from "@tokenrl/core";
 
 /**

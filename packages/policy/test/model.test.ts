@@ -177,4 +177,3 @@ describe.each(TEST_BACKENDS)("CausalLM on %s", (backend) => {
     }
   });
 });
-

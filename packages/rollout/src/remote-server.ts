@@ -357,8 +357,11 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
           object: "list",
           data: [{ id: modelName, object: "model", created: 0, owned_by: "tokenrl", max_model_len: contextLength }],
         });
+      // A known path with the wrong method is a 405 naming the methods it takes (RFC 9110 `Allow`), not a 404.
+      if ((path === "/health" || path === "/v1/models") && req.method !== "GET" && req.method !== "HEAD")
+        throw methodNotAllowed(path, path === "/health" ? "GET, HEAD" : "GET");
       if (path === "/v1/completions" || path === "/v1/chat/completions") {
-        if (req.method !== "POST") throw new ApiError(405, `${path} takes POST`, null, "method_not_allowed");
+        if (req.method !== "POST") throw methodNotAllowed(path, "POST");
         if (!scheduler.healthy || closing) {
           const stats = scheduler.stats();
           throw new ApiError(
@@ -383,12 +386,10 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
       }
       // Up to 64 MiB (or 16 bodies) of an unread body is read and dropped so the client hears the answer.
       if (!req.readableEnded) return refuseBody(req, res, api, Math.max(16 * maxBodyBytes, 1 << 26));
-      sendJson(
-        res,
-        api.status,
-        api.body(),
-        api.status === 429 || api.code === "server_busy" ? { "retry-after": "1" } : {},
-      );
+      sendJson(res, api.status, api.body(), {
+        ...(api.status === 429 || api.code === "server_busy" ? { "retry-after": "1" } : {}),
+        ...(api.allow ? { allow: api.allow } : {}),
+      });
     });
   }) as CompletionsHandler;
   handler.close = async () => {
@@ -510,4 +511,10 @@ export function createCompletionsServer(options: CompletionsServerOptions): Comp
       for (const s of signals) process.once(s, onSignal);
     },
   };
+}
+
+function methodNotAllowed(path: string, allow: string): ApiError {
+  const e = new ApiError(405, `${path} takes ${allow}`, null, "method_not_allowed");
+  e.allow = allow;
+  return e;
 }

@@ -2,6 +2,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 
 /** An error answered in OpenAI's shape: `{ error: { message, type, param, code } }`. */
 export class ApiError extends Error {
+  /** For a 405: the methods the path takes, sent as the `Allow` header. */
+  allow?: string;
+
   constructor(
     readonly status: number,
     message: string,
@@ -92,7 +95,8 @@ export async function refuseBody(
 ): Promise<void> {
   const declared = Number(req.headers["content-length"]);
   if (!req.readableEnded && !(Number.isFinite(declared) && declared > drainLimit)) await drain(req, drainLimit, 10_000);
-  if (!res.headersSent && !res.destroyed) sendJson(res, err.status, err.body(), { connection: "close" });
+  if (!res.headersSent && !res.destroyed)
+    sendJson(res, err.status, err.body(), { connection: "close", ...(err.allow ? { allow: err.allow } : {}) });
 }
 
 /**

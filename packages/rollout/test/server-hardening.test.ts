@@ -470,6 +470,16 @@ describe("completions server under bad input, faults and abuse (issue 10, item 1
     }
     const getCompletions = await fetch(`${url}/v1/completions`);
     expect(getCompletions.status).toBe(405);
+    expect(getCompletions.headers.get("allow")).toBe("POST");
+    for (const [method, path, allow] of [
+      ["DELETE", "/v1/models", "GET"],
+      ["POST", "/health", "GET, HEAD"],
+    ] as const) {
+      const r = await fetch(`${url}${path}`, { method });
+      expect(r.status, `${method} ${path}`).toBe(405);
+      expect(r.headers.get("allow")).toBe(allow);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe("method_not_allowed");
+    }
     expect((await fetch(`${url}/v2/nothing`)).status).toBe(404);
     expect((await get(`${url}/health`)).body.status).toBe("ok");
   });

@@ -11,7 +11,10 @@ describe("reward workers (what planWorkers sizes)", () => {
   });
 
   it("sizes the math verifier's pool and the code runner, unless the spec sizes them itself", () => {
-    expect(withRewardWorkers({ name: "arith-chain" }, 3)).toEqual({ name: "arith-chain", poolOptions: { concurrency: 3 } });
+    expect(withRewardWorkers({ name: "arith-chain" }, 3)).toEqual({
+      name: "arith-chain",
+      poolOptions: { concurrency: 3 },
+    });
     const own = { name: "arith-chain" as const, poolOptions: { concurrency: 1, timeoutMs: 50 } };
     expect(withRewardWorkers(own, 3)).toBe(own);
     expect(withRewardWorkers({ name: "code-jsonl", path: "x.jsonl", runner: { uidBase: 62000 } }, 2)).toMatchObject({

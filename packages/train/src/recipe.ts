@@ -197,4 +197,3 @@ function dryRun(recipe: RecipeSpec): void {
     disposeBatch(batch);
   }
 }
-

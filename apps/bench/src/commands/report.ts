@@ -69,8 +69,7 @@ export function collect(paths: readonly string[]): {
       evals.push(readEvalResults(join(path, "eval"), name));
       found = true;
     }
-    if (!found)
-      throw new ConfigError("PATH", `${path} holds neither a training run (metrics.jsonl) nor results.json`);
+    if (!found) throw new ConfigError("PATH", `${path} holds neither a training run (metrics.jsonl) nor results.json`);
   }
   return { runs, evals, tables };
 }

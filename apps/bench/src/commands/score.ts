@@ -104,6 +104,10 @@ Output: [{"prompt","response","tokenIds","tokens","logProbs","entropies","totalL
   async run(v) {
     const model = str(v, "model");
     if (!model) throw new ConfigError("--model", "is required: a checkpoint directory");
+    if (str(v, "texts") && (str(v, "prompt") !== undefined || str(v, "response") !== undefined))
+      throw new ConfigError("--texts", "give either --texts FILE.jsonl or --prompt/--response, not both");
+    if (!str(v, "texts") && str(v, "prompt") !== undefined && str(v, "response") === undefined)
+      throw new ConfigError("--response", "--prompt needs the --response to score (the prompt is the context)");
     const texts = str(v, "texts")
       ? readTexts(str(v, "texts")!)
       : str(v, "response") !== undefined

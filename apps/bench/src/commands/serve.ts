@@ -12,6 +12,8 @@ export interface ServeOptions {
   chatTemplate?: boolean;
   maxTokens?: number;
   maxN?: number;
+  /** Largest request body in bytes (default: rollout's, max(64 KiB, 32 x context length)). */
+  maxBodyBytes?: number;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function startServer(o: ServeOptions): Promise<{ server: Completion
     ...(chat ? { chatTemplate: chat } : {}),
     ...(o.maxTokens !== undefined ? { maxTokensLimit: o.maxTokens } : {}),
     ...(o.maxN !== undefined ? { maxN: o.maxN } : {}),
+    ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),
   });
   const url = await server.listen(o.port ?? 8000, o.host ?? "127.0.0.1");
   return { server, url, name };
@@ -39,7 +42,7 @@ export const serveCommand: Command = {
   summary: "an OpenAI-compatible server for a local checkpoint",
   help: `tokenrl-bench serve: serve a local checkpoint over the OpenAI API (loopback by default)
 
-usage: tokenrl-bench serve --model DIR [--host 127.0.0.1] [--port 8000] [--name NAME] [--seed 0]
+usage: tokenrl-bench serve --model DIR [--host 127.0.0.1] [--port 8000] [--name NAME] [--seed 0] [--max-body-bytes N]
 
   --model DIR          Hugging Face checkpoint directory (config.json, model.safetensors, tokenizer.json)
   --host H             interface to bind (default 127.0.0.1; 0.0.0.0 exposes it to the network)
@@ -49,6 +52,7 @@ usage: tokenrl-bench serve --model DIR [--host 127.0.0.1] [--port 8000] [--name 
   --no-chat-template   chat requests use the plain "User:/Assistant:" template instead of tokenizer_config.json's
   --max-tokens N       largest max_tokens accepted (default min(4096, context - 1))
   --max-n N            largest n x prompts per request (default 256)
+  --max-body-bytes N   largest request body; a larger one gets a 413 (default max(64 KiB, 32 x context length))
 
 Endpoints: GET /v1/models, GET /health, POST /v1/completions, POST /v1/chat/completions (logprobs, top_logprobs,
 n, stop, seed, max_tokens, stream with server-sent events, usage). Stops on SIGINT / SIGTERM.
@@ -62,6 +66,7 @@ n, stop, seed, max_tokens, stream with server-sent events, usage). Stops on SIGI
     "no-chat-template": { type: "boolean" },
     "max-tokens": { type: "string" },
     "max-n": { type: "string" },
+    "max-body-bytes": { type: "string" },
   },
   async run(v) {
     const model = str(v, "model");
@@ -75,6 +80,7 @@ n, stop, seed, max_tokens, stream with server-sent events, usage). Stops on SIGI
       ...(v["no-chat-template"] ? { chatTemplate: false } : {}),
       ...(str(v, "max-tokens") ? { maxTokens: int(v, "max-tokens", 1, 1) } : {}),
       ...(str(v, "max-n") ? { maxN: int(v, "max-n", 1, 1) } : {}),
+      ...(str(v, "max-body-bytes") ? { maxBodyBytes: int(v, "max-body-bytes", 1, 1) } : {}),
     });
     server.closeOnSignals();
     process.stdout.write(`serving ${name} at ${url}/v1 (Ctrl-C to stop)\n`);

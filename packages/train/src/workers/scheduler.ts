@@ -123,8 +123,7 @@ export function planRuns(input: RunPlanInput): RunPlan {
   check("workersPerRun", input.workersPerRun);
   const native = input.backend === "tensorflow";
   const jobs =
-    input.jobs ??
-    (native ? 1 : Math.min(input.runs, Math.max(1, Math.floor(cores / (input.workersPerRun ?? 1)))));
+    input.jobs ?? (native ? 1 : Math.min(input.runs, Math.max(1, Math.floor(cores / (input.workersPerRun ?? 1)))));
   const workersPerRun = input.workersPerRun ?? (native ? 1 : Math.max(1, Math.floor(cores / jobs)));
   const reason = native
     ? "native backend threads each op itself: one run at a time, one worker"
