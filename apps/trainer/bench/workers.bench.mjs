@@ -12,7 +12,8 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
+// The pool's own bench folder holds the headroom probe (as packages/train/bench reads policy's bench model).
+import { headroom } from "../../../packages/train/bench/headroom.mjs";
 import { DEFAULT_CONFIG, resolveConfig, train } from "../dist/index.js";
 
 const { values: args } = parseArgs({
@@ -29,7 +30,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    "usage: node apps/trainer/bench/workers.bench.mjs [--steps N] [--sft-steps N] [--warmstart-steps N] [--workers N] [--out DIR] [--keep]\n" +
+    "usage: node apps/trainer/bench/workers.bench.mjs [--steps N] [--sft-steps N] [--warmstart-steps N] [--workers N] [--repeats R] [--out DIR] [--keep]\n" +
       "  the main job's RL step (rollout, old log-probs, update) and SFT step with 1 and N workers, in one process;\n" +
       "  the first step of each is a warm-up and left out of the means; --repeats R alternates the configurations\n" +
       "  R times (default 2) and reports each one's best mean. --keep leaves the run folders.\n",
@@ -41,29 +42,6 @@ const SFT_STEPS = Number(args["sft-steps"]);
 const N = Number(args.workers);
 const REPEATS = Number(args.repeats);
 const root = args.out ?? mkdtempSync(join(tmpdir(), "tokenrl-workers-bench-"));
-
-/** The same pure-JS loop in 1 and in 2 threads: ~2.0 on 2 idle cores, toward 1.0 when others take them. */
-async function headroom(total = 2e8) {
-  const code = `const { parentPort, workerData } = require("node:worker_threads");
-    let x = 0; for (let i = 0; i < workerData; i++) x += Math.sqrt(i); parentPort.postMessage(x);`;
-  const run = async (n) => {
-    const t = performance.now();
-    await Promise.all(
-      Array.from(
-        { length: n },
-        () =>
-          new Promise((resolve, reject) => {
-            const w = new Worker(code, { eval: true, workerData: total / n });
-            w.once("message", () => w.terminate().then(resolve));
-            w.once("error", reject);
-          }),
-      ),
-    );
-    return performance.now() - t;
-  };
-  const one = await run(1);
-  return one / (await run(2));
-}
 
 const records = (out, phase) =>
   readFileSync(join(out, "metrics.jsonl"), "utf8")

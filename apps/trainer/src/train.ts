@@ -68,11 +68,7 @@ export interface TrainResult {
 }
 
 /** The task's spec from the config: its options, the run's seed, the recipe's reward shaping and the planned reward workers. */
-function withTaskRewardWorkers(
-  config: TrainConfig,
-  recipe: Recipe,
-  plan: WorkerPlan,
-): Parameters<typeof createTask>[0] {
+function taskSpecOf(config: TrainConfig, recipe: Recipe, plan: WorkerPlan): Parameters<typeof createTask>[0] {
   const spec = {
     ...config.task.options,
     name: config.task.name,
@@ -140,7 +136,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     overlapped: false,
     ...(config.workers !== null ? { policyWorkers: config.workers } : {}),
   });
-  const task = options.task ?? createTask(withTaskRewardWorkers(config, recipe, plan));
+  const task = options.task ?? createTask(taskSpecOf(config, recipe, plan));
   let lock: ReturnType<typeof lockRunFolder>;
   try {
     checkWritable(out);

@@ -386,10 +386,7 @@ export function createCompletionsHandler(options: CompletionsServerOptions): Com
       }
       // Up to 64 MiB (or 16 bodies) of an unread body is read and dropped so the client hears the answer.
       if (!req.readableEnded) return refuseBody(req, res, api, Math.max(16 * maxBodyBytes, 1 << 26));
-      sendJson(res, api.status, api.body(), {
-        ...(api.status === 429 || api.code === "server_busy" ? { "retry-after": "1" } : {}),
-        ...(api.allow ? { allow: api.allow } : {}),
-      });
+      sendJson(res, api.status, api.body(), api.headers());
     });
   }) as CompletionsHandler;
   handler.close = async () => {

@@ -23,6 +23,14 @@ export class ApiError extends Error {
     return "invalid_request_error";
   }
 
+  /** The headers the answer carries: `Retry-After` when the client should come back, `Allow` on a 405. */
+  headers(): Record<string, string> {
+    return {
+      ...(this.status === 429 || this.code === "server_busy" ? { "retry-after": "1" } : {}),
+      ...(this.allow ? { allow: this.allow } : {}),
+    };
+  }
+
   body(): { error: { message: string; type: string; param: string | null; code: string | null } } {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
   }
@@ -96,7 +104,7 @@ export async function refuseBody(
   const declared = Number(req.headers["content-length"]);
   if (!req.readableEnded && !(Number.isFinite(declared) && declared > drainLimit)) await drain(req, drainLimit, 10_000);
   if (!res.headersSent && !res.destroyed)
-    sendJson(res, err.status, err.body(), { connection: "close", ...(err.allow ? { allow: err.allow } : {}) });
+    sendJson(res, err.status, err.body(), { ...err.headers(), connection: "close" });
 }
 
 /**

@@ -9,7 +9,6 @@
 //   pnpm --filter @tokenrl/train bench [-- --model demo|medium|both] [--steps N]
 import { loadavg } from "node:os";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { advantageEstimators } from "@tokenrl/advantages";
 import { disposeBatch, initBackend, tf } from "@tokenrl/core";
 import { CharTokenizer, createPolicy, parameterCount } from "@tokenrl/policy";
@@ -17,6 +16,7 @@ import { createLocalEngine, sampleGroups, toTrainingBatch } from "@tokenrl/rollo
 import { createSyntheticTask } from "@tokenrl/tasks";
 import { AdamW, createActorLoss, ppoUpdate, resolveRecipe } from "../dist/index.js";
 import { createWorkerPool } from "../dist/workers/index.js";
+import { headroom } from "./headroom.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -158,35 +158,6 @@ async function measure(shape, workers) {
     optimizer.dispose();
     model.dispose();
   }
-}
-
-/**
- * The machine's parallel headroom right now: the same pure-JS work in 1 and
- * in 2 threads. On an idle 2-core machine 2 threads finish in about half the
- * time (~2x); when other processes fill the cores it drops toward 1x, and so
- * does any worker speed-up measured beside it.
- */
-async function headroom(total = 2e8) {
-  const code = `const { parentPort, workerData } = require("node:worker_threads");
-    let x = 0; for (let i = 0; i < workerData; i++) x += Math.sqrt(i); parentPort.postMessage(x);`;
-  const run = async (n) => {
-    const t = performance.now();
-    await Promise.all(
-      Array.from(
-        { length: n },
-        () =>
-          new Promise((resolve, reject) => {
-            const w = new Worker(code, { eval: true, workerData: total / n });
-            w.once("message", () => w.terminate().then(resolve));
-            w.once("error", reject);
-          }),
-      ),
-    );
-    return performance.now() - t;
-  };
-  const one = await run(1);
-  const two = await run(2);
-  return one / two;
 }
 
 const names = args.model === "both" ? Object.keys(MODELS) : [args.model];

@@ -1,17 +1,32 @@
-import { InvalidInputError, aggregateLoss, disposeBatch, sliceBatchRows, tf } from "@tokenrl/core";
+import { InvalidInputError, aggregateLoss, disposeBatch, sliceBatchRange, tf } from "@tokenrl/core";
 import type { Scalar, TrainingBatch } from "@tokenrl/core";
 import type { ActorLoss, PolicyScorer } from "./loss.js";
 import { scoreInput } from "./loss.js";
 import type { AdamW, StepResult } from "./optimizer.js";
 import type { ComputeGradients } from "./update.js";
-import { countTokens } from "./update.js";
+import { countTokens, splitRange, stepIfFinite } from "./update.js";
+
+/**
+ * Mean negative log-likelihood of the response tokens, divided by
+ * `tokens` (default: this batch's own count).
+ */
+function tokenMeanNll(policy: PolicyScorer, batch: TrainingBatch, tokens?: number): Scalar {
+  return tf.tidy(() => {
+    const { logProbs } = policy.scoreResponses(scoreInput(batch));
+    return tf.neg(
+      aggregateLoss(
+        logProbs,
+        batch.responseMask,
+        "token-mean",
+        tokens !== undefined ? { globalTokenCount: tokens } : {},
+      ),
+    ) as Scalar;
+  });
+}
 
 /** The supervised loss: mean negative log-likelihood of the response tokens (token-mean, as TRL's SFTTrainer). */
 export function sftLoss(policy: PolicyScorer, batch: TrainingBatch): Scalar {
-  return tf.tidy(() => {
-    const { logProbs } = policy.scoreResponses(scoreInput(batch));
-    return tf.neg(aggregateLoss(logProbs, batch.responseMask, "token-mean")) as Scalar;
-  });
+  return tokenMeanNll(policy, batch);
 }
 
 /**
@@ -20,15 +35,7 @@ export function sftLoss(policy: PolicyScorer, batch: TrainingBatch): Scalar {
  * form a worker pool's data-parallel gradients need.
  */
 export function sftShardLoss(policy: PolicyScorer): ActorLoss {
-  return (shard, counts) => ({
-    loss: tf.tidy(() => {
-      const { logProbs } = policy.scoreResponses(scoreInput(shard));
-      return tf.neg(
-        aggregateLoss(logProbs, shard.responseMask, "token-mean", { globalTokenCount: counts.tokens }),
-      ) as Scalar;
-    }),
-    metrics: {},
-  });
+  return (shard, counts) => ({ loss: tokenMeanNll(policy, shard, counts.tokens), metrics: {} });
 }
 
 /**
@@ -57,21 +64,12 @@ export async function shardedSftStep(o: ShardedSftStepOptions): Promise<StepResu
   const [B] = o.batch.responseMask.shape;
   if (!Number.isInteger(o.shards) || o.shards < 1)
     throw new InvalidInputError(`shardedSftStep: shards must be an integer >= 1, got ${o.shards}`);
-  const n = Math.min(o.shards, B);
-  const shards = Array.from({ length: n }, (_, s) => {
-    const start = Math.floor((s * B) / n);
-    const end = Math.floor(((s + 1) * B) / n);
-    return sliceBatchRows(
-      o.batch,
-      Array.from({ length: end - start }, (_, i) => start + i),
-    );
-  });
+  const shards = splitRange(B, Math.min(o.shards, B)).map(([start, end]) => sliceBatchRange(o.batch, start, end));
   let grads: tf.Tensor[] = [];
   try {
     const r = await o.computeGradients(shards, countTokens(o.batch));
     grads = r.grads;
-    if (!Number.isFinite(r.loss)) return { loss: r.loss, gradNorm: Number.NaN, applied: false, lr: o.optimizer.lr };
-    return { loss: r.loss, ...o.optimizer.applyGradients(grads) };
+    return { loss: r.loss, ...stepIfFinite(o.optimizer, r.loss, grads) };
   } finally {
     tf.dispose(grads);
     for (const s of shards) disposeBatch(s);

@@ -1,7 +1,7 @@
 import { InvalidInputError, disposeBatch, sliceBatchRows, tf } from "@tokenrl/core";
 import type { Rng, Scalar, Tensor, TrainingBatch } from "@tokenrl/core";
 import type { ActorLoss, GlobalCounts } from "./loss.js";
-import type { AdamW } from "./optimizer.js";
+import type { AdamW, StepResult } from "./optimizer.js";
 
 /** The summed gradients of one optimiser step's shards. */
 export interface ShardGradients {
@@ -34,6 +34,18 @@ export function combineShardMetrics(
     }
   }
   return out;
+}
+
+/** Contiguous [start, end) ranges of `n` rows over `parts` (sizes differ by at most one; trailing ones may be empty). */
+export function splitRange(n: number, parts: number): [number, number][] {
+  return Array.from({ length: parts }, (_, w) => [Math.floor((w * n) / parts), Math.floor(((w + 1) * n) / parts)]);
+}
+
+/** One optimiser step with `grads`, unless the loss is NaN/Inf: then nothing changes and the step says so. */
+export function stepIfFinite(optimizer: AdamW, loss: number, grads: readonly Tensor[]): StepResult {
+  return Number.isFinite(loss)
+    ? optimizer.applyGradients(grads)
+    : { gradNorm: Number.NaN, applied: false, lr: optimizer.lr };
 }
 
 /** Valid tokens and non-empty rows of a batch, or of some of its rows (one host read of the mask). */
@@ -225,10 +237,7 @@ export async function ppoUpdate(options: PpoUpdateOptions): Promise<PpoUpdateRes
       try {
         const r = await compute(shards, countTokens(batch, mini.flat()));
         grads = r.grads;
-        const finiteLoss = Number.isFinite(r.loss);
-        const step = finiteLoss
-          ? optimizer.applyGradients(grads)
-          : { gradNorm: Number.NaN, applied: false, lr: optimizer.lr };
+        const step = stepIfFinite(optimizer, r.loss, grads);
         if (!step.applied) skipped++;
         steps.push({ epoch, miniBatch: m, loss: r.loss, ...step, microBatches: shards.length, metrics: r.metrics });
       } finally {

@@ -1,5 +1,6 @@
 // @tokenrl/train/workers: the worker-thread pool (Node only: node:worker_threads).
-export { WorkerPool, createWorkerPool, defaultWorkerCount, splitRange } from "./pool.js";
+export { WorkerPool, createWorkerPool, defaultWorkerCount } from "./pool.js";
+export { splitRange } from "../update.js";
 export type { ComputedGradients, SyncStats, WorkerPoolOptions } from "./pool.js";
 export { WorkerCrashedError, WorkerTaskError } from "./errors.js";
 export { buildActorLoss } from "./loss.js";

@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ResourceLimits } from "node:worker_threads";
@@ -16,7 +15,7 @@ import { batchToTransfer } from "./batch-transfer.js";
 import { WorkerCrashedError, WorkerTaskError } from "./errors.js";
 import type { WorkerLossSpec } from "./loss.js";
 import type { GlobalCounts } from "../loss.js";
-import { combineShardMetrics } from "../update.js";
+import { combineShardMetrics, splitRange } from "../update.js";
 import type {
   FaultInjection,
   ShardResult,
@@ -27,6 +26,7 @@ import type {
   WorkerReply,
   WorkerTask,
 } from "./protocol.js";
+import { planWorkers } from "./scheduler.js";
 import { flatLayout, sharedFloats, tensorsFromShared, writeShared } from "./shared-weights.js";
 import type { FlatLayout } from "./shared-weights.js";
 
@@ -36,8 +36,7 @@ import type { FlatLayout } from "./shared-weights.js";
  * threads every op over all cores.
  */
 export function defaultWorkerCount(backend: string | undefined = backendInfo()?.name ?? tf.getBackend()): number {
-  if (backend === "tensorflow") return 1;
-  return Math.max(1, availableParallelism());
+  return planWorkers({ ...(backend !== undefined ? { backend } : {}) }).policyWorkers;
 }
 
 export interface WorkerPoolOptions {
@@ -478,11 +477,6 @@ function crashError(index: number, err: unknown, task?: string): WorkerCrashedEr
   const oom = e?.code === "ERR_WORKER_OUT_OF_MEMORY";
   const detail = `${e?.code ? `${e.code}: ` : ""}${e?.message ?? String(err)}`;
   return new WorkerCrashedError(index, oom ? "out-of-memory" : "error", detail, task, err);
-}
-
-/** Contiguous [start, end) ranges of `n` rows over `parts` workers (sizes differ by at most one). */
-export function splitRange(n: number, parts: number): [number, number][] {
-  return Array.from({ length: parts }, (_, w) => [Math.floor((w * n) / parts), Math.floor(((w + 1) * n) / parts)]);
 }
 
 function sliceRows(batch: TrainingBatch, start: number, end: number): TrainingBatch {
