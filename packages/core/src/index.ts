@@ -9,3 +9,4 @@ export * from "./slice.js";
 export * from "./placement.js";
 export * from "./options.js";
 export * from "./sampling/index.js";
+export * from "./gather-rows.js";

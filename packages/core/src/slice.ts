@@ -1,7 +1,7 @@
 import { InvalidInputError } from "@tokenrl/base/errors";
 import { sliceHostInfo } from "./batch.js";
+import { gatherRows } from "./gather-rows.js";
 import type { BatchField, TrainingBatch } from "./batch.js";
-import { tf } from "./tf.js";
 import type { Tensor } from "./tf.js";
 
 /**
@@ -43,13 +43,10 @@ export function sliceBatchRows(batch: TrainingBatch, rows: readonly number[]): T
       throw new InvalidInputError(`sliceBatchRows: row ${r} is not an index into a batch of ${B} rows`);
   }
   const out: Partial<Record<BatchField, Tensor>> = {};
-  tf.tidy(() => {
-    const index = tf.tensor1d(rows as number[], "int32");
-    for (const field of BATCH_ROW_FIELDS) {
-      const t = batch[field] as Tensor | undefined;
-      if (t !== undefined) out[field] = tf.keep(tf.gather(t, index, ROW_AXIS[field]));
-    }
-  });
+  for (const field of BATCH_ROW_FIELDS) {
+    const t = batch[field] as Tensor | undefined;
+    if (t !== undefined) out[field] = gatherRows(t, rows);
+  }
   const sliced = out as unknown as TrainingBatch;
   if (batch.host) sliced.host = sliceHostInfo(batch.host, rows);
   return sliced;

@@ -1,5 +1,6 @@
-import { InvalidInputError, ShapeError, tf } from "@tokenrl/core";
+import { InvalidInputError, ShapeError, gatherRows, hostView, tf } from "@tokenrl/core";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
+import { type HostKVDims, type HostKVState, allocHostKV, regrowHostKV, selectHostKVRows } from "./host-kv.js";
 
 /**
  * Keys and values of every layer for the tokens seen so far, plus their
@@ -25,8 +26,10 @@ export interface KVCache {
 /**
  * The implementation behind `KVCache`: per layer `[B, nkv, length, D]` keys
  * and values, and the `[B, length]` float32 mask (1 real, 0 pad) of the
- * cached positions. tfjs tensors are immutable, so appending concatenates;
- * the tensors are `tf.keep`-ed so a caller's `tf.tidy` does not free them.
+ * cached positions, either as tensors (the tensor path's forward reads them;
+ * `tf.keep`-ed so a caller's `tf.tidy` does not free them) or in host memory
+ * (`HostKVState`, what decode steps on the host path write). Each form is
+ * converted to the other when a forward of the other kind needs it.
  */
 export class LayerKVCache implements KVCache {
   readonly batchSize: number;
@@ -35,6 +38,7 @@ export class LayerKVCache implements KVCache {
   private keys: Tensor[] | undefined;
   private values: Tensor[] | undefined;
   private maskTensor: Tensor2D | undefined;
+  private host: HostKVState | undefined;
   private consumed = false;
   private disposed = false;
 
@@ -42,7 +46,7 @@ export class LayerKVCache implements KVCache {
     batchSize: number,
     maxLength: number,
     numLayers: number,
-    state?: { keys: Tensor[]; values: Tensor[]; mask: Tensor2D },
+    state?: { keys: Tensor[]; values: Tensor[]; mask: Tensor2D } | { host: HostKVState },
   ) {
     if (!Number.isInteger(batchSize) || batchSize <= 0)
       throw new InvalidInputError(`createCache: batchSize must be a positive integer, got ${batchSize}`);
@@ -51,7 +55,8 @@ export class LayerKVCache implements KVCache {
     this.batchSize = batchSize;
     this.maxLength = maxLength;
     this.numLayers = numLayers;
-    if (state) {
+    if (state && "host" in state) this.host = state.host;
+    else if (state) {
       this.keys = state.keys.map((t) => tf.keep(t));
       this.values = state.values.map((t) => tf.keep(t));
       this.maskTensor = tf.keep(state.mask);
@@ -60,12 +65,14 @@ export class LayerKVCache implements KVCache {
 
   get length(): number {
     this.check();
+    if (this.host) return this.host.length;
     return this.maskTensor ? this.maskTensor.shape[1] : 0;
   }
 
   /** Layer i's cached keys and values, or undefined when empty. */
   layer(i: number): { key: Tensor; value: Tensor } | undefined {
     this.check();
+    this.toTensors();
     if (!this.keys || !this.values) return undefined;
     return { key: this.keys[i]!, value: this.values[i]! };
   }
@@ -73,7 +80,26 @@ export class LayerKVCache implements KVCache {
   /** The cached positions' mask `[B, length]`, or undefined when empty. */
   get mask(): Tensor2D | undefined {
     this.check();
+    this.toTensors();
     return this.maskTensor;
+  }
+
+  /**
+   * The host storage, converted from tensors when the cache holds them, with
+   * room for at least one more token (throws past `maxLength`). The caller
+   * writes the slot at `length` and advances it, then hands the state to the
+   * next cache (`new LayerKVCache(..., { host })`) and consumes this one.
+   */
+  hostState(dims: HostKVDims): HostKVState {
+    this.check();
+    if (!this.host) this.host = this.tensorsToHost(dims);
+    const h = this.host;
+    if (h.length >= h.capacity) {
+      if (h.capacity >= this.maxLength)
+        throw new InvalidInputError(`forward: the cache is full (maxLength ${this.maxLength})`);
+      this.host = regrowHostKV(h, this.batchSize, Math.min(this.maxLength, Math.max(2 * h.capacity, h.length + 16)));
+    }
+    return this.host;
   }
 
   /** Marks this cache as replaced by `next` and frees its tensors. */
@@ -88,21 +114,22 @@ export class LayerKVCache implements KVCache {
     for (const r of rows)
       if (!Number.isInteger(r) || r < 0 || r >= this.batchSize)
         throw new InvalidInputError(`selectRows: row ${r} is outside [0, ${this.batchSize})`);
+    if (this.host) {
+      const next = selectHostKVRows(this.host, rows);
+      this.consume();
+      return new LayerKVCache(rows.length, this.maxLength, this.numLayers, { host: next });
+    }
     if (!this.keys || !this.values || !this.maskTensor) {
       this.consume();
       return new LayerKVCache(rows.length, this.maxLength, this.numLayers);
     }
-    const keys = this.keys;
-    const values = this.values;
-    const mask = this.maskTensor;
-    const next = tf.tidy(() => {
-      const idx = tf.tensor1d(rows, "int32");
-      return {
-        keys: keys.map((t) => tf.gather(t, idx)),
-        values: values.map((t) => tf.gather(t, idx)),
-        mask: tf.gather(mask, idx) as Tensor2D,
-      };
-    });
+    // gatherRows: whole-row copies on wasm, where tf.gather's per-element loop made
+    // this selection cost as much as the decode steps between finishes.
+    const next = {
+      keys: this.keys.map((t) => gatherRows(t, rows)),
+      values: this.values.map((t) => gatherRows(t, rows)),
+      mask: gatherRows(this.maskTensor, rows) as Tensor2D,
+    };
     this.consume();
     return new LayerKVCache(rows.length, this.maxLength, this.numLayers, next);
   }
@@ -113,6 +140,52 @@ export class LayerKVCache implements KVCache {
     this.disposed = true;
   }
 
+  /** Host storage as tensors (a tensor-path forward after host decode steps). */
+  private toTensors(): void {
+    const h = this.host;
+    if (!h) return;
+    const B = this.batchSize;
+    const { length: S, capacity: cap } = h;
+    const { numKvHeads: nkv, headDim: D } = h.dims;
+    this.host = undefined;
+    if (S === 0) return;
+    const blocks = (buf: Float32Array) => {
+      const out = new Float32Array(B * nkv * S * D);
+      for (let r = 0; r < B * nkv; r++) out.set(buf.subarray(r * cap * D, (r * cap + S) * D), r * S * D);
+      return tf.keep(tf.tensor4d(out, [B, nkv, S, D]));
+    };
+    this.keys = h.keys.map(blocks);
+    this.values = h.values.map(blocks);
+    const mask = new Float32Array(B * S);
+    for (let b = 0; b < B; b++) mask.set(h.mask.subarray(b * cap, b * cap + S), b * S);
+    this.maskTensor = tf.keep(tf.tensor2d(mask, [B, S]));
+  }
+
+  private tensorsToHost(dims: HostKVDims): HostKVState {
+    const B = this.batchSize;
+    const { numKvHeads: nkv, headDim: D } = dims;
+    const S = this.maskTensor ? this.maskTensor.shape[1] : 0;
+    const capacity = Math.min(this.maxLength, Math.max(2 * S, S + 16));
+    const state = allocHostKV(B, capacity, dims);
+    state.length = S;
+    // Every view is read before the next tensor is made: a growing wasm heap detaches views.
+    const fill = (t: Tensor | undefined, buf: Float32Array) => {
+      if (!t) return;
+      const src = hostView(t);
+      for (let r = 0; r < B * nkv; r++) buf.set(src.subarray(r * S * D, (r + 1) * S * D), r * capacity * D);
+    };
+    for (let i = 0; i < this.numLayers; i++) {
+      fill(this.keys?.[i], state.keys[i]!);
+      fill(this.values?.[i], state.values[i]!);
+    }
+    if (this.maskTensor) {
+      const m = hostView(this.maskTensor);
+      for (let b = 0; b < B; b++) state.mask.set(m.subarray(b * S, (b + 1) * S), b * capacity);
+    }
+    this.freeTensors();
+    return state;
+  }
+
   private freeTensors(): void {
     for (const t of this.keys ?? []) t.dispose();
     for (const t of this.values ?? []) t.dispose();
@@ -120,6 +193,7 @@ export class LayerKVCache implements KVCache {
     this.keys = undefined;
     this.values = undefined;
     this.maskTensor = undefined;
+    this.host = undefined;
   }
 
   private check(): void {

@@ -1,8 +1,9 @@
-import { InvalidInputError, ShapeError, backendFamily, tf } from "@tokenrl/core";
+import { InvalidInputError, ShapeError, backendFamily, hostView, kernelPath, tf } from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tokenrl/core";
 import { type KVCache, LayerKVCache } from "./cache.js";
 import type { ModelConfig } from "./config.js";
 import { embedLookup } from "./embedding.js";
+import { hostDecodeStep } from "./host-decode.js";
 import { matMul } from "./matmul.js";
 import { type ScoreInput, type ScoreOptions, type ScoreOutput, scoreResponses } from "./score.js";
 import { checkIds } from "./validate.js";
@@ -136,6 +137,9 @@ export class CausalLM {
     )
       throw new ShapeError("positionIds", `[${B}, ${L}]`, options.positionIds.shape);
 
+    if (L === 1 && past > 0 && kernelPath() === "host" && tf.engine().state.gradientDepth === 0)
+      return this.hostStep(inputIds, cache, options);
+
     const out = tf.tidy(() => {
       const pastMask = cache.mask;
       const mask = options.attentionMask
@@ -166,6 +170,42 @@ export class CausalLM {
     });
     cache.consume();
     return { logits: out.logits, cache: next };
+  }
+
+  /**
+   * A decode step (one token per row after a cached past) on the host path:
+   * `hostDecodeStep` over the cache's host storage, the LM head as in the
+   * tensor path. Same inputs, outputs and cache semantics as that path.
+   */
+  private hostStep(inputIds: Tensor2D, cache: LayerKVCache, options: ForwardOptions): ForwardResult {
+    const B = inputIds.shape[0];
+    const c = this.config;
+    const kv = cache.hostState(c);
+    const past = kv.length;
+    const cap = kv.capacity;
+    // The mask over past + new positions: the given one replaces the cached one, as in the tensor path.
+    if (options.attentionMask) {
+      const m = hostView(options.attentionMask);
+      for (let b = 0; b < B; b++) kv.mask.set(m.subarray(b * (past + 1), (b + 1) * (past + 1)), b * cap);
+    } else for (let b = 0; b < B; b++) kv.mask[b * cap + past] = 1;
+    let positions: ArrayLike<number>;
+    if (options.positionIds) positions = Int32Array.from(hostView(options.positionIds));
+    else {
+      // HF's cumsum(mask) - 1 at the new position, floored at 0 (`positionsFromMask`).
+      const p = new Int32Array(B);
+      for (let b = 0; b < B; b++) {
+        let n = 0;
+        for (let s = 0; s <= past; s++) n = Math.fround(n + kv.mask[b * cap + s]!);
+        p[b] = Math.trunc(Math.max(0, n - 1));
+      }
+      positions = p;
+    }
+    const ids = Int32Array.from(hostView(inputIds));
+    const hidden = hostDecodeStep(c, this.params, this.invFreq, ids, positions, kv);
+    const logits = tf.tidy(() => tf.reshape(this.generationLmHead(hidden), [B, 1, c.vocabSize]) as Tensor3D);
+    hidden.dispose();
+    cache.consume();
+    return { logits, cache: new LayerKVCache(B, cache.maxLength, c.numLayers, { host: kv }) };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { createRng, tf } from "@tokenrl/core";
+import { createRng, gatherRows, tf } from "@tokenrl/core";
 import type { Rng, Tensor2D } from "@tokenrl/core";
 import { type GenerateStep, generate } from "./generate.js";
 import type { GenerativeModel, TokenizerLike } from "./model.js";
@@ -386,7 +386,7 @@ export class BatchScheduler {
     const V = step.logits.shape[1];
     const kk = Math.min(k, V);
     const [values, indices] = tf.tidy(() => {
-      const picked = tf.gather(step.logits, tf.tensor1d(rows, "int32")) as Tensor2D;
+      const picked = gatherRows(step.logits, rows) as Tensor2D;
       const { values, indices } = tf.topk(processLogits(picked, params), kk);
       return [values as Tensor2D, indices as Tensor2D];
     });

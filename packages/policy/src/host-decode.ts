@@ -1,0 +1,313 @@
+import { hostView, tf } from "@tokenrl/core";
+import type { Tensor, Tensor2D } from "@tokenrl/core";
+import type { HostKVState } from "./host-kv.js";
+import type { ModelConfig } from "./config.js";
+import type { ModelParams } from "./model.js";
+
+/**
+ * One decode step (one new token per row) on the host path (wasm, cpu): the
+ * decoder stack of `CausalLM.decode` for L = 1, with the four projections of
+ * each layer as tfjs matmuls (XNNPACK on wasm) and everything between them
+ * (the norms, Qwen3's q/k norm, RoPE, attention over the cache, SwiGLU's
+ * gate, the residual adds) as loops over host arrays. A decode step of the
+ * tensor path is ~150 small kernels, each with a fixed cost in tfjs's
+ * dispatch whatever the batch; here it is 8 matmuls and their uploads, so a
+ * batch split across worker threads splits nearly all of a step's time.
+ * Each value is rounded to float32 where the tensor path rounds it, so the
+ * logits agree with that path to float32 accumulation order (tested).
+ *
+ * The new token's key and value are written into `kv` at slot `kv.length`,
+ * whose mask the caller has set; `kv.length` advances by one. Returns the
+ * final-normed hidden states `[B, H]` (the caller owns the tensor).
+ */
+export function hostDecodeStep(
+  config: ModelConfig,
+  params: ModelParams,
+  invFreq: Float32Array,
+  ids: ArrayLike<number>,
+  positions: ArrayLike<number>,
+  kv: HostKVState,
+): Tensor2D {
+  const { numHeads: nh, numKvHeads: nkv, headDim: D, hiddenSize: H, intermediateSize: I, rmsNormEps: eps } = config;
+  const B = ids.length;
+  const t = kv.length;
+  const S = t + 1;
+  const cap = kv.capacity;
+  const scale = Math.fround(1 / Math.sqrt(D));
+
+  // Reused across steps: a step allocated ~10 arrays of B x H..2I floats, and
+  // the garbage collector's work then took the second core from the other worker.
+  const buf = (name: string, length: number) => scratch(kv, name, length);
+  const W = (nh + 2 * nkv) * D;
+  const half = D / 2;
+  const x = embeddingRows(params.embed, ids, H, buf("x", B * H));
+  const cos = buf("cos", B * half);
+  const sin = buf("sin", B * half);
+  ropeTables(positions, invFreq, cos, sin);
+  const h = buf("h", B * H);
+  const kernel = kv.kernel;
+  const maskBias = kernel ? kernel.bias.subarray(0, B * S) : new Float32Array(B * S);
+  fillMaskBias(maskBias, kv.mask, B, S, cap);
+
+  params.layers.forEach((p, l) => {
+    const qkv = project(rmsNormRows(x, B, H, values(p.inputNorm), eps, h), B, p.qkv, p.qkvBias, buf("qkv", B * W));
+    const qNorm = p.qNorm ? values(p.qNorm) : undefined;
+    const kNorm = p.kNorm ? values(p.kNorm) : undefined;
+    if (qNorm && kNorm) normHeads(qkv, B, nh, nkv, D, qNorm, kNorm, eps);
+    rotateHeads(qkv, B, nh + nkv, nh + 2 * nkv, D, cos, sin);
+    appendKv(qkv, kv.keys[l]!, kv.values[l]!, B, nh, nkv, D, cap, t);
+    let attn: Float32Array;
+    if (kernel) {
+      kernel.qkv.set(qkv);
+      kernel.attend(
+        kernel.qkvOffset,
+        kernel.keyOffsets[l]!,
+        kernel.valueOffsets[l]!,
+        kernel.biasOffset,
+        kernel.outOffset,
+        kernel.tmpOffset,
+        B,
+        S,
+        nh,
+        nkv,
+        D,
+        cap,
+        scale,
+      );
+      attn = kernel.out.subarray(0, B * nh * D);
+    } else attn = attendRows(qkv, kv.keys[l]!, kv.values[l]!, maskBias, B, S, nh, nkv, D, cap, scale);
+    addInPlace(x, project(attn, B, p.o, p.oBias, buf("o", B * H)));
+    const gateUp = project(
+      rmsNormRows(x, B, H, values(p.postNorm), eps, h),
+      B,
+      p.gateUp,
+      undefined,
+      buf("gu", B * 2 * I),
+    );
+    addInPlace(x, project(siluGate(gateUp, B, I, buf("act", B * I)), B, p.down, undefined, buf("o", B * H)));
+  });
+  kv.length = S;
+  return tf.tensor2d(rmsNormRows(x, B, H, values(params.finalNorm), eps, new Float32Array(B * H)), [B, H]);
+}
+
+/** The additive mask of `attentionBias`, (1 - mask) * -1e9, `[B, S]`: an all-padding row then attends uniformly, as there. */
+function fillMaskBias(out: Float32Array, mask: Float32Array, B: number, S: number, cap: number): void {
+  for (let b = 0; b < B; b++)
+    for (let s = 0; s < S; s++) out[b * S + s] = Math.fround(Math.fround(1 - mask[b * cap + s]!) * -1e9);
+}
+
+/** Qwen3's per-head RMSNorm of the q heads (weight qNorm) and k heads (kNorm) of each row of `qkv`, in place. */
+function normHeads(
+  qkv: Float32Array,
+  B: number,
+  nh: number,
+  nkv: number,
+  D: number,
+  qNorm: Float32Array,
+  kNorm: Float32Array,
+  eps: number,
+): void {
+  const W = (nh + 2 * nkv) * D;
+  for (let b = 0; b < B; b++)
+    for (let j = 0; j < nh + nkv; j++) normInPlace(qkv, b * W + j * D, D, j < nh ? qNorm : kNorm, eps);
+}
+
+/** RoPE (`applyRope`'s rotate_half) on the first `heads` heads of each row, in place; rows are `width` heads wide. */
+function rotateHeads(
+  qkv: Float32Array,
+  B: number,
+  heads: number,
+  width: number,
+  D: number,
+  cos: Float32Array,
+  sin: Float32Array,
+): void {
+  const half = D / 2;
+  for (let b = 0; b < B; b++) {
+    const r = b * half;
+    for (let j = 0; j < heads; j++) {
+      const o = (b * width + j) * D;
+      for (let i = 0; i < half; i++) {
+        const x1 = qkv[o + i]!;
+        const x2 = qkv[o + half + i]!;
+        const c = cos[r + i]!;
+        const s = sin[r + i]!;
+        qkv[o + i] = Math.fround(Math.fround(x1 * c) - Math.fround(x2 * s));
+        qkv[o + half + i] = Math.fround(Math.fround(x2 * c) + Math.fround(x1 * s));
+      }
+    }
+  }
+}
+
+/** Each row's new key and value heads into slot t of the cache `[B, nkv, cap, D]`. */
+function appendKv(
+  qkv: Float32Array,
+  keys: Float32Array,
+  vals: Float32Array,
+  B: number,
+  nh: number,
+  nkv: number,
+  D: number,
+  cap: number,
+  t: number,
+): void {
+  const W = (nh + 2 * nkv) * D;
+  for (let b = 0; b < B; b++)
+    for (let j = 0; j < nkv; j++) {
+      const dst = ((b * nkv + j) * cap + t) * D;
+      const k = b * W + (nh + j) * D;
+      const v = b * W + (nh + nkv + j) * D;
+      keys.set(qkv.subarray(k, k + D), dst);
+      vals.set(qkv.subarray(v, v + D), dst);
+    }
+}
+
+/** SwiGLU's silu(gate) * up from the fused `[B, 2I]` projection, rounded as `swiglu` rounds. */
+function siluGate(gateUp: Float32Array, B: number, I: number, act: Float32Array): Float32Array {
+  for (let b = 0; b < B; b++) {
+    const o = b * 2 * I;
+    for (let i = 0; i < I; i++) {
+      const gate = gateUp[o + i]!;
+      const sig = Math.fround(1 / (1 + Math.exp(-gate)));
+      act[b * I + i] = Math.fround(Math.fround(gate * sig) * gateUp[o + I + i]!);
+    }
+  }
+  return act;
+}
+
+/**
+ * The attention kernel's arithmetic in JS, where the kernel is not available
+ * (no WebAssembly SIMD, a head size not a multiple of 4): attention of each row's query heads (in `qkv`, `[B, (nh + 2 nkv) D]`, rotated)
+ * over its first S cached positions: `softmax(q k^T / sqrt(D) + bias) v` per
+ * head, query head h reading kv head floor(h / (nh / nkv)). The g query heads
+ * of a kv head go together, so each cached key and value is loaded once for
+ * all of them (as `groupedAttention` does). Returns `[B, nh D]`.
+ */
+function attendRows(
+  qkv: Float32Array,
+  keys: Float32Array,
+  vals: Float32Array,
+  maskBias: Float32Array,
+  B: number,
+  S: number,
+  nh: number,
+  nkv: number,
+  D: number,
+  cap: number,
+  scale: number,
+): Float32Array {
+  const W = (nh + 2 * nkv) * D;
+  const g = nh / nkv;
+  const attn = new Float32Array(B * nh * D);
+  const probs = new Float64Array(g * S);
+  const acc = new Float64Array(g * D);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < nkv; j++) {
+      const base = (b * nkv + j) * cap * D;
+      for (let r = 0; r < g; r++) {
+        const q = b * W + (j * g + r) * D;
+        const p = r * S;
+        let max = Number.NEGATIVE_INFINITY;
+        for (let s = 0; s < S; s++) {
+          const k = base + s * D;
+          let dot = 0;
+          for (let d = 0; d < D; d++) dot += qkv[q + d]! * keys[k + d]!;
+          const v = Math.fround(Math.fround(Math.fround(dot) * scale) + maskBias[b * S + s]!);
+          probs[p + s] = v;
+          if (v > max) max = v;
+        }
+        let sum = 0;
+        for (let s = 0; s < S; s++) {
+          const e = Math.exp(probs[p + s]! - max);
+          probs[p + s] = e;
+          sum += e;
+        }
+        for (let s = 0; s < S; s++) probs[p + s] = Math.fround(probs[p + s]! / sum);
+      }
+      acc.fill(0);
+      for (let s = 0; s < S; s++) {
+        const v = base + s * D;
+        for (let r = 0; r < g; r++) {
+          const pr = probs[r * S + s]!;
+          if (pr === 0) continue;
+          const a = r * D;
+          for (let d = 0; d < D; d++) acc[a + d] = acc[a + d]! + pr * vals[v + d]!;
+        }
+      }
+      attn.set(acc, (b * nh + j * g) * D);
+    }
+  }
+  return attn;
+}
+
+/** A small tensor's values, copied (a wasm heap view would not outlive the next tensor made). */
+function values(t: Tensor): Float32Array {
+  return Float32Array.from(hostView(t) as Float32Array);
+}
+
+function embeddingRows(table: Tensor, ids: ArrayLike<number>, H: number, out: Float32Array): Float32Array {
+  const src = hostView(table) as Float32Array;
+  for (let b = 0; b < ids.length; b++) out.set(src.subarray(ids[b]! * H, (ids[b]! + 1) * H), b * H);
+  return out;
+}
+
+/** cos and sin of position x frequency, `[B, D/2]` each; the angle rounded to float32 as the tensor path's product is. */
+function ropeTables(positions: ArrayLike<number>, invFreq: Float32Array, cos: Float32Array, sin: Float32Array): void {
+  const half = invFreq.length;
+  for (let b = 0; b < positions.length; b++)
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(positions[b]! * invFreq[i]!);
+      cos[b * half + i] = Math.cos(angle);
+      sin[b * half + i] = Math.sin(angle);
+    }
+}
+
+/** RMSNorm of each of `rows` rows of width n: x / sqrt(mean(x^2) + eps) * w, rounded as `rmsNorm` (layers.ts) rounds. */
+function rmsNormRows(
+  x: Float32Array,
+  rows: number,
+  n: number,
+  w: Float32Array,
+  eps: number,
+  out: Float32Array,
+): Float32Array {
+  out.set(x);
+  for (let r = 0; r < rows; r++) normInPlace(out, r * n, n, w, eps);
+  return out;
+}
+
+function normInPlace(x: Float32Array, offset: number, n: number, w: Float32Array, eps: number): void {
+  let ss = 0;
+  for (let i = 0; i < n; i++) ss += Math.fround(x[offset + i]! * x[offset + i]!);
+  const r = Math.fround(1 / Math.sqrt(Math.fround(Math.fround(ss / n) + Math.fround(eps))));
+  for (let i = 0; i < n; i++) x[offset + i] = Math.fround(Math.fround(x[offset + i]! * r) * w[i]!);
+}
+
+function addInPlace(x: Float32Array, y: Float32Array): void {
+  for (let i = 0; i < x.length; i++) x[i] = Math.fround(x[i]! + y[i]!);
+}
+
+/** `x @ w (+ b)` for host rows `[rows, in]` into `out`: one tfjs matmul (XNNPACK on wasm), read back at once. */
+function project(x: Float32Array, rows: number, w: Tensor, b: Tensor | undefined, out: Float32Array): Float32Array {
+  const y = tf.tidy(() => tf.matMul(tf.tensor2d(x, [rows, w.shape[0]!]), w as Tensor2D));
+  try {
+    out.set(hostView(y) as Float32Array);
+  } finally {
+    y.dispose();
+  }
+  if (b) {
+    const bias = values(b);
+    const n = bias.length;
+    for (let i = 0; i < out.length; i++) out[i] = Math.fround(out[i]! + bias[i % n]!);
+  }
+  return out;
+}
+
+/** A named work array of `length` floats kept on the cache's state (reallocated when too short, never shrunk). */
+function scratch(kv: HostKVState, name: string, length: number): Float32Array {
+  const have = kv.scratch.get(name);
+  if (have && have.length >= length) return have.length === length ? have : have.subarray(0, length);
+  const next = new Float32Array(length);
+  kv.scratch.set(name, next);
+  return next;
+}
