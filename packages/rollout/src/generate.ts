@@ -25,6 +25,14 @@ export interface GenerateOptions extends SamplingParams {
    */
   rowOffset?: number;
   /**
+   * The stream index of every row (instead of `rowOffset + b`): row b samples
+   * from `rng.fork(rowStreams[b])`. For a batch split across callers by any
+   * assignment of rows (the worker pool deals rows round-robin, so every
+   * worker gets a share of every group), each row still draws exactly the
+   * tokens it would in the whole batch.
+   */
+  rowStreams?: readonly number[];
+  /**
    * Left-pad every prompt to at least this many tokens (default: the longest
    * prompt). A batch split across callers passes the whole batch's longest, so
    * every row is laid out, and computed, exactly as in the unsplit batch.
@@ -189,6 +197,14 @@ export async function generate(
   const rowOffset = options.rowOffset ?? 0;
   if (!Number.isInteger(rowOffset) || rowOffset < 0)
     throw new ConfigError("rowOffset", `must be an integer >= 0, got ${rowOffset}`);
+  const streams = options.rowStreams;
+  if (streams) {
+    if (options.rowOffset !== undefined) throw new ConfigError("rowStreams", "give rowStreams or rowOffset, not both");
+    if (streams.length !== prompts.length)
+      throw new ConfigError("rowStreams", `expected one per prompt (${prompts.length}), got ${streams.length}`);
+    const bad = streams.find((i) => !Number.isInteger(i) || i < 0);
+    if (bad !== undefined) throw new ConfigError("rowStreams", `every index must be an integer >= 0, got ${bad}`);
+  }
 
   const B = prompts.length;
   const padTo = options.padTo ?? 0;
@@ -199,7 +215,7 @@ export async function generate(
     tokens: [],
     logProbs: [],
     matcher: new StopStringMatcher(params.stop),
-    rng: base.fork(rowOffset + b),
+    rng: base.fork(streams ? streams[b]! : rowOffset + b),
   }));
   const paddedIds = rows.map((r) => [...new Array<number>(P - r.prompt.length).fill(pad), ...r.prompt]);
   const promptMask = rows.map((r) => [

@@ -173,6 +173,31 @@ describe("prefill of repeated prompts", () => {
     expect(new Set([0, 1, 3].map((b) => batch.sequences[b]!.responseIds.join(","))).size).toBeGreaterThan(1);
     model.dispose();
   });
+
+  it("rowStreams: any subset of a batch's rows, in any order, draws those rows' tokens of the whole batch", async () => {
+    const model = tinyPolicy();
+    const [p, q] = [tokenizer.encode("2+2="), tokenizer.encode("hello")];
+    const prompts = [p, q, p, q, p, q];
+    const opts = { temperature: 1, maxTokens: 6, seed: 4, ignoreEos: true };
+    const whole = await generate(model, prompts, opts);
+    // Rows dealt round-robin to two callers (what the worker pool does), and one in reverse order.
+    for (const rows of [
+      [0, 2, 4],
+      [1, 3, 5],
+      [5, 2],
+    ]) {
+      const part = await generate(
+        model,
+        rows.map((b) => prompts[b]!),
+        { ...opts, rowStreams: rows, padTo: 5 },
+      );
+      rows.forEach((b, i) => expect(part.sequences[i]!.responseIds).toEqual(whole.sequences[b]!.responseIds));
+    }
+    await expect(generate(model, [p], { ...opts, rowStreams: [0, 1] })).rejects.toThrow(/expected one per prompt/);
+    await expect(generate(model, [p], { ...opts, rowStreams: [-1] })).rejects.toThrow(/integer >= 0/);
+    await expect(generate(model, [p], { ...opts, rowStreams: [0], rowOffset: 1 })).rejects.toThrow(/not both/);
+    model.dispose();
+  });
 });
 
 describe("one sampler", () => {

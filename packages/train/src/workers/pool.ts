@@ -237,9 +237,14 @@ export class WorkerPool {
   }
 
   /**
-   * Generates for `prompts` split into contiguous row ranges, one per worker.
-   * Row b of the whole call samples from `createRng(seed).fork(b)` (or
-   * `params.seed`'s stream), so the tokens do not depend on the worker count.
+   * Generates for `prompts` with the rows dealt round-robin to the workers
+   * (row b to worker b mod N), so each worker holds a share of every group:
+   * a group's samples are alike in length, so every worker's rows end at about
+   * the same step. With contiguous ranges a worker whose groups happened to
+   * answer at length had ~15-40% more tokens than the other, and the call
+   * waited for it. Row b of the whole call samples from
+   * `createRng(seed).fork(b)` (or `params.seed`'s stream), so the tokens do
+   * not depend on the worker count.
    */
   async generate(
     prompts: readonly (readonly number[])[],
@@ -247,29 +252,31 @@ export class WorkerPool {
     options: { seed: number; groupIds?: readonly number[] },
   ): Promise<RolloutSequence[]> {
     this.publishWeights();
-    const ranges = splitRange(prompts.length, this.size);
+    const dealt = dealRows(prompts.length, this.size);
     const padTo = Math.max(...prompts.map((p) => p.length));
     const parts = await Promise.all(
-      ranges.map(([start, end], w) =>
-        start === end
+      dealt.map((rows, w) =>
+        rows.length === 0
           ? Promise.resolve(undefined)
           : this.run<"generate">(w, {
               op: "generate",
-              prompts: prompts.slice(start, end).map((p) => [...p]),
+              prompts: rows.map((b) => [...prompts[b]!]),
               params,
               padTo,
               seed: options.seed,
-              rowOffset: start,
-              ...(options.groupIds ? { groupIds: options.groupIds.slice(start, end) } : {}),
+              rows,
+              ...(options.groupIds ? { groupIds: rows.map((b) => options.groupIds![b]!) } : {}),
             }),
       ),
     );
-    const out: RolloutSequence[] = [];
-    for (const part of parts) {
-      if (!part) continue;
+    const out = new Array<RolloutSequence>(prompts.length);
+    parts.forEach((part, w) => {
+      if (!part) return;
       this.sync.workerReloadMs += part.reloadMs;
-      out.push(...part.sequences);
-    }
+      part.sequences.forEach((s, i) => {
+        out[dealt[w]![i]!] = s;
+      });
+    });
     return out;
   }
 
@@ -545,4 +552,11 @@ function defaultWorkerScript(): URL {
     "workerScript",
     `no built worker script at ${fileURLToPath(sibling)} or ${fileURLToPath(built)}; run \`pnpm --filter @tokenrl/train build\``,
   );
+}
+
+/** Row indices `0..n-1` dealt round-robin to `workers` workers: worker w gets w, w + workers, ... */
+export function dealRows(n: number, workers: number): number[][] {
+  const out = Array.from({ length: workers }, () => [] as number[]);
+  for (let b = 0; b < n; b++) out[b % workers]!.push(b);
+  return out;
 }

@@ -53,9 +53,10 @@ export interface GenerateTask extends TaskBase {
   op: "generate";
   prompts: number[][];
   params: SamplingParams;
-  /** Seed of the call's stream: row b samples from createRng(seed).fork(rowOffset + b). */
+  /** Seed of the call's stream: row b of this task samples from createRng(seed).fork(rows[b]). */
   seed: number;
-  rowOffset: number;
+  /** Each row's index in the whole call (its sampling stream). */
+  rows: number[];
   /** Left-pad every prompt to this length (the whole call's longest), so each row sees the same layout as unsplit. */
   padTo: number;
   groupIds?: number[];

@@ -108,7 +108,7 @@ async function runGenerate(task: GenerateTask): Promise<TaskResults["generate"]>
   const result = await generate(model, task.prompts, {
     ...task.params,
     rng: createRng(task.seed),
-    rowOffset: task.rowOffset,
+    rowStreams: task.rows,
     padTo: task.padTo,
     ...(tokenizer ? { tokenizer } : {}),
     ...(task.groupIds ? { groupIds: task.groupIds } : {}),
