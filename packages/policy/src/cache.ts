@@ -1,6 +1,13 @@
 import { InvalidInputError, ShapeError, gatherRows, hostView, tf } from "@tokenrl/core";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
-import { type HostKVDims, type HostKVState, allocHostKV, regrowHostKV, selectHostKVRows } from "./host-kv.js";
+import {
+  type HostKVDims,
+  type HostKVState,
+  allocHostKV,
+  regrowHostKV,
+  releaseHostKV,
+  selectHostKVRows,
+} from "./host-kv.js";
 
 /**
  * Keys and values of every layer for the tokens seen so far, plus their
@@ -136,6 +143,7 @@ export class LayerKVCache implements KVCache {
 
   dispose(): void {
     if (this.disposed) return;
+    if (this.host && !this.consumed) releaseHostKV(this.host);
     this.freeTensors();
     this.disposed = true;
   }
@@ -148,7 +156,10 @@ export class LayerKVCache implements KVCache {
     const { length: S, capacity: cap } = h;
     const { numKvHeads: nkv, headDim: D } = h.dims;
     this.host = undefined;
-    if (S === 0) return;
+    if (S === 0) {
+      releaseHostKV(h);
+      return;
+    }
     const blocks = (buf: Float32Array) => {
       const out = new Float32Array(B * nkv * S * D);
       for (let r = 0; r < B * nkv; r++) out.set(buf.subarray(r * cap * D, (r * cap + S) * D), r * S * D);
@@ -159,6 +170,7 @@ export class LayerKVCache implements KVCache {
     const mask = new Float32Array(B * S);
     for (let b = 0; b < B; b++) mask.set(h.mask.subarray(b * cap, b * cap + S), b * S);
     this.maskTensor = tf.keep(tf.tensor2d(mask, [B, S]));
+    releaseHostKV(h);
   }
 
   private tensorsToHost(dims: HostKVDims): HostKVState {

@@ -59,8 +59,18 @@ export interface HostKVState {
   rows: number;
   dims: HostKVDims;
   kernel?: AttentionKernel;
-  /** Work arrays of the decode step (`hostDecodeStep`), reused from step to step. */
+  /** Work arrays of the decode step (`hostDecodeStep`), reused from step to step (and with the arena). */
   scratch: Map<string, Float32Array>;
+  /** The kernel's memory, returned to this thread's free list by `releaseHostKV`. */
+  arena?: Arena;
+}
+
+/** A kernel memory with its bound instance, reused from one cache to the next. */
+interface Arena {
+  memory: { buffer: ArrayBuffer };
+  instance: { exports: Record<string, unknown> };
+  scratch: Map<string, Float32Array>;
+  inUse: boolean;
 }
 
 /** Above this a state's memory is not made (a wasm32 memory addresses 4 GiB; a 2 GiB cache is already unusual on the host path). */
@@ -89,7 +99,45 @@ function kernelModule(): object | null {
   return compiled;
 }
 
-/** Zeroed storage for `rows` rows of `capacity` positions. */
+/**
+ * Arenas of released caches, kept for the next one. A new WebAssembly memory
+ * per generation (and its release) maps and unmaps its pages, and with two
+ * worker threads of one process each unmap interrupts the other thread's core
+ * (the TLB shootdown): measured, two workers then decoded no faster than one.
+ * A rollout allocates the same shapes every call, so the arena is reused.
+ */
+const freeArenas: Arena[] = [];
+const MAX_FREE_ARENAS = 2;
+const MAX_FREE_BYTES = 2 ** 29;
+
+function takeArena(module: object, api: WasmApi, bytes: number): Arena {
+  let best = -1;
+  freeArenas.forEach((a, i) => {
+    const size = a.memory.buffer.byteLength;
+    if (size >= bytes && (best < 0 || size < freeArenas[best]!.memory.buffer.byteLength)) best = i;
+  });
+  if (best >= 0) {
+    const arena = freeArenas.splice(best, 1)[0]!;
+    arena.inUse = true;
+    return arena;
+  }
+  const memory = new api.Memory({ initial: Math.ceil(bytes / 65536) || 1 });
+  return { memory, instance: new api.Instance(module, { env: { memory } }), scratch: new Map(), inUse: true };
+}
+
+/** Hands a state's arena back for reuse (the state must not be used after). Idempotent. */
+export function releaseHostKV(state: HostKVState): void {
+  const arena = state.arena;
+  if (!arena?.inUse) return;
+  arena.inUse = false;
+  state.arena = undefined;
+  freeArenas.push(arena);
+  let bytes = freeArenas.reduce((n, a) => n + a.memory.buffer.byteLength, 0);
+  while (freeArenas.length > MAX_FREE_ARENAS || (freeArenas.length > 0 && bytes > MAX_FREE_BYTES))
+    bytes -= freeArenas.shift()!.memory.buffer.byteLength;
+}
+
+/** Storage for `rows` rows of `capacity` positions (not zeroed: every slot is written before it is read). */
 export function allocHostKV(rows: number, capacity: number, dims: HostKVDims): HostKVState {
   const { numLayers: L, numHeads: nh, numKvHeads: nkv, headDim: D } = dims;
   const block = rows * nkv * capacity * D;
@@ -117,9 +165,11 @@ export function allocHostKV(rows: number, capacity: number, dims: HostKVDims): H
     };
   };
   if (!module || !wasm || bytes > MAX_KERNEL_BYTES) return state(undefined);
-  const memory = new wasm.Memory({ initial: Math.ceil(bytes / 65536) || 1 });
-  const instance = new wasm.Instance(module, { env: { memory } });
+  const arena = takeArena(module, wasm, bytes);
+  const { memory, instance } = arena;
   const s = state(memory.buffer);
+  s.arena = arena;
+  s.scratch = arena.scratch;
   s.kernel = {
     attend: instance.exports.attend as AttentionKernel["attend"],
     keyOffsets: offsets.slice(0, L),
@@ -148,6 +198,7 @@ export function regrowHostKV(h: HostKVState, B: number, capacity: number): HostK
   h.values.forEach((v, l) => move(v, next.values[l]!, B * nkv, D));
   move(h.mask, next.mask, B, 1);
   next.length = h.length;
+  releaseHostKV(h);
   return next;
 }
 
@@ -172,5 +223,6 @@ export function selectHostKVRows(h: HostKVState, rows: readonly number[]): HostK
   h.values.forEach((v, l) => pick(v, next.values[l]!, nkv * cap * D));
   pick(h.mask, next.mask, cap);
   next.length = h.length;
+  if (next !== h) releaseHostKV(h);
   return next;
 }
