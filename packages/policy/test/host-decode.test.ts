@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { setKernelPath, tf, useBackend } from "@tokenrl/core";
 import type { CausalLM, KVCache, ModelConfigInput } from "../src/index.js";
-import { allocHostKV } from "../src/host-kv.js";
+import { allocHostKV, releaseHostKV } from "../src/host-kv.js";
 import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -178,6 +178,25 @@ describe("the attention kernel", () => {
     expect(state.keys[1]!.buffer).toBe(state.values[0]!.buffer);
     expect(state.keys[0]!.length).toBe(3 * 2 * 10 * 8);
     expect(allocHostKV(3, 10, { ...dims, headDim: 6 }).kernel).toBeUndefined();
+  });
+
+  it("a released cache's arena serves the next cache of a size it holds, and only one at a time", () => {
+    const dims = { numLayers: 2, numHeads: 4, numKvHeads: 2, headDim: 8 };
+    // Empty the free list that earlier caches of this thread filled (each tiny state takes one arena).
+    const held = [allocHostKV(1, 1, dims), allocHostKV(1, 1, dims)];
+    const a = allocHostKV(8, 32, dims);
+    const buffer = a.keys[0]!.buffer;
+    releaseHostKV(a);
+    releaseHostKV(a); // idempotent: not listed twice
+    const b = allocHostKV(4, 32, dims); // smaller: fits in a's arena
+    expect(b.keys[0]!.buffer).toBe(buffer);
+    const c = allocHostKV(4, 32, dims);
+    expect(c.keys[0]!.buffer).not.toBe(buffer);
+    releaseHostKV(b);
+    releaseHostKV(c);
+    const big = allocHostKV(64, 32, dims); // larger than both: a new arena
+    expect([buffer, c.keys[0]!.buffer]).not.toContain(big.keys[0]!.buffer);
+    for (const s of [big, ...held]) releaseHostKV(s);
   });
 
   it("the committed bytes are attention.wat's (scripts/build-kernels.mjs --check)", () => {
