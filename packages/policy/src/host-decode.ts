@@ -2,7 +2,7 @@ import { hostView, tf } from "@tokenrl/core";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
 import type { HostKVState } from "./host-kv.js";
 import type { ModelConfig } from "./config.js";
-import type { ModelParams } from "./model.js";
+import type { ModelParams } from "./params.js";
 
 /**
  * One decode step (one new token per row) on the host path (wasm, cpu): the

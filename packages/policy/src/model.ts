@@ -4,6 +4,7 @@ import { type KVCache, LayerKVCache } from "./cache.js";
 import type { ModelConfig } from "./config.js";
 import { embedLookup } from "./embedding.js";
 import { hostDecodeStep } from "./host-decode.js";
+import type { ModelParams } from "./params.js";
 import { matMul } from "./matmul.js";
 import { type ScoreInput, type ScoreOptions, type ScoreOutput, scoreResponses } from "./score.js";
 import { checkIds } from "./validate.js";
@@ -19,26 +20,7 @@ import {
   swiglu,
 } from "./layers.js";
 
-/** One decoder layer's parameters. Linear weights are `[in, out]`; q/k/v and gate/up are fused column-wise. */
-export interface LayerParams {
-  inputNorm: tf.Variable; // [H]
-  qkv: tf.Variable; // [H, (nh + 2 nkv) D]: q | k | v columns
-  qkvBias?: tf.Variable; // [(nh + 2 nkv) D]
-  qNorm?: tf.Variable; // [D]
-  kNorm?: tf.Variable; // [D]
-  o: tf.Variable; // [nh D, H]
-  oBias?: tf.Variable; // [H]
-  postNorm: tf.Variable; // [H]
-  gateUp: tf.Variable; // [H, 2 I]: gate | up columns
-  down: tf.Variable; // [I, H]
-}
-
-export interface ModelParams {
-  embed: tf.Variable; // [V, H], HF layout
-  layers: LayerParams[];
-  finalNorm: tf.Variable; // [H]
-  lmHead?: tf.Variable; // [H, V]; absent when tied (logits = h @ embed^T)
-}
+export type { LayerParams, ModelParams } from "./params.js";
 
 export interface ForwardOptions {
   /** Cache from `createCache` or a previous `forward`; consumed (use the returned one). */

@@ -1,6 +1,6 @@
 import { ConfigError, InvalidInputError, tf } from "@tokenrl/core";
 import type { ModelConfig } from "./config.js";
-import type { LayerParams, ModelParams } from "./model.js";
+import type { LayerParams, ModelParams } from "./params.js";
 
 /** A float32 host array with its shape, in HF's layout (linear weights `[out, in]`). */
 export interface HostTensor {
