@@ -30,7 +30,7 @@ export function gatherRows(t: Tensor, rows: RowIndices): Tensor {
     try {
       // A tensor of indices is not read back here (on a GPU that would be a sync); tf.gather checks it where it can.
       if (!(rows instanceof tf.Tensor)) checkRange(rows as ArrayLike<number>, n);
-      return tf.reshape(tf.gather(t, tf.reshape(idx, [-1])), [...idxShape, ...tail]);
+      return tf.tidy(() => tf.reshape(tf.gather(t, tf.reshape(idx, [-1])), [...idxShape, ...tail]));
     } finally {
       if (idx !== rows) idx.dispose();
     }

@@ -19,8 +19,10 @@ describe.each(TEST_BACKENDS)("gatherRows on %s", (backend) => {
     const b = tf.tensor1d([true, false, false, true], "bool");
     const rows = [3, 0, 0, 2];
     for (const t of [f, n, b]) {
-      const want = tf.gather(t, tf.tensor1d(rows, "int32"));
+      const before = tf.memory().numTensors;
       const got = gatherRows(t, rows);
+      expect(tf.memory().numTensors).toBe(before + 1); // the result only: nothing left behind
+      const want = tf.gather(t, tf.tensor1d(rows, "int32"));
       expect(got.shape).toEqual(want.shape);
       expect(got.dtype).toBe(t.dtype);
       expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));

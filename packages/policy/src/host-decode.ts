@@ -11,7 +11,7 @@ import type { ModelParams } from "./params.js";
  * (the norms, Qwen3's q/k norm, RoPE, attention over the cache, SwiGLU's
  * gate, the residual adds) as loops over host arrays. A decode step of the
  * tensor path is ~150 small kernels, each with a fixed cost in tfjs's
- * dispatch whatever the batch; here it is 8 matmuls and their uploads, so a
+ * dispatch whatever the batch; here it is 4 matmuls per layer and the LM head, so a
  * batch split across worker threads splits nearly all of a step's time.
  * Each value is rounded to float32 where the tensor path rounds it, so the
  * logits agree with that path to float32 accumulation order (tested).
@@ -176,14 +176,15 @@ function siluGate(gateUp: Float32Array, B: number, I: number, act: Float32Array)
 }
 
 /**
- * The attention kernel's arithmetic in JS, where the kernel is not available
- * (no WebAssembly SIMD, a head size not a multiple of 4): attention of each row's query heads (in `qkv`, `[B, (nh + 2 nkv) D]`, rotated)
- * over its first S cached positions: `softmax(q k^T / sqrt(D) + bias) v` per
- * head, query head h reading kv head floor(h / (nh / nkv)). The g query heads
- * of a kv head go together, so each cached key and value is loaded once for
- * all of them (as `groupedAttention` does). Returns `[B, nh D]`.
+ * The attention kernel's arithmetic in JS, operation for operation (float32
+ * rounding after every f32 step, four lanes of dot products summed as the
+ * kernel sums them, its exp polynomial), for where the kernel is not
+ * available: no WebAssembly SIMD, or a cache too large for its memory. The
+ * same rows then give the same bits on either side, so the sampled tokens do
+ * not depend on which one a batch's size chose (tested). Head sizes that are
+ * not a multiple of 4 (never the kernel) use the same lanes, d mod 4.
  */
-function attendRows(
+export function attendRows(
   qkv: Float32Array,
   keys: Float32Array,
   vals: Float32Array,
@@ -196,49 +197,59 @@ function attendRows(
   cap: number,
   scale: number,
 ): Float32Array {
+  const f = Math.fround;
   const W = (nh + 2 * nkv) * D;
   const g = nh / nkv;
   const attn = new Float32Array(B * nh * D);
-  const probs = new Float64Array(g * S);
-  const acc = new Float64Array(g * D);
+  const tmp = new Float64Array(S);
+  const lanes = new Float32Array(4);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < nkv; j++) {
-      const base = (b * nkv + j) * cap * D;
-      for (let r = 0; r < g; r++) {
-        const q = b * W + (j * g + r) * D;
-        const p = r * S;
-        let max = Number.NEGATIVE_INFINITY;
-        for (let s = 0; s < S; s++) {
-          const k = base + s * D;
-          let dot = 0;
-          for (let d = 0; d < D; d++) dot += qkv[q + d]! * keys[k + d]!;
-          const v = Math.fround(Math.fround(Math.fround(dot) * scale) + maskBias[b * S + s]!);
-          probs[p + s] = v;
-          if (v > max) max = v;
-        }
-        let sum = 0;
-        for (let s = 0; s < S; s++) {
-          const e = Math.exp(probs[p + s]! - max);
-          probs[p + s] = e;
-          sum += e;
-        }
-        for (let s = 0; s < S; s++) probs[p + s] = Math.fround(probs[p + s]! / sum);
-      }
-      acc.fill(0);
+    for (let h = 0; h < nh; h++) {
+      const q = b * W + h * D;
+      const base = (b * nkv + Math.floor(h / g)) * cap * D;
+      let max = Number.NEGATIVE_INFINITY;
       for (let s = 0; s < S; s++) {
-        const v = base + s * D;
-        for (let r = 0; r < g; r++) {
-          const pr = probs[r * S + s]!;
-          if (pr === 0) continue;
-          const a = r * D;
-          for (let d = 0; d < D; d++) acc[a + d] = acc[a + d]! + pr * vals[v + d]!;
-        }
+        const k = base + s * D;
+        lanes.fill(0);
+        for (let d = 0; d < D; d++) lanes[d & 3] = f(lanes[d & 3]! + f(qkv[q + d]! * keys[k + d]!));
+        const dot = f(f(lanes[0]! + lanes[1]!) + f(lanes[2]! + lanes[3]!));
+        const score = f(f(dot * scale) + maskBias[b * S + s]!);
+        tmp[s] = score;
+        if (score > max) max = score;
       }
-      attn.set(acc, (b * nh + j * g) * D);
+      let sum = 0;
+      for (let s = 0; s < S; s++) {
+        const e = kernelExp(tmp[s]! - max);
+        tmp[s] = e;
+        sum += e;
+      }
+      const out = (b * nh + h) * D;
+      for (let s = 0; s < S; s++) {
+        const pr = f(tmp[s]! / sum);
+        const v = base + s * D;
+        for (let d = 0; d < D; d++) attn[out + d] = f(attn[out + d]! + f(pr * vals[v + d]!));
+      }
     }
   }
   return attn;
 }
+
+/** attention.wat's `$exp`: x = n ln2 + r, a degree-12 Taylor polynomial of e^r, times 2^n (f64, x <= 0). */
+function kernelExp(x: number): number {
+  if (x < -708) return 0;
+  const y = x * Math.LOG2E;
+  // f64.nearest rounds half to even; Math.round rounds half up.
+  const n = Math.abs(y % 1) === 0.5 ? 2 * Math.round(y / 2) : Math.round(y);
+  const r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10;
+  let p = 2.08767569878681e-9;
+  for (const c of EXP_COEFFS) p = p * r + c;
+  return p * 2 ** n;
+}
+
+const EXP_COEFFS = [
+  2.505210838544172e-8, 2.755731922398589e-7, 2.7557319223985893e-6, 2.48015873015873e-5, 0.0001984126984126984,
+  0.001388888888888889, 0.008333333333333333, 0.041666666666666664, 0.16666666666666666, 0.5, 1, 1,
+];
 
 /** A small tensor's values, copied (a wasm heap view would not outlive the next tensor made). */
 function values(t: Tensor): Float32Array {

@@ -46,8 +46,9 @@ export interface AttentionKernel {
  * by concatenation, which copies the whole cache every step (in JS on wasm).
  * The arrays live in one WebAssembly memory with the attention kernel's
  * scratch, so the kernel reads the cache where it is; `kernel` is absent
- * where WebAssembly SIMD is not available or the cache would not fit in a
- * 32-bit memory, and attention then runs in JS. `rows` is what was allocated;
+ * where WebAssembly SIMD is not available or the cache is over 2 GiB (or its
+ * memory cannot be allocated), and attention then runs in JS with the
+ * kernel's exact arithmetic (`attendRows`). `rows` is what was allocated;
  * the cache's batch may be smaller after rows left in place.
  */
 export interface HostKVState {
@@ -125,6 +126,15 @@ function takeArena(module: object, api: WasmApi, bytes: number): Arena {
   return { memory, instance: new api.Instance(module, { env: { memory } }), scratch: new Map(), inUse: true };
 }
 
+/** `takeArena`, or undefined when the memory cannot be had (the JS attention, bit-identical, runs then). */
+function tryTakeArena(module: object, api: WasmApi, bytes: number): Arena | undefined {
+  try {
+    return takeArena(module, api, bytes);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Hands a state's arena back for reuse (the state must not be used after). Idempotent. */
 export function releaseHostKV(state: HostKVState): void {
   const arena = state.arena;
@@ -164,8 +174,8 @@ export function allocHostKV(rows: number, capacity: number, dims: HostKVDims): H
       scratch: new Map(),
     };
   };
-  if (!module || !wasm || bytes > MAX_KERNEL_BYTES) return state(undefined);
-  const arena = takeArena(module, wasm, bytes);
+  const arena = module && wasm && bytes <= MAX_KERNEL_BYTES ? tryTakeArena(module, wasm, bytes) : undefined;
+  if (!arena) return state(undefined);
   const { memory, instance } = arena;
   const s = state(memory.buffer);
   s.arena = arena;

@@ -162,6 +162,11 @@ export class CausalLM {
   private hostStep(inputIds: Tensor2D, cache: LayerKVCache, options: ForwardOptions): ForwardResult {
     const B = inputIds.shape[0];
     const c = this.config;
+    // Checked before the cache is touched: an id outside the table would read no row and leave the
+    // previous step's values in the work array (the tensor path's gather throws here).
+    const ids = Int32Array.from(hostView(inputIds));
+    const bad = ids.find((id) => id < 0 || id >= c.vocabSize);
+    if (bad !== undefined) throw new InvalidInputError(`forward: token id ${bad} is outside [0, ${c.vocabSize})`);
     const kv = cache.hostState(c);
     const past = kv.length;
     const cap = kv.capacity;
@@ -182,7 +187,6 @@ export class CausalLM {
       }
       positions = p;
     }
-    const ids = Int32Array.from(hostView(inputIds));
     const hidden = hostDecodeStep(c, this.params, this.invFreq, ids, positions, kv);
     const logits = tf.tidy(() => tf.reshape(this.generationLmHead(hidden), [B, 1, c.vocabSize]) as Tensor3D);
     hidden.dispose();

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { setKernelPath, tf, useBackend } from "@tokenrl/core";
 import type { CausalLM, KVCache, ModelConfigInput } from "../src/index.js";
+import { attendRows } from "../src/host-decode.js";
 import { allocHostKV, releaseHostKV } from "../src/host-kv.js";
 import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers.js";
 
@@ -197,6 +198,57 @@ describe("the attention kernel", () => {
     const big = allocHostKV(64, 32, dims); // larger than both: a new arena
     expect([buffer, c.keys[0]!.buffer]).not.toContain(big.keys[0]!.buffer);
     for (const s of [big, ...held]) releaseHostKV(s);
+  });
+
+  it("its JS twin (no SIMD, a cache over 2 GiB) gives the kernel's bits exactly, masked positions included", () => {
+    const dims = { numLayers: 1, numHeads: 4, numKvHeads: 2, headDim: 16 };
+    const [B, cap, S] = [3, 12, 9];
+    const state = allocHostKV(B, cap, dims);
+    const k = state.kernel!;
+    let seed = 1;
+    const rand = () => {
+      seed = (seed * 16807) % 2147483647;
+      return (seed / 2147483647) * 6 - 3;
+    };
+    for (const a of [state.keys[0]!, state.values[0]!, k.qkv])
+      for (let i = 0; i < a.length; i++) a[i] = Math.fround(rand());
+    const bias = k.bias.subarray(0, B * S);
+    for (let i = 0; i < bias.length; i++) bias[i] = i % 5 === 0 ? -1e9 : 0;
+    const scale = Math.fround(1 / Math.sqrt(16));
+    k.attend(
+      k.qkvOffset,
+      k.keyOffsets[0]!,
+      k.valueOffsets[0]!,
+      k.biasOffset,
+      k.outOffset,
+      k.tmpOffset,
+      B,
+      S,
+      4,
+      2,
+      16,
+      cap,
+      scale,
+    );
+    const kernel = Array.from(k.out.subarray(0, B * 4 * 16));
+    const js = Array.from(attendRows(k.qkv, state.keys[0]!, state.values[0]!, bias, B, S, 4, 2, 16, cap, scale));
+    expect(js).toEqual(kernel);
+    expect(new Set(kernel).size).toBeGreaterThan(100);
+    releaseHostKV(state);
+  });
+
+  it("a decode step refuses a token id outside the vocabulary and leaves the cache usable", async () => {
+    await useBackend("wasm");
+    const model = tinyModel();
+    const pre = model.forward(ids2d([[1, 5, 6]]), { cache: model.createCache(1, 8) });
+    const bad = ids2d([[23]]);
+    expect(() => model.forward(bad, { cache: pre.cache })).toThrow(/token id 23 is outside \[0, 23\)/);
+    const good = ids2d([[7]]);
+    const step = model.forward(good, { cache: pre.cache });
+    expect(step.cache.length).toBe(4);
+    tf.dispose([pre.logits, bad, good, step.logits]);
+    step.cache.dispose();
+    model.dispose();
   });
 
   it("the committed bytes are attention.wat's (scripts/build-kernels.mjs --check)", () => {
