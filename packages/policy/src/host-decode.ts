@@ -234,21 +234,21 @@ export function attendRows(
   return attn;
 }
 
-/** attention.wat's `$exp`: x = n ln2 + r, a degree-12 Taylor polynomial of e^r, times 2^n (f64, x <= 0). */
+/** attention.wat's `$exp` (and `$exp2`, lane by lane): x = n ln2 + r, a degree-9 Taylor polynomial of e^r, times 2^n (f64, x <= 0). */
 function kernelExp(x: number): number {
   if (x < -708) return 0;
   const y = x * Math.LOG2E;
   // f64.nearest rounds half to even; Math.round rounds half up.
   const n = Math.abs(y % 1) === 0.5 ? 2 * Math.round(y / 2) : Math.round(y);
   const r = x - n * 0.6931471803691238 - n * 1.9082149292705877e-10;
-  let p = 2.08767569878681e-9;
+  let p = 2.7557319223985893e-6;
   for (const c of EXP_COEFFS) p = p * r + c;
   return p * 2 ** n;
 }
 
 const EXP_COEFFS = [
-  2.505210838544172e-8, 2.755731922398589e-7, 2.7557319223985893e-6, 2.48015873015873e-5, 0.0001984126984126984,
-  0.001388888888888889, 0.008333333333333333, 0.041666666666666664, 0.16666666666666666, 0.5, 1, 1,
+  2.48015873015873e-5, 0.0001984126984126984, 0.001388888888888889, 0.008333333333333333, 0.041666666666666664,
+  0.16666666666666666, 0.5, 1, 1,
 ];
 
 /** A small tensor's values, copied (a wasm heap view would not outlive the next tensor made). */
