@@ -39,3 +39,13 @@ function fmt(seconds: number): string {
   const s = Math.round(seconds);
   return s >= 60 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s` : `${s}s`;
 }
+
+/** The RL progress bar's status: this step's mean score and accuracy, and the latest held-out pass@1 once there is one. */
+export function rlStatus(record: Record<string, unknown>, heldOut: number | undefined): string {
+  const base = `score ${two(record["critic/score/mean"])} acc ${two(record.accuracy)}`;
+  return heldOut === undefined || !Number.isFinite(heldOut) ? base : `${base} held-out ${(heldOut * 100).toFixed(1)}%`;
+}
+
+function two(x: unknown): string {
+  return typeof x === "number" && Number.isFinite(x) ? x.toFixed(2) : "-";
+}

@@ -34,7 +34,7 @@ import { recipeInputOf } from "./config.js";
 import { evaluateHeldOut } from "./evaluate.js";
 import type { EvalResult } from "./evaluate.js";
 import { loadPlugins } from "./plugins.js";
-import { ProgressBar } from "./progress.js";
+import { ProgressBar, rlStatus } from "./progress.js";
 import { configHash, createTaskPolicy, packageVersions } from "./setup.js";
 import { buildSummary } from "./summary.js";
 import type { RunSummary } from "./summary.js";
@@ -233,11 +233,17 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       const seed = (config.seed * 1_000_003 + draw) >>> 0;
       return pool ? pool.engine({ seed, tokenizer }) : createLocalEngine({ model: policy, tokenizer, seed });
     };
+    // A resumed run shows the last held-out result it logged until it evaluates again.
+    let lastHeldOut = log
+      .read()
+      .filter((r) => r.phase === "eval")
+      .at(-1)?.["heldOut/pass@1"] as number | undefined;
     const evaluate = async (step: number, during: string, tag: string) => {
       const t0 = performance.now();
       const ev = await evaluateHeldOut(engineFor(-1), tokenizer, task, config.eval.examples, {
         timeoutMs: config.task.verifyTimeoutMs,
       });
+      lastHeldOut = ev.passAt1;
       emit({
         phase: "eval",
         step,
@@ -356,7 +362,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
             state.step++;
             budget--;
             emit({ phase: "rl", step: state.step, ...record });
-            bar?.update(state.step, `score ${fmt(record["critic/score/mean"])} acc ${fmt(record.accuracy)}`);
+            bar?.update(state.step, rlStatus(record, lastHeldOut));
             if (config.eval.every > 0 && state.step % config.eval.every === 0 && state.step < config.rl.steps)
               await evaluate(state.step, "rl", "periodic");
             const last = state.step >= config.rl.steps;
@@ -440,10 +446,6 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     await task.close();
     lock.release();
   }
-}
-
-function fmt(x: unknown): string {
-  return typeof x === "number" && Number.isFinite(x) ? x.toFixed(2) : "-";
 }
 
 function takeExamples(task: Task, state: TrainingState, n: number): TaskExample[] {
