@@ -77,14 +77,20 @@ export function hostDecodeStep(
       attn = kernel.out.subarray(0, B * nh * D);
     } else attn = attendRows(qkv, kv.keys[l]!, kv.values[l]!, maskBias, B, S, nh, nkv, D, cap, scale);
     addInPlace(x, project(attn, B, p.o, p.oBias, buf("o", B * H)));
+    const silu = kernel?.silu;
     const gateUp = project(
       rmsNormRows(x, B, H, values(p.postNorm), eps, h),
       B,
       p.gateUp,
       undefined,
-      buf("gu", B * 2 * I),
+      silu ? silu.gu.subarray(0, B * 2 * I) : buf("gu", B * 2 * I),
     );
-    addInPlace(x, project(siluGate(gateUp, B, I, buf("act", B * I)), B, p.down, undefined, buf("o", B * H)));
+    let act: Float32Array;
+    if (silu) {
+      silu.run(silu.guOffset, silu.actOffset, B, I);
+      act = silu.act.subarray(0, B * I);
+    } else act = siluGate(gateUp, B, I, buf("act", B * I));
+    addInPlace(x, project(act, B, p.down, undefined, buf("o", B * H)));
   });
   kv.length = S;
   return tf.tensor2d(rmsNormRows(x, B, H, values(params.finalNorm), eps, new Float32Array(B * H)), [B, H]);
@@ -162,13 +168,18 @@ function appendKv(
     }
 }
 
-/** SwiGLU's silu(gate) * up from the fused `[B, 2I]` projection, rounded as `swiglu` rounds. */
-function siluGate(gateUp: Float32Array, B: number, I: number, act: Float32Array): Float32Array {
+/**
+ * SwiGLU's silu(gate) * up from the fused `[B, 2I]` projection: the kernel's
+ * `silu` operation for operation (sigmoid in f64 from its exp of -|g|, then
+ * rounded as `swiglu` rounds), for where the kernel is not available.
+ */
+export function siluGate(gateUp: Float32Array, B: number, I: number, act: Float32Array): Float32Array {
   for (let b = 0; b < B; b++) {
     const o = b * 2 * I;
     for (let i = 0; i < I; i++) {
       const gate = gateUp[o + i]!;
-      const sig = Math.fround(1 / (1 + Math.exp(-gate)));
+      const e = kernelExp(-Math.abs(gate));
+      const sig = Math.fround((gate >= 0 ? 1 : e) / (1 + e));
       act[b * I + i] = Math.fround(Math.fround(gate * sig) * gateUp[o + I + i]!);
     }
   }

@@ -6,6 +6,8 @@ export interface HostKVDims {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
+  /** SwiGLU's width; with an even one the kernel memory also holds the gate's work arrays (`AttentionKernel.silu`). */
+  intermediateSize?: number;
 }
 
 /** The attention kernel (kernels/attention.wat) bound to one state's memory, with that memory's scratch arrays. */
@@ -36,6 +38,14 @@ export interface AttentionKernel {
   qkv: Float32Array;
   bias: Float32Array;
   out: Float32Array;
+  /** SwiGLU's gate (kernels/attention.wat `silu`) over `gu` `[rows, 2I]` into `act` `[rows, I]`, when I is even. */
+  silu?: {
+    run: (gu: number, act: number, B: number, I: number) => void;
+    guOffset: number;
+    actOffset: number;
+    gu: Float32Array;
+    act: Float32Array;
+  };
 }
 
 /**
@@ -152,8 +162,9 @@ export function allocHostKV(rows: number, capacity: number, dims: HostKVDims): H
   const { numLayers: L, numHeads: nh, numKvHeads: nkv, headDim: D } = dims;
   const block = rows * nkv * capacity * D;
   const module = D % 4 === 0 ? kernelModule() : null;
+  const I = dims.intermediateSize && dims.intermediateSize % 2 === 0 ? dims.intermediateSize : 0;
   const sizes = [...new Array<number>(2 * L).fill(block * 4), rows * capacity * 4, rows * (nh + 2 * nkv) * D * 4];
-  sizes.push(rows * capacity * 4, rows * nh * D * 4, capacity * 8);
+  sizes.push(rows * capacity * 4, rows * nh * D * 4, capacity * 8, rows * 2 * I * 4, rows * I * 4);
   const offsets: number[] = [];
   let bytes = 0;
   for (const size of sizes) {
@@ -192,6 +203,14 @@ export function allocHostKV(rows: number, capacity: number, dims: HostKVDims): H
     bias: new Float32Array(memory.buffer, offsets[2 * L + 2]!, rows * capacity),
     out: new Float32Array(memory.buffer, offsets[2 * L + 3]!, rows * nh * D),
   };
+  if (I > 0)
+    s.kernel.silu = {
+      run: instance.exports.silu as (gu: number, act: number, B: number, I: number) => void,
+      guOffset: offsets[2 * L + 5]!,
+      actOffset: offsets[2 * L + 6]!,
+      gu: new Float32Array(memory.buffer, offsets[2 * L + 5]!, rows * 2 * I),
+      act: new Float32Array(memory.buffer, offsets[2 * L + 6]!, rows * I),
+    };
   return s;
 }
 

@@ -5,7 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
 import { setKernelPath, tf, useBackend } from "@tokenrl/core";
 import type { CausalLM, KVCache, ModelConfigInput } from "../src/index.js";
-import { attendRows } from "../src/host-decode.js";
+import { attendRows, siluGate } from "../src/host-decode.js";
 import { allocHostKV, releaseHostKV } from "../src/host-kv.js";
 import { ids2d, maxAbsDiff, tinyModel, values } from "./helpers.js";
 
@@ -234,6 +234,20 @@ describe("the attention kernel", () => {
     const js = Array.from(attendRows(k.qkv, state.keys[0]!, state.values[0]!, bias, B, S, 4, 2, 16, cap, scale));
     expect(js).toEqual(kernel);
     expect(new Set(kernel).size).toBeGreaterThan(100);
+    releaseHostKV(state);
+  });
+
+  it("its silu and the JS twin give the same bits, over the gate's whole range", () => {
+    const [B, I] = [3, 10];
+    const state = allocHostKV(B, 4, { numLayers: 1, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: I });
+    const silu = state.kernel!.silu!;
+    const gu = silu.gu.subarray(0, B * 2 * I);
+    const gates = [0, -0, 1e-8, -1e-8, 0.5, -0.5, 3, -3, 20, -20, 800, -800, 88.7, -88.7, 1e30, -1e30];
+    for (let i = 0; i < gu.length; i++) gu[i] = Math.fround(i % (2 * I) < I ? gates[i % gates.length]! : 1.5 - (i % 7));
+    silu.run(silu.guOffset, silu.actOffset, B, I);
+    const kernel = Array.from(silu.act.subarray(0, B * I));
+    expect(Array.from(siluGate(gu, B, I, new Float32Array(B * I)))).toEqual(kernel);
+    expect(kernel.every(Number.isFinite)).toBe(true);
     releaseHostKV(state);
   });
 

@@ -1,4 +1,4 @@
-;; Decode-step attention for @tokenrl/policy's host path (host-decode.ts).
+;; Decode-step attention and SwiGLU's gate for @tokenrl/policy's host path (host-decode.ts).
 ;; Compiled by scripts/build-kernels.mjs into attention-wasm.ts; a test checks
 ;; that the committed bytes are this file's.
 ;;
@@ -192,6 +192,43 @@
                 (br $ws)))
             (local.set $h (i32.add (local.get $h) (i32.const 1)))
             (br $heads)))
+        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+        (br $rows))))
+
+  ;; silu: act[b, i] = f32(f32(g * f32(sigmoid(g))) * u) for the fused gate | up
+  ;; rows gu [B, 2I] f32 (I even), sigmoid(g) = (g >= 0 ? 1 : e) / (1 + e) in
+  ;; f64 with e = exp(-|g|) ($exp2), two elements at a time.
+  (func (export "silu") (param $gu i32) (param $act i32) (param $B i32) (param $I i32)
+    (local $b i32) (local $i i32) (local $ga i32) (local $g v128) (local $e v128) (local $sig v128)
+    (local.set $b (i32.const 0))
+    (block $rows_done
+      (loop $rows
+        (br_if $rows_done (i32.ge_u (local.get $b) (local.get $B)))
+        (local.set $i (i32.const 0))
+        (block $cols_done
+          (loop $cols
+            (br_if $cols_done (i32.ge_u (local.get $i) (local.get $I)))
+            (local.set $ga
+              (i32.add (local.get $gu)
+                (i32.shl (i32.add (i32.mul (local.get $b) (i32.shl (local.get $I) (i32.const 1))) (local.get $i)) (i32.const 2))))
+            (local.set $g (v128.load64_zero (local.get $ga)))
+            (local.set $e (call $exp2 (f64x2.neg (f64x2.abs (f64x2.promote_low_f32x4 (local.get $g))))))
+            (local.set $sig
+              (f32x4.demote_f64x2_zero
+                (f64x2.div
+                  (v128.bitselect
+                    (v128.const f64x2 1 1)
+                    (local.get $e)
+                    (f64x2.ge (f64x2.promote_low_f32x4 (local.get $g)) (v128.const f64x2 0 0)))
+                  (f64x2.add (v128.const f64x2 1 1) (local.get $e)))))
+            (v128.store64_lane 0
+              (i32.add (local.get $act)
+                (i32.shl (i32.add (i32.mul (local.get $b) (local.get $I)) (local.get $i)) (i32.const 2)))
+              (f32x4.mul
+                (f32x4.mul (local.get $g) (local.get $sig))
+                (v128.load64_zero (i32.add (local.get $ga) (i32.shl (local.get $I) (i32.const 2))))))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))
+            (br $cols)))
         (local.set $b (i32.add (local.get $b) (i32.const 1)))
         (br $rows))))
 )
