@@ -37,7 +37,9 @@ export function hostDecodeStep(
 
   // Reused across steps: a step allocated ~10 arrays of B x H..2I floats, and
   // the garbage collector's work then took the second core from the other worker.
-  const buf = (name: string, length: number) => scratch(kv, name, length);
+  // The arrays the kernel reads and writes are its memory's (`work`).
+  const kernel = kv.kernel;
+  const buf = (name: string, length: number) => workArray(kv, name, length);
   const W = (nh + 2 * nkv) * D;
   const half = D / 2;
   const x = embeddingRows(params.embed, ids, H, buf("x", B * H));
@@ -45,8 +47,7 @@ export function hostDecodeStep(
   const sin = buf("sin", B * half);
   ropeTables(positions, invFreq, cos, sin);
   const h = buf("h", B * H);
-  const kernel = kv.kernel;
-  const maskBias = kernel ? kernel.bias.subarray(0, B * S) : new Float32Array(B * S);
+  const maskBias = buf("bias", B * S);
   fillMaskBias(maskBias, kv.mask, B, S, cap);
 
   params.layers.forEach((p, l) => {
@@ -58,41 +59,26 @@ export function hostDecodeStep(
     appendKv(qkv, kv.keys[l]!, kv.values[l]!, B, nh, nkv, D, cap, t);
     let attn: Float32Array;
     if (kernel) {
-      kernel.qkv.set(qkv);
-      kernel.attend(
-        kernel.qkvOffset,
-        kernel.keyOffsets[l]!,
-        kernel.valueOffsets[l]!,
-        kernel.biasOffset,
-        kernel.outOffset,
-        kernel.tmpOffset,
-        B,
-        S,
-        nh,
-        nkv,
-        D,
-        cap,
-        scale,
-      );
-      attn = kernel.out.subarray(0, B * nh * D);
+      kernel.attend(l, B, S, scale);
+      attn = buf("out", B * nh * D);
     } else attn = attendRows(qkv, kv.keys[l]!, kv.values[l]!, maskBias, B, S, nh, nkv, D, cap, scale);
     addInPlace(x, project(attn, B, p.o, p.oBias, buf("o", B * H)));
-    const silu = kernel?.silu;
     const gateUp = project(
       rmsNormRows(x, B, H, values(p.postNorm), eps, h),
       B,
       p.gateUp,
       undefined,
-      silu ? silu.gu.subarray(0, B * 2 * I) : buf("gu", B * 2 * I),
+      buf("gu", B * 2 * I),
     );
     let act: Float32Array;
-    if (silu) {
-      silu.run(silu.guOffset, silu.actOffset, B, I);
-      act = silu.act.subarray(0, B * I);
+    if (kernel?.silu) {
+      kernel.silu(B);
+      act = buf("act", B * I);
     } else act = siluGate(gateUp, B, I, buf("act", B * I));
     addInPlace(x, project(act, B, p.down, undefined, buf("o", B * H)));
   });
   kv.length = S;
+  // A fresh array: the returned tensor may keep it (the cpu backend does), so no work array.
   return tf.tensor2d(rmsNormRows(x, B, H, values(params.finalNorm), eps, new Float32Array(B * H)), [B, H]);
 }
 
@@ -325,9 +311,13 @@ function project(x: Float32Array, rows: number, w: Tensor, b: Tensor | undefined
   return out;
 }
 
-/** A named work array of `length` floats kept on the cache's state (reallocated when too short, never shrunk). */
-function scratch(kv: HostKVState, name: string, length: number): Float32Array {
-  const have = kv.scratch.get(name);
+/**
+ * A named work array of `length` floats: the kernel memory's region of that
+ * name when there is one, else one kept on the cache's state (reallocated
+ * when too short, never shrunk).
+ */
+function workArray(kv: HostKVState, name: string, length: number): Float32Array {
+  const have = kv.kernel?.work.get(name) ?? kv.scratch.get(name);
   if (have && have.length >= length) return have.length === length ? have : have.subarray(0, length);
   const next = new Float32Array(length);
   kv.scratch.set(name, next);

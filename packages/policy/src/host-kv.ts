@@ -10,42 +10,18 @@ export interface HostKVDims {
   intermediateSize?: number;
 }
 
-/** The attention kernel (kernels/attention.wat) bound to one state's memory, with that memory's scratch arrays. */
+/**
+ * The kernels of kernels/attention.wat bound to one state's memory, where the
+ * cache and the work arrays they read and write also live (`work`): `qkv`
+ * `[rows, (nh + 2 nkv) D]`, `bias` `[rows, capacity]`, `out` `[rows, nh D]`,
+ * and with `silu` also `gu` `[rows, 2I]` and `act` `[rows, I]`.
+ */
 export interface AttentionKernel {
-  attend: (
-    qkv: number,
-    k: number,
-    v: number,
-    bias: number,
-    out: number,
-    tmp: number,
-    B: number,
-    S: number,
-    nh: number,
-    nkv: number,
-    D: number,
-    cap: number,
-    scale: number,
-  ) => void;
-  /** Byte offsets of each layer's keys and values, and of the scratch below. */
-  keyOffsets: number[];
-  valueOffsets: number[];
-  qkvOffset: number;
-  biasOffset: number;
-  outOffset: number;
-  tmpOffset: number;
-  /** `[rows, (nh + 2 nkv) D]`, `[rows, capacity]` and `[rows, nh D]` views of the scratch. */
-  qkv: Float32Array;
-  bias: Float32Array;
-  out: Float32Array;
-  /** SwiGLU's gate (kernels/attention.wat `silu`) over `gu` `[rows, 2I]` into `act` `[rows, I]`, when I is even. */
-  silu?: {
-    run: (gu: number, act: number, B: number, I: number) => void;
-    guOffset: number;
-    actOffset: number;
-    gu: Float32Array;
-    act: Float32Array;
-  };
+  /** Attention of B rows of layer `layer` over their first S positions: reads `qkv` and `bias`, writes `out`. */
+  attend: (layer: number, B: number, S: number, scale: number) => void;
+  /** SwiGLU's gate of B rows, `gu` into `act`; absent when the intermediate size is odd. */
+  silu?: (B: number) => void;
+  work: Map<string, Float32Array>;
 }
 
 /**
@@ -163,55 +139,70 @@ export function allocHostKV(rows: number, capacity: number, dims: HostKVDims): H
   const block = rows * nkv * capacity * D;
   const module = D % 4 === 0 ? kernelModule() : null;
   const I = dims.intermediateSize && dims.intermediateSize % 2 === 0 ? dims.intermediateSize : 0;
-  const sizes = [...new Array<number>(2 * L).fill(block * 4), rows * capacity * 4, rows * (nh + 2 * nkv) * D * 4];
-  sizes.push(rows * capacity * 4, rows * nh * D * 4, capacity * 8, rows * 2 * I * 4, rows * I * 4);
-  const offsets: number[] = [];
+  // Lengths in elements (float32, but tmp's f64 counted as two); each region 16-byte aligned.
+  const regions: [string, number][] = [
+    ...Array.from({ length: L }, (_, l): [string, number] => [`k${l}`, block]),
+    ...Array.from({ length: L }, (_, l): [string, number] => [`v${l}`, block]),
+    ["mask", rows * capacity],
+    ["qkv", rows * (nh + 2 * nkv) * D],
+    ["bias", rows * capacity],
+    ["out", rows * nh * D],
+    ["tmp", capacity * 2],
+    ...(I > 0
+      ? ([
+          ["gu", rows * 2 * I],
+          ["act", rows * I],
+        ] as [string, number][])
+      : []),
+  ];
+  const offsets = new Map<string, number>();
   let bytes = 0;
-  for (const size of sizes) {
-    offsets.push(bytes);
-    bytes += Math.ceil(size / 16) * 16;
+  for (const [name, length] of regions) {
+    offsets.set(name, bytes);
+    bytes += Math.ceil((length * 4) / 16) * 16;
   }
-  const state = (buffer: ArrayBuffer | undefined): HostKVState => {
-    const view = (i: number, length: number) =>
-      buffer ? new Float32Array(buffer, offsets[i]!, length) : new Float32Array(length);
-    return {
-      keys: Array.from({ length: L }, (_, l) => view(l, block)),
-      values: Array.from({ length: L }, (_, l) => view(L + l, block)),
-      mask: view(2 * L, rows * capacity),
-      length: 0,
-      capacity,
-      rows,
-      dims,
-      scratch: new Map(),
-    };
-  };
   const arena = module && wasm && bytes <= MAX_KERNEL_BYTES ? tryTakeArena(module, wasm, bytes) : undefined;
-  if (!arena) return state(undefined);
-  const { memory, instance } = arena;
-  const s = state(memory.buffer);
-  s.arena = arena;
-  s.scratch = arena.scratch;
-  s.kernel = {
-    attend: instance.exports.attend as AttentionKernel["attend"],
-    keyOffsets: offsets.slice(0, L),
-    valueOffsets: offsets.slice(L, 2 * L),
-    qkvOffset: offsets[2 * L + 1]!,
-    biasOffset: offsets[2 * L + 2]!,
-    outOffset: offsets[2 * L + 3]!,
-    tmpOffset: offsets[2 * L + 4]!,
-    qkv: new Float32Array(memory.buffer, offsets[2 * L + 1]!, rows * (nh + 2 * nkv) * D),
-    bias: new Float32Array(memory.buffer, offsets[2 * L + 2]!, rows * capacity),
-    out: new Float32Array(memory.buffer, offsets[2 * L + 3]!, rows * nh * D),
+  const views = new Map(
+    regions.map(([name, length]) => [
+      name,
+      arena ? new Float32Array(arena.memory.buffer, offsets.get(name)!, length) : new Float32Array(length),
+    ]),
+  );
+  const state: HostKVState = {
+    keys: Array.from({ length: L }, (_, l) => views.get(`k${l}`)!),
+    values: Array.from({ length: L }, (_, l) => views.get(`v${l}`)!),
+    mask: views.get("mask")!,
+    length: 0,
+    capacity,
+    rows,
+    dims,
+    scratch: arena ? arena.scratch : new Map(),
   };
-  if (I > 0)
-    s.kernel.silu = {
-      run: instance.exports.silu as (gu: number, act: number, B: number, I: number) => void,
-      guOffset: offsets[2 * L + 5]!,
-      actOffset: offsets[2 * L + 6]!,
-      gu: new Float32Array(memory.buffer, offsets[2 * L + 5]!, rows * 2 * I),
-      act: new Float32Array(memory.buffer, offsets[2 * L + 6]!, rows * I),
-    };
-  return s;
+  if (!arena) return state;
+  const exports = arena.instance.exports as Record<"attend" | "silu", (...args: number[]) => void>;
+  const at = (name: string) => offsets.get(name)!;
+  state.arena = arena;
+  state.kernel = {
+    attend: (layer, B, S, scale) =>
+      exports.attend(
+        at("qkv"),
+        at(`k${layer}`),
+        at(`v${layer}`),
+        at("bias"),
+        at("out"),
+        at("tmp"),
+        B,
+        S,
+        nh,
+        nkv,
+        D,
+        capacity,
+        scale,
+      ),
+    ...(I > 0 ? { silu: (B: number) => exports.silu(at("gu"), at("act"), B, I) } : {}),
+    work: new Map(["qkv", "bias", "out", "gu", "act"].filter((n) => views.has(n)).map((n) => [n, views.get(n)!])),
+  };
+  return state;
 }
 
 /** The first `B` rows of `h` in new storage with room for `capacity` positions. */

@@ -210,28 +210,15 @@ describe("the attention kernel", () => {
       seed = (seed * 16807) % 2147483647;
       return (seed / 2147483647) * 6 - 3;
     };
-    for (const a of [state.keys[0]!, state.values[0]!, k.qkv])
+    const qkv = k.work.get("qkv")!;
+    for (const a of [state.keys[0]!, state.values[0]!, qkv])
       for (let i = 0; i < a.length; i++) a[i] = Math.fround(rand());
-    const bias = k.bias.subarray(0, B * S);
+    const bias = k.work.get("bias")!.subarray(0, B * S);
     for (let i = 0; i < bias.length; i++) bias[i] = i % 5 === 0 ? -1e9 : 0;
     const scale = Math.fround(1 / Math.sqrt(16));
-    k.attend(
-      k.qkvOffset,
-      k.keyOffsets[0]!,
-      k.valueOffsets[0]!,
-      k.biasOffset,
-      k.outOffset,
-      k.tmpOffset,
-      B,
-      S,
-      4,
-      2,
-      16,
-      cap,
-      scale,
-    );
-    const kernel = Array.from(k.out.subarray(0, B * 4 * 16));
-    const js = Array.from(attendRows(k.qkv, state.keys[0]!, state.values[0]!, bias, B, S, 4, 2, 16, cap, scale));
+    k.attend(0, B, S, scale);
+    const kernel = Array.from(k.work.get("out")!.subarray(0, B * 4 * 16));
+    const js = Array.from(attendRows(qkv, state.keys[0]!, state.values[0]!, bias, B, S, 4, 2, 16, cap, scale));
     expect(js).toEqual(kernel);
     expect(new Set(kernel).size).toBeGreaterThan(100);
     releaseHostKV(state);
@@ -240,12 +227,12 @@ describe("the attention kernel", () => {
   it("its silu and the JS twin give the same bits, over the gate's whole range", () => {
     const [B, I] = [3, 10];
     const state = allocHostKV(B, 4, { numLayers: 1, numHeads: 4, numKvHeads: 2, headDim: 16, intermediateSize: I });
-    const silu = state.kernel!.silu!;
-    const gu = silu.gu.subarray(0, B * 2 * I);
+    const k = state.kernel!;
+    const gu = k.work.get("gu")!.subarray(0, B * 2 * I);
     const gates = [0, -0, 1e-8, -1e-8, 0.5, -0.5, 3, -3, 20, -20, 800, -800, 88.7, -88.7, 1e30, -1e30];
     for (let i = 0; i < gu.length; i++) gu[i] = Math.fround(i % (2 * I) < I ? gates[i % gates.length]! : 1.5 - (i % 7));
-    silu.run(silu.guOffset, silu.actOffset, B, I);
-    const kernel = Array.from(silu.act.subarray(0, B * I));
+    k.silu!(B);
+    const kernel = Array.from(k.work.get("act")!.subarray(0, B * I));
     expect(Array.from(siluGate(gu, B, I, new Float32Array(B * I)))).toEqual(kernel);
     expect(kernel.every(Number.isFinite)).toBe(true);
     releaseHostKV(state);
