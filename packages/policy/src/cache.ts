@@ -26,8 +26,26 @@ export interface KVCache {
    * its tensors are disposed and using it again throws; `dispose()` on it is a no-op.
    */
   selectRows(rows: number[]): KVCache;
+  /** A copy of the contents as plain arrays (`CausalLM.cacheFromData` makes a cache of it again). Throws on an empty cache. */
+  toData(): KVCacheData;
   /** Frees the tensors. Idempotent. */
   dispose(): void;
+}
+
+/**
+ * A cache's contents as plain arrays: per layer `[B, nkv, length, D]` keys and
+ * values, row-major, and the `[B, length]` mask (1 real, 0 pad). The form that
+ * crosses a thread boundary: a worker pool prefills each distinct prompt once
+ * and hands every worker the rows it needs.
+ */
+export interface KVCacheData {
+  batchSize: number;
+  length: number;
+  numKvHeads: number;
+  headDim: number;
+  keys: Float32Array[];
+  values: Float32Array[];
+  mask: Float32Array;
 }
 
 /**
@@ -139,6 +157,47 @@ export class LayerKVCache implements KVCache {
     };
     this.consume();
     return new LayerKVCache(rows.length, this.maxLength, this.numLayers, next);
+  }
+
+  toData(): KVCacheData {
+    this.check();
+    const B = this.batchSize;
+    const h = this.host;
+    if (h) {
+      const { length: S, capacity: cap } = h;
+      const { numKvHeads: nkv, headDim: D } = h.dims;
+      if (S === 0) throw new InvalidInputError("KVCache.toData: the cache is empty");
+      const blocks = (buf: Float32Array) => {
+        const out = new Float32Array(B * nkv * S * D);
+        for (let r = 0; r < B * nkv; r++) out.set(buf.subarray(r * cap * D, (r * cap + S) * D), r * S * D);
+        return out;
+      };
+      const mask = new Float32Array(B * S);
+      for (let b = 0; b < B; b++) mask.set(h.mask.subarray(b * cap, b * cap + S), b * S);
+      return {
+        batchSize: B,
+        length: S,
+        numKvHeads: nkv,
+        headDim: D,
+        keys: h.keys.map(blocks),
+        values: h.values.map(blocks),
+        mask,
+      };
+    }
+    if (!this.keys || !this.values || !this.maskTensor)
+      throw new InvalidInputError("KVCache.toData: the cache is empty");
+    const [, nkv, S, D] = this.keys[0]!.shape as [number, number, number, number];
+    // Copies (slice) of each view before the next read: a growing wasm heap detaches views.
+    const copy = (t: Tensor) => (hostView(t) as Float32Array).slice();
+    return {
+      batchSize: B,
+      length: S,
+      numKvHeads: nkv,
+      headDim: D,
+      keys: this.keys.map(copy),
+      values: this.values.map(copy),
+      mask: copy(this.maskTensor),
+    };
   }
 
   dispose(): void {

@@ -10,7 +10,7 @@ export {
 export type { ModelConfig, ModelConfigInput, ModelType, RopeScaling, WeightDType } from "./config.js";
 export { CausalLM } from "./model.js";
 export type { ForwardOptions, ForwardResult, LayerParams, ModelParams } from "./model.js";
-export type { KVCache } from "./cache.js";
+export type { KVCache, KVCacheData } from "./cache.js";
 export { createPolicy } from "./init.js";
 export type { CreatePolicyOptions } from "./init.js";
 export { loadPolicy, readCheckpointTensors, savePolicy } from "./checkpoint.js";

@@ -1,6 +1,14 @@
-import { InvalidInputError, ShapeError, backendFamily, hostView, kernelPath, tf } from "@tokenrl/core";
+import {
+  InvalidInputError,
+  ShapeError,
+  backendCopiesHostArrays,
+  backendFamily,
+  hostView,
+  kernelPath,
+  tf,
+} from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from "@tokenrl/core";
-import { type KVCache, LayerKVCache } from "./cache.js";
+import { type KVCache, type KVCacheData, LayerKVCache } from "./cache.js";
 import type { ModelConfig } from "./config.js";
 import { embedLookup } from "./embedding.js";
 import { hostDecodeStep } from "./host-decode.js";
@@ -62,6 +70,39 @@ export class CausalLM {
   /** An empty cache for `batchSize` rows of at most `maxLength` tokens (prompt + generated). */
   createCache(batchSize: number, maxLength: number): KVCache {
     return new LayerKVCache(batchSize, maxLength, this.config.numLayers);
+  }
+
+  /**
+   * A cache holding `data` (from `KVCache.toData`, possibly another thread's),
+   * with room for `maxLength` tokens in all. The arrays are copied.
+   */
+  cacheFromData(data: KVCacheData, maxLength: number): KVCache {
+    this.checkAlive();
+    const c = this.config;
+    const { batchSize: B, length: S, numKvHeads: nkv, headDim: D } = data;
+    const bad = (what: string) => new InvalidInputError(`cacheFromData: ${what}`);
+    if (!Number.isInteger(B) || B <= 0) throw bad(`batchSize must be a positive integer, got ${B}`);
+    if (!Number.isInteger(S) || S <= 0) throw bad(`length must be a positive integer, got ${S}`);
+    if (!Number.isInteger(maxLength) || maxLength < S)
+      throw bad(`maxLength ${maxLength} is below the data's length ${S}`);
+    if (nkv !== c.numKvHeads || D !== c.headDim)
+      throw bad(`the data has ${nkv} kv heads of size ${D}; the model ${c.numKvHeads} of size ${c.headDim}`);
+    if (data.keys.length !== c.numLayers || data.values.length !== c.numLayers)
+      throw bad(
+        `expected keys and values for ${c.numLayers} layers, got ${data.keys.length} and ${data.values.length}`,
+      );
+    const block = B * nkv * S * D;
+    for (const a of [...data.keys, ...data.values])
+      if (a.length !== block) throw bad(`a layer's keys or values hold ${a.length} floats, expected ${block}`);
+    if (data.mask.length !== B * S) throw bad(`the mask holds ${data.mask.length} floats, expected ${B * S}`);
+    // wasm copies an array into its heap; cpu would keep it, so later writes to data would reach the cache.
+    const own = backendCopiesHostArrays() ? (a: Float32Array) => a : (a: Float32Array) => a.slice();
+    const tensor = (a: Float32Array) => tf.tensor4d(own(a), [B, nkv, S, D]);
+    return new LayerKVCache(B, maxLength, c.numLayers, {
+      keys: data.keys.map(tensor),
+      values: data.values.map(tensor),
+      mask: tf.tensor2d(own(data.mask), [B, S]),
+    });
   }
 
   trainableVariables(): tf.Variable[] {

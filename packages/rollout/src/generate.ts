@@ -38,6 +38,17 @@ export interface GenerateOptions extends SamplingParams {
    * every row is laid out, and computed, exactly as in the unsplit batch.
    */
   padTo?: number;
+  /**
+   * Supplies the prefill of the call's distinct prompts instead of running it
+   * here (a worker pool computes each distinct prompt once across its workers
+   * and hands every worker the ones its rows need). Called with the row index
+   * of each distinct padded prompt's first occurrence, in order; returns what
+   * `prefillPrompts` returns for those prompts, padded to this call's length:
+   * their last-position logits `[U, V]` and a cache of `U` rows holding the
+   * padded prompt, with room for `maxTokens` more. generate owns (and frees)
+   * both. Needs `useCache`.
+   */
+  prefill?: (distinctRows: readonly number[]) => Prefilled | Promise<Prefilled>;
   /** Overrides model.config.eosTokenId / tokenizer.eosTokenId. */
   eosTokenId?: number;
   /** Overrides model.config.padTokenId / tokenizer.padTokenId (default 0). */
@@ -62,6 +73,22 @@ export interface GenerateStep {
   finished: readonly boolean[];
   /** This step's last-position logits `[rows.length, V]`; valid during the call only (generate disposes them). */
   logits: Tensor2D;
+}
+
+/** A prefill's output: the last position's logits `[B, V]` and the KV cache of the prompts (the caller owns both). */
+export interface Prefilled {
+  logits: Tensor2D;
+  cache: KVCacheLike;
+}
+
+export interface PrefillOptions {
+  /** Left-pad every prompt to at least this many tokens (default: the longest prompt). */
+  padTo?: number;
+  /** Default as generate: model.config.padTokenId, then tokenizer.padTokenId, then 0. */
+  padTokenId?: number;
+  tokenizer?: TokenizerLike;
+  /** The cache's maxLength: the padded prompt plus the tokens to come. */
+  maxLength: number;
 }
 
 export interface GenerateStats {
@@ -92,7 +119,10 @@ interface Row {
   rng: Rng;
 }
 
-function resolveIds(model: GenerativeModel, options: GenerateOptions): { eos: readonly number[]; pad: number } {
+function resolveIds(
+  model: GenerativeModel,
+  options: Pick<GenerateOptions, "eosTokenId" | "padTokenId" | "tokenizer">,
+): { eos: readonly number[]; pad: number } {
   const one = options.eosTokenId ?? model.config.eosTokenId ?? options.tokenizer?.eosTokenId;
   const eos =
     options.eosTokenId !== undefined
@@ -144,6 +174,62 @@ function packRows(ids: readonly number[][], mask: readonly number[][], positions
     rows: ids.length,
     length: ids[0]!.length,
   };
+}
+
+/** Prompts left-padded to P: ids, mask (1 real, 0 pad) and HF's positions (pads at 0). */
+function padPrompts(
+  prompts: readonly (readonly number[])[],
+  P: number,
+  pad: number,
+): { ids: number[][]; mask: number[][]; positions: number[][] } {
+  const ids = prompts.map((p) => [...new Array<number>(P - p.length).fill(pad), ...p]);
+  const mask = prompts.map((p) => [...new Array<number>(P - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
+  const positions = prompts.map((p) => Array.from({ length: P }, (_, j) => Math.max(0, j - (P - p.length))));
+  return { ids, mask, positions };
+}
+
+/**
+ * The prefill generate runs: the prompts left-padded (as generate pads them)
+ * in one forward into a fresh cache of `maxLength`. Returns the last
+ * position's logits `[B, V]` and the cache; the caller owns both. A row's
+ * result does not depend on the other rows, so prompts prefilled in parts
+ * (each worker of a pool its share) give what one call over all of them gives.
+ */
+export function prefillPrompts(
+  model: GenerativeModel,
+  prompts: readonly (readonly number[])[],
+  options: PrefillOptions,
+): Prefilled {
+  checkPrompts(prompts, model.config.vocabSize);
+  const padTo = options.padTo ?? 0;
+  if (!Number.isInteger(padTo) || padTo < 0) throw new ConfigError("padTo", `must be an integer >= 0, got ${padTo}`);
+  const P = Math.max(padTo, ...prompts.map((p) => p.length));
+  if (!Number.isInteger(options.maxLength) || options.maxLength < P)
+    throw new ConfigError("maxLength", `must be an integer >= the padded prompt length ${P}, got ${options.maxLength}`);
+  const padded = padPrompts(prompts, P, resolveIds(model, options).pad);
+  const cache = model.createCache(prompts.length, options.maxLength);
+  try {
+    return step(model, packRows(padded.ids, padded.mask, padded.positions), cache);
+  } catch (err) {
+    cache.dispose();
+    throw err;
+  }
+}
+
+/** A `prefill` hook's result, checked against what this call's own prefill would give. */
+function checkPrefilled(out: Prefilled, rows: number, P: number, vocabSize: number): Prefilled {
+  const problem =
+    out.logits.rank !== 2 || out.logits.shape[0] !== rows || out.logits.shape[1] !== vocabSize
+      ? `logits of shape [${out.logits.shape}], expected [${rows}, ${vocabSize}]`
+      : out.cache.batchSize !== rows || out.cache.length !== P
+        ? `a cache of ${out.cache.batchSize} rows x ${out.cache.length} tokens, expected ${rows} x ${P}`
+        : undefined;
+  if (problem) {
+    out.logits.dispose();
+    out.cache.dispose();
+    throw new InvalidInputError(`generate: options.prefill returned ${problem}`);
+  }
+  return out;
 }
 
 /** Runs one forward and adopts the cache it returns (disposing a replaced one). */
@@ -217,12 +303,15 @@ export async function generate(
     matcher: new StopStringMatcher(params.stop),
     rng: base.fork(streams ? streams[b]! : rowOffset + b),
   }));
-  const paddedIds = rows.map((r) => [...new Array<number>(P - r.prompt.length).fill(pad), ...r.prompt]);
-  const promptMask = rows.map((r) => [
-    ...new Array<number>(P - r.prompt.length).fill(0),
-    ...new Array<number>(r.prompt.length).fill(1),
-  ]);
-  const promptPositions = rows.map((r) => paddedIds[0]!.map((_, j) => Math.max(0, j - (P - r.prompt.length))));
+  const {
+    ids: paddedIds,
+    mask: promptMask,
+    positions: promptPositions,
+  } = padPrompts(
+    rows.map((r) => r.prompt),
+    P,
+    pad,
+  );
 
   const stats: GenerateStats = {
     forwardCalls: 0,
@@ -233,25 +322,27 @@ export async function generate(
   };
   let active = rows.map((_, b) => b);
   // Identical prompts (a group's G copies) are prefilled once and their cache rows fanned out.
-  const prefill = uniqueRows(paddedIds);
-  let cache: KVCacheLike | undefined = useCache
-    ? model.createCache(prefill.unique.length, P + params.maxTokens)
-    : undefined;
+  const prefill = uniqueRows(rows.map((r) => r.prompt));
+  if (options.prefill && !useCache) throw new ConfigError("prefill", "a prefill hook needs useCache");
+  let cache: KVCacheLike | undefined =
+    useCache && !options.prefill ? model.createCache(prefill.unique.length, P + params.maxTokens) : undefined;
   try {
     for (let t = 0; t < params.maxTokens && active.length > 0; t++) {
       const started = performance.now();
       let out: { logits: Tensor2D; cache: KVCacheLike };
       if (t === 0 && useCache) {
         const u = prefill.unique;
-        out = step(
-          model,
-          packRows(
-            u.map((b) => paddedIds[b]!),
-            u.map((b) => promptMask[b]!),
-            u.map((b) => promptPositions[b]!),
-          ),
-          cache,
-        );
+        out = options.prefill
+          ? checkPrefilled(await options.prefill(u), u.length, P, model.config.vocabSize)
+          : step(
+              model,
+              packRows(
+                u.map((b) => paddedIds[b]!),
+                u.map((b) => promptMask[b]!),
+                u.map((b) => promptPositions[b]!),
+              ),
+              cache,
+            );
         if (u.length < B) out = fanOut(out, prefill.expand);
       } else if (t === 0) {
         out = step(model, packRows(paddedIds, promptMask, promptPositions), undefined);
@@ -352,11 +443,15 @@ function decodeInputs(
   return { ids, mask, positions, rows: A, length: 1 };
 }
 
-/** The first row of each distinct padded prompt, and for every row the index of its distinct one. */
-function uniqueRows(padded: readonly number[][]): { unique: number[]; expand: number[] } {
+/**
+ * The first row of each distinct prompt, and for every row the index of its
+ * distinct one. Keyed on the prompts, not their padded ids: a prompt that
+ * starts with the pad id pads to the ids of a shorter one, with another mask.
+ */
+function uniqueRows(prompts: readonly number[][]): { unique: number[]; expand: number[] } {
   const seen = new Map<string, number>();
   const unique: number[] = [];
-  const expand = padded.map((ids, b) => {
+  const expand = prompts.map((ids, b) => {
     const key = ids.join(",");
     let k = seen.get(key);
     if (k === undefined) {

@@ -1,8 +1,18 @@
-import { disposeBatch, setKernelPath, tf, useBackend, validateBatch } from "@tokenrl/core";
+import {
+  ConfigError,
+  InvalidInputError,
+  disposeBatch,
+  setKernelPath,
+  tf,
+  useBackend,
+  validateBatch,
+} from "@tokenrl/core";
+import type { Tensor2D } from "@tokenrl/core";
 import { generate as policyGenerate, scoreResponses } from "@tokenrl/policy";
+import type { KVCache } from "@tokenrl/policy";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_BACKENDS } from "../../../tooling/test-utils/backends.js";
-import { generate, generateBatch, toTrainingBatch } from "../src/index.js";
+import { generate, generateBatch, prefillPrompts, toTrainingBatch } from "../src/index.js";
 import { tinyPolicy, tokenizer } from "./helpers.js";
 
 const PROMPTS = ["2+2=", "hello, wor", "a"].map((t) => tokenizer.encode(t));
@@ -196,6 +206,92 @@ describe("prefill of repeated prompts", () => {
     await expect(generate(model, [p], { ...opts, rowStreams: [0, 1] })).rejects.toThrow(/expected one per prompt/);
     await expect(generate(model, [p], { ...opts, rowStreams: [-1] })).rejects.toThrow(/integer >= 0/);
     await expect(generate(model, [p], { ...opts, rowStreams: [0], rowOffset: 1 })).rejects.toThrow(/not both/);
+    model.dispose();
+  });
+
+  it("prefill: distinct prompts prefilled one by one elsewhere and handed in give the whole call's tokens", async () => {
+    const model = tinyPolicy();
+    const [p, q, r] = [tokenizer.encode("2+2="), tokenizer.encode("hello"), tokenizer.encode("ab")];
+    const prompts = [p, q, p, r, q, p];
+    const opts = { temperature: 1, maxTokens: 6, seed: 9, ignoreEos: true };
+    const whole = await generate(model, prompts, opts);
+    const P = 5;
+    const asked: (readonly number[])[] = [];
+    const before = tf.memory().numTensors;
+    const viaHook = await generate(model, prompts, {
+      ...opts,
+      prefill: (rows) => {
+        asked.push(rows);
+        // Each distinct prompt in its own forward (as a worker computes its share), then one cache of them all.
+        const parts = rows.map((b) => prefillPrompts(model, [prompts[b]!], { padTo: P, maxLength: P }));
+        const data = parts.map((x) => (x.cache as KVCache).toData());
+        const cat = (arrays: Float32Array[]) => {
+          const out = new Float32Array(arrays.reduce((n, a) => n + a.length, 0));
+          let at = 0;
+          for (const a of arrays) {
+            out.set(a, at);
+            at += a.length;
+          }
+          return out;
+        };
+        const layers = data[0]!.keys.map((_, l) => l);
+        const cache = model.cacheFromData(
+          {
+            ...data[0]!,
+            batchSize: rows.length,
+            keys: layers.map((l) => cat(data.map((d) => d.keys[l]!))),
+            values: layers.map((l) => cat(data.map((d) => d.values[l]!))),
+            mask: cat(data.map((d) => d.mask)),
+          },
+          P + opts.maxTokens,
+        );
+        const logits = tf.concat(parts.map((x) => x.logits)) as Tensor2D;
+        for (const x of parts) {
+          x.logits.dispose();
+          x.cache.dispose();
+        }
+        return { logits, cache };
+      },
+    });
+    expect(asked).toEqual([[0, 1, 3]]);
+    expect(viaHook.sequences.map((s) => s.responseIds)).toEqual(whole.sequences.map((s) => s.responseIds));
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+
+  it("prefill: a hook's wrong result is a typed error that frees it; no hook without the cache", async () => {
+    const model = tinyPolicy();
+    const prompts = [tokenizer.encode("2+2="), tokenizer.encode("hi")];
+    const opts = { temperature: 1, maxTokens: 4, seed: 1 };
+    const before = tf.memory().numTensors;
+    // One row short: the cache and logits of the first prompt only.
+    const short = () => prefillPrompts(model, [prompts[0]!], { padTo: 4, maxLength: 8 });
+    await expect(generate(model, prompts, { ...opts, prefill: short })).rejects.toThrow(InvalidInputError);
+    await expect(generate(model, prompts, { ...opts, prefill: short })).rejects.toThrow(
+      /options\.prefill returned logits of shape \[1,/,
+    );
+    // The right rows, the wrong padded length.
+    const unpadded = () => prefillPrompts(model, prompts, { padTo: 6, maxLength: 10 });
+    await expect(generate(model, prompts, { ...opts, prefill: unpadded })).rejects.toThrow(
+      /2 rows x 6 tokens, expected 2 x 4/,
+    );
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(generate(model, prompts, { ...opts, useCache: false, prefill: short })).rejects.toThrow(ConfigError);
+    expect(() => prefillPrompts(model, prompts, { maxLength: 3 })).toThrow(/maxLength/);
+    model.dispose();
+  });
+
+  it("a prompt that starts with the pad id is not merged with the shorter prompt it pads like", async () => {
+    const model = tinyPolicy();
+    const pad = model.config.padTokenId ?? tokenizer.padTokenId ?? 0;
+    const x = tokenizer.encode("2+2=");
+    const prompts = [[pad, ...x], x];
+    const opts = { temperature: 0, maxTokens: 6, ignoreEos: true };
+    const batched = await generate(model, prompts, opts);
+    for (let b = 0; b < prompts.length; b++) {
+      const alone = await generate(model, [prompts[b]!], { ...opts, padTo: x.length + 1 });
+      expect(batched.sequences[b]!.responseIds).toEqual(alone.sequences[0]!.responseIds);
+    }
     model.dispose();
   });
 });

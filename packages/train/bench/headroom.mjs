@@ -30,3 +30,36 @@ export async function headroom(total = 2e8) {
   const two = await run(2);
   return one / two;
 }
+
+/**
+ * The same for the rollout's own work: batch-64 prefills and host-path decode
+ * steps of the demo's model (wasm SIMD matmuls, attention over a KV cache
+ * that outgrows L2), `units` of them in 1 thread and split over 2, started
+ * together once both threads have warmed up. Pure JS can scale while this
+ * does not: on a VM whose cores share caches and memory bandwidth with
+ * neighbours, work that streams memory slows when both cores run it. This is
+ * the ceiling of a rollout split over two workers at that moment; the
+ * workers' own costs (the split's tails, the prefill) come on top.
+ */
+export async function decodeHeadroom(units = 4) {
+  const script = new URL("./decode-probe.mjs", import.meta.url);
+  const run = async (n) => {
+    const workers = Array.from({ length: n }, () => new Worker(script, { workerData: { units: units / n } }));
+    try {
+      const next = (w) =>
+        new Promise((resolve, reject) => {
+          w.once("message", resolve);
+          w.once("error", reject);
+        });
+      await Promise.all(workers.map(next)); // warmed up
+      const done = workers.map(next);
+      for (const w of workers) w.postMessage("go");
+      return Math.max(...(await Promise.all(done)));
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  };
+  const one = await run(1);
+  const two = await run(2);
+  return one / two;
+}

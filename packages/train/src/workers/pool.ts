@@ -8,7 +8,7 @@ import { advantageEstimators } from "@tokenrl/advantages";
 import { objectives } from "@tokenrl/objectives";
 import { partitioners } from "@tokenrl/partitioners";
 import { CharTokenizer } from "@tokenrl/policy";
-import type { CausalLM, PolicyTokenizer } from "@tokenrl/policy";
+import type { CausalLM, ModelConfig, PolicyTokenizer } from "@tokenrl/policy";
 import { createRng } from "@tokenrl/core";
 import type { RolloutEngine, RolloutSequence, SamplingParams } from "@tokenrl/rollout";
 import { batchToTransfer } from "./batch-transfer.js";
@@ -19,6 +19,7 @@ import { combineShardMetrics, splitRange } from "../update.js";
 import type {
   FaultInjection,
   ShardResult,
+  SharedPrefix,
   TaskOp,
   TaskResults,
   TokenizerSpec,
@@ -28,6 +29,7 @@ import type {
 } from "./protocol.js";
 import { planWorkers } from "./scheduler.js";
 import { flatLayout, sharedFloats, tensorsFromShared, writeShared } from "./shared-weights.js";
+import { type PrefixLayout, prefixBuffer } from "./shared-prefix.js";
 import type { FlatLayout } from "./shared-weights.js";
 
 /**
@@ -79,6 +81,20 @@ export interface SyncStats {
   reduceMs: number;
 }
 
+/** Where rollout's time goes, cumulatively. */
+export interface RolloutStats {
+  /** generate calls. */
+  calls: number;
+  /** Their rows. */
+  rows: number;
+  /** Distinct prompts prefilled, once each, across the workers (with one worker, each generate prefills its own). */
+  sharedPrefillPrompts: number;
+  /** Per call, the slowest worker's share of the shared prefill, summed. */
+  prefillMs: number;
+  /** Per call, the slowest worker's generate task (decode, and prefill without the shared one), summed. */
+  generateMs: number;
+}
+
 export interface ComputedGradients {
   /** The mini-batch gradient, in the model's trainableVariables() order; the caller disposes. */
   grads: Tensor[];
@@ -122,6 +138,7 @@ export class WorkerPool {
   readonly registries: Record<string, string[]>;
   private readonly slots: Slot[];
   private readonly variables: tf.Variable[];
+  private readonly modelConfig: ModelConfig;
   private readonly layout: FlatLayout;
   private readonly weights: SharedArrayBuffer;
   private readonly sum: SharedArrayBuffer;
@@ -131,9 +148,17 @@ export class WorkerPool {
   private failure: WorkerCrashedError | undefined;
   private closing = false;
   private readonly sync: SyncStats;
+  private readonly rollout: RolloutStats = {
+    calls: 0,
+    rows: 0,
+    sharedPrefillPrompts: 0,
+    prefillMs: 0,
+    generateMs: 0,
+  };
 
   private constructor(
     slots: Slot[],
+    modelConfig: ModelConfig,
     variables: tf.Variable[],
     layout: FlatLayout,
     weights: SharedArrayBuffer,
@@ -142,6 +167,7 @@ export class WorkerPool {
   ) {
     this.slots = slots;
     this.size = slots.length;
+    this.modelConfig = modelConfig;
     this.variables = variables;
     this.layout = layout;
     this.weights = weights;
@@ -210,9 +236,14 @@ export class WorkerPool {
       throw err;
     }
     checkRegistries(replies[0]!.registries);
-    const pool = new WorkerPool(slots, variables, layout, weights, sum, replies[0]!.registries);
+    const pool = new WorkerPool(slots, options.model.config, variables, layout, weights, sum, replies[0]!.registries);
     for (const slot of slots) pool.listen(slot);
     return pool;
+  }
+
+  /** Cumulative rollout counts and times. */
+  rolloutStats(): RolloutStats {
+    return { ...this.rollout };
   }
 
   /** Cumulative weight-broadcast and reduction costs. */
@@ -254,6 +285,7 @@ export class WorkerPool {
     this.publishWeights();
     const dealt = dealRows(prompts.length, this.size);
     const padTo = Math.max(...prompts.map((p) => p.length));
+    const prefix = await this.sharedPrefill(prompts, padTo);
     const parts = await Promise.all(
       dealt.map((rows, w) =>
         rows.length === 0
@@ -266,10 +298,14 @@ export class WorkerPool {
               seed: options.seed,
               rows,
               ...(options.groupIds ? { groupIds: rows.map((b) => options.groupIds![b]!) } : {}),
+              ...(prefix ? { prefix: { ...prefix, distinct: rows.map((b) => prefix.distinct[b]!) } } : {}),
             }),
       ),
     );
     const out = new Array<RolloutSequence>(prompts.length);
+    this.rollout.calls++;
+    this.rollout.rows += prompts.length;
+    this.rollout.generateMs += Math.max(...parts.map((p) => p?.computeMs ?? 0));
     parts.forEach((part, w) => {
       if (!part) return;
       this.sync.workerReloadMs += part.reloadMs;
@@ -278,6 +314,63 @@ export class WorkerPool {
       });
     });
     return out;
+  }
+
+  /**
+   * Prefills each distinct prompt of a call once across the workers: worker w
+   * computes a contiguous share and writes it to one shared buffer, from which
+   * every worker's generate then takes the prompts its rows need. Dealt
+   * round-robin, every worker holds rows of every group, so without this each
+   * one prefilled every prompt (all N of them the whole prefill). A prompt's
+   * prefill does not depend on its batch-mates, so the tokens are those of an
+   * unsplit call. Skipped for one worker or one distinct prompt.
+   */
+  private async sharedPrefill(
+    prompts: readonly (readonly number[])[],
+    padTo: number,
+  ): Promise<SharedPrefix | undefined> {
+    if (this.size < 2) return undefined;
+    const index = new Map<string, number>();
+    const first: number[] = [];
+    const distinct = prompts.map((p, b) => {
+      const key = p.join(",");
+      let u = index.get(key);
+      if (u === undefined) {
+        u = first.length;
+        index.set(key, u);
+        first.push(b);
+      }
+      return u;
+    });
+    if (first.length < 2) return undefined;
+    const c = this.modelConfig;
+    const layout: PrefixLayout = {
+      distinct: first.length,
+      length: padTo,
+      numLayers: c.numLayers,
+      numKvHeads: c.numKvHeads,
+      headDim: c.headDim,
+      vocabSize: c.vocabSize,
+    };
+    const buffer = prefixBuffer(layout);
+    const replies = await Promise.all(
+      splitRange(first.length, this.size).map(([start, end], w) =>
+        start === end
+          ? Promise.resolve(undefined)
+          : this.run<"prefill">(w, {
+              op: "prefill",
+              prompts: first.slice(start, end).map((b) => [...prompts[b]!]),
+              padTo,
+              start,
+              buffer,
+              layout,
+            }),
+      ),
+    );
+    for (const r of replies) if (r) this.sync.workerReloadMs += r.reloadMs;
+    this.rollout.sharedPrefillPrompts += first.length;
+    this.rollout.prefillMs += Math.max(...replies.map((r) => r?.computeMs ?? 0));
+    return { buffer, layout, distinct };
   }
 
   /**

@@ -4,6 +4,7 @@ import type { RolloutSequence, SamplingParams } from "@tokenrl/rollout";
 import type { WorkerLossSpec } from "./loss.js";
 import type { FlatLayout } from "./shared-weights.js";
 import type { TransferBatch } from "./batch-transfer.js";
+import type { PrefixLayout } from "./shared-prefix.js";
 
 /** How a worker rebuilds the main thread's tokenizer (only encode/decode are used: stop strings, texts). */
 export type TokenizerSpec =
@@ -41,7 +42,7 @@ export interface WorkerInit {
   fault?: FaultInjection;
 }
 
-export type TaskOp = "generate" | "gradients" | "reduce" | "score" | "memory";
+export type TaskOp = "prefill" | "generate" | "gradients" | "reduce" | "score" | "memory";
 
 interface TaskBase {
   id: number;
@@ -60,6 +61,26 @@ export interface GenerateTask extends TaskBase {
   /** Left-pad every prompt to this length (the whole call's longest), so each row sees the same layout as unsplit. */
   padTo: number;
   groupIds?: number[];
+  /** The call's distinct prompts, prefilled by the pool's prefill tasks: generate reads its rows' from here. */
+  prefix?: SharedPrefix;
+}
+
+/** A call's shared prefill: the buffer, its layout, and each row's distinct prompt in it. */
+export interface SharedPrefix {
+  buffer: SharedArrayBuffer;
+  layout: PrefixLayout;
+  /** Per row of the task, the index of its prompt among the call's distinct ones. */
+  distinct: number[];
+}
+
+/** Prefill distinct prompts `start ..` of a call (this worker's share) into the shared buffer. */
+export interface PrefillTask extends TaskBase {
+  op: "prefill";
+  prompts: number[][];
+  padTo: number;
+  start: number;
+  buffer: SharedArrayBuffer;
+  layout: PrefixLayout;
 }
 
 export interface GradientsTask extends TaskBase {
@@ -89,7 +110,7 @@ export interface MemoryTask extends TaskBase {
   op: "memory";
 }
 
-export type WorkerTask = GenerateTask | GradientsTask | ReduceTask | ScoreTask | MemoryTask;
+export type WorkerTask = PrefillTask | GenerateTask | GradientsTask | ReduceTask | ScoreTask | MemoryTask;
 
 export interface ShardResult {
   loss: number;
@@ -99,6 +120,7 @@ export interface ShardResult {
 }
 
 export interface TaskResults {
+  prefill: { reloadMs: number; computeMs: number };
   generate: { sequences: RolloutSequence[]; reloadMs: number; computeMs: number };
   /** The summed gradient of the worker's shards is in its `grads` buffer. */
   gradients: { shards: ShardResult[]; reloadMs: number; computeMs: number };

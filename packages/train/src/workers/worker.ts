@@ -1,14 +1,15 @@
 // The worker thread: one tfjs backend instance, one copy of the policy (weights
 // from shared memory), and the tasks the pool sends. Node only.
 import { parentPort, workerData } from "node:worker_threads";
-import { backendInfo, createRng, disposeBatch, initBackend, tf } from "@tokenrl/core";
+import { backendInfo, createRng, disposeBatch, initBackend, resolveSamplingParams, tf } from "@tokenrl/core";
 import type { Tensor } from "@tokenrl/core";
 import { advantageEstimators } from "@tokenrl/advantages";
 import { objectives } from "@tokenrl/objectives";
 import { partitioners } from "@tokenrl/partitioners";
 import { CharTokenizer, HfTokenizer, createPolicy } from "@tokenrl/policy";
-import type { CausalLM, PolicyTokenizer } from "@tokenrl/policy";
-import { generate } from "@tokenrl/rollout";
+import type { CausalLM, KVCache, PolicyTokenizer } from "@tokenrl/policy";
+import { generate, prefillPrompts } from "@tokenrl/rollout";
+import type { Prefilled } from "@tokenrl/rollout";
 import { batchFromTransfer } from "./batch-transfer.js";
 import { countTokens, inProcessGradients } from "../update.js";
 import { buildActorLoss } from "./loss.js";
@@ -16,6 +17,7 @@ import type { ActorLoss } from "../loss.js";
 import type {
   GenerateTask,
   GradientsTask,
+  PrefillTask,
   ReduceTask,
   ScoreTask,
   ShardResult,
@@ -28,6 +30,7 @@ import type {
 } from "./protocol.js";
 import { serializeError } from "./protocol.js";
 import { assignFromShared, writeShared } from "./shared-weights.js";
+import { readPrefix, writePrefix } from "./shared-prefix.js";
 
 const port = parentPort;
 if (!port) throw new Error("@tokenrl/train/workers: worker.js runs only as a worker thread");
@@ -102,9 +105,43 @@ function maybeFault(op: TaskOp): void {
 /** Stops the current task without answering (the injected fault answers for it). */
 class HaltTask extends Error {}
 
+async function runPrefill(task: PrefillTask): Promise<TaskResults["prefill"]> {
+  const reloadMs = reload(task.weightsVersion);
+  const started = performance.now();
+  const out = prefillPrompts(model, task.prompts, {
+    padTo: task.padTo,
+    maxLength: task.padTo,
+    ...(tokenizer ? { tokenizer } : {}),
+  });
+  try {
+    const logits = (await out.logits.data()) as Float32Array;
+    writePrefix(task.buffer, task.layout, task.start, (out.cache as KVCache).toData(), logits);
+  } finally {
+    out.logits.dispose();
+    out.cache.dispose();
+  }
+  return { reloadMs, computeMs: performance.now() - started };
+}
+
+/** The generate hook that takes a row's prefill from the call's shared buffer instead of computing it. */
+function sharedPrefill(prefix: NonNullable<GenerateTask["prefix"]>, maxLength: number) {
+  return (rows: readonly number[]): Prefilled => {
+    const { data, logits } = readPrefix(
+      prefix.buffer,
+      prefix.layout,
+      rows.map((r) => prefix.distinct[r]!),
+    );
+    return {
+      cache: model.cacheFromData(data, maxLength),
+      logits: tf.tensor2d(logits, [rows.length, prefix.layout.vocabSize]),
+    };
+  };
+}
+
 async function runGenerate(task: GenerateTask): Promise<TaskResults["generate"]> {
   const reloadMs = reload(task.weightsVersion);
   const started = performance.now();
+  const { maxTokens } = resolveSamplingParams(task.params);
   const result = await generate(model, task.prompts, {
     ...task.params,
     rng: createRng(task.seed),
@@ -112,6 +149,7 @@ async function runGenerate(task: GenerateTask): Promise<TaskResults["generate"]>
     padTo: task.padTo,
     ...(tokenizer ? { tokenizer } : {}),
     ...(task.groupIds ? { groupIds: task.groupIds } : {}),
+    ...(task.prefix ? { prefill: sharedPrefill(task.prefix, task.padTo + maxTokens) } : {}),
   });
   return { sequences: result.sequences, reloadMs, computeMs: performance.now() - started };
 }
@@ -207,6 +245,8 @@ async function run(task: WorkerTask): Promise<TaskResults[TaskOp]> {
   taskCounts[task.op] = (taskCounts[task.op] ?? 0) + 1;
   maybeFault(task.op);
   switch (task.op) {
+    case "prefill":
+      return runPrefill(task);
     case "generate":
       return runGenerate(task);
     case "gradients":

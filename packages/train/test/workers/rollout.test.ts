@@ -47,6 +47,14 @@ describe("rollout in workers", () => {
         s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(a![i]!.rolloutLogProbs[t]!, 5));
       });
     }
+    // Two workers prefilled each distinct prompt once between them (G copies and both calls' prompts
+    // alike); one worker prefills inside its own generate.
+    expect(two.rolloutStats()).toMatchObject({
+      calls: 2,
+      rows: 5 * prompts.length,
+      sharedPrefillPrompts: 2 * prompts.length,
+    });
+    expect(one.rolloutStats()).toMatchObject({ calls: 2, sharedPrefillPrompts: 0 });
     // A sampler that ignored the seed would give identical rows within a group.
     expect(new Set(a!.slice(0, 4).map((s) => s.responseIds.join(","))).size).toBeGreaterThan(1);
   });

@@ -1,0 +1,49 @@
+// One unit of the main job's rollout work, run by `decodeHeadroom` in a worker
+// thread: a batch-64 prefill and 60 host-path decode steps of the demo's model
+// shape (Qwen3, 64 wide, 2 layers). Posts "ready" after a warm-up, runs its
+// units on "go" and posts the milliseconds they took.
+import { parentPort, workerData } from "node:worker_threads";
+import { initBackend, tf } from "../../core/dist/index.js";
+import { createPolicy } from "../../policy/dist/index.js";
+
+await initBackend({ backend: "wasm", log: null });
+const model = createPolicy(
+  {
+    modelType: "qwen3",
+    vocabSize: 40,
+    hiddenSize: 64,
+    intermediateSize: 128,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 2,
+  },
+  { seed: 1 },
+);
+const B = 64;
+const P = 40;
+const T = 60;
+function unit() {
+  const ids = tf.tensor2d(
+    Array.from({ length: B * P }, (_, i) => 4 + (i % 30)),
+    [B, P],
+    "int32",
+  );
+  let { logits, cache } = model.forward(ids, { cache: model.createCache(B, P + T), logits: "last" });
+  ids.dispose();
+  logits.dispose();
+  for (let t = 0; t < T; t++) {
+    const next = tf.tensor2d(new Int32Array(B).fill(5 + (t % 20)), [B, 1], "int32");
+    ({ logits, cache } = model.forward(next, { cache, logits: "last" }));
+    next.dispose();
+    logits.dataSync();
+    logits.dispose();
+  }
+  cache.dispose();
+}
+unit(); // warm-up: compile and first allocations
+parentPort.postMessage("ready");
+parentPort.once("message", () => {
+  const started = performance.now();
+  for (let i = 0; i < workerData.units; i++) unit();
+  parentPort.postMessage(performance.now() - started);
+});
