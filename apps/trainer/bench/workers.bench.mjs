@@ -13,7 +13,7 @@ import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 // The pool's own bench folder holds the headroom probe (as packages/train/bench reads policy's bench model).
-import { headroom } from "../../../packages/train/bench/headroom.mjs";
+import { decodeHeadroom, headroom } from "../../../packages/train/bench/headroom.mjs";
 import { DEFAULT_CONFIG, resolveConfig, train } from "../dist/index.js";
 
 const { values: args } = parseArgs({
@@ -61,10 +61,12 @@ async function run(name, layers) {
 }
 
 const h0 = await headroom();
+const d0 = await decodeHeadroom();
 console.log(
   `load average ${loadavg()
     .map((l) => l.toFixed(2))
-    .join(" ")}; parallel headroom ${h0.toFixed(2)}x (2 threads of pure JS vs 1; 2.0 = 2 idle cores)`,
+    .join(" ")}; parallel headroom ${h0.toFixed(2)}x (2 threads of pure JS vs 1; 2.0 = 2 idle cores), ` +
+    `${d0.toFixed(2)}x for decode work (batch-64 decode steps split over 2 threads: a split rollout's ceiling)`,
 );
 const d = DEFAULT_CONFIG;
 console.log(
@@ -144,6 +146,8 @@ const ratio = (k) => `${(one[k] / many[k]).toFixed(2)}x`;
 console.log(
   `${N} workers / 1: rollout ${ratio("gen")}, old log-probs ${ratio("oldLogProb")}, update ${ratio("update")}, RL step ${ratio("step")}, SFT step ${ratio("sft")}`,
 );
-console.log(`parallel headroom at the end ${(await headroom()).toFixed(2)}x`);
+console.log(
+  `parallel headroom at the end ${(await headroom()).toFixed(2)}x, ${(await decodeHeadroom()).toFixed(2)}x for decode work`,
+);
 if (!args.keep && !args.out) rmSync(root, { recursive: true, force: true });
 else console.log(`run folders: ${root}`);

@@ -87,3 +87,53 @@ export function hostView(t: Tensor): HostArray {
 export function backendCopiesHostArrays(): boolean {
   return isWasmHeap(tf.backend() as unknown as Partial<WasmHeapBackend>);
 }
+
+/** The WebAssembly memory as a kernel module imports it (the package's TS lib has no DOM types). */
+export interface WasmMemoryLike {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+
+/**
+ * The wasm backend's heap, for a kernel of another package that computes on
+ * tensors where they live: the heap's WebAssembly memory (a kernel module
+ * imports it, so it sees the heap grow), each tensor's byte offset in it, and
+ * new uninitialised float32 tensors for the kernel's outputs. The kernel must
+ * finish before the next tfjs op (which may grow the heap and move nothing,
+ * but reuse freed memory). Undefined off the wasm backend, or when tfjs's
+ * internals are not the ones this was written against (tfjs-backend-wasm 4.x).
+ */
+export interface WasmHeap {
+  readonly memory: WasmMemoryLike;
+  /** Byte offset of a float32 tensor's data in the heap. */
+  offset(t: Tensor): number;
+  /** A new float32 tensor whose data the caller writes (allocated, not cleared). */
+  output(shape: number[]): Tensor;
+}
+
+interface WasmBackendInternals {
+  wasm: { asm?: { memory?: unknown } };
+  dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined };
+  makeOutput(shape: number[], dtype: "float32"): { dataId: object; shape: number[]; dtype: "float32" };
+}
+
+export function wasmHeap(): WasmHeap | undefined {
+  if (backendFamily() !== "wasm") return undefined;
+  const backend = tf.backend() as unknown as Partial<WasmBackendInternals>;
+  const memory = backend.wasm?.asm?.memory as Partial<WasmMemoryLike> | undefined;
+  if (!memory || !(memory.buffer instanceof ArrayBuffer) || typeof memory.grow !== "function") return undefined;
+  if (typeof backend.makeOutput !== "function" || !backend.dataIdMap) return undefined;
+  const b = backend as WasmBackendInternals;
+  return {
+    memory: memory as WasmMemoryLike,
+    offset(t) {
+      const offset = t.dtype === "float32" ? b.dataIdMap.get(t.dataId)?.memoryOffset : undefined;
+      if (offset === undefined || offset === null)
+        throw new TypeError(`wasmHeap: tensor ${t.id} (${t.dtype}) has no float32 data in the wasm heap`);
+      return offset;
+    },
+    output(shape) {
+      return tf.engine().makeTensorFromTensorInfo(b.makeOutput(shape, "float32")) as Tensor;
+    },
+  };
+}

@@ -9,6 +9,7 @@ import {
   setKernelPath,
   tf,
   useBackend,
+  wasmHeap,
 } from "../src/index.js";
 
 describe.each(TEST_BACKENDS)("kernel placement on %s", (backend) => {
@@ -35,5 +36,28 @@ describe.each(TEST_BACKENDS)("kernel placement on %s", (backend) => {
     expect(Array.from(hostView(t))).toEqual([1, 2, 3, 4]);
     expect(backendCopiesHostArrays()).toBe(backend === "wasm");
     t.dispose();
+  });
+});
+
+describe("wasmHeap", () => {
+  it("gives the wasm heap's memory, tensor offsets in it and writable outputs; nothing on cpu", async () => {
+    await useBackend("wasm");
+    const heap = wasmHeap()!;
+    const t = tf.tensor1d([1.5, -2, 3]);
+    const at = heap.offset(t) / 4;
+    expect(Array.from(new Float32Array(heap.memory.buffer).subarray(at, at + 3))).toEqual([1.5, -2, 3]);
+    const before = tf.memory().numTensors;
+    const out = heap.output([2, 2]);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    const o = heap.offset(out) / 4;
+    new Float32Array(heap.memory.buffer).set([4, 3, 2, 1], o);
+    expect(await out.array()).toEqual([
+      [4, 3],
+      [2, 1],
+    ]);
+    expect(() => heap.offset(tf.tensor1d([1], "int32"))).toThrow(/no float32 data/);
+    tf.dispose([t, out]);
+    await useBackend("cpu");
+    expect(wasmHeap()).toBeUndefined();
   });
 });

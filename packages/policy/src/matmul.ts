@@ -1,5 +1,6 @@
 import { backendFamily, tf } from "@tokenrl/core";
 import type { Tensor } from "@tokenrl/core";
+import { batchedKernelAvailable, kernelBatchedMatMul } from "./batched-matmul.js";
 
 /**
  * Matrix multiply that stays on the wasm backend's fast path. Measured here
@@ -7,8 +8,9 @@ import type { Tensor } from "@tokenrl/core";
  * `[M, K] x [K, N]` reaches XNNPACK (~20 GFLOP/s); `transposeA`/`transposeB`
  * and batch > 1 run a naive loop at 0.25-1.5 GFLOP/s, and tfjs's own matMul
  * gradient uses exactly those transposed forms. So on wasm a product
- * transposes explicitly (a cheap copy), runs a batched one as a depthwise
- * convolution, and has a custom gradient built from the same forms.
+ * transposes explicitly (a cheap copy), runs a batched one in the
+ * batched-matmul kernel (`batched-matmul.ts`; where it cannot run, as a
+ * depthwise convolution), and has a custom gradient built from the same forms.
  * Other backends get `tf.matMul` unchanged. Rank 2 or 3 (batch first).
  */
 export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = false): Tensor {
@@ -20,6 +22,7 @@ export function matMul(a: Tensor, b: Tensor, transposeA = false, transposeB = fa
   // S = 100, D = 16: 0.46 vs 1.19 ms at 1 row, 1.5 vs 2.1 ms at 4, 3.0 vs 1.8 ms at 8.
   if (a.rank === 3 && tf.engine().state.gradientDepth === 0 && a.shape[transposeA ? 2 : 1]! <= FEW_ROWS)
     return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transposeA, transposeB);
+  if (a.rank === 3 && batchedKernelAvailable()) return batchedMatMul(a, b, transposeA, transposeB);
   return tf.tidy(() => {
     const x = transposeA ? swapLast(a) : a;
     const y = transposeB ? swapLast(b) : b;
@@ -46,6 +49,31 @@ function fastMatMul(a: Tensor, b: Tensor): Tensor {
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sa, sb] = saved as [Tensor, Tensor];
         return [plainMatMul(dy, swapLast(sb)), plainMatMul(swapLast(sa), dy)];
+      },
+    };
+  });
+  return f(a, b);
+}
+
+/**
+ * A batched `op(a) @ op(b)` in the kernel, with its gradient from the same
+ * kernel (each transposed form read through strides): for C = op(A) op(B),
+ * dA = tA ? op(B) dC^T : dC op(B)^T and dB = tB ? dC^T op(A) : op(A)^T dC.
+ */
+function batchedMatMul(a: Tensor, b: Tensor, transposeA: boolean, transposeB: boolean): Tensor {
+  const product = (x: Tensor, y: Tensor, tx: boolean, ty: boolean): Tensor =>
+    kernelBatchedMatMul(x, y, tx, ty) ?? tf.tidy(() => plainMatMul(tx ? swapLast(x) : x, ty ? swapLast(y) : y));
+  if (tf.engine().state.gradientDepth === 0) return product(a, b, transposeA, transposeB);
+  const f = tf.customGrad((x, y, save) => {
+    (save as tf.GradSaveFunc)([x as Tensor, y as Tensor]);
+    return {
+      value: product(x as Tensor, y as Tensor, transposeA, transposeB),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sa, sb] = saved as [Tensor, Tensor];
+        return [
+          transposeA ? product(sb, dy, transposeB, true) : product(dy, sb, false, !transposeB),
+          transposeB ? product(dy, sa, true, transposeA) : product(sa, dy, !transposeA, false),
+        ];
       },
     };
   });
