@@ -113,7 +113,7 @@ export interface WasmHeap {
 
 interface WasmBackendInternals {
   wasm: { asm?: { memory?: unknown } };
-  dataIdMap: { get(dataId: object): { memoryOffset: number | null } | undefined };
+  dataIdMap: { has(dataId: object): boolean; get(dataId: object): { memoryOffset: number | null } | undefined };
   makeOutput(shape: number[], dtype: "float32"): { dataId: object; shape: number[]; dtype: "float32" };
 }
 
@@ -127,7 +127,10 @@ export function wasmHeap(): WasmHeap | undefined {
   return {
     memory: memory as WasmMemoryLike,
     offset(t) {
-      const offset = t.dtype === "float32" ? b.dataIdMap.get(t.dataId)?.memoryOffset : undefined;
+      const offset =
+        t.dtype === "float32" && !t.isDisposed && b.dataIdMap.has(t.dataId)
+          ? b.dataIdMap.get(t.dataId)?.memoryOffset
+          : undefined;
       if (offset === undefined || offset === null)
         throw new TypeError(`wasmHeap: tensor ${t.id} (${t.dtype}) has no float32 data in the wasm heap`);
       return offset;

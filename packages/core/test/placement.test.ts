@@ -55,8 +55,10 @@ describe("wasmHeap", () => {
       [4, 3],
       [2, 1],
     ]);
-    expect(() => heap.offset(tf.tensor1d([1], "int32"))).toThrow(/no float32 data/);
-    tf.dispose([t, out]);
+    const ints = tf.tensor1d([1], "int32");
+    expect(() => heap.offset(ints)).toThrow(/no float32 data/);
+    tf.dispose([t, out, ints]);
+    expect(() => heap.offset(t)).toThrow(/no float32 data/);
     await useBackend("cpu");
     expect(wasmHeap()).toBeUndefined();
   });

@@ -23,7 +23,7 @@ type Bmm = (...args: number[]) => void;
 
 const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
 let compiled: object | null | undefined;
-/** The kernel bound to the wasm backend's heap memory (a new backend instance has a new memory). */
+/** The kernel bound to the wasm backend's heap memory (a new backend instance has a new memory; the last one is kept). */
 let bound: { memory: WasmMemoryLike; bmm: Bmm } | undefined;
 
 /** The kernel's entry point over `memory`, or undefined where it cannot be compiled (no WebAssembly or no SIMD). */
@@ -65,12 +65,19 @@ export function kernelBatchedMatMul(
   const [Kb, N] = transposeB ? [b2, b1] : [b1, b2];
   if (G !== Gb || K !== Kb) return undefined;
   const bn = transposeB ? tf.transpose(b, [0, 2, 1]) : b;
-  const c = heap.output([G, M, N]) as Tensor3D;
-  // a[g, m, k] at g aG + m aM + k aK: stored [G, M, K], or [G, K, M] when transposed.
-  const [aM, aK] = transposeA ? [1, M] : [K, 1];
-  if (G * M * N > 0) bmm(G, M, K, N, heap.offset(a), M * K, aM, aK, heap.offset(bn), heap.offset(c));
-  if (bn !== b) bn.dispose();
-  return c;
+  let c: Tensor3D | undefined;
+  try {
+    c = heap.output([G, M, N]) as Tensor3D;
+    // a[g, m, k] at g aG + m aM + k aK: stored [G, M, K], or [G, K, M] when transposed.
+    const [aM, aK] = transposeA ? [1, M] : [K, 1];
+    if (G * M * N > 0) bmm(G, M, K, N, heap.offset(a), M * K, aM, aK, heap.offset(bn), heap.offset(c));
+    return c;
+  } catch (err) {
+    c?.dispose();
+    throw err;
+  } finally {
+    if (bn !== b) bn.dispose();
+  }
 }
 
 /** Whether this thread can run the kernel (else `matMul` keeps the depthwise form). */

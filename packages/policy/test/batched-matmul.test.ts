@@ -43,17 +43,24 @@ describe("the batched-matmul kernel on wasm", () => {
     await useBackend("wasm");
     const a = tf.randomNormal([2, 11, 20], 0, 1, "float32", 3) as tf.Tensor3D;
     const b = tf.randomNormal([2, 20, 19], 0, 1, "float32", 4) as tf.Tensor3D;
-    const whole = (await kernelBatchedMatMul(a, b)!.array()) as number[][][];
+    const before = tf.memory().numTensors;
+    const products = [kernelBatchedMatMul(a, b)!];
     // Row 9 alone (the scalar-row path) and columns 16..18 alone (the lane and scalar tails).
     const row = tf.slice(a, [0, 9, 0], [2, 1, 20]);
     const cols = tf.slice(b, [0, 0, 16], [2, 20, 3]);
-    const r = (await kernelBatchedMatMul(row, b)!.array()) as number[][][];
-    const c = (await kernelBatchedMatMul(a, cols)!.array()) as number[][][];
+    products.push(kernelBatchedMatMul(row, b)!, kernelBatchedMatMul(a, cols)!);
+    const [whole, r, c] = (await Promise.all(products.map((p) => p.array()))) as number[][][][];
     for (let g = 0; g < 2; g++) {
-      expect(r[g]![0]).toEqual(whole[g]![9]);
-      expect(c[g]!.map((x) => x)).toEqual(whole[g]!.map((x) => x.slice(16)));
+      expect(r![g]![0]).toEqual(whole![g]![9]);
+      expect(c![g]).toEqual(whole![g]!.map((x) => x.slice(16)));
     }
-    tf.dispose([a, b, row, cols]);
+    tf.dispose([row, cols, ...products]);
+    expect(tf.memory().numTensors).toBe(before);
+    // A transposed b is transposed for the kernel and freed after it: only the product is left.
+    const bt = tf.randomNormal([2, 19, 20], 0, 1, "float32", 9) as tf.Tensor3D;
+    const viaT = kernelBatchedMatMul(a, bt, false, true)!;
+    expect(tf.memory().numTensors).toBe(before + 2);
+    tf.dispose([a, b, bt, viaT]);
   });
 
   it("leaves what it cannot take to the caller, and matMul's gradient through it matches tf.matMul's", async () => {
@@ -61,7 +68,9 @@ describe("the batched-matmul kernel on wasm", () => {
     const a = tf.randomNormal([2, 5, 6], 0, 1, "float32", 5) as tf.Tensor3D;
     const b = tf.randomNormal([3, 6, 4]) as tf.Tensor3D;
     expect(kernelBatchedMatMul(a, b)).toBeUndefined(); // batch sizes differ
-    expect(kernelBatchedMatMul(a, tf.randomNormal([2, 5, 4]) as tf.Tensor3D)).toBeUndefined(); // inner sizes differ
+    const inner = tf.randomNormal([2, 5, 4]) as tf.Tensor3D;
+    expect(kernelBatchedMatMul(a, inner)).toBeUndefined(); // inner sizes differ
+    inner.dispose();
     for (const [ta, tb] of [
       [false, false],
       [false, true],

@@ -42,11 +42,11 @@ export interface GenerateOptions extends SamplingParams {
    * Supplies the prefill of the call's distinct prompts instead of running it
    * here (a worker pool computes each distinct prompt once across its workers
    * and hands every worker the ones its rows need). Called with the row index
-   * of each distinct padded prompt's first occurrence, in order; returns what
+   * of each distinct prompt's first occurrence, in order; returns what
    * `prefillPrompts` returns for those prompts, padded to this call's length:
    * their last-position logits `[U, V]` and a cache of `U` rows holding the
-   * padded prompt, with room for `maxTokens` more. generate owns (and frees)
-   * both. Needs `useCache`.
+   * padded prompt, with room for `maxTokens` more (checked where the cache
+   * states its `maxLength`). generate owns (and frees) both. Needs `useCache`.
    */
   prefill?: (distinctRows: readonly number[]) => Prefilled | Promise<Prefilled>;
   /** Overrides model.config.eosTokenId / tokenizer.eosTokenId. */
@@ -216,14 +216,26 @@ export function prefillPrompts(
   }
 }
 
-/** A `prefill` hook's result, checked against what this call's own prefill would give. */
-function checkPrefilled(out: Prefilled, rows: number, P: number, vocabSize: number): Prefilled {
-  const problem =
-    out.logits.rank !== 2 || out.logits.shape[0] !== rows || out.logits.shape[1] !== vocabSize
-      ? `logits of shape [${out.logits.shape}], expected [${rows}, ${vocabSize}]`
-      : out.cache.batchSize !== rows || out.cache.length !== P
-        ? `a cache of ${out.cache.batchSize} rows x ${out.cache.length} tokens, expected ${rows} x ${P}`
-        : undefined;
+/**
+ * A `prefill` hook's result, checked against what this call's own prefill
+ * would give (rows, vocabulary, the padded length, and room for the tokens to
+ * come where the cache states its `maxLength`); freed when it does not fit.
+ */
+function checkPrefilled(out: Prefilled, rows: number, P: number, vocabSize: number, maxTokens: number): Prefilled {
+  let problem: string | undefined;
+  try {
+    const room = (out.cache as { maxLength?: unknown }).maxLength;
+    problem =
+      out.logits.rank !== 2 || out.logits.shape[0] !== rows || out.logits.shape[1] !== vocabSize
+        ? `logits of shape [${out.logits.shape}], expected [${rows}, ${vocabSize}]`
+        : out.cache.batchSize !== rows || out.cache.length !== P
+          ? `a cache of ${out.cache.batchSize} rows x ${out.cache.length} tokens, expected ${rows} x ${P}`
+          : typeof room === "number" && room < P + maxTokens - 1
+            ? `a cache of maxLength ${room}, below the ${P} prompt + ${maxTokens - 1} generated tokens it must hold`
+            : undefined;
+  } catch (err) {
+    problem = `a result that cannot be read (${(err as Error).message})`;
+  }
   if (problem) {
     out.logits.dispose();
     out.cache.dispose();
@@ -333,7 +345,7 @@ export async function generate(
       if (t === 0 && useCache) {
         const u = prefill.unique;
         out = options.prefill
-          ? checkPrefilled(await options.prefill(u), u.length, P, model.config.vocabSize)
+          ? checkPrefilled(await options.prefill(u), u.length, P, model.config.vocabSize, params.maxTokens)
           : step(
               model,
               packRows(
@@ -343,6 +355,8 @@ export async function generate(
               ),
               cache,
             );
+        // Adopted before the fan-out, so the finally below frees it if the fan-out throws.
+        cache = out.cache;
         if (u.length < B) out = fanOut(out, prefill.expand);
       } else if (t === 0) {
         out = step(model, packRows(paddedIds, promptMask, promptPositions), undefined);
@@ -464,16 +478,29 @@ function uniqueRows(prompts: readonly number[][]): { unique: number[]; expand: n
   return { unique, expand };
 }
 
-/** A prefill of the distinct prompts, fanned out to every row: cache rows and logits rows repeated. */
+/**
+ * A prefill of the distinct prompts, fanned out to every row: cache rows and
+ * logits rows repeated. Frees `out.logits` whatever happens; if it throws,
+ * `out.cache` is the caller's to free.
+ */
 function fanOut(
   out: { logits: Tensor2D; cache: KVCacheLike },
   expand: number[],
 ): { logits: Tensor2D; cache: KVCacheLike } {
-  const cache = out.cache.selectRows(expand);
-  if (cache !== out.cache) out.cache.dispose();
-  const logits = gatherRows(out.logits, expand) as Tensor2D;
-  out.logits.dispose();
-  return { logits, cache };
+  let logits: Tensor2D;
+  try {
+    logits = gatherRows(out.logits, expand) as Tensor2D;
+  } finally {
+    out.logits.dispose();
+  }
+  try {
+    const cache = out.cache.selectRows(expand);
+    if (cache !== out.cache) out.cache.dispose();
+    return { logits, cache };
+  } catch (err) {
+    logits.dispose();
+    throw err;
+  }
 }
 
 function finishRow(

@@ -275,6 +275,11 @@ describe("prefill of repeated prompts", () => {
     await expect(generate(model, prompts, { ...opts, prefill: unpadded })).rejects.toThrow(
       /2 rows x 6 tokens, expected 2 x 4/,
     );
+    // Right shape, no room for the tokens to come.
+    const cramped = () => prefillPrompts(model, prompts, { padTo: 4, maxLength: 4 });
+    await expect(generate(model, prompts, { ...opts, prefill: cramped })).rejects.toThrow(
+      /maxLength 4, below the 4 prompt \+ 3/,
+    );
     expect(tf.memory().numTensors).toBe(before);
     await expect(generate(model, prompts, { ...opts, useCache: false, prefill: short })).rejects.toThrow(ConfigError);
     expect(() => prefillPrompts(model, prompts, { maxLength: 3 })).toThrow(/maxLength/);

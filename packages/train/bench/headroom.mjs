@@ -42,6 +42,8 @@ export async function headroom(total = 2e8) {
  * workers' own costs (the split's tails, the prefill) come on top.
  */
 export async function decodeHeadroom(units = 4) {
+  if (!Number.isInteger(units) || units < 2 || units % 2 !== 0)
+    throw new RangeError(`units: an even integer >= 2, got ${units}`);
   const script = new URL("./decode-probe.mjs", import.meta.url);
   const run = async (n) => {
     const workers = Array.from({ length: n }, () => new Worker(script, { workerData: { units: units / n } }));
@@ -50,6 +52,7 @@ export async function decodeHeadroom(units = 4) {
         new Promise((resolve, reject) => {
           w.once("message", resolve);
           w.once("error", reject);
+          w.once("exit", (code) => reject(new Error(`decode probe exited (code ${code}) before answering`)));
         });
       await Promise.all(workers.map(next)); // warmed up
       const done = workers.map(next);

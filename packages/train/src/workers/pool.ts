@@ -285,7 +285,11 @@ export class WorkerPool {
     this.publishWeights();
     const dealt = dealRows(prompts.length, this.size);
     const padTo = Math.max(...prompts.map((p) => p.length));
-    const prefix = await this.sharedPrefill(prompts, padTo);
+    const version = this.version;
+    let prefix = await this.sharedPrefill(prompts, padTo, dealt);
+    // Weights published by another call meanwhile: the shared prefill is of the old ones, and the one
+    // buffer holds only the newest, so each worker prefills its own rows (with the new weights) instead.
+    if (this.version !== version) prefix = undefined;
     const parts = await Promise.all(
       dealt.map((rows, w) =>
         rows.length === 0
@@ -323,11 +327,13 @@ export class WorkerPool {
    * round-robin, every worker holds rows of every group, so without this each
    * one prefilled every prompt (all N of them the whole prefill). A prompt's
    * prefill does not depend on its batch-mates, so the tokens are those of an
-   * unsplit call. Skipped for one worker or one distinct prompt.
+   * unsplit call. Skipped where it saves nothing: one worker, one distinct
+   * prompt, or no prompt with rows on two workers.
    */
   private async sharedPrefill(
     prompts: readonly (readonly number[])[],
     padTo: number,
+    dealt: readonly (readonly number[])[],
   ): Promise<SharedPrefix | undefined> {
     if (this.size < 2) return undefined;
     const index = new Map<string, number>();
@@ -343,6 +349,16 @@ export class WorkerPool {
       return u;
     });
     if (first.length < 2) return undefined;
+    const owner = new Array<number>(first.length).fill(-1);
+    let shared = false;
+    dealt.forEach((rows, w) => {
+      for (const b of rows) {
+        const u = distinct[b]!;
+        if (owner[u] !== -1 && owner[u] !== w) shared = true;
+        owner[u] = w;
+      }
+    });
+    if (!shared) return undefined;
     const c = this.modelConfig;
     const layout: PrefixLayout = {
       distinct: first.length,

@@ -47,12 +47,13 @@ describe("rollout in workers", () => {
         s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(a![i]!.rolloutLogProbs[t]!, 5));
       });
     }
-    // Two workers prefilled each distinct prompt once between them (G copies and both calls' prompts
-    // alike); one worker prefills inside its own generate.
+    // Two workers prefilled each distinct prompt of the grouped call once between them; the second
+    // call's prompts each sit on one worker, so it skipped the shared prefill. One worker prefills
+    // inside its own generate.
     expect(two.rolloutStats()).toMatchObject({
       calls: 2,
       rows: 5 * prompts.length,
-      sharedPrefillPrompts: 2 * prompts.length,
+      sharedPrefillPrompts: prompts.length,
     });
     expect(one.rolloutStats()).toMatchObject({ calls: 2, sharedPrefillPrompts: 0 });
     // A sampler that ignored the seed would give identical rows within a group.
@@ -72,5 +73,24 @@ describe("rollout in workers", () => {
     saved.dispose();
     // One broadcast for the first call of the file, one after the update; an unchanged model is not re-sent.
     expect(two.syncStats().broadcasts).toBe(2);
+  });
+
+  it("decodes with the weights its prefill used when another call publishes new ones meanwhile", async () => {
+    const v = model.trainableVariables()[1]!;
+    const saved = v.clone();
+    const grouped = prompts.flatMap((p) => [p, p]);
+    const expected = await createLocalEngine({ model, tokenizer, seed: 8 }).generate(grouped, params);
+    // The call publishes the current weights and starts its shared prefill; then the weights change
+    // and are published (as a concurrent score or update would) before it decodes.
+    const call = two.engine({ seed: 8, tokenizer }).generate(grouped, params);
+    v.assign(tf.mul(v, 0.5));
+    two.publishWeights();
+    const got = await call;
+    const changed = await createLocalEngine({ model, tokenizer, seed: 8 }).generate(grouped, params);
+    // The whole call ran on one set of weights, the newest: prefill and decode alike.
+    expect(got.map((s) => s.responseIds)).toEqual(changed.map((s) => s.responseIds));
+    expect(changed.map((s) => s.responseIds)).not.toEqual(expected.map((s) => s.responseIds));
+    v.assign(saved);
+    saved.dispose();
   });
 });
