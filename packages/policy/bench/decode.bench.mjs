@@ -8,6 +8,7 @@
 import { parseArgs } from "node:util";
 import { initBackend, setKernelPath, tf } from "@tokenrl/core";
 import { createPolicy } from "../dist/index.js";
+import { DEMO_MODEL_CONFIG } from "./demo-model.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -21,20 +22,7 @@ if (args.help) {
   process.exit(0);
 }
 await initBackend({ backend: "wasm", log: null });
-const model = createPolicy(
-  {
-    modelType: "qwen3",
-    vocabSize: 40,
-    hiddenSize: 64,
-    intermediateSize: 128,
-    numLayers: 2,
-    numHeads: 4,
-    numKvHeads: 2,
-    headDim: 16,
-    maxPositionEmbeddings: 256,
-  },
-  { seed: 1 },
-);
+const model = createPolicy(DEMO_MODEL_CONFIG, { seed: 1 });
 const P = 40;
 const T = 60;
 

@@ -11,6 +11,7 @@ import { execFileSync } from "node:child_process";
 import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { DEMO_MODEL_CONFIG } from "./demo-model.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -35,15 +36,20 @@ if (args.child) {
   const { initBackend, tf } = await import(new URL("../../core/dist/index.js", dist).href);
   const { createPolicy } = await import(new URL("index.js", dist).href);
   await initBackend({ backend: "wasm", log: null });
-  const model = createPolicy(
-    { modelType: "qwen3", vocabSize: 40, hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2 },
-    { seed: 1 },
-  );
+  const model = createPolicy(DEMO_MODEL_CONFIG, { seed: 1 });
   const [B, P, T] = [64, 40, 60];
   const input = {
-    promptIds: tf.tensor2d(Array.from({ length: B * P }, (_, i) => 4 + (i % 30)), [B, P], "int32"),
+    promptIds: tf.tensor2d(
+      Array.from({ length: B * P }, (_, i) => 4 + (i % 30)),
+      [B, P],
+      "int32",
+    ),
     promptMask: tf.ones([B, P]),
-    responseIds: tf.tensor2d(Array.from({ length: B * T }, (_, i) => 4 + ((i * 7) % 30)), [B, T], "int32"),
+    responseIds: tf.tensor2d(
+      Array.from({ length: B * T }, (_, i) => 4 + ((i * 7) % 30)),
+      [B, T],
+      "int32",
+    ),
     responseMask: tf.ones([B, T]),
   };
   const vars = model.trainableVariables();

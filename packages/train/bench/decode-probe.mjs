@@ -4,21 +4,11 @@
 // units on "go" and posts the milliseconds they took.
 import { parentPort, workerData } from "node:worker_threads";
 import { initBackend, tf } from "../../core/dist/index.js";
+import { DEMO_MODEL_CONFIG } from "../../policy/bench/demo-model.mjs";
 import { createPolicy } from "../../policy/dist/index.js";
 
 await initBackend({ backend: "wasm", log: null });
-const model = createPolicy(
-  {
-    modelType: "qwen3",
-    vocabSize: 40,
-    hiddenSize: 64,
-    intermediateSize: 128,
-    numLayers: 2,
-    numHeads: 4,
-    numKvHeads: 2,
-  },
-  { seed: 1 },
-);
+const model = createPolicy(DEMO_MODEL_CONFIG, { seed: 1 });
 const B = 64;
 const P = 40;
 const T = 60;
