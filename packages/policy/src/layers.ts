@@ -73,26 +73,34 @@ export function ropeCosSin(positions: Tensor2D, invFreq: Float32Array): { cos: T
  * out = [x1 cos - x2 sin, x2 cos + x1 sin]. x: `[B, L, heads, D]`.
  */
 export function applyRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  // The host loop reads cos / sin as the full [B, L, 1, D/2] tables ropeCosSin makes.
-  const tables = x.rank === 4 && cos.size === x.size / x.shape[2]! / 2 && sin.size === cos.size;
-  if (kernelPath() === "host" && x.dtype === "float32" && tables) return hostRope(x, cos, sin);
+  if (kernelPath() === "host" && hostRopeTakes(x, cos, sin)) return hostRope(x, cos, sin);
   return tf.tidy(() => {
     const [x1, x2] = tf.split(x, 2, -1) as [Tensor, Tensor];
     return tf.concat([tf.sub(tf.mul(x1, cos), tf.mul(x2, sin)), tf.add(tf.mul(x2, cos), tf.mul(x1, sin))], -1);
   });
 }
 
+/** The host loop reads float32 x `[B, L, H, D]` (D even) and cos / sin as the full `[B, L, 1, D/2]` tables `ropeCosSin` makes. */
+function hostRopeTakes(x: Tensor, cos: Tensor, sin: Tensor): boolean {
+  if (x.rank !== 4 || x.dtype !== "float32" || cos.dtype !== "float32" || sin.dtype !== "float32") return false;
+  const [B, L, , D] = x.shape as [number, number, number, number];
+  const want = [B, L, 1, D / 2];
+  return D % 2 === 0 && tf.util.arraysEqual(cos.shape, want) && tf.util.arraysEqual(sin.shape, want);
+}
+
 /**
- * `applyRope` on the host path as one loop over the host arrays, with its
- * gradient the inverse rotation (dx1 = dy1 cos + dy2 sin, dx2 = dy2 cos -
- * dy1 sin); cos and sin are constants. The op chain (split, four products, a
- * sum, a difference, concat, and their gradients) was ~12% of the demo
- * model's training step on wasm. Every product and sum is rounded to float32
- * as the op chain rounds it, so the values, forward and backward, are the
- * op chain's bits.
+ * `applyRope` on the host path as one loop over the host arrays. Its gradient
+ * is the inverse rotation, i.e. the same op with -sin (dx1 = dy1 cos + dy2 sin,
+ * dx2 = dy2 cos - dy1 sin), so it is itself differentiable. The op chain
+ * (split, four products, a sum, a difference, concat, and their gradients)
+ * was ~12% of the demo model's training step on wasm. Every product and sum
+ * is rounded to float32 as the op chain rounds it, so the values, forward and
+ * backward, are the op chain's bits. cos and sin are constants here (RoPE
+ * tables from integer positions): their gradient is a scalar zero, which tfjs
+ * rejects loudly should they ever be on a gradient's path.
  */
 function hostRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const rotate = (t: Tensor, cos: Tensor, sin: Tensor, direction: 1 | -1): Tensor => {
+  const rotate = (t: Tensor, cos: Tensor, sin: Tensor): Tensor => {
     const [B, L, H, D] = t.shape as [number, number, number, number];
     const half = D / 2;
     const f = Math.fround;
@@ -110,23 +118,23 @@ function hostRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
           const s = sn[a + i]!;
           const x1 = xs[base + i]!;
           const x2 = xs[base + half + i]!;
-          out[base + i] = direction === 1 ? f(f(x1 * c) - f(x2 * s)) : f(f(x1 * c) + f(x2 * s));
-          out[base + half + i] = direction === 1 ? f(f(x2 * c) + f(x1 * s)) : f(f(x2 * c) - f(x1 * s));
+          out[base + i] = f(f(x1 * c) - f(x2 * s));
+          out[base + half + i] = f(f(x2 * c) + f(x1 * s));
         }
       }
     }
     return tf.tensor4d(out, [B, L, H, D]);
   };
-  if (tf.engine().state.gradientDepth === 0) return rotate(x, cos, sin, 1);
-  // cos and sin are inputs so that the tape keeps them for the backward (the
-  // layer's tidy frees its own); they are constants, so their gradients are zero.
+  if (!tf.engine().isTapeOn()) return rotate(x, cos, sin);
+  // cos and sin are inputs so that the tape keeps them for the backward (the layer's tidy frees its own).
   const g = tf.customGrad((t, c, s, save) => {
     (save as tf.GradSaveFunc)([c as Tensor, s as Tensor]);
     return {
-      value: rotate(t as Tensor, c as Tensor, s as Tensor, 1),
+      value: rotate(t as Tensor, c as Tensor, s as Tensor),
+      // f(x (-s)) = -f(x s) and a - (-b) = a + b exactly: the -sin rotation has the inverse's bits.
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sc, ss] = saved as [Tensor, Tensor];
-        return [rotate(dy, sc, ss, -1), tf.zerosLike(sc), tf.zerosLike(ss)];
+        return [hostRope(dy, sc, tf.neg(ss)), tf.scalar(0), tf.scalar(0)];
       },
     };
   });
