@@ -79,18 +79,24 @@ export class CausalLM {
   cacheFromData(data: KVCacheData, maxLength: number): KVCache {
     this.checkAlive();
     const c = this.config;
-    const { batchSize: B, length: S, numKvHeads: nkv, headDim: D } = data;
     const bad = (what: string) => new InvalidInputError(`cacheFromData: ${what}`);
+    if (!data || typeof data !== "object") throw bad(`expected KVCacheData (from KVCache.toData), got ${String(data)}`);
+    const { batchSize: B, length: S, numKvHeads: nkv, headDim: D } = data;
     if (!Number.isInteger(B) || B <= 0) throw bad(`batchSize must be a positive integer, got ${B}`);
     if (!Number.isInteger(S) || S <= 0) throw bad(`length must be a positive integer, got ${S}`);
-    if (!Number.isInteger(maxLength) || maxLength < S)
-      throw bad(`maxLength ${maxLength} is below the data's length ${S}`);
+    if (!Number.isInteger(maxLength))
+      throw bad(`maxLength must be an integer (the new cache's room in tokens), got ${maxLength}`);
+    if (maxLength < S) throw bad(`maxLength ${maxLength} is below the data's length ${S}`);
     if (nkv !== c.numKvHeads || D !== c.headDim)
       throw bad(`the data has ${nkv} kv heads of size ${D}; the model ${c.numKvHeads} of size ${c.headDim}`);
+    if (!Array.isArray(data.keys) || !Array.isArray(data.values))
+      throw bad("keys and values must be arrays of one Float32Array per layer");
     if (data.keys.length !== c.numLayers || data.values.length !== c.numLayers)
       throw bad(
         `expected keys and values for ${c.numLayers} layers, got ${data.keys.length} and ${data.values.length}`,
       );
+    for (const a of [...data.keys, ...data.values, data.mask])
+      if (!(a instanceof Float32Array)) throw bad("keys, values and mask must be Float32Arrays (as toData gives them)");
     const block = B * nkv * S * D;
     for (const a of [...data.keys, ...data.values])
       if (a.length !== block) throw bad(`a layer's keys or values hold ${a.length} floats, expected ${block}`);

@@ -58,6 +58,9 @@ describe.each(TEST_BACKENDS)("a cache as data on %s", (backend) => {
       ["hold 3 floats", { ...data, values: [data.values[0]!, new Float32Array(3)] }, 8],
       ["the mask holds", { ...data, mask: new Float32Array(1) }, 8],
       ["batchSize", { ...data, batchSize: 0 }, 8],
+      ["maxLength must be an integer", data, 4.5],
+      ["Float32Arrays", { ...data, mask: new Float64Array(data.mask) as unknown as Float32Array }, 8],
+      ["expected KVCacheData", null as unknown as typeof data, 8],
     ];
     for (const [message, bad, maxLength] of cases) {
       expect(() => model.cacheFromData(bad, maxLength)).toThrow(InvalidInputError);

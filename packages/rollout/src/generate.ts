@@ -41,12 +41,14 @@ export interface GenerateOptions extends SamplingParams {
   /**
    * Supplies the prefill of the call's distinct prompts instead of running it
    * here (a worker pool computes each distinct prompt once across its workers
-   * and hands every worker the ones its rows need). Called with the row index
-   * of each distinct prompt's first occurrence, in order; returns what
-   * `prefillPrompts` returns for those prompts, padded to this call's length:
-   * their last-position logits `[U, V]` and a cache of `U` rows holding the
-   * padded prompt, with room for `maxTokens` more (checked where the cache
-   * states its `maxLength`). generate owns (and frees) both. Needs `useCache`.
+   * and hands every worker the ones its rows need). Called once, with the row
+   * indices of each distinct prompt's first occurrence, in order of first
+   * occurrence; returns (or resolves to) what `prefillPrompts` returns for those
+   * prompts in that order, padded to this call's length P = max(longest
+   * prompt, `padTo`): their last-position logits `[U, V]` and a cache of `U`
+   * rows holding the padded prompts, with room for `maxTokens - 1` more
+   * (checked where the cache states its `maxLength`). generate owns (and frees)
+   * both. Needs `useCache`.
    */
   prefill?: (distinctRows: readonly number[]) => Prefilled | Promise<Prefilled>;
   /** Overrides model.config.eosTokenId / tokenizer.eosTokenId. */
@@ -136,15 +138,15 @@ function resolveIds(
   return { eos, pad };
 }
 
-function checkPrompts(prompts: readonly (readonly number[])[], vocabSize: number): void {
+function checkPrompts(prompts: readonly (readonly number[])[], vocabSize: number, caller = "generate"): void {
   if (prompts.length === 0)
-    throw new InvalidInputError("generate: prompts is empty; pass at least one prompt of token ids");
+    throw new InvalidInputError(`${caller}: prompts is empty; pass at least one prompt of token ids`);
   prompts.forEach((p, i) => {
     if (p.length === 0)
-      throw new InvalidInputError(`generate: prompts[${i}] is empty; every prompt needs at least one token`);
+      throw new InvalidInputError(`${caller}: prompts[${i}] is empty; every prompt needs at least one token`);
     const bad = p.find((id) => !Number.isInteger(id) || id < 0 || id >= vocabSize);
     if (bad !== undefined)
-      throw new InvalidInputError(`generate: prompts[${i}] holds token id ${bad}, outside [0, ${vocabSize})`);
+      throw new InvalidInputError(`${caller}: prompts[${i}] holds token id ${bad}, outside [0, ${vocabSize})`);
   });
 }
 
@@ -200,7 +202,12 @@ export function prefillPrompts(
   prompts: readonly (readonly number[])[],
   options: PrefillOptions,
 ): Prefilled {
-  checkPrompts(prompts, model.config.vocabSize);
+  if (!options)
+    throw new ConfigError(
+      "options",
+      "prefillPrompts needs { maxLength } (the cache's room: padded prompt + tokens to come)",
+    );
+  checkPrompts(prompts, model.config.vocabSize, "prefillPrompts");
   const padTo = options.padTo ?? 0;
   if (!Number.isInteger(padTo) || padTo < 0) throw new ConfigError("padTo", `must be an integer >= 0, got ${padTo}`);
   const P = Math.max(padTo, ...prompts.map((p) => p.length));
@@ -222,6 +229,14 @@ export function prefillPrompts(
  * come where the cache states its `maxLength`); freed when it does not fit.
  */
 function checkPrefilled(out: Prefilled, rows: number, P: number, vocabSize: number, maxTokens: number): Prefilled {
+  const given = out as Partial<Prefilled> | undefined;
+  if (!given?.logits || !given.cache) {
+    given?.logits?.dispose?.();
+    given?.cache?.dispose?.();
+    throw new InvalidInputError(
+      "generate: options.prefill must return { logits, cache } (what prefillPrompts returns)",
+    );
+  }
   let problem: string | undefined;
   try {
     const room = (out.cache as { maxLength?: unknown }).maxLength;

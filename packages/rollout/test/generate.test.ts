@@ -275,6 +275,13 @@ describe("prefill of repeated prompts", () => {
     await expect(generate(model, prompts, { ...opts, prefill: unpadded })).rejects.toThrow(
       /2 rows x 6 tokens, expected 2 x 4/,
     );
+    // Not a prefill at all, and prefillPrompts without its options.
+    const nothing = () => undefined as unknown as ReturnType<typeof prefillPrompts>;
+    await expect(generate(model, prompts, { ...opts, prefill: nothing })).rejects.toThrow(
+      /must return \{ logits, cache \}/,
+    );
+    expect(() => prefillPrompts(model, prompts, undefined as never)).toThrow(ConfigError);
+    expect(() => prefillPrompts(model, [[]], { maxLength: 4 })).toThrow(/^prefillPrompts: prompts\[0\] is empty/);
     // Right shape, no room for the tokens to come.
     const cramped = () => prefillPrompts(model, prompts, { padTo: 4, maxLength: 4 });
     await expect(generate(model, prompts, { ...opts, prefill: cramped })).rejects.toThrow(

@@ -139,6 +139,9 @@ export class WorkerPool {
   private readonly slots: Slot[];
   private readonly variables: tf.Variable[];
   private readonly modelConfig: ModelConfig;
+  /** The workers' tokenizer (as sent to them), compared with one an engine is asked to decode with. */
+  private readonly tokenizerKey: string | undefined;
+  private readonly tokenizer: PolicyTokenizer | undefined;
   private readonly layout: FlatLayout;
   private readonly weights: SharedArrayBuffer;
   private readonly sum: SharedArrayBuffer;
@@ -158,6 +161,7 @@ export class WorkerPool {
 
   private constructor(
     slots: Slot[],
+    tokenizer: { object: PolicyTokenizer; key: string } | undefined,
     modelConfig: ModelConfig,
     variables: tf.Variable[],
     layout: FlatLayout,
@@ -168,6 +172,8 @@ export class WorkerPool {
     this.slots = slots;
     this.size = slots.length;
     this.modelConfig = modelConfig;
+    this.tokenizer = tokenizer?.object;
+    this.tokenizerKey = tokenizer?.key;
     this.variables = variables;
     this.layout = layout;
     this.weights = weights;
@@ -236,7 +242,16 @@ export class WorkerPool {
       throw err;
     }
     checkRegistries(replies[0]!.registries);
-    const pool = new WorkerPool(slots, options.model.config, variables, layout, weights, sum, replies[0]!.registries);
+    const pool = new WorkerPool(
+      slots,
+      options.tokenizer && tokenizer ? { object: options.tokenizer, key: JSON.stringify(tokenizer) } : undefined,
+      options.model.config,
+      variables,
+      layout,
+      weights,
+      sum,
+      replies[0]!.registries,
+    );
     for (const slot of slots) pool.listen(slot);
     return pool;
   }
@@ -282,11 +297,17 @@ export class WorkerPool {
     params: SamplingParams,
     options: { seed: number; groupIds?: readonly number[] },
   ): Promise<RolloutSequence[]> {
+    if ((params.stop?.length ?? 0) > 0 && this.tokenizerKey === undefined)
+      throw new ConfigError(
+        "sampling.stop",
+        "stop strings need a tokenizer to decode responses; pass createWorkerPool({ tokenizer }) (the workers decode with the pool's)",
+      );
     this.publishWeights();
     const dealt = dealRows(prompts.length, this.size);
     const padTo = Math.max(...prompts.map((p) => p.length));
     const version = this.version;
-    let prefix = await this.sharedPrefill(prompts, padTo, dealt);
+    const shared = await this.sharedPrefill(prompts, padTo, dealt);
+    let prefix = shared?.prefix;
     // Weights published by another call meanwhile: the shared prefill is of the old ones, and the one
     // buffer holds only the newest, so each worker prefills its own rows (with the new weights) instead.
     if (this.version !== version) prefix = undefined;
@@ -309,6 +330,10 @@ export class WorkerPool {
     const out = new Array<RolloutSequence>(prompts.length);
     this.rollout.calls++;
     this.rollout.rows += prompts.length;
+    if (shared) {
+      this.rollout.sharedPrefillPrompts += shared.prompts;
+      this.rollout.prefillMs += shared.ms;
+    }
     this.rollout.generateMs += Math.max(...parts.map((p) => p?.computeMs ?? 0));
     parts.forEach((part, w) => {
       if (!part) return;
@@ -334,7 +359,7 @@ export class WorkerPool {
     prompts: readonly (readonly number[])[],
     padTo: number,
     dealt: readonly (readonly number[])[],
-  ): Promise<SharedPrefix | undefined> {
+  ): Promise<{ prefix: SharedPrefix; prompts: number; ms: number } | undefined> {
     if (this.size < 2) return undefined;
     const index = new Map<string, number>();
     const first: number[] = [];
@@ -384,9 +409,8 @@ export class WorkerPool {
       ),
     );
     for (const r of replies) if (r) this.sync.workerReloadMs += r.reloadMs;
-    this.rollout.sharedPrefillPrompts += first.length;
-    this.rollout.prefillMs += Math.max(...replies.map((r) => r?.computeMs ?? 0));
-    return { buffer, layout, distinct };
+    const ms = Math.max(...replies.map((r) => r?.computeMs ?? 0));
+    return { prefix: { buffer, layout, distinct }, prompts: first.length, ms };
   }
 
   /**
@@ -395,6 +419,18 @@ export class WorkerPool {
    * it draws the same tokens as an in-process engine with the same seed.
    */
   engine(options: { seed?: number; tokenizer?: PolicyTokenizer; padTokenId?: number } = {}): RolloutEngine {
+    // The workers decode (texts, stop strings) with the tokenizer the pool was created with.
+    if (
+      options.tokenizer &&
+      options.tokenizer !== this.tokenizer &&
+      JSON.stringify(tokenizerSpec(options.tokenizer)) !== this.tokenizerKey
+    )
+      throw new ConfigError(
+        "tokenizer",
+        this.tokenizerKey === undefined
+          ? "the pool has no tokenizer: pass it to createWorkerPool({ tokenizer }); the workers decode with the pool's"
+          : "differs from the pool's: the workers decode with the tokenizer given to createWorkerPool",
+      );
     const root = createRng(options.seed ?? 0);
     let calls = 0;
     const padTokenId = options.padTokenId ?? options.tokenizer?.padTokenId ?? 0;

@@ -3,6 +3,7 @@ import { createLocalEngine, sampleGroups } from "@tokenrl/rollout";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createWorkerPool } from "../../src/workers/index.js";
 import type { WorkerPool } from "../../src/workers/index.js";
+import { CharTokenizer } from "@tokenrl/policy";
 import type { CausalLM } from "@tokenrl/policy";
 import { prompts, smallPolicy, tokenizer } from "./fixtures.js";
 
@@ -73,6 +74,27 @@ describe("rollout in workers", () => {
     saved.dispose();
     // One broadcast for the first call of the file, one after the update; an unchanged model is not re-sent.
     expect(two.syncStats().broadcasts).toBe(2);
+  });
+
+  it("decodes with the pool's tokenizer only: another one, or stop strings without one, are refused before any work", async () => {
+    const bare = await createWorkerPool({ model, workers: 2 });
+    try {
+      expect(() => bare.engine({ seed: 1, tokenizer })).toThrow(/pass it to createWorkerPool\(\{ tokenizer \}\)/);
+      const grouped = prompts.flatMap((p) => [p, p]);
+      await expect(bare.engine({ seed: 1 }).generate(grouped, params)).rejects.toThrow(/stop strings need a tokenizer/);
+      // Refused calls count for nothing, the shared prefill included.
+      expect(bare.rolloutStats()).toMatchObject({ calls: 0, rows: 0, sharedPrefillPrompts: 0 });
+      const ok = await bare.engine({ seed: 1 }).generate(grouped, { ...params, stop: [] });
+      expect(ok).toHaveLength(grouped.length);
+      expect(bare.rolloutStats()).toMatchObject({
+        calls: 1,
+        rows: grouped.length,
+        sharedPrefillPrompts: prompts.length,
+      });
+    } finally {
+      await bare.close();
+    }
+    expect(() => two.engine({ seed: 1, tokenizer: new CharTokenizer(["x", "y"]) })).toThrow(/differs from the pool's/);
   });
 
   it("decodes with the weights its prefill used when another call publishes new ones meanwhile", async () => {
