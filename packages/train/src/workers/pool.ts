@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ResourceLimits } from "node:worker_threads";
-import { ConfigError, backendInfo, tf } from "@tokenrl/core";
+import { ConfigError, InvalidInputError, backendInfo, tf } from "@tokenrl/core";
 import type { BackendName, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import { advantageEstimators } from "@tokenrl/advantages";
 import { objectives } from "@tokenrl/objectives";
@@ -297,6 +297,9 @@ export class WorkerPool {
     params: SamplingParams,
     options: { seed: number; groupIds?: readonly number[] },
   ): Promise<RolloutSequence[]> {
+    // As the in-process generate: an empty call is the caller's mistake, not an empty answer.
+    if (prompts.length === 0)
+      throw new InvalidInputError("generate: prompts is empty; pass at least one prompt of token ids");
     if ((params.stop?.length ?? 0) > 0 && this.tokenizerKey === undefined)
       throw new ConfigError(
         "sampling.stop",

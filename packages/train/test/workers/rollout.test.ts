@@ -82,6 +82,7 @@ describe("rollout in workers", () => {
       expect(() => bare.engine({ seed: 1, tokenizer })).toThrow(/pass it to createWorkerPool\(\{ tokenizer \}\)/);
       const grouped = prompts.flatMap((p) => [p, p]);
       await expect(bare.engine({ seed: 1 }).generate(grouped, params)).rejects.toThrow(/stop strings need a tokenizer/);
+      await expect(bare.engine({ seed: 1 }).generate([], { ...params, stop: [] })).rejects.toThrow(/prompts is empty/);
       // Refused calls count for nothing, the shared prefill included.
       expect(bare.rolloutStats()).toMatchObject({ calls: 0, rows: 0, sharedPrefillPrompts: 0 });
       const ok = await bare.engine({ seed: 1 }).generate(grouped, { ...params, stop: [] });
