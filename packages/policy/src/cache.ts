@@ -164,24 +164,13 @@ export class LayerKVCache implements KVCache {
     const B = this.batchSize;
     const h = this.host;
     if (h) {
-      const { length: S, capacity: cap } = h;
-      const { numKvHeads: nkv, headDim: D } = h.dims;
-      if (S === 0) throw new InvalidInputError("KVCache.toData: the cache is empty");
-      const blocks = (buf: Float32Array) => {
-        const out = new Float32Array(B * nkv * S * D);
-        for (let r = 0; r < B * nkv; r++) out.set(buf.subarray(r * cap * D, (r * cap + S) * D), r * S * D);
-        return out;
-      };
-      const mask = new Float32Array(B * S);
-      for (let b = 0; b < B; b++) mask.set(h.mask.subarray(b * cap, b * cap + S), b * S);
+      if (h.length === 0) throw new InvalidInputError("KVCache.toData: the cache is empty");
       return {
         batchSize: B,
-        length: S,
-        numKvHeads: nkv,
-        headDim: D,
-        keys: h.keys.map(blocks),
-        values: h.values.map(blocks),
-        mask,
+        length: h.length,
+        numKvHeads: h.dims.numKvHeads,
+        headDim: h.dims.headDim,
+        ...hostArrays(h, B),
       };
     }
     if (!this.keys || !this.values || !this.maskTensor)
@@ -212,22 +201,16 @@ export class LayerKVCache implements KVCache {
     const h = this.host;
     if (!h) return;
     const B = this.batchSize;
-    const { length: S, capacity: cap } = h;
+    const S = h.length;
     const { numKvHeads: nkv, headDim: D } = h.dims;
     this.host = undefined;
     if (S === 0) {
       releaseHostKV(h);
       return;
     }
-    const blocks = (buf: Float32Array) => {
-      const out = new Float32Array(B * nkv * S * D);
-      for (let r = 0; r < B * nkv; r++) out.set(buf.subarray(r * cap * D, (r * cap + S) * D), r * S * D);
-      return tf.keep(tf.tensor4d(out, [B, nkv, S, D]));
-    };
-    this.keys = h.keys.map(blocks);
-    this.values = h.values.map(blocks);
-    const mask = new Float32Array(B * S);
-    for (let b = 0; b < B; b++) mask.set(h.mask.subarray(b * cap, b * cap + S), b * S);
+    const { keys, values, mask } = hostArrays(h, B);
+    this.keys = keys.map((k) => tf.keep(tf.tensor4d(k, [B, nkv, S, D])));
+    this.values = values.map((v) => tf.keep(tf.tensor4d(v, [B, nkv, S, D])));
     this.maskTensor = tf.keep(tf.tensor2d(mask, [B, S]));
     releaseHostKV(h);
   }
@@ -274,4 +257,18 @@ export class LayerKVCache implements KVCache {
       );
     if (this.disposed) throw new InvalidInputError("KVCache: this cache was disposed");
   }
+}
+
+/** Host storage's first `length` positions of every row as packed arrays: per layer `[B, nkv, length, D]`, and the `[B, length]` mask. */
+function hostArrays(h: HostKVState, B: number): { keys: Float32Array[]; values: Float32Array[]; mask: Float32Array } {
+  const { length: S, capacity: cap } = h;
+  const { numKvHeads: nkv, headDim: D } = h.dims;
+  const blocks = (buf: Float32Array) => {
+    const out = new Float32Array(B * nkv * S * D);
+    for (let r = 0; r < B * nkv; r++) out.set(buf.subarray(r * cap * D, (r * cap + S) * D), r * S * D);
+    return out;
+  };
+  const mask = new Float32Array(B * S);
+  for (let b = 0; b < B; b++) mask.set(h.mask.subarray(b * cap, b * cap + S), b * S);
+  return { keys: h.keys.map(blocks), values: h.values.map(blocks), mask };
 }

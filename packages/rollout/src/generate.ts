@@ -349,7 +349,7 @@ export async function generate(
   };
   let active = rows.map((_, b) => b);
   // Identical prompts (a group's G copies) are prefilled once and their cache rows fanned out.
-  const prefill = uniqueRows(rows.map((r) => r.prompt));
+  const prefill = distinctPrompts(rows.map((r) => r.prompt));
   if (options.prefill && !useCache) throw new ConfigError("prefill", "a prefill hook needs useCache");
   let cache: KVCacheLike | undefined =
     useCache && !options.prefill ? model.createCache(prefill.unique.length, P + params.maxTokens) : undefined;
@@ -474,10 +474,12 @@ function decodeInputs(
 
 /**
  * The first row of each distinct prompt, and for every row the index of its
- * distinct one. Keyed on the prompts, not their padded ids: a prompt that
- * starts with the pad id pads to the ids of a shorter one, with another mask.
+ * distinct one: how generate prefills a group's copies once (and a worker
+ * pool shares a call's prefill). Keyed on the prompts, not their padded ids:
+ * a prompt that starts with the pad id pads to the ids of a shorter one, with
+ * another mask.
  */
-function uniqueRows(prompts: readonly number[][]): { unique: number[]; expand: number[] } {
+export function distinctPrompts(prompts: readonly (readonly number[])[]): { unique: number[]; expand: number[] } {
   const seen = new Map<string, number>();
   const unique: number[] = [];
   const expand = prompts.map((ids, b) => {

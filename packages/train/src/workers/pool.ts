@@ -10,6 +10,7 @@ import { partitioners } from "@tokenrl/partitioners";
 import { CharTokenizer } from "@tokenrl/policy";
 import type { CausalLM, ModelConfig, PolicyTokenizer } from "@tokenrl/policy";
 import { createRng } from "@tokenrl/core";
+import { distinctPrompts } from "@tokenrl/rollout";
 import type { RolloutEngine, RolloutSequence, SamplingParams } from "@tokenrl/rollout";
 import { batchToTransfer } from "./batch-transfer.js";
 import { WorkerCrashedError, WorkerTaskError } from "./errors.js";
@@ -139,8 +140,7 @@ export class WorkerPool {
   private readonly slots: Slot[];
   private readonly variables: tf.Variable[];
   private readonly modelConfig: ModelConfig;
-  /** The workers' tokenizer (as sent to them), compared with one an engine is asked to decode with. */
-  private readonly tokenizerKey: string | undefined;
+  /** The workers' tokenizer: the one an engine decodes with. */
   private readonly tokenizer: PolicyTokenizer | undefined;
   private readonly layout: FlatLayout;
   private readonly weights: SharedArrayBuffer;
@@ -161,7 +161,7 @@ export class WorkerPool {
 
   private constructor(
     slots: Slot[],
-    tokenizer: { object: PolicyTokenizer; key: string } | undefined,
+    tokenizer: PolicyTokenizer | undefined,
     modelConfig: ModelConfig,
     variables: tf.Variable[],
     layout: FlatLayout,
@@ -172,8 +172,7 @@ export class WorkerPool {
     this.slots = slots;
     this.size = slots.length;
     this.modelConfig = modelConfig;
-    this.tokenizer = tokenizer?.object;
-    this.tokenizerKey = tokenizer?.key;
+    this.tokenizer = tokenizer;
     this.variables = variables;
     this.layout = layout;
     this.weights = weights;
@@ -244,7 +243,7 @@ export class WorkerPool {
     checkRegistries(replies[0]!.registries);
     const pool = new WorkerPool(
       slots,
-      options.tokenizer && tokenizer ? { object: options.tokenizer, key: JSON.stringify(tokenizer) } : undefined,
+      options.tokenizer,
       options.model.config,
       variables,
       layout,
@@ -300,7 +299,7 @@ export class WorkerPool {
     // As the in-process generate: an empty call is the caller's mistake, not an empty answer.
     if (prompts.length === 0)
       throw new InvalidInputError("generate: prompts is empty; pass at least one prompt of token ids");
-    if ((params.stop?.length ?? 0) > 0 && this.tokenizerKey === undefined)
+    if ((params.stop?.length ?? 0) > 0 && this.tokenizer === undefined)
       throw new ConfigError(
         "sampling.stop",
         "stop strings need a tokenizer to decode responses; pass createWorkerPool({ tokenizer }) (the workers decode with the pool's)",
@@ -364,18 +363,8 @@ export class WorkerPool {
     dealt: readonly (readonly number[])[],
   ): Promise<{ prefix: SharedPrefix; prompts: number; ms: number } | undefined> {
     if (this.size < 2) return undefined;
-    const index = new Map<string, number>();
-    const first: number[] = [];
-    const distinct = prompts.map((p, b) => {
-      const key = p.join(",");
-      let u = index.get(key);
-      if (u === undefined) {
-        u = first.length;
-        index.set(key, u);
-        first.push(b);
-      }
-      return u;
-    });
+    // The same dedupe as each worker's generate, so the shares hold exactly the prompts it would prefill.
+    const { unique: first, expand: distinct } = distinctPrompts(prompts);
     if (first.length < 2) return undefined;
     const owner = new Array<number>(first.length).fill(-1);
     let shared = false;
@@ -423,14 +412,15 @@ export class WorkerPool {
    */
   engine(options: { seed?: number; tokenizer?: PolicyTokenizer; padTokenId?: number } = {}): RolloutEngine {
     // The workers decode (texts, stop strings) with the tokenizer the pool was created with.
+    const theirs = options.tokenizer;
     if (
-      options.tokenizer &&
-      options.tokenizer !== this.tokenizer &&
-      JSON.stringify(tokenizerSpec(options.tokenizer)) !== this.tokenizerKey
+      theirs &&
+      theirs !== this.tokenizer &&
+      (!this.tokenizer || JSON.stringify(tokenizerSpec(theirs)) !== JSON.stringify(tokenizerSpec(this.tokenizer)))
     )
       throw new ConfigError(
         "tokenizer",
-        this.tokenizerKey === undefined
+        this.tokenizer === undefined
           ? "the pool has no tokenizer: pass it to createWorkerPool({ tokenizer }); the workers decode with the pool's"
           : "differs from the pool's: the workers decode with the tokenizer given to createWorkerPool",
       );
