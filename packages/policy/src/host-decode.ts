@@ -250,7 +250,7 @@ const EXP_COEFFS = [
 
 /** A small tensor's values, copied (a wasm heap view would not outlive the next tensor made). */
 function values(t: Tensor): Float32Array {
-  return Float32Array.from(hostView(t) as Float32Array);
+  return (hostView(t) as Float32Array).slice();
 }
 
 function embeddingRows(table: Tensor, ids: ArrayLike<number>, H: number, out: Float32Array): Float32Array {

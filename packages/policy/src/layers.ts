@@ -89,6 +89,40 @@ function hostRopeTakes(x: Tensor, cos: Tensor, sin: Tensor): boolean {
 }
 
 /**
+ * hostRope's loop, at module level. As a closure made on each call, V8 kept
+ * discarding its optimised code (deopt: insufficient type feedback, past the
+ * loop), so after a scoring task a worker's next prefill ran the loop in the
+ * interpreter: 1.5-3.4 ms for a prefill's 15K elements, and that prefill 35-45
+ * ms instead of 5-8 (pool, 2 workers); measured 13-15 ms against 20-25 for
+ * each step's first prefill once this was hoisted.
+ */
+function ropeRotate(t: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  const [B, L, H, D] = t.shape as [number, number, number, number];
+  const half = D / 2;
+  const f = Math.fround;
+  const out = new Float32Array(B * L * H * D);
+  // Each view is read to the end before a tensor is made (a growing wasm heap detaches views).
+  const xs = hostView(t);
+  const cs = hostView(cos);
+  const sn = hostView(sin);
+  for (let p = 0; p < B * L; p++) {
+    const a = p * half;
+    for (let h = 0; h < H; h++) {
+      const base = (p * H + h) * D;
+      for (let i = 0; i < half; i++) {
+        const c = cs[a + i]!;
+        const s = sn[a + i]!;
+        const x1 = xs[base + i]!;
+        const x2 = xs[base + half + i]!;
+        out[base + i] = f(f(x1 * c) - f(x2 * s));
+        out[base + half + i] = f(f(x2 * c) + f(x1 * s));
+      }
+    }
+  }
+  return tf.tensor4d(out, [B, L, H, D]);
+}
+
+/**
  * `applyRope` on the host path as one loop over the host arrays. Its gradient
  * is the inverse rotation, i.e. the same op with -sin (dx1 = dy1 cos + dy2 sin,
  * dx2 = dy2 cos - dy1 sin), so it is itself differentiable. The op chain
@@ -100,37 +134,12 @@ function hostRopeTakes(x: Tensor, cos: Tensor, sin: Tensor): boolean {
  * rejects loudly should they ever be on a gradient's path.
  */
 function hostRope(x: Tensor, cos: Tensor, sin: Tensor): Tensor {
-  const rotate = (t: Tensor, cos: Tensor, sin: Tensor): Tensor => {
-    const [B, L, H, D] = t.shape as [number, number, number, number];
-    const half = D / 2;
-    const f = Math.fround;
-    const out = new Float32Array(B * L * H * D);
-    // Each view is read to the end before a tensor is made (a growing wasm heap detaches views).
-    const xs = hostView(t);
-    const cs = hostView(cos);
-    const sn = hostView(sin);
-    for (let p = 0; p < B * L; p++) {
-      const a = p * half;
-      for (let h = 0; h < H; h++) {
-        const base = (p * H + h) * D;
-        for (let i = 0; i < half; i++) {
-          const c = cs[a + i]!;
-          const s = sn[a + i]!;
-          const x1 = xs[base + i]!;
-          const x2 = xs[base + half + i]!;
-          out[base + i] = f(f(x1 * c) - f(x2 * s));
-          out[base + half + i] = f(f(x2 * c) + f(x1 * s));
-        }
-      }
-    }
-    return tf.tensor4d(out, [B, L, H, D]);
-  };
-  if (!tf.engine().isTapeOn()) return rotate(x, cos, sin);
+  if (!tf.engine().isTapeOn()) return ropeRotate(x, cos, sin);
   // cos and sin are inputs so that the tape keeps them for the backward (the layer's tidy frees its own).
   const g = tf.customGrad((t, c, s, save) => {
     (save as tf.GradSaveFunc)([c as Tensor, s as Tensor]);
     return {
-      value: rotate(t as Tensor, c as Tensor, s as Tensor),
+      value: ropeRotate(t as Tensor, c as Tensor, s as Tensor),
       // f(x (-s)) = -f(x s) and a - (-b) = a + b exactly: the -sin rotation has the inverse's bits.
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sc, ss] = saved as [Tensor, Tensor];
