@@ -7,7 +7,13 @@
 // first RL step (checked below) and does the same work. Prints seconds per
 // phase from the runs' own `timing_s/*` metrics and the ratios.
 //
-//   node apps/trainer/bench/workers.bench.mjs [--steps 8] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--repeats 2] [--out DIR]
+// The first --warmup steps of each run are left out: a run's workers are new
+// threads that compile everything again (their first two RL steps ran 1.3-2x
+// the later ones), while the in-process configuration runs on this thread,
+// already warm from the runs before it; leaving out only one step charged the
+// pool its warm-up and measured rollout at 1.00x where the steps after it ran 1.2x.
+//
+//   node apps/trainer/bench/workers.bench.mjs [--steps 10] [--warmup 2] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--repeats 2] [--out DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +24,8 @@ import { DEFAULT_CONFIG, resolveConfig, train } from "../dist/index.js";
 
 const { values: args } = parseArgs({
   options: {
-    steps: { type: "string", default: "8" },
+    steps: { type: "string", default: "10" },
+    warmup: { type: "string", default: "2" },
     "sft-steps": { type: "string", default: "12" },
     "warmstart-steps": { type: "string" },
     workers: { type: "string", default: String(Math.max(2, availableParallelism())) },
@@ -30,14 +37,20 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    "usage: node apps/trainer/bench/workers.bench.mjs [--steps N] [--sft-steps N] [--warmstart-steps N] [--workers N] [--repeats R] [--out DIR] [--keep]\n" +
+    "usage: node apps/trainer/bench/workers.bench.mjs [--steps N] [--warmup N] [--sft-steps N] [--warmstart-steps N] [--workers N] [--repeats R] [--out DIR] [--keep]\n" +
       "  the main job's RL step (rollout, old log-probs, update) and SFT step with 1 and N workers, in one process;\n" +
-      "  the first step of each is a warm-up and left out of the means; --repeats R alternates the configurations\n" +
+      "  the first --warmup steps of each run (default 2; SFT: 1) are left out of the means (new worker threads compile\n" +
+      "  everything again, this thread is already warm); --repeats R alternates the configurations\n" +
       "  R times (default 2) and reports each one's best mean. --keep leaves the run folders.\n",
   );
   process.exit(0);
 }
 const STEPS = Number(args.steps);
+const WARMUP = Number(args.warmup);
+if (!Number.isInteger(WARMUP) || WARMUP < 0 || WARMUP >= STEPS) {
+  process.stderr.write(`--warmup: an integer from 0 to --steps - 1 (${STEPS - 1}), got ${args.warmup}\n`);
+  process.exit(2);
+}
 const SFT_STEPS = Number(args["sft-steps"]);
 const N = Number(args.workers);
 const REPEATS = Number(args.repeats);
@@ -72,7 +85,7 @@ const d = DEFAULT_CONFIG;
 console.log(
   `main job: ${d.task.name}, model ${d.model.hiddenSize} x ${d.model.numLayers} layers, ${d.rl.promptsPerStep} prompts x G = ${d.rl.groupSize}, ` +
     `up to ${d.rl.maxGenerationBatches} generation batches, ${d.rl.miniBatches} mini-batches, preset ${d.preset}; ` +
-    `${STEPS} RL steps and ${SFT_STEPS} SFT steps per worker count, first of each left out`,
+    `${STEPS} RL steps and ${SFT_STEPS} SFT steps per worker count, the first ${WARMUP} RL step(s) and first SFT step of each left out`,
 );
 
 // One warm-start for every RL measurement: the demo's SFT (its weights are what RL starts from in `pnpm demo`).
@@ -94,7 +107,7 @@ for (let rep = 0; rep < REPEATS; rep++) {
       { model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers },
     ]);
     const steps = records(rl.out, "rl");
-    const timed = steps.slice(1).filter((r) => !r.skipped);
+    const timed = steps.slice(WARMUP).filter((r) => !r.skipped);
     const phase = (k) => mean(timed.map((r) => r[`timing_s/${k}`] ?? 0));
     const r = {
       sft: mean(
