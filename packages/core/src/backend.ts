@@ -3,7 +3,11 @@ import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { BackendUnavailableError, ConfigError } from "@tokenrl/base/errors";
+import { shareIdentityData } from "./shared-identity.js";
 import { tf } from "./tf.js";
+
+// Clones (every tensor the gradient tape saves) share their data on wasm instead of copying it.
+shareIdentityData("wasm");
 
 /** The tensor backends tokenrl selects among, fastest first. */
 export const BACKEND_NAMES = ["tensorflow", "wasm", "cpu"] as const;

@@ -7,6 +7,7 @@ export * from "./aggregate.js";
 export * from "./accumulate.js";
 export * from "./slice.js";
 export * from "./placement.js";
+export { shareIdentityData } from "./shared-identity.js";
 export * from "./options.js";
 export * from "./sampling/index.js";
 export * from "./gather-rows.js";
