@@ -1,7 +1,8 @@
-import { DTypeError, ShapeError, tf } from "@tokenrl/core";
+import { DTypeError, ShapeError, kernelPath, tf } from "@tokenrl/core";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
 import { checkIds } from "./validate.js";
 import { positionsFromMask } from "./layers.js";
+import { hostTokenStats } from "./token-stats-host.js";
 
 /**
  * What scoring needs of a model: the decoder stack and the LM head (a
@@ -116,6 +117,7 @@ export function scoreResponses(
  *   d log p_t / dx = onehot(t) - p,  dH / dx = -p (log p + H).
  */
 export function tokenLogProbsAndEntropy(logits: Tensor, targets: tf.Tensor1D): [Tensor, Tensor] {
+  if (onHost(logits)) return hostTokenStats(logits, targets, true) as [Tensor, Tensor];
   const [N, V] = logits.shape as [number, number];
   // [i, target_i] pairs: gatherND / scatterND touch N entries, where a one-hot would fill N x V.
   const pairs = (t: Tensor) => tf.stack([tf.range(0, N, 1, "int32"), tf.cast(t, "int32")], 1);
@@ -156,6 +158,7 @@ export function tokenLogProbsAndEntropy(logits: Tensor, targets: tf.Tensor1D): [
  * The same max-shifted log-softmax, so the values equal that function's.
  */
 export function tokenLogProbs(logits: Tensor, targets: tf.Tensor1D): Tensor {
+  if (onHost(logits)) return hostTokenStats(logits, targets, false)[0]!;
   const [N, V] = logits.shape as [number, number];
   const pairs = (t: Tensor) => tf.stack([tf.range(0, N, 1, "int32"), tf.cast(t, "int32")], 1);
   const logSoftmax = (x: Tensor) => {
@@ -177,4 +180,9 @@ export function tokenLogProbs(logits: Tensor, targets: tf.Tensor1D): Tensor {
     });
     return fused(logits as Tensor2D);
   });
+}
+
+/** float32 `[N, V]` logits on a host-memory backend: the one-pass loops of `token-stats-host.ts`. */
+function onHost(logits: Tensor): boolean {
+  return kernelPath() === "host" && logits.rank === 2 && logits.dtype === "float32";
 }
