@@ -2,7 +2,6 @@ import { hostView, kernelPath, tf } from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D } from "@tokenrl/core";
 import type { RopeScaling } from "./config.js";
 import { matMul } from "./matmul.js";
-import { hostSwiGlu } from "./swiglu-host.js";
 
 /**
  * The building blocks of a Llama/Qwen decoder layer, as plain functions over
@@ -177,10 +176,7 @@ export function groupedAttention(q: Tensor, k: Tensor, v: Tensor, bias: Tensor):
 /** SwiGLU MLP: down(silu(gate(x)) * up(x)), gate and up fused into one `[H, 2I]` matmul. */
 export function swiglu(x: Tensor2D, gateUp: Tensor2D, down: Tensor2D): Tensor2D {
   return tf.tidy(() => {
-    const gu = matMul(x, gateUp) as Tensor2D;
-    if (kernelPath() === "host" && gu.dtype === "float32" && gu.shape[1] % 2 === 0)
-      return matMul(hostSwiGlu(gu), down) as Tensor2D;
-    const [gate, up] = tf.split(gu, 2, -1) as [Tensor2D, Tensor2D];
+    const [gate, up] = tf.split(matMul(x, gateUp), 2, -1) as [Tensor2D, Tensor2D];
     return matMul(tf.mul(tf.mul(gate, tf.sigmoid(gate)), up), down) as Tensor2D;
   });
 }
