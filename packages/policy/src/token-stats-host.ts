@@ -13,28 +13,43 @@ import type { Tensor } from "@tokenrl/core";
  * log-probs are the same bits.
  */
 
+/**
+ * The max, log Z (Z = sum exp(x - max)) and entropy H = log Z - sum p s of
+ * the V logits at offset o (s = x - max), into `out` [max, logZ, H]: the pass
+ * forward and backward both start from.
+ */
+function rowStats(x: ArrayLike<number>, o: number, V: number, out: Float64Array): void {
+  let max = Number.NEGATIVE_INFINITY;
+  for (let j = 0; j < V; j++) if (x[o + j]! > max) max = x[o + j]!;
+  let z = 0;
+  let ps = 0;
+  for (let j = 0; j < V; j++) {
+    const s = x[o + j]! - max;
+    const e = Math.exp(s);
+    z += e;
+    ps += e * s;
+  }
+  const logZ = Math.log(z);
+  out[0] = max;
+  out[1] = logZ;
+  // H = log Z - sum_j p_j s_j, p_j = e_j / Z
+  out[2] = logZ - ps / z;
+}
+
 /** Per row, log p(target) and, with `entropy`, H = log Z - sum p s: `[2, N]` (or `[1, N]`), a row each. */
 function forwardRows(logits: Tensor, targets: Tensor, entropy: boolean): Tensor {
   const [N, V] = logits.shape as [number, number];
   const out = new Float32Array((entropy ? 2 : 1) * N);
+  const stats = new Float64Array(3);
   const x = hostView(logits);
   const t = hostView(targets);
   for (let r = 0; r < N; r++) {
     const o = r * V;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < V; j++) if (x[o + j]! > max) max = x[o + j]!;
-    let z = 0;
-    let ps = 0;
-    for (let j = 0; j < V; j++) {
-      const s = x[o + j]! - max;
-      const e = Math.exp(s);
-      z += e;
-      ps += e * s;
-    }
-    const logZ = Math.log(z);
+    rowStats(x, o, V, stats);
+    const max = stats[0]!;
+    const logZ = stats[1]!;
     out[r] = x[o + t[r]!]! - max - logZ;
-    // H = log Z - sum_j p_j s_j, p_j = e_j / Z
-    if (entropy) out[N + r] = logZ - ps / z;
+    if (entropy) out[N + r] = stats[2]!;
   }
   return tf.tensor2d(out, [entropy ? 2 : 1, N]);
 }
@@ -47,25 +62,18 @@ function backwardRows(logits: Tensor, targets: Tensor, dy: Tensor): Tensor {
   const [N, V] = logits.shape as [number, number];
   const entropy = dy.shape[0] === 2;
   const dx = new Float32Array(N * V);
+  const stats = new Float64Array(3);
   const x = hostView(logits);
   const t = hostView(targets);
   const g = hostView(dy);
   for (let r = 0; r < N; r++) {
     const o = r * V;
-    let max = Number.NEGATIVE_INFINITY;
-    for (let j = 0; j < V; j++) if (x[o + j]! > max) max = x[o + j]!;
-    let z = 0;
-    let ps = 0;
-    for (let j = 0; j < V; j++) {
-      const s = x[o + j]! - max;
-      const e = Math.exp(s);
-      z += e;
-      ps += e * s;
-    }
-    const logZ = Math.log(z);
+    rowStats(x, o, V, stats);
+    const max = stats[0]!;
+    const logZ = stats[1]!;
     const gLogProb = g[r]!;
     const gEntropy = entropy ? g[N + r]! : 0;
-    const h = logZ - ps / z;
+    const h = stats[2]!;
     for (let j = 0; j < V; j++) {
       const logp = x[o + j]! - max - logZ;
       dx[o + j] = -Math.exp(logp) * (gLogProb + gEntropy * (logp + h));
