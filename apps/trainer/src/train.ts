@@ -165,6 +165,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     }
     const log = new MetricsLog(join(out, "metrics.jsonl"));
     const samplesLog = new MetricsLog(join(out, "samples.jsonl"));
+    const verifyWarnings = new Set<string>();
     const loaded = await loadLatestCheckpoint(checkpoints);
     if (loaded && loaded.state.configHash !== hash) {
       loaded.model.dispose();
@@ -357,6 +358,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
               pool,
               engine: engineFor(state.rng.draws),
               samplesLog,
+              warnings: verifyWarnings,
             });
             state.rng.draws++;
             state.step++;
@@ -484,6 +486,27 @@ interface StepContext {
   pool: WorkerPool | undefined;
   engine: RolloutEngine;
   samplesLog: MetricsLog;
+  /** Verify errors already reported on stderr this run. */
+  warnings: Set<string>;
+}
+
+const MAX_VERIFY_WARNINGS = 5;
+
+/**
+ * A failed verification scores 0 and the run goes on, so a verifier that cannot
+ * work at all (a worker that will not start, a task whose verify throws) would
+ * otherwise show only as accuracy 0: say so on stderr, once per distinct error.
+ */
+function warnVerifyFailures(warned: Set<string>, step: number, failures: number, total: number, error: string): void {
+  if (warned.has(error) || warned.size >= MAX_VERIFY_WARNINGS) return;
+  warned.add(error);
+  const more =
+    warned.size === MAX_VERIFY_WARNINGS
+      ? " (further distinct errors: reward/verify_failures in metrics.jsonl only)"
+      : "";
+  process.stderr.write(
+    `tokenrl-train: step ${step}: ${failures} of ${total} verifications failed and scored 0, e.g. ${error}${more}\n`,
+  );
 }
 
 type StepRecord = Record<string, number | string | boolean | null>;
@@ -501,6 +524,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   };
   let rewardSeconds = 0;
   let failures = 0;
+  let firstError: string | undefined;
   const verdictOf = new Map<readonly number[], { verdict: TaskVerdict; example: TaskExample }>();
   const judge = async (seqs: RolloutSequence[], examples: TaskExample[]) => {
     const t0 = performance.now();
@@ -515,7 +539,10 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       { timeoutMs: config.task.verifyTimeoutMs },
     );
     verdicts.forEach((v, i) => {
-      if (v.error) failures++;
+      if (v.error) {
+        failures++;
+        firstError ??= v.error;
+      }
       verdictOf.set(seqs[i]!.responseIds, { verdict: v, example: examples[Math.floor(i / G)]! });
     });
     rewardSeconds += (performance.now() - t0) / 1000;
@@ -548,7 +575,10 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     );
     rewardSeconds += (performance.now() - t0) / 1000;
     verdicts.forEach((v, i) => {
-      if (v.error) failures++;
+      if (v.error) {
+        failures++;
+        firstError ??= v.error;
+      }
       verdictOf.set(episodes[i]!.responseIds, { verdict: v, example: repeated[i]! });
     });
     const groups = examples.map((_, g) =>
@@ -595,6 +625,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     correctGenerated = verdicts.filter((v) => v.correct).length;
   }
   const genSeconds = (performance.now() - genStarted) / 1000 - rewardSeconds;
+  if (firstError !== undefined) warnVerifyFailures(c.warnings, state.step + 1, failures, generated, firstError);
   const base: StepRecord = {
     accuracy: generated > 0 ? correctGenerated / generated : null,
     "reward/verify_failures": failures,

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTask } from "@tokenrl/tasks";
 import type { Task } from "@tokenrl/tasks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { resolveConfig } from "../src/config.js";
 import { train } from "../src/train.js";
 import { TINY, deterministic, records, runCli } from "./helpers.js";
@@ -121,19 +121,36 @@ describe("train", () => {
       },
       close: () => inner.close(),
     } as Task;
-    const result = await train(
-      resolveConfig(TINY, {
-        out,
-        sft: { steps: 2 },
-        eval: { examples: 4, every: 0 },
-        rl: { ...TINY.rl, steps: 3 },
-        task: { ...TINY.task, verifyTimeoutMs: 200 },
-      }),
-      { progress: false, task: flaky },
-    );
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+      written.push(String(chunk));
+      return true;
+    });
+    let result: Awaited<ReturnType<typeof train>>;
+    try {
+      result = await train(
+        resolveConfig(TINY, {
+          out,
+          sft: { steps: 2 },
+          eval: { examples: 4, every: 0 },
+          rl: { ...TINY.rl, steps: 3 },
+          task: { ...TINY.task, verifyTimeoutMs: 200 },
+        }),
+        { progress: false, task: flaky },
+      );
+    } finally {
+      spy.mockRestore();
+    }
     expect(result.completed).toBe(true);
     const failures = records(out, "rl").reduce((a, r) => a + (r["reward/verify_failures"] ?? 0), 0);
     expect(failures).toBeGreaterThan(0);
+    // Said on stderr with the cause, once per distinct error (not once per step).
+    const warned = written.filter((l) => l.includes("verifications failed and scored 0"));
+    expect(warned.length).toBeGreaterThan(0);
+    expect(
+      warned.filter((l) => !/verify threw: Error: verifier crashed|verify timed out after 200 ms/.test(l)),
+    ).toEqual([]);
+    expect(new Set(warned.map((l) => l.replace(/^.*e\.g\. /, ""))).size).toBe(warned.length);
   }, 120_000);
 
   it("--fresh makes a new KL reference; a broken reference/ is an error", async () => {

@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import { ConfigError } from "@tokenrl/base/errors";
+import { startWorker } from "@tokenrl/base/worker-threads";
 import type { VerifyOptions, VerifyResult } from "./verify.js";
 
 /**
@@ -124,10 +125,8 @@ export class VerifierPool {
   }
 
   private spawn(): Slot {
-    // The worker gets the parent's node flags except --input-type, which a worker
-    // started from a file rejects (a script run with `node --input-type=module -e`).
-    const execArgv = process.execArgv.filter((a) => !a.startsWith("--input-type"));
-    const worker = new Worker(this.workerUrl, { execArgv });
+    // The parent's node options as a file worker takes them: V8 flags inherited, --input-type dropped.
+    const worker = startWorker(this.workerUrl);
     const slot: Slot = { worker, ready: false };
     worker.on("message", (msg: { id: number; result: VerifyResult; ready?: boolean }) => {
       if (msg.ready) {

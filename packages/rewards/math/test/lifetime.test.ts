@@ -15,11 +15,12 @@ let scripts = 0;
 function runScript(
   source: string,
   limitMs = 10_000,
+  nodeFlags: string[] = [],
 ): Promise<{ code: number | "hung"; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const file = join(dir, `script-${++scripts}.mjs`);
     writeFileSync(file, source);
-    const child = spawn(process.execPath, [file], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [...nodeFlags, file], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c) => {
@@ -45,6 +46,18 @@ describe("the library does not hold the event loop open when idle", () => {
       `import { verify } from ${JSON.stringify(INDEX)};
        const r = await verify("$\\\\frac{1}{2}$", "\\\\boxed{0.5}");
        console.log(JSON.stringify(r));`,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ equal: true });
+  });
+
+  it("node run with a V8 flag (--max-old-space-size) still verifies: the workers inherit it, never fail to start", async () => {
+    const r = await runScript(
+      `import { verify } from ${JSON.stringify(INDEX)};
+       const r = await verify("$3$", "\\\\boxed{3}");
+       console.log(JSON.stringify(r));`,
+      10_000,
+      ["--max-old-space-size=600"],
     );
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ equal: true });

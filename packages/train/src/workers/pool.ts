@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { Worker } from "node:worker_threads";
-import type { ResourceLimits } from "node:worker_threads";
+import type { ResourceLimits, Worker } from "node:worker_threads";
+import { startWorker } from "@tokenrl/base/worker-threads";
 import { ConfigError, InvalidInputError, backendInfo, tf } from "@tokenrl/core";
 import type { BackendName, Tensor, Tensor2D, TrainingBatch } from "@tokenrl/core";
 import { advantageEstimators } from "@tokenrl/advantages";
@@ -214,7 +214,8 @@ export class WorkerPool {
         ...(options.loss ? { loss: resolveLoss(options.loss) } : {}),
         ...(options.fault ? { fault: options.fault } : {}),
       };
-      const worker = new Worker(script, {
+      // The parent's node options as a file worker takes them (`node --input-type=module -e` would fail it).
+      const worker = startWorker(script, {
         workerData: init,
         ...(options.resourceLimits ? { resourceLimits: options.resourceLimits } : {}),
       });
