@@ -13,6 +13,13 @@
 // already warm from the runs before it; leaving out only one step charged the
 // pool its warm-up and measured rollout at 1.00x where the steps after it ran 1.2x.
 //
+// A third configuration runs the N workers one task at a time (`exclusive`):
+// each task's time is then what it costs on a core that nothing else slows, and
+// a phase's time with the tasks overlapped is its wall time minus the non-slowest
+// tasks (`workers/busy_s` - `workers/critical_s`). That is the design's speed-up
+// on N cores that do not slow each other; the concurrent run's tasks, each slower
+// than alone by the factor printed, are what this machine gives.
+//
 //   node apps/trainer/bench/workers.bench.mjs [--steps 10] [--warmup 2] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--repeats 2] [--out DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
@@ -40,7 +47,9 @@ if (args.help) {
     "usage: node apps/trainer/bench/workers.bench.mjs [--steps N] [--warmup N] [--sft-steps N] [--warmstart-steps N] [--workers N] [--repeats R] [--out DIR] [--keep]\n" +
       "  the main job's RL step (rollout, old log-probs, update) and SFT step with 1 and N workers, in one process;\n" +
       "  the first --warmup steps of each run (default 2; SFT: 1) are left out of the means (new worker threads compile\n" +
-      "  everything again, this thread is already warm); --repeats R alternates the configurations\n" +
+      "  everything again, this thread is already warm). A third run has the N workers take one task at a time: the\n" +
+      "  speed-up on cores that do not slow each other, and how much slower each task ran concurrently here.\n" +
+      "  --repeats R alternates the configurations\n" +
       "  R times (default 2) and reports each one's best mean. --keep leaves the run folders.\n",
   );
   process.exit(0);
@@ -65,11 +74,11 @@ const records = (out, phase) =>
 const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
 const quiet = { eval: { examples: 0, every: 0 }, checkpoint: { every: 0, keepLast: 1 } };
 
-async function run(name, layers) {
+async function run(name, layers, options = {}) {
   const out = join(root, name);
   const config = resolveConfig(...layers, { out });
   const t0 = performance.now();
-  await train(config, { progress: false });
+  await train(config, { progress: false, ...options });
   return { out, wall: (performance.now() - t0) / 1000 };
 }
 
@@ -97,18 +106,48 @@ console.log(`warm-start: ${wsSteps} SFT steps with ${N} workers in ${ws.wall.toF
 
 // Alternating repeats (1, N, 1, N, ...): a shared machine's spare capacity drifts, and the best mean of
 // each configuration is the least disturbed one. Every repeat's numbers are printed too.
-const all = { 1: [], [N]: [] };
+const PHASES = ["gen", "old_log_prob", "update"];
+const EXCLUSIVE = `${N}x1`;
+const all = { 1: [], [N]: [], [EXCLUSIVE]: [] };
+const label = (key) =>
+  key === EXCLUSIVE ? `${N} workers, one task at a time` : `${key} worker${key === "1" ? "" : "s"}`;
 for (let rep = 0; rep < REPEATS; rep++) {
-  for (const workers of [1, N]) {
-    const sft = await run(`sft-w${workers}-r${rep}`, [
-      { sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers },
-    ]);
-    const rl = await run(`rl-w${workers}-r${rep}`, [
-      { model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers },
-    ]);
+  for (const key of ["1", String(N), EXCLUSIVE]) {
+    const exclusive = key === EXCLUSIVE;
+    const workers = exclusive ? N : Number(key);
+    const rl = await run(
+      `rl-w${key}-r${rep}`,
+      [{ model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers }],
+      { exclusiveWorkers: exclusive },
+    );
     const steps = records(rl.out, "rl");
     const timed = steps.slice(WARMUP).filter((r) => !r.skipped);
     const phase = (k) => mean(timed.map((r) => r[`timing_s/${k}`] ?? 0));
+    const busy = (k) => mean(timed.map((r) => r[`workers/busy_s/${k}`] ?? 0));
+    // With the tasks of each fan-out overlapped instead of queued: only the slowest counts.
+    const overlapped = (k) =>
+      mean(
+        timed.map(
+          (r) => (r[`timing_s/${k}`] ?? 0) - (r[`workers/busy_s/${k}`] ?? 0) + (r[`workers/critical_s/${k}`] ?? 0),
+        ),
+      );
+    if (exclusive) {
+      const r = {
+        gen: overlapped("gen"),
+        oldLogProb: overlapped("old_log_prob"),
+        update: overlapped("update"),
+        // The step's other parts (rewards, advantages, bookkeeping) ran on the main thread either way.
+        step: phase("step") - PHASES.reduce((a, k) => a + phase(k) - overlapped(k), 0),
+        busy: Object.fromEntries(PHASES.map((k) => [k, busy(k)])),
+        first: steps[0],
+      };
+      all[key].push(r);
+      console.log(
+        `repeat ${rep + 1}, ${label(key)}: as if overlapped on cores that do not slow each other: rollout ${r.gen.toFixed(3)} s, old log-probs ${r.oldLogProb.toFixed(3)}, update ${r.update.toFixed(3)}, RL step ${r.step.toFixed(3)}`,
+      );
+      continue;
+    }
+    const sft = await run(`sft-w${key}-r${rep}`, [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers }]);
     const r = {
       sft: mean(
         records(sft.out, "sft")
@@ -121,31 +160,36 @@ for (let rep = 0; rep < REPEATS; rep++) {
       update: phase("update"),
       step: phase("step"),
       tokens: mean(timed.map((x) => x["perf/total_num_tokens"] ?? 0)),
+      busy: Object.fromEntries(PHASES.map((k) => [k, busy(k)])),
       first: steps[0],
     };
-    all[workers].push(r);
+    all[key].push(r);
     console.log(
-      `repeat ${rep + 1}, ${workers} worker(s): rollout ${r.gen.toFixed(3)} s, old log-probs ${r.oldLogProb.toFixed(3)}, update ${r.update.toFixed(3)}, RL step ${r.step.toFixed(3)}, SFT step ${r.sft.toFixed(3)}`,
+      `repeat ${rep + 1}, ${label(key)}: rollout ${r.gen.toFixed(3)} s, old log-probs ${r.oldLogProb.toFixed(3)}, update ${r.update.toFixed(3)}, RL step ${r.step.toFixed(3)}, SFT step ${r.sft.toFixed(3)}`,
     );
   }
 }
 const best = (rs) => ({
   ...Object.fromEntries(
-    ["sft", "gen", "reward", "oldLogProb", "update", "step"].map((k) => [k, Math.min(...rs.map((r) => r[k]))]),
+    ["sft", "gen", "reward", "oldLogProb", "update", "step"]
+      .filter((k) => rs[0][k] !== undefined)
+      .map((k) => [k, Math.min(...rs.map((r) => r[k]))]),
   ),
+  busy: Object.fromEntries(PHASES.map((k) => [k, Math.min(...rs.map((r) => r.busy[k]))])),
   tokens: rs[0].tokens,
   first: rs[0].first,
 });
 const results = { 1: best(all[1]), [N]: best(all[N]) };
+const alone = best(all[EXCLUSIVE]);
 
 const one = results[1];
 const many = results[N];
 // Same seed, same starting weights: the first RL step samples the same tokens with any worker count.
 const same = ["response_length/mean", "critic/score/mean", "perf/total_num_tokens"].every(
-  (k) => one.first[k] === many.first[k],
+  (k) => one.first[k] === many.first[k] && one.first[k] === alone.first[k],
 );
 console.log(
-  `first RL step, 1 vs ${N} workers: ${same ? "the same tokens (length, score, token count)" : "DIFFERENT tokens"}`,
+  `first RL step, 1 vs ${N} workers (concurrent and one task at a time): ${same ? "the same tokens (length, score, token count)" : "DIFFERENT tokens"}`,
 );
 const f = (x) => x.toFixed(3).padStart(8);
 console.log(
@@ -158,6 +202,14 @@ for (const [w, r] of Object.entries(results))
 const ratio = (k) => `${(one[k] / many[k]).toFixed(2)}x`;
 console.log(
   `${N} workers / 1: rollout ${ratio("gen")}, old log-probs ${ratio("oldLogProb")}, update ${ratio("update")}, RL step ${ratio("step")}, SFT step ${ratio("sft")}`,
+);
+const ideal = (k) => `${(one[k] / alone[k]).toFixed(2)}x`;
+console.log(
+  `${N} workers / 1 on cores that do not slow each other (one task at a time, overlapped): rollout ${ideal("gen")}, old log-probs ${ideal("oldLogProb")}, update ${ideal("update")}, RL step ${ideal("step")}`,
+);
+const slower = (k) => `${(many.busy[k] / alone.busy[k]).toFixed(2)}x`;
+console.log(
+  `each worker task's time, ${N} at once / alone (this machine's cores slowing each other): rollout ${slower("gen")}, old log-probs ${slower("old_log_prob")}, update ${slower("update")}`,
 );
 console.log(
   `parallel headroom at the end ${(await headroom()).toFixed(2)}x, ${(await decodeHeadroom()).toFixed(2)}x for decode work`,

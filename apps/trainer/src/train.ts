@@ -20,7 +20,7 @@ import {
 } from "@tokenrl/train";
 import type { ComputeGradients, FrozenReference, Recipe } from "@tokenrl/train";
 import { createWorkerPool, planWorkers } from "@tokenrl/train/workers";
-import type { WorkerPlan, WorkerPool } from "@tokenrl/train/workers";
+import type { TaskStats, WorkerPlan, WorkerPool } from "@tokenrl/train/workers";
 import {
   MetricsLog,
   loadLatestCheckpoint,
@@ -50,6 +50,11 @@ export interface TrainOptions {
   stopAfterSteps?: number;
   /** Folder plugin paths are resolved from (default: the current directory). */
   baseDir?: string;
+  /**
+   * Diagnostics: the worker pool runs one task at a time (`WorkerPoolOptions.exclusive`), so the
+   * `workers/busy_s/*` metrics are each task's cost on a core nothing else slows (the workers bench).
+   */
+  exclusiveWorkers?: boolean;
   /** Use this task instead of building `config.task` (library users with their own Task; tests). */
   task?: Task;
   /** Data-parallel gradients (a worker pool); default: in this thread. */
@@ -213,6 +218,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         workers,
         plugins: plugins.map((p) => p.file),
         loss: { kind: "recipe", recipe },
+        ...(options.exclusiveWorkers ? { exclusive: true } : {}),
       });
       if (showProgress)
         process.stderr.write(
@@ -553,6 +559,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   let correctGenerated = 0;
   const stats: StepRecord = {};
   const genStarted = performance.now();
+  const tasksAtGen = c.pool?.taskStats();
   if (task.kind === "episode") {
     const examples = takeExamples(task, state, config.rl.promptsPerStep);
     const repeated = examples.flatMap((e) => Array.from({ length: G }, () => e));
@@ -625,12 +632,14 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     correctGenerated = verdicts.filter((v) => v.correct).length;
   }
   const genSeconds = (performance.now() - genStarted) / 1000 - rewardSeconds;
+  const tasksAfterGen = c.pool?.taskStats();
   if (firstError !== undefined) warnVerifyFailures(c.warnings, state.step + 1, failures, generated, firstError);
   const base: StepRecord = {
     accuracy: generated > 0 ? correctGenerated / generated : null,
     "reward/verify_failures": failures,
     "timing_s/gen": genSeconds,
     "timing_s/reward": rewardSeconds,
+    ...workerTimes("gen", tasksAtGen, tasksAfterGen),
     ...stats,
   };
   if (sequences.length === 0) {
@@ -694,6 +703,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       owned.push(batch.refLogProbs);
     }
     const oldLogProbSeconds = (performance.now() - t1) / 1000;
+    const tasksAfterScore = c.pool?.taskStats();
     const t2 = performance.now();
     const update = await ppoUpdate({
       batch,
@@ -726,6 +736,8 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       "timing_s/old_log_prob": oldLogProbSeconds,
       "timing_s/update": updateSeconds,
       "timing_s/step": stepSeconds,
+      ...workerTimes("old_log_prob", tasksAfterGen, tasksAfterScore),
+      ...workerTimes("update", tasksAfterScore, c.pool?.taskStats()),
       "perf/total_num_tokens": promptTokens + responseTokens,
       "perf/throughput": (promptTokens + responseTokens) / stepSeconds,
     };
@@ -734,6 +746,20 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
     for (const k of ["advantages", "returns", "oldLogProbs", "entropy", "refLogProbs"] as const) batch[k] = undefined;
     disposeBatch(batch as TrainingBatch);
   }
+}
+
+/**
+ * A phase's worker time, beside its `timing_s/<phase>`: `workers/busy_s` sums
+ * the workers' task seconds, `workers/critical_s` the slowest task of each fan-out.
+ * busy / (workers x critical) is how evenly the work was shared; timing_s minus
+ * critical is what the main thread spent alone.
+ */
+function workerTimes(phase: string, before: TaskStats | undefined, after: TaskStats | undefined): StepRecord {
+  if (!before || !after) return {};
+  return {
+    [`workers/busy_s/${phase}`]: (after.busyMs - before.busyMs) / 1000,
+    [`workers/critical_s/${phase}`]: (after.criticalMs - before.criticalMs) / 1000,
+  };
 }
 
 function mean(xs: readonly number[]): number {

@@ -33,10 +33,14 @@ export function records(out: string, phase?: string) {
     .filter((r) => phase === undefined || r.phase === phase);
 }
 
-/** The records without wall-clock fields (timing_s/*, perf/throughput), for run-to-run comparison. */
+/** The records without wall-clock fields (timing_s/*, workers/*, perf/throughput), for run-to-run comparison. */
 export function deterministic(rs: Record<string, unknown>[]) {
   return rs.map((r) =>
-    Object.fromEntries(Object.entries(r).filter(([k]) => !k.startsWith("timing_s/") && k !== "perf/throughput")),
+    Object.fromEntries(
+      Object.entries(r).filter(
+        ([k]) => !k.startsWith("timing_s/") && !k.startsWith("workers/") && k !== "perf/throughput",
+      ),
+    ),
   );
 }
 

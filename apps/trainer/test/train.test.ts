@@ -95,6 +95,17 @@ describe("train", () => {
     expect(Math.abs(two![0]! - one![0]!)).toBeLessThan(1e-5);
     for (let i = 1; i < 3; i++) expect(Math.abs(two![i]! - one![i]!)).toBeLessThan(1e-3);
     expect(records(runs[1]!.out, "rl")).toHaveLength(1);
+    // The pool's task times beside each phase's wall time; none without a pool.
+    const [rl1, rl2] = runs.map((r) => records(r.out, "rl")[0]!);
+    for (const phase of ["gen", "old_log_prob", "update"]) {
+      const busy = rl2![`workers/busy_s/${phase}`] as number;
+      const critical = rl2![`workers/critical_s/${phase}`] as number;
+      expect(critical).toBeGreaterThan(0);
+      expect(critical).toBeLessThanOrEqual(busy);
+      expect(busy).toBeLessThanOrEqual(2 * critical + 1e-9);
+      expect(critical).toBeLessThanOrEqual((rl2![`timing_s/${phase}`] as number) + 1e-9);
+      expect(rl1![`workers/busy_s/${phase}`]).toBeUndefined();
+    }
   }, 240_000);
 
   it("refuses to resume a checkpoint of another configuration, before rewriting config.json", async () => {

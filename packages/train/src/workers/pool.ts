@@ -62,6 +62,12 @@ export interface WorkerPoolOptions {
   backend?: BackendName;
   /** V8 heap limits per worker (`node:worker_threads`); exceeding them is reported as out of memory. */
   resourceLimits?: ResourceLimits;
+  /**
+   * Diagnostics: run one worker task at a time. Each task's time is then what it
+   * costs on a core that nothing else slows (`taskStats`); a machine whose cores
+   * slow each other shows as the gap between this and the concurrent times.
+   */
+  exclusive?: boolean;
   /** Tests only: make one worker fail on purpose. */
   fault?: FaultInjection;
   /** The worker script; default the built `worker.js` beside this module. */
@@ -95,6 +101,21 @@ export interface RolloutStats {
   /** Per call, the slowest worker's generate task (decode, and prefill without the shared one), summed. */
   generateMs: number;
 }
+
+/**
+ * How the workers' task time adds up, cumulatively, over every fan-out (one
+ * task per worker: a prefill, a generate, a score, a gradient or a reduce).
+ */
+export interface TaskStats {
+  fanOuts: number;
+  /** Sum over tasks of the time from posting each to its reply: the workers' busy time. */
+  busyMs: number;
+  /** Sum over fan-outs of the slowest task's time: the part of the wall time the workers account for. */
+  criticalMs: number;
+}
+
+/** The tasks of one fan-out record their times here. */
+type FanOut = number[];
 
 export interface ComputedGradients {
   /** The mini-batch gradient, in the model's trainableVariables() order; the caller disposes. */
@@ -151,6 +172,10 @@ export class WorkerPool {
   private failure: WorkerCrashedError | undefined;
   private closing = false;
   private readonly sync: SyncStats;
+  private readonly tasks: TaskStats = { fanOuts: 0, busyMs: 0, criticalMs: 0 };
+  private readonly exclusive: boolean;
+  /** With `exclusive`, the last queued task: the next one is posted when it settles. */
+  private exclusiveTail: Promise<unknown> = Promise.resolve();
   private readonly rollout: RolloutStats = {
     calls: 0,
     rows: 0,
@@ -168,7 +193,9 @@ export class WorkerPool {
     weights: SharedArrayBuffer,
     sum: SharedArrayBuffer,
     registries: Record<string, string[]>,
+    exclusive: boolean,
   ) {
+    this.exclusive = exclusive;
     this.slots = slots;
     this.size = slots.length;
     this.modelConfig = modelConfig;
@@ -251,6 +278,7 @@ export class WorkerPool {
       weights,
       sum,
       replies[0]!.registries,
+      options.exclusive ?? false,
     );
     for (const slot of slots) pool.listen(slot);
     return pool;
@@ -259,6 +287,11 @@ export class WorkerPool {
   /** Cumulative rollout counts and times. */
   rolloutStats(): RolloutStats {
     return { ...this.rollout };
+  }
+
+  /** Cumulative worker task times (busy and critical-path). */
+  taskStats(): TaskStats {
+    return { ...this.tasks };
   }
 
   /** Cumulative weight-broadcast and reduction costs. */
@@ -314,22 +347,28 @@ export class WorkerPool {
     // Weights published by another call meanwhile: the shared prefill is of the old ones, and the one
     // buffer holds only the newest, so each worker prefills its own rows (with the new weights) instead.
     if (this.version !== version) prefix = undefined;
+    const fan: FanOut = [];
     const parts = await Promise.all(
       dealt.map((rows, w) =>
         rows.length === 0
           ? Promise.resolve(undefined)
-          : this.run<"generate">(w, {
-              op: "generate",
-              prompts: rows.map((b) => [...prompts[b]!]),
-              params,
-              padTo,
-              seed: options.seed,
-              rows,
-              ...(options.groupIds ? { groupIds: rows.map((b) => options.groupIds![b]!) } : {}),
-              ...(prefix ? { prefix: { ...prefix, distinct: rows.map((b) => prefix.distinct[b]!) } } : {}),
-            }),
+          : this.run<"generate">(
+              w,
+              {
+                op: "generate",
+                prompts: rows.map((b) => [...prompts[b]!]),
+                params,
+                padTo,
+                seed: options.seed,
+                rows,
+                ...(options.groupIds ? { groupIds: rows.map((b) => options.groupIds![b]!) } : {}),
+                ...(prefix ? { prefix: { ...prefix, distinct: rows.map((b) => prefix.distinct[b]!) } } : {}),
+              },
+              fan,
+            ),
       ),
     );
+    this.account(fan);
     const out = new Array<RolloutSequence>(prompts.length);
     this.rollout.calls++;
     this.rollout.rows += prompts.length;
@@ -387,20 +426,26 @@ export class WorkerPool {
       vocabSize: c.vocabSize,
     };
     const buffer = prefixBuffer(layout);
+    const fan: FanOut = [];
     const replies = await Promise.all(
       splitRange(first.length, this.size).map(([start, end], w) =>
         start === end
           ? Promise.resolve(undefined)
-          : this.run<"prefill">(w, {
-              op: "prefill",
-              prompts: first.slice(start, end).map((b) => [...prompts[b]!]),
-              padTo,
-              start,
-              buffer,
-              layout,
-            }),
+          : this.run<"prefill">(
+              w,
+              {
+                op: "prefill",
+                prompts: first.slice(start, end).map((b) => [...prompts[b]!]),
+                padTo,
+                start,
+                buffer,
+                layout,
+              },
+              fan,
+            ),
       ),
     );
+    this.account(fan);
     for (const r of replies) if (r) this.sync.workerReloadMs += r.reloadMs;
     const ms = Math.max(...replies.map((r) => r?.computeMs ?? 0));
     return { prefix: { buffer, layout, distinct }, prompts: first.length, ms };
@@ -443,21 +488,27 @@ export class WorkerPool {
     this.publishWeights();
     const [B, T] = batch.responseMask.shape;
     const ranges = splitRange(B, this.size);
+    const fan: FanOut = [];
     const parts = await Promise.all(
       ranges.map(async ([start, end], w) => {
         if (start === end) return undefined;
         const rows = sliceRows(batch, start, end);
         try {
-          return await this.run<"score">(w, {
-            op: "score",
-            batch: await batchToTransfer(rows),
-            entropy: options.entropy ?? true,
-          });
+          return await this.run<"score">(
+            w,
+            {
+              op: "score",
+              batch: await batchToTransfer(rows),
+              entropy: options.entropy ?? true,
+            },
+            fan,
+          );
         } finally {
           tf.dispose(Object.values(rows) as Tensor[]);
         }
       }),
     );
+    this.account(fan);
     const logProbs = new Float32Array(B * T);
     const entropy = options.entropy === false ? undefined : new Float32Array(B * T);
     parts.forEach((part, w) => {
@@ -494,16 +545,22 @@ export class WorkerPool {
     for (let i = 0; i < S; i++) byWorker[Math.floor((i * this.size) / S)]!.push(i);
     const transfers = await Promise.all(shards.map((s) => batchToTransfer(s)));
     const used = byWorker.map((list, w) => ({ w, list })).filter((x) => x.list.length > 0);
+    const fan: FanOut = [];
     const replies = await Promise.all(
       used.map(({ w, list }) =>
-        this.run<"gradients">(w, {
-          op: "gradients",
-          shards: list.map((i) => transfers[i]!),
-          counts: { tokens: counts.tokens, sequences: counts.sequences },
-          ...(options.loss ? { loss: resolveLoss(options.loss) } : {}),
-        }),
+        this.run<"gradients">(
+          w,
+          {
+            op: "gradients",
+            shards: list.map((i) => transfers[i]!),
+            counts: { tokens: counts.tokens, sequences: counts.sequences },
+            ...(options.loss ? { loss: resolveLoss(options.loss) } : {}),
+          },
+          fan,
+        ),
       ),
     );
+    this.account(fan);
     const started = performance.now();
     let grads: Tensor[];
     if (used.length === 1) grads = tensorsFromShared(this.slots[used[0]!.w]!.grads, this.layout);
@@ -512,13 +569,15 @@ export class WorkerPool {
       // gradient buffer, always in worker order, so the sum is the same
       // whichever worker computes which slice, and the main thread does no O(P) work.
       const order = used.map((u) => u.w);
+      const reduce: FanOut = [];
       await Promise.all(
         splitRange(this.layout.size, this.size).map(([start, end], w) =>
           start === end
             ? Promise.resolve(undefined)
-            : this.run<"reduce">(w, { op: "reduce", start, end, workers: order }),
+            : this.run<"reduce">(w, { op: "reduce", start, end, workers: order }, reduce),
         ),
       );
+      this.account(reduce);
       grads = tensorsFromShared(this.sum, this.layout);
     }
     this.sync.reduceMs += performance.now() - started;
@@ -561,18 +620,42 @@ export class WorkerPool {
     return this.slots.filter((s) => s.alive).length;
   }
 
+  /** Adds one fan-out's task times to `taskStats`. */
+  private account(fan: FanOut): void {
+    if (fan.length === 0) return;
+    this.tasks.fanOuts++;
+    for (const ms of fan) this.tasks.busyMs += ms;
+    this.tasks.criticalMs += Math.max(...fan);
+  }
+
+  /** Posts `task` to worker `w` (with `exclusive`, once every earlier task has settled); its time goes to `fan`. */
   private run<O extends TaskOp>(
     w: number,
     task: DistributiveOmit<Extract<WorkerTask, { op: O }>, "id" | "weightsVersion">,
+    fan?: FanOut,
   ): Promise<TaskResults[O]> {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closing) return Promise.reject(new ConfigError("pool", "the worker pool was closed"));
     const slot = this.slots[w]!;
     const id = this.nextId++;
-    return new Promise<TaskResults[O]>((resolve, reject) => {
-      slot.pending.set(id, { op: task.op, resolve: resolve as (v: unknown) => void, reject });
-      slot.worker.postMessage({ ...task, id, weightsVersion: this.version });
-    });
+    const weightsVersion = this.version;
+    const post = () =>
+      new Promise<TaskResults[O]>((resolve, reject) => {
+        // A queued task meets a pool that failed or closed while it waited.
+        if (this.failure) return reject(this.failure);
+        if (this.closing) return reject(new ConfigError("pool", "the worker pool was closed"));
+        const posted = performance.now();
+        const done = (v: unknown) => {
+          fan?.push(performance.now() - posted);
+          resolve(v as TaskResults[O]);
+        };
+        slot.pending.set(id, { op: task.op, resolve: done, reject });
+        slot.worker.postMessage({ ...task, id, weightsVersion });
+      });
+    if (!this.exclusive) return post();
+    const queued = this.exclusiveTail.then(post, post);
+    this.exclusiveTail = queued.catch(() => undefined);
+    return queued;
   }
 
   private listen(slot: Slot): void {

@@ -61,6 +61,39 @@ describe("rollout in workers", () => {
     expect(new Set(a!.slice(0, 4).map((s) => s.responseIds.join(","))).size).toBeGreaterThan(1);
   });
 
+  it("an exclusive pool runs one task at a time, samples the same tokens, and counts its fan-outs", async () => {
+    const exclusive = await createWorkerPool({ model, tokenizer, workers: 2, exclusive: true });
+    try {
+      const engines = [two.engine({ seed: 3, tokenizer }), exclusive.engine({ seed: 3, tokenizer })];
+      const before = [two.taskStats(), exclusive.taskStats()];
+      const walls: number[] = [];
+      const results = [];
+      for (const engine of engines) {
+        const t0 = performance.now();
+        results.push(await sampleGroups(engine, prompts, { ...params, groupSize: 4 }));
+        walls.push(performance.now() - t0);
+      }
+      expect(results[1]!.map((s) => s.responseIds)).toEqual(results[0]!.map((s) => s.responseIds));
+      const [concurrent, alone] = [two.taskStats(), exclusive.taskStats()].map((after, i) => ({
+        fanOuts: after.fanOuts - before[i]!.fanOuts,
+        busyMs: after.busyMs - before[i]!.busyMs,
+        criticalMs: after.criticalMs - before[i]!.criticalMs,
+      }));
+      // The shared prefill, then the generate: two fan-outs of two tasks each, in both pools.
+      expect(concurrent!.fanOuts).toBe(2);
+      expect(alone!.fanOuts).toBe(2);
+      for (const t of [concurrent!, alone!]) {
+        expect(t.criticalMs).toBeGreaterThan(0);
+        expect(t.criticalMs).toBeLessThanOrEqual(t.busyMs);
+        expect(t.busyMs).toBeLessThanOrEqual(2 * t.criticalMs + 1e-9);
+      }
+      // One at a time: the call lasted at least all of its tasks' time together.
+      expect(walls[1]!).toBeGreaterThanOrEqual(alone!.busyMs);
+    } finally {
+      await exclusive.close();
+    }
+  });
+
   it("splits the rows over the workers and follows weight updates", async () => {
     const v = model.trainableVariables()[0]!;
     const before = await two.engine({ seed: 5, tokenizer }).generate(prompts, params);
