@@ -139,6 +139,9 @@ for (let rep = 0; rep < REPEATS; rep++) {
         // The step's other parts (rewards, advantages, bookkeeping) ran on the main thread either way.
         step: phase("step") - PHASES.reduce((a, k) => a + phase(k) - overlapped(k), 0),
         busy: Object.fromEntries(PHASES.map((k) => [k, busy(k)])),
+        critical: Object.fromEntries(PHASES.map((k) => [k, mean(timed.map((x) => x[`workers/critical_s/${k}`] ?? 0))])),
+        wall: Object.fromEntries(PHASES.map((k) => [k, phase(k)])),
+        stepWall: phase("step"),
         first: steps[0],
       };
       all[key].push(r);
@@ -180,7 +183,7 @@ const best = (rs) => ({
   first: rs[0].first,
 });
 const results = { 1: best(all[1]), [N]: best(all[N]) };
-const alone = best(all[EXCLUSIVE]);
+const alone = all[EXCLUSIVE][0];
 
 const one = results[1];
 const many = results[N];
@@ -203,14 +206,56 @@ const ratio = (k) => `${(one[k] / many[k]).toFixed(2)}x`;
 console.log(
   `${N} workers / 1: rollout ${ratio("gen")}, old log-probs ${ratio("oldLogProb")}, update ${ratio("update")}, RL step ${ratio("step")}, SFT step ${ratio("sft")}`,
 );
-const ideal = (k) => `${(one[k] / alone[k]).toFixed(2)}x`;
+// Medians over the repeats of ratios within a repeat (runs minutes apart, not the bests of different minutes).
+const median = (xs) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
+const KEYS = { gen: "gen", old_log_prob: "oldLogProb", update: "update" };
+const x = (v) => `${v.toFixed(2)}x`;
+const paired = (k) => x(median(all[1].map((r, i) => r[k] / all[N][i][k])));
 console.log(
-  `${N} workers / 1 on cores that do not slow each other (one task at a time, overlapped): rollout ${ideal("gen")}, old log-probs ${ideal("oldLogProb")}, update ${ideal("update")}, RL step ${ideal("step")}`,
+  `${N} workers / 1, median of the ${REPEATS} repeats' ratios: rollout ${paired("gen")}, old log-probs ${paired("oldLogProb")}, update ${paired("update")}, RL step ${paired("step")}, SFT step ${paired("sft")}`,
 );
-const slower = (k) => `${(many.busy[k] / alone.busy[k]).toFixed(2)}x`;
+// Within each exclusive run: the phase with its tasks queued (the work of 1 worker, plus the pool's own
+// costs) against the same run's tasks overlapped, so no other minute of the machine enters.
+const self = (k) => x(median(all[EXCLUSIVE].map((r) => (k === "step" ? r.stepWall / r.step : r.wall[k] / r[KEYS[k]]))));
+console.log(
+  `${N} workers on cores that do not slow each other (one task at a time, overlapped against queued): rollout ${self("gen")}, old log-probs ${self("old_log_prob")}, update ${self("update")}, RL step ${self("step")}`,
+);
+const slower = (k) => x(median(all[N].map((r, i) => r.busy[k] / all[EXCLUSIVE][i].busy[k])));
 console.log(
   `each worker task's time, ${N} at once / alone (this machine's cores slowing each other): rollout ${slower("gen")}, old log-probs ${slower("old_log_prob")}, update ${slower("update")}`,
 );
+// How it goes to more cores, from each exclusive run: a phase is the main thread's own time
+// (wall - busy: batching, publishing weights, merging results) plus the workers' work (busy, the
+// weights' reload in each task included), which N workers share as evenly as 2 did
+// (balance = 2 x critical / busy); the rest of the step (rewards, advantages) stays on the main thread.
+const project = (r, n) => {
+  const at = (k) => r.wall[k] - r.busy[k] + (2 * r.critical[k]) / n;
+  const other = r.stepWall - PHASES.reduce((a, k) => a + r.wall[k], 0);
+  return {
+    ...Object.fromEntries(PHASES.map((k) => [k, r.wall[k] / at(k)])),
+    step: r.stepWall / (other + PHASES.reduce((a, k) => a + at(k), 0)),
+  };
+};
+const NS = [2, 4, 8, 16];
+console.log(
+  `\nprojected speed-up on N cores that do not slow each other (median over the exclusive runs; main thread + 2 x slowest task / N):`,
+);
+console.log(
+  `${"".padEnd(16)}${NS.map((n) => `N=${n}`.padStart(8)).join("")}   main thread s, workers' work s, balance`,
+);
+for (const k of [...PHASES, "step"]) {
+  const cells = NS.map((n) => x(median(all[EXCLUSIVE].map((r) => project(r, n)[k]))).padStart(8)).join("");
+  const detail =
+    k === "step"
+      ? ""
+      : `   ${median(all[EXCLUSIVE].map((r) => r.wall[k] - r.busy[k])).toFixed(3)}, ${median(
+          all[EXCLUSIVE].map((r) => r.busy[k]),
+        ).toFixed(3)}, ${median(all[EXCLUSIVE].map((r) => (2 * r.critical[k]) / r.busy[k])).toFixed(2)}`;
+  console.log(`${(k === "step" ? "RL step" : k).padEnd(16)}${cells}${detail}`);
+}
 console.log(
   `parallel headroom at the end ${(await headroom()).toFixed(2)}x, ${(await decodeHeadroom()).toFixed(2)}x for decode work`,
 );
