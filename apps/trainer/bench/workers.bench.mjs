@@ -14,11 +14,14 @@
 // pool its warm-up and measured rollout at 1.00x where the steps after it ran 1.2x.
 //
 // A third configuration runs the N workers one task at a time (`exclusive`):
-// each task's time is then what it costs on a core that nothing else slows, and
-// a phase's time with the tasks overlapped is its wall time minus the non-slowest
-// tasks (`workers/busy_s` - `workers/critical_s`). That is the design's speed-up
-// on N cores that do not slow each other; the concurrent run's tasks, each slower
-// than alone by the factor printed, are what this machine gives.
+// each task's time is then its cost with no other worker running, and a phase's
+// time with the tasks overlapped is its wall time minus the non-slowest tasks
+// (`workers/busy_s` - `workers/critical_s`). Queued against overlapped, within
+// that one run, is an upper bound of the design's speed-up on N cores that do
+// not slow each other (the one running worker's V8 helper threads still have a
+// free core); the concurrent run's tasks, each slower than alone by the factor
+// printed, are what this machine gives. Each repeat runs 1 worker, N workers,
+// then N one task at a time; the medians are of ratios within a repeat.
 //
 //   node apps/trainer/bench/workers.bench.mjs [--steps 10] [--warmup 2] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--repeats 2] [--out DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -49,8 +52,8 @@ if (args.help) {
       "  the first --warmup steps of each run (default 2; SFT: 1) are left out of the means (new worker threads compile\n" +
       "  everything again, this thread is already warm). A third run has the N workers take one task at a time: the\n" +
       "  speed-up on cores that do not slow each other, and how much slower each task ran concurrently here.\n" +
-      "  --repeats R alternates the configurations\n" +
-      "  R times (default 2) and reports each one's best mean. --keep leaves the run folders.\n",
+      "  --repeats R runs the three in turn R times (default 2) and reports each one's best mean and the medians\n" +
+      "  of the ratios within a repeat, then a projection to 4-16 cores. --keep leaves the run folders.\n",
   );
   process.exit(0);
 }
@@ -62,6 +65,10 @@ if (!Number.isInteger(WARMUP) || WARMUP < 0 || WARMUP >= STEPS) {
 }
 const SFT_STEPS = Number(args["sft-steps"]);
 const N = Number(args.workers);
+if (!Number.isInteger(N) || N < 2) {
+  process.stderr.write(`--workers: an integer >= 2 (compared with 1 worker), got ${args.workers}\n`);
+  process.exit(2);
+}
 const REPEATS = Number(args.repeats);
 const root = args.out ?? mkdtempSync(join(tmpdir(), "tokenrl-workers-bench-"));
 
@@ -104,8 +111,9 @@ const latest = readFileSync(join(ws.out, "checkpoints", "latest_checkpointed_ite
 const checkpoint = join(ws.out, "checkpoints", latest);
 console.log(`warm-start: ${wsSteps} SFT steps with ${N} workers in ${ws.wall.toFixed(1)} s`);
 
-// Alternating repeats (1, N, 1, N, ...): a shared machine's spare capacity drifts, and the best mean of
-// each configuration is the least disturbed one. Every repeat's numbers are printed too.
+// Repeats in turn (1, N, N one at a time, 1, ...): a shared machine's spare capacity drifts; the best mean
+// of each configuration is the least disturbed one, and ratios within a repeat compare neighbouring minutes.
+// Every repeat's numbers are printed too.
 const PHASES = ["gen", "old_log_prob", "update"];
 const EXCLUSIVE = `${N}x1`;
 const all = { 1: [], [N]: [], [EXCLUSIVE]: [] };
@@ -221,7 +229,7 @@ console.log(
 // costs) against the same run's tasks overlapped, so no other minute of the machine enters.
 const self = (k) => x(median(all[EXCLUSIVE].map((r) => (k === "step" ? r.stepWall / r.step : r.wall[k] / r[KEYS[k]]))));
 console.log(
-  `${N} workers on cores that do not slow each other (one task at a time, overlapped against queued): rollout ${self("gen")}, old log-probs ${self("old_log_prob")}, update ${self("update")}, RL step ${self("step")}`,
+  `${N} workers on cores that do not slow each other, an upper bound (one task at a time, overlapped against queued): rollout ${self("gen")}, old log-probs ${self("old_log_prob")}, update ${self("update")}, RL step ${self("step")}`,
 );
 const slower = (k) => x(median(all[N].map((r, i) => r.busy[k] / all[EXCLUSIVE][i].busy[k])));
 console.log(
@@ -229,22 +237,22 @@ console.log(
 );
 // How it goes to more cores, from each exclusive run: a phase is the main thread's own time
 // (wall - busy: batching, publishing weights, merging results) plus the workers' work (busy, the
-// weights' reload in each task included), which N workers share as evenly as 2 did
-// (balance = 2 x critical / busy); the rest of the step (rewards, advantages) stays on the main thread.
+// weights' reload in each task included), which n workers share as evenly as the N did
+// (slowest / mean = N x critical / busy); the rest of the step (rewards, advantages) stays on the main thread.
 const project = (r, n) => {
-  const at = (k) => r.wall[k] - r.busy[k] + (2 * r.critical[k]) / n;
+  const at = (k) => r.wall[k] - r.busy[k] + (N * r.critical[k]) / n;
   const other = r.stepWall - PHASES.reduce((a, k) => a + r.wall[k], 0);
   return {
     ...Object.fromEntries(PHASES.map((k) => [k, r.wall[k] / at(k)])),
     step: r.stepWall / (other + PHASES.reduce((a, k) => a + at(k), 0)),
   };
 };
-const NS = [2, 4, 8, 16];
+const NS = [...new Set([N, 4, 8, 16])].sort((a, b) => a - b);
 console.log(
-  `\nprojected speed-up on N cores that do not slow each other (median over the exclusive runs; main thread + 2 x slowest task / N):`,
+  `\nprojected speed-up on n cores that do not slow each other, an upper bound (median over the exclusive runs; main thread + ${N} x slowest task / n):`,
 );
 console.log(
-  `${"".padEnd(16)}${NS.map((n) => `N=${n}`.padStart(8)).join("")}   main thread s, workers' work s, balance`,
+  `${"".padEnd(16)}${NS.map((n) => `n=${n}`.padStart(8)).join("")}   main thread s, workers' work s, slowest task / mean`,
 );
 for (const k of [...PHASES, "step"]) {
   const cells = NS.map((n) => x(median(all[EXCLUSIVE].map((r) => project(r, n)[k]))).padStart(8)).join("");
@@ -253,7 +261,7 @@ for (const k of [...PHASES, "step"]) {
       ? ""
       : `   ${median(all[EXCLUSIVE].map((r) => r.wall[k] - r.busy[k])).toFixed(3)}, ${median(
           all[EXCLUSIVE].map((r) => r.busy[k]),
-        ).toFixed(3)}, ${median(all[EXCLUSIVE].map((r) => (2 * r.critical[k]) / r.busy[k])).toFixed(2)}`;
+        ).toFixed(3)}, ${median(all[EXCLUSIVE].map((r) => (N * r.critical[k]) / r.busy[k])).toFixed(2)}`;
   console.log(`${(k === "step" ? "RL step" : k).padEnd(16)}${cells}${detail}`);
 }
 console.log(

@@ -9,6 +9,9 @@ export interface EvalResult {
   examples: number;
   /** A few (prompt, response, answer) for the report. */
   samples: { prompt: string; response: string; answer: string; correct: boolean }[];
+  /** Verifications that failed (scored as wrong), and the first one's error. */
+  verifyFailures: number;
+  firstVerifyError?: string;
 }
 
 /**
@@ -24,9 +27,11 @@ export async function evaluateHeldOut(
   options: { timeoutMs: number; chunk?: number },
 ): Promise<EvalResult> {
   const count = Math.min(n, task.size("test"));
-  if (count === 0) return { passAt1: 0, examples: 0, samples: [] };
+  if (count === 0) return { passAt1: 0, examples: 0, samples: [], verifyFailures: 0 };
   const chunk = options.chunk ?? 64;
   let correct = 0;
+  let verifyFailures = 0;
+  let firstVerifyError: string | undefined;
   const samples: EvalResult["samples"] = [];
   for (let start = 0; start < count; start += chunk) {
     const examples = Array.from({ length: Math.min(chunk, count - start) }, (_, i) => task.example(start + i, "test"));
@@ -46,6 +51,10 @@ export async function evaluateHeldOut(
     );
     verdicts.forEach((v, i) => {
       if (v.correct) correct++;
+      if (v.error) {
+        verifyFailures++;
+        firstVerifyError ??= v.error;
+      }
       if (samples.length < 8)
         samples.push({
           prompt: examples[i]!.prompt,
@@ -55,5 +64,11 @@ export async function evaluateHeldOut(
         });
     });
   }
-  return { passAt1: correct / count, examples: count, samples };
+  return {
+    passAt1: correct / count,
+    examples: count,
+    samples,
+    verifyFailures,
+    ...(firstVerifyError !== undefined ? { firstVerifyError } : {}),
+  };
 }

@@ -22,7 +22,7 @@ export interface RunSummary {
   throughput: { rlStepsPerSecond: number | null; tokensPerSecond: number | null };
   versions: Record<string, string>;
   /** Threads this process planned (@tokenrl/train/workers `planWorkers`): policy workers (1 = in this thread), reward workers, and why. */
-  workers?: { policy: number; reward: number; reason: string };
+  workers?: { policy: number; reward: number; reason: string; exclusive?: boolean };
 }
 
 const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
@@ -35,7 +35,7 @@ export function buildSummary(input: {
   completed: boolean;
   versions: Record<string, string>;
   wallSeconds: number;
-  workers?: { policy: number; reward: number; reason: string };
+  workers?: { policy: number; reward: number; reason: string; exclusive?: boolean };
 }): RunSummary {
   const { records } = input;
   const evalOf = (tag: string) => {

@@ -20,7 +20,7 @@ import {
 } from "@tokenrl/train";
 import type { ComputeGradients, FrozenReference, Recipe } from "@tokenrl/train";
 import { createWorkerPool, planWorkers } from "@tokenrl/train/workers";
-import type { TaskStats, WorkerPlan, WorkerPool } from "@tokenrl/train/workers";
+import type { WorkerPlan, WorkerPool, WorkerTaskStats } from "@tokenrl/train/workers";
 import {
   MetricsLog,
   loadLatestCheckpoint,
@@ -52,7 +52,8 @@ export interface TrainOptions {
   baseDir?: string;
   /**
    * Diagnostics: the worker pool runs one task at a time (`WorkerPoolOptions.exclusive`), so the
-   * `workers/busy_s/*` metrics are each task's cost on a core nothing else slows (the workers bench).
+   * `workers/busy_s/*` metrics are each task's cost with no other worker running (the workers bench).
+   * summary.json says `workers.exclusive`: its timing_s are not a speed to compare.
    */
   exclusiveWorkers?: boolean;
   /** Use this task instead of building `config.task` (library users with their own Task; tests). */
@@ -141,6 +142,11 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
     overlapped: false,
     ...(config.workers !== null ? { policyWorkers: config.workers } : {}),
   });
+  if (options.exclusiveWorkers && (plan.policyWorkers < 2 || options.computeGradients))
+    throw new ConfigError(
+      "exclusiveWorkers",
+      `runs a worker pool one task at a time, but this run has no pool (${options.computeGradients ? "options.computeGradients given" : `${plan.policyWorkers} policy worker: ${plan.reason}`}); set workers >= 2`,
+    );
   const task = options.task ?? createTask(taskSpecOf(config, recipe, plan));
   let lock: ReturnType<typeof lockRunFolder>;
   try {
@@ -251,6 +257,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         timeoutMs: config.task.verifyTimeoutMs,
       });
       lastHeldOut = ev.passAt1;
+      if (ev.firstVerifyError !== undefined)
+        warnVerifyFailures(verifyWarnings, `held-out eval at step ${step}`, ev.verifyFailures, ev.examples, ev.firstVerifyError);
       emit({
         phase: "eval",
         step,
@@ -411,6 +419,8 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
         policy: pool ? pool.size : 1,
         reward: plan.rewardWorkers,
         reason: options.computeGradients ? "gradients from options.computeGradients; no pool" : plan.reason,
+        // Its timing_s are the workers' tasks queued one at a time: not a run to compare speeds with.
+        ...(options.exclusiveWorkers ? { exclusive: true } : {}),
       },
     });
     writeFileSync(join(out, "summary.json"), `${JSON.stringify(summary, null, 2)}\n`);
@@ -503,7 +513,7 @@ const MAX_VERIFY_WARNINGS = 5;
  * work at all (a worker that will not start, a task whose verify throws) would
  * otherwise show only as accuracy 0: say so on stderr, once per distinct error.
  */
-function warnVerifyFailures(warned: Set<string>, step: number, failures: number, total: number, error: string): void {
+function warnVerifyFailures(warned: Set<string>, where: string, failures: number, total: number, error: string): void {
   if (warned.has(error) || warned.size >= MAX_VERIFY_WARNINGS) return;
   warned.add(error);
   const more =
@@ -511,7 +521,7 @@ function warnVerifyFailures(warned: Set<string>, step: number, failures: number,
       ? " (further distinct errors: reward/verify_failures in metrics.jsonl only)"
       : "";
   process.stderr.write(
-    `tokenrl-train: step ${step}: ${failures} of ${total} verifications failed and scored 0, e.g. ${error}${more}\n`,
+    `tokenrl-train: ${where}: ${failures} of ${total} verifications failed and scored 0, e.g. ${error}${more}\n`,
   );
 }
 
@@ -633,7 +643,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   }
   const genSeconds = (performance.now() - genStarted) / 1000 - rewardSeconds;
   const tasksAfterGen = c.pool?.taskStats();
-  if (firstError !== undefined) warnVerifyFailures(c.warnings, state.step + 1, failures, generated, firstError);
+  if (firstError !== undefined) warnVerifyFailures(c.warnings, `step ${state.step + 1}`, failures, generated, firstError);
   const base: StepRecord = {
     accuracy: generated > 0 ? correctGenerated / generated : null,
     "reward/verify_failures": failures,
@@ -751,10 +761,15 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
 /**
  * A phase's worker time, beside its `timing_s/<phase>`: `workers/busy_s` sums
  * the workers' task seconds, `workers/critical_s` the slowest task of each fan-out.
- * busy / (workers x critical) is how evenly the work was shared; timing_s minus
- * critical is what the main thread spent alone.
+ * busy / (workers x critical) is 1 when every task took as long as the slowest
+ * (lower: shared unevenly); timing_s minus critical is what the main thread spent
+ * alone (with exclusive workers, minus busy).
  */
-function workerTimes(phase: string, before: TaskStats | undefined, after: TaskStats | undefined): StepRecord {
+function workerTimes(
+  phase: string,
+  before: WorkerTaskStats | undefined,
+  after: WorkerTaskStats | undefined,
+): StepRecord {
   if (!before || !after) return {};
   return {
     [`workers/busy_s/${phase}`]: (after.busyMs - before.busyMs) / 1000,

@@ -9,7 +9,7 @@ import { Worker, type WorkerOptions } from "node:worker_threads";
 // which a worker started from a file rejects, as in `node --input-type=module -e`.
 
 const INPUT_TYPE = /^--input-type(=|$)/;
-const CODE_FLAGS = new Set(["-e", "--eval", "-p", "--print"]);
+const CODE_FLAGS = new Set(["-e", "--eval", "-p", "--print", "-pe"]);
 
 /**
  * The `execArgv` for a worker started from a file, given the parent's
@@ -59,6 +59,11 @@ export function startWorker(script: string | URL, options: Omit<WorkerOptions, "
       return new Worker(script, { ...options, execArgv: kept });
     } catch (again) {
       if (rejectedFlags(again) === undefined) throw again;
+      // Loaders and --conditions go too: say so, or a worker that then fails to resolve a module is a riddle.
+      process.emitWarning(
+        `worker started without the parent's node options (${execArgv.join(" ")}): Node refused them in a worker`,
+        { code: "TOKENRL_WORKER_EXEC_ARGV" },
+      );
       return new Worker(script, { ...options, execArgv: [] });
     }
   }

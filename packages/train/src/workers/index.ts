@@ -1,7 +1,7 @@
 // @tokenrl/train/workers: the worker-thread pool (Node only: node:worker_threads).
 export { WorkerPool, createWorkerPool, defaultWorkerCount } from "./pool.js";
 export { splitRange } from "../update.js";
-export type { ComputedGradients, RolloutStats, SyncStats, TaskStats, WorkerPoolOptions } from "./pool.js";
+export type { ComputedGradients, RolloutStats, SyncStats, WorkerPoolOptions, WorkerTaskStats } from "./pool.js";
 export { WorkerCrashedError, WorkerTaskError } from "./errors.js";
 export { buildActorLoss } from "./loss.js";
 export type { ActorLossFactory, WorkerLossSpec } from "./loss.js";

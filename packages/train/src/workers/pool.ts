@@ -63,9 +63,9 @@ export interface WorkerPoolOptions {
   /** V8 heap limits per worker (`node:worker_threads`); exceeding them is reported as out of memory. */
   resourceLimits?: ResourceLimits;
   /**
-   * Diagnostics: run one worker task at a time. Each task's time is then what it
-   * costs on a core that nothing else slows (`taskStats`); a machine whose cores
-   * slow each other shows as the gap between this and the concurrent times.
+   * Diagnostics: run one worker task at a time. Each task's time is then its cost
+   * with no other worker running (`taskStats`); a machine whose cores slow each
+   * other shows as the gap between this and the concurrent times.
    */
   exclusive?: boolean;
   /** Tests only: make one worker fail on purpose. */
@@ -106,7 +106,7 @@ export interface RolloutStats {
  * How the workers' task time adds up, cumulatively, over every fan-out (one
  * task per worker: a prefill, a generate, a score, a gradient or a reduce).
  */
-export interface TaskStats {
+export interface WorkerTaskStats {
   fanOuts: number;
   /** Sum over tasks of the time from posting each to its reply: the workers' busy time. */
   busyMs: number;
@@ -172,7 +172,7 @@ export class WorkerPool {
   private failure: WorkerCrashedError | undefined;
   private closing = false;
   private readonly sync: SyncStats;
-  private readonly tasks: TaskStats = { fanOuts: 0, busyMs: 0, criticalMs: 0 };
+  private readonly tasks: WorkerTaskStats = { fanOuts: 0, busyMs: 0, criticalMs: 0 };
   private readonly exclusive: boolean;
   /** With `exclusive`, the last queued task: the next one is posted when it settles. */
   private exclusiveTail: Promise<unknown> = Promise.resolve();
@@ -290,7 +290,7 @@ export class WorkerPool {
   }
 
   /** Cumulative worker task times (busy and critical-path). */
-  taskStats(): TaskStats {
+  taskStats(): WorkerTaskStats {
     return { ...this.tasks };
   }
 
@@ -606,6 +606,12 @@ export class WorkerPool {
   /** Terminates every worker and waits until each thread has exited. Idempotent. */
   async close(): Promise<void> {
     this.closing = true;
+    // Tasks in flight end with the pool, not never: a caller (or an exclusive queue behind it) would wait forever.
+    const closed = new ConfigError("pool", "the worker pool was closed");
+    for (const s of this.slots) {
+      for (const p of s.pending.values()) p.reject(closed);
+      s.pending.clear();
+    }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     await Promise.all(this.slots.map((s) => s.exited));
   }

@@ -82,16 +82,37 @@ describe("rollout in workers", () => {
       // The shared prefill, then the generate: two fan-outs of two tasks each, in both pools.
       expect(concurrent!.fanOuts).toBe(2);
       expect(alone!.fanOuts).toBe(2);
-      for (const t of [concurrent!, alone!]) {
-        expect(t.criticalMs).toBeGreaterThan(0);
-        expect(t.criticalMs).toBeLessThanOrEqual(t.busyMs);
-        expect(t.busyMs).toBeLessThanOrEqual(2 * t.criticalMs + 1e-9);
-      }
+      for (const t of [concurrent!, alone!]) expect(t.criticalMs).toBeGreaterThan(0);
       // One at a time: the call lasted at least all of its tasks' time together.
       expect(walls[1]!).toBeGreaterThanOrEqual(alone!.busyMs);
     } finally {
       await exclusive.close();
     }
+  });
+
+  it("an exclusive pool whose worker crashes rejects its queued tasks too; close() ends tasks in flight", async () => {
+    const failing = await createWorkerPool({
+      model,
+      tokenizer,
+      workers: 2,
+      exclusive: true,
+      fault: { worker: 0, op: "generate", nth: 1, mode: "exit" },
+    });
+    // Worker 0 dies on its first generate; worker 1's task waits behind it in the queue.
+    await expect(failing.generate(prompts, params, { seed: 1 })).rejects.toThrow(/worker 0/);
+    await failing.close();
+    expect(failing.liveWorkers).toBe(0);
+
+    const closing = await createWorkerPool({ model, tokenizer, workers: 2, exclusive: true });
+    const call = closing.generate(prompts, { ...params, maxTokens: 64, ignoreEos: true, stop: [] }, { seed: 2 });
+    const settled = call.then(
+      () => "resolved",
+      (e: Error) => e.message,
+    );
+    await new Promise((r) => setTimeout(r, 30)); // a task is in a worker now
+    await closing.close();
+    // Not left pending: the in-flight task rejects and the one queued behind it with it.
+    expect(await settled).toMatch(/the worker pool was closed/);
   });
 
   it("splits the rows over the workers and follows weight updates", async () => {
