@@ -223,14 +223,9 @@ export class LayerKVCache implements KVCache {
     const state = allocHostKV(B, capacity, dims);
     state.length = S;
     // Every view is read before the next tensor is made: a growing wasm heap detaches views.
-    const fill = (t: Tensor | undefined, buf: Float32Array) => {
-      if (!t) return;
-      const src = hostView(t);
-      for (let r = 0; r < B * nkv; r++) buf.set(src.subarray(r * S * D, (r + 1) * S * D), r * capacity * D);
-    };
     for (let i = 0; i < this.numLayers; i++) {
-      fill(this.keys?.[i], state.keys[i]!);
-      fill(this.values?.[i], state.values[i]!);
+      copyIntoCapacity(this.keys?.[i], state.keys[i]!, B * nkv, S * D, capacity * D);
+      copyIntoCapacity(this.values?.[i], state.values[i]!, B * nkv, S * D, capacity * D);
     }
     if (this.maskTensor) {
       const m = hostView(this.maskTensor);
@@ -271,4 +266,15 @@ function hostArrays(h: HostKVState, B: number): { keys: Float32Array[]; values: 
   const mask = new Float32Array(B * S);
   for (let b = 0; b < B; b++) mask.set(h.mask.subarray(b * cap, b * cap + S), b * S);
   return { keys: h.keys.map(blocks), values: h.values.map(blocks), mask };
+}
+
+/**
+ * `rows` blocks of `width` floats of `t` into `dst` at a stride of `stride`
+ * (a cache tensor's rows into host storage with room to grow). Module-level:
+ * as a closure made per call its optimised code went with it, every RL step.
+ */
+function copyIntoCapacity(t: Tensor | undefined, dst: Float32Array, rows: number, width: number, stride: number): void {
+  if (!t) return;
+  const src = hostView(t);
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * width, (r + 1) * width), r * stride);
 }

@@ -1,5 +1,6 @@
 import { hostView, tf } from "@tokenrl/core";
 import type { Tensor, Tensor2D } from "@tokenrl/core";
+import { kernelAttend, kernelSilu } from "./host-kv.js";
 import type { HostKVState } from "./host-kv.js";
 import type { ModelConfig } from "./config.js";
 import type { ModelParams } from "./params.js";
@@ -38,20 +39,29 @@ export function hostDecodeStep(
   // Reused across steps: a step allocated ~10 arrays of B x H..2I floats, and
   // the garbage collector's work then took the second core from the other worker.
   // The arrays the kernel reads and writes are its memory's (`work`).
+  // No closures here (a work-array helper, a per-layer callback): made on every
+  // decode step, their optimised code went with them and was compiled again in
+  // every RL step, in each worker.
   const kernel = kv.kernel;
-  const buf = (name: string, length: number) => workArray(kv, name, length);
   const W = (nh + 2 * nkv) * D;
   const half = D / 2;
-  const x = embeddingRows(params.embed, ids, H, buf("x", B * H));
-  const cos = buf("cos", B * half);
-  const sin = buf("sin", B * half);
+  const x = embeddingRows(params.embed, ids, H, workArray(kv, "x", B * H));
+  const cos = workArray(kv, "cos", B * half);
+  const sin = workArray(kv, "sin", B * half);
   ropeTables(positions, invFreq, cos, sin);
-  const h = buf("h", B * H);
-  const maskBias = buf("bias", B * S);
+  const h = workArray(kv, "h", B * H);
+  const maskBias = workArray(kv, "bias", B * S);
   fillMaskBias(maskBias, kv.mask, B, S, cap);
 
-  params.layers.forEach((p, l) => {
-    const qkv = project(rmsNormRows(x, B, H, values(p.inputNorm), eps, h), B, p.qkv, p.qkvBias, buf("qkv", B * W));
+  for (let l = 0; l < params.layers.length; l++) {
+    const p = params.layers[l]!;
+    const qkv = project(
+      rmsNormRows(x, B, H, values(p.inputNorm), eps, h),
+      B,
+      p.qkv,
+      p.qkvBias,
+      workArray(kv, "qkv", B * W),
+    );
     const qNorm = p.qNorm ? values(p.qNorm) : undefined;
     const kNorm = p.kNorm ? values(p.kNorm) : undefined;
     if (qNorm && kNorm) normHeads(qkv, B, nh, nkv, D, qNorm, kNorm, eps);
@@ -59,24 +69,24 @@ export function hostDecodeStep(
     appendKv(qkv, kv.keys[l]!, kv.values[l]!, B, nh, nkv, D, cap, t);
     let attn: Float32Array;
     if (kernel) {
-      kernel.attend(l, B, S, scale);
-      attn = buf("out", B * nh * D);
+      kernelAttend(kernel, l, B, S, scale);
+      attn = workArray(kv, "out", B * nh * D);
     } else attn = attendRows(qkv, kv.keys[l]!, kv.values[l]!, maskBias, B, S, nh, nkv, D, cap, scale);
-    addInPlace(x, project(attn, B, p.o, p.oBias, buf("o", B * H)));
+    addInPlace(x, project(attn, B, p.o, p.oBias, workArray(kv, "o", B * H)));
     const gateUp = project(
       rmsNormRows(x, B, H, values(p.postNorm), eps, h),
       B,
       p.gateUp,
       undefined,
-      buf("gu", B * 2 * I),
+      workArray(kv, "gu", B * 2 * I),
     );
     let act: Float32Array;
-    if (kernel?.silu) {
-      kernel.silu(B);
-      act = buf("act", B * I);
-    } else act = siluGate(gateUp, B, I, buf("act", B * I));
-    addInPlace(x, project(act, B, p.down, undefined, buf("o", B * H)));
-  });
+    if (kernel && kernel.gu >= 0) {
+      kernelSilu(kernel, B);
+      act = workArray(kv, "act", B * I);
+    } else act = siluGate(gateUp, B, I, workArray(kv, "act", B * I));
+    addInPlace(x, project(act, B, p.down, undefined, workArray(kv, "o", B * H)));
+  }
   kv.length = S;
   // A fresh array: the returned tensor may keep it (the cpu backend does), so no work array.
   return tf.tensor2d(rmsNormRows(x, B, H, values(params.finalNorm), eps, new Float32Array(B * H)), [B, H]);

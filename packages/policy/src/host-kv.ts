@@ -16,12 +16,57 @@ export interface HostKVDims {
  * `[rows, (nh + 2 nkv) D]`, `bias` `[rows, capacity]`, `out` `[rows, nh D]`,
  * and with `silu` also `gu` `[rows, 2I]` and `act` `[rows, I]`.
  */
+/**
+ * A cache's kernel memory: where each region starts, and the shapes the
+ * kernel needs. Plain data, called through the module-level `kernelAttend`
+ * and `kernelSilu`: closures made per cache had their optimised code (with the
+ * JS-to-wasm call inlined, 20-40 ms of compile each) thrown away with the
+ * cache, and compiled again in every RL step.
+ */
 export interface AttentionKernel {
-  /** Attention of B rows of layer `layer` over their first S positions: reads `qkv` and `bias`, writes `out`. */
-  attend: (layer: number, B: number, S: number, scale: number) => void;
-  /** SwiGLU's gate of B rows, `gu` into `act`; absent when the intermediate size is odd. */
-  silu?: (B: number) => void;
+  exports: KernelExports;
+  /** Byte offsets of the per-layer keys and values. */
+  keys: number[];
+  values: number[];
+  qkv: number;
+  bias: number;
+  out: number;
+  tmp: number;
+  /** SwiGLU's regions; -1 when the intermediate size is odd (no silu kernel). */
+  gu: number;
+  act: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  intermediateSize: number;
+  capacity: number;
   work: Map<string, Float32Array>;
+}
+
+type KernelExports = Record<"attend" | "silu", (...args: number[]) => void>;
+
+/** Attention of B rows of layer `layer` over their first S positions: reads `qkv` and `bias`, writes `out`. */
+export function kernelAttend(k: AttentionKernel, layer: number, B: number, S: number, scale: number): void {
+  k.exports.attend(
+    k.qkv,
+    k.keys[layer]!,
+    k.values[layer]!,
+    k.bias,
+    k.out,
+    k.tmp,
+    B,
+    S,
+    k.numHeads,
+    k.numKvHeads,
+    k.headDim,
+    k.capacity,
+    scale,
+  );
+}
+
+/** SwiGLU's gate of B rows, `gu` into `act` (only where `k.gu >= 0`). */
+export function kernelSilu(k: AttentionKernel, B: number): void {
+  k.exports.silu(k.gu, k.act, B, k.intermediateSize);
 }
 
 /**
@@ -179,30 +224,39 @@ export function allocHostKV(rows: number, capacity: number, dims: HostKVDims): H
     scratch: arena ? arena.scratch : new Map(),
   };
   if (!arena) return state;
-  const exports = arena.instance.exports as Record<"attend" | "silu", (...args: number[]) => void>;
-  const at = (name: string) => offsets.get(name)!;
+  const at = (name: string) => offsets.get(name) ?? -1;
   state.arena = arena;
   state.kernel = {
-    attend: (layer, B, S, scale) =>
-      exports.attend(
-        at("qkv"),
-        at(`k${layer}`),
-        at(`v${layer}`),
-        at("bias"),
-        at("out"),
-        at("tmp"),
-        B,
-        S,
-        nh,
-        nkv,
-        D,
-        capacity,
-        scale,
-      ),
-    ...(I > 0 ? { silu: (B: number) => exports.silu(at("gu"), at("act"), B, I) } : {}),
+    exports: arena.instance.exports as KernelExports,
+    keys: Array.from({ length: L }, (_, l) => at(`k${l}`)),
+    values: Array.from({ length: L }, (_, l) => at(`v${l}`)),
+    qkv: at("qkv"),
+    bias: at("bias"),
+    out: at("out"),
+    tmp: at("tmp"),
+    gu: I > 0 ? at("gu") : -1,
+    act: I > 0 ? at("act") : -1,
+    numHeads: nh,
+    numKvHeads: nkv,
+    headDim: D,
+    intermediateSize: I,
+    capacity,
     work: new Map(["qkv", "bias", "out", "gu", "act"].filter((n) => views.has(n)).map((n) => [n, views.get(n)!])),
   };
   return state;
+}
+
+/** The first `length` positions of `rows` rows of `width` floats, from capacity `from` to capacity `to` (module-level: see `AttentionKernel`). */
+function moveRows(
+  src: Float32Array,
+  dst: Float32Array,
+  rows: number,
+  width: number,
+  from: number,
+  to: number,
+  length: number,
+): void {
+  for (let r = 0; r < rows; r++) dst.set(src.subarray(r * from * width, (r * from + length) * width), r * to * width);
 }
 
 /** The first `B` rows of `h` in new storage with room for `capacity` positions. */
@@ -210,13 +264,11 @@ export function regrowHostKV(h: HostKVState, B: number, capacity: number): HostK
   const next = allocHostKV(B, capacity, h.dims);
   const { numKvHeads: nkv, headDim: D } = h.dims;
   const old = h.capacity;
-  const move = (src: Float32Array, dst: Float32Array, rows: number, width: number) => {
-    for (let r = 0; r < rows; r++)
-      dst.set(src.subarray(r * old * width, (r * old + h.length) * width), r * capacity * width);
-  };
-  h.keys.forEach((k, l) => move(k, next.keys[l]!, B * nkv, D));
-  h.values.forEach((v, l) => move(v, next.values[l]!, B * nkv, D));
-  move(h.mask, next.mask, B, 1);
+  for (let l = 0; l < h.keys.length; l++) {
+    moveRows(h.keys[l]!, next.keys[l]!, B * nkv, D, old, capacity, h.length);
+    moveRows(h.values[l]!, next.values[l]!, B * nkv, D, old, capacity, h.length);
+  }
+  moveRows(h.mask, next.mask, B, 1, old, capacity, h.length);
   next.length = h.length;
   releaseHostKV(h);
   return next;

@@ -184,9 +184,23 @@ function padPrompts(
   P: number,
   pad: number,
 ): { ids: number[][]; mask: number[][]; positions: number[][] } {
-  const ids = prompts.map((p) => [...new Array<number>(P - p.length).fill(pad), ...p]);
-  const mask = prompts.map((p) => [...new Array<number>(P - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
-  const positions = prompts.map((p) => Array.from({ length: P }, (_, j) => Math.max(0, j - (P - p.length))));
+  const ids: number[][] = [];
+  const mask: number[][] = [];
+  const positions: number[][] = [];
+  for (const p of prompts) {
+    const padding = P - p.length;
+    const rowIds = new Array<number>(P);
+    const rowMask = new Array<number>(P);
+    const rowPositions = new Array<number>(P);
+    for (let j = 0; j < P; j++) {
+      rowIds[j] = j < padding ? pad : p[j - padding]!;
+      rowMask[j] = j < padding ? 0 : 1;
+      rowPositions[j] = Math.max(0, j - padding);
+    }
+    ids.push(rowIds);
+    mask.push(rowMask);
+    positions.push(rowPositions);
+  }
   return { ids, mask, positions };
 }
 
@@ -391,23 +405,12 @@ export async function generate(
       if (useCache) cache = out.cache;
       else out.cache.dispose();
       stats.forwardCalls++;
-      const still: number[] = [];
+      let still: number[] = [];
       // The logits live until after onStep (it may read them), then are freed.
       try {
-        const sampled: SampledTokens = await sampleTokens(
-          out.logits,
-          params,
-          active.map((b) => rows[b]!.rng),
-        );
-        active.forEach((b, i) => {
-          const row = rows[b]!;
-          const token = sampled.tokenIds[i]!;
-          row.tokens.push(token);
-          row.logProbs.push(sampled.logProbs[i]!);
-          stats.generatedTokens++;
-          finishRow(row, token, params, eos, tokenizer);
-          if (!row.finish) still.push(i);
-        });
+        const sampled: SampledTokens = await sampleTokens(out.logits, params, rowRngs(active, rows));
+        still = recordSampled(active, rows, sampled, params, eos, tokenizer);
+        stats.generatedTokens += active.length;
         if (options.onStep) {
           const finished = active.map((b) => rows[b]!.finish !== undefined);
           await options.onStep({ step: t, rows: active, ...sampled, finished, logits: out.logits });
@@ -423,7 +426,7 @@ export async function generate(
         if (selected !== cache) cache.dispose();
         cache = selected;
       }
-      active = still.map((i) => active[i]!);
+      active = pick(active, still);
     }
   } finally {
     cache?.dispose();
@@ -444,6 +447,46 @@ export async function generate(
   return { sequences, texts: sequences.map((s) => s.text), stats };
 }
 
+// The decode step's per-row loops live in module-level functions: as callbacks
+// made in each step, their optimised code went with them and was compiled again
+// in every RL step (in each worker); inlined into generate, they made it hot
+// enough to optimise, and it deoptimised on every new options shape.
+
+/** The active rows' random streams, in order. */
+function rowRngs(active: readonly number[], rows: readonly Row[]): Rng[] {
+  const out = new Array<Rng>(active.length);
+  for (let i = 0; i < active.length; i++) out[i] = rows[active[i]!]!.rng;
+  return out;
+}
+
+/** Appends each active row's sampled token and log-prob, finishes rows; returns the positions of those still running. */
+function recordSampled(
+  active: readonly number[],
+  rows: readonly Row[],
+  sampled: SampledTokens,
+  params: ResolvedSamplingParams,
+  eos: readonly number[],
+  tokenizer: TokenizerLike | undefined,
+): number[] {
+  const still: number[] = [];
+  for (let i = 0; i < active.length; i++) {
+    const row = rows[active[i]!]!;
+    const token = sampled.tokenIds[i]!;
+    row.tokens.push(token);
+    row.logProbs.push(sampled.logProbs[i]!);
+    finishRow(row, token, params, eos, tokenizer);
+    if (!row.finish) still.push(i);
+  }
+  return still;
+}
+
+/** `xs[at[i]]` for each i. */
+function pick(xs: readonly number[], at: readonly number[]): number[] {
+  const out = new Array<number>(at.length);
+  for (let i = 0; i < at.length; i++) out[i] = xs[at[i]!]!;
+  return out;
+}
+
 /**
  * Decode step t's inputs for the active rows: each row's last token, its
  * prompt mask followed by t ones, and its position. Built as typed arrays: as
@@ -462,13 +505,14 @@ function decodeInputs(
   const ids = new Int32Array(A);
   const mask = new Float32Array(A * S);
   const positions = new Int32Array(A);
-  active.forEach((b, i) => {
+  for (let i = 0; i < A; i++) {
+    const b = active[i]!;
     const row = rows[b]!;
     ids[i] = row.tokens[t - 1]!;
     mask.set(promptMask[b]!, i * S);
     mask.fill(1, i * S + P, (i + 1) * S);
     positions[i] = row.prompt.length + t - 1;
-  });
+  }
   return { ids, mask, positions, rows: A, length: 1 };
 }
 

@@ -53,7 +53,9 @@ export function toTrainingBatch(sequences: readonly RolloutSequence[], options: 
   const responseIds = new Int32Array(B * T).fill(pad);
   const responseMask = new Float32Array(B * T);
   const rolloutLogProbs = new Float32Array(B * T);
-  sequences.forEach((s, b) => {
+  // Plain loops: callbacks made per call were compiled again in every RL step (their code goes with them).
+  for (let b = 0; b < B; b++) {
+    const s = sequences[b]!;
     const n = s.responseIds.length;
     if (n > T) throw new ShapeError(`sequences[${b}].responseIds`, `at most ${T} tokens (responseLength)`, [n]);
     if (s.promptIds.length > P)
@@ -63,16 +65,16 @@ export function toTrainingBatch(sequences: readonly RolloutSequence[], options: 
     if (s.responseMask && s.responseMask.length !== n)
       throw new ShapeError(`sequences[${b}].responseMask`, `[${n}] (as responseIds)`, [s.responseMask.length]);
     const offset = P - s.promptIds.length;
-    s.promptIds.forEach((id, j) => {
-      promptIds[b * P + offset + j] = id;
+    for (let j = 0; j < s.promptIds.length; j++) {
+      promptIds[b * P + offset + j] = s.promptIds[j]!;
       promptMask[b * P + offset + j] = 1;
-    });
+    }
     for (let t = 0; t < n; t++) {
       responseIds[b * T + t] = s.responseIds[t]!;
       responseMask[b * T + t] = s.responseMask ? s.responseMask[t]! : 1;
       rolloutLogProbs[b * T + t] = s.rolloutLogProbs[t]!;
     }
-  });
+  }
   const withGroups = sequences.every((s) => s.groupId !== undefined);
   if (!withGroups && sequences.some((s) => s.groupId !== undefined)) {
     throw new ConfigError("sequences.groupId", "set on some sequences but not all");

@@ -114,11 +114,14 @@ function drawUniforms(logits: Tensor2D, p: ResolvedSamplingParams, rngs: readonl
   const [B] = logits.shape;
   if (isGreedy(p)) return [];
   if (rngs.length !== B) throw new ConfigError("rngs", `expected one Rng per row (${B}), got ${rngs.length}`);
-  return rngs.map((rng) => {
-    let u = rng.next();
-    while (u === 0) u = rng.next();
-    return u;
-  });
+  // A loop, not a callback made per call (its optimised code would go with it, every RL step).
+  const out = new Array<number>(B);
+  for (let b = 0; b < B; b++) {
+    let u = rngs[b]!.next();
+    while (u === 0) u = rngs[b]!.next();
+    out[b] = u;
+  }
+  return out;
 }
 
 function sampleHost(logits: Tensor2D, p: ResolvedSamplingParams, uniforms: readonly number[]): SampledTokens {
