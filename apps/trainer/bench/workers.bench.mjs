@@ -130,15 +130,12 @@ for (let rep = 0; rep < REPEATS; rep++) {
     );
     const steps = records(rl.out, "rl");
     const timed = steps.slice(WARMUP).filter((r) => !r.skipped);
-    const phase = (k) => mean(timed.map((r) => r[`timing_s/${k}`] ?? 0));
-    const busy = (k) => mean(timed.map((r) => r[`workers/busy_s/${k}`] ?? 0));
+    const metric = (name) => mean(timed.map((r) => r[name] ?? 0));
+    const phase = (k) => metric(`timing_s/${k}`);
+    const busy = (k) => metric(`workers/busy_s/${k}`);
+    const critical = (k) => metric(`workers/critical_s/${k}`);
     // With the tasks of each fan-out overlapped instead of queued: only the slowest counts.
-    const overlapped = (k) =>
-      mean(
-        timed.map(
-          (r) => (r[`timing_s/${k}`] ?? 0) - (r[`workers/busy_s/${k}`] ?? 0) + (r[`workers/critical_s/${k}`] ?? 0),
-        ),
-      );
+    const overlapped = (k) => phase(k) - busy(k) + critical(k);
     if (exclusive) {
       const r = {
         gen: overlapped("gen"),
@@ -147,7 +144,7 @@ for (let rep = 0; rep < REPEATS; rep++) {
         // The step's other parts (rewards, advantages, bookkeeping) ran on the main thread either way.
         step: phase("step") - PHASES.reduce((a, k) => a + phase(k) - overlapped(k), 0),
         busy: Object.fromEntries(PHASES.map((k) => [k, busy(k)])),
-        critical: Object.fromEntries(PHASES.map((k) => [k, mean(timed.map((x) => x[`workers/critical_s/${k}`] ?? 0))])),
+        critical: Object.fromEntries(PHASES.map((k) => [k, critical(k)])),
         wall: Object.fromEntries(PHASES.map((k) => [k, phase(k)])),
         stepWall: phase("step"),
         first: steps[0],

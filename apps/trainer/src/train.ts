@@ -258,7 +258,13 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
       });
       lastHeldOut = ev.passAt1;
       if (ev.firstVerifyError !== undefined)
-        warnVerifyFailures(verifyWarnings, `held-out eval at step ${step}`, ev.verifyFailures, ev.examples, ev.firstVerifyError);
+        warnVerifyFailures(
+          verifyWarnings,
+          `held-out eval at step ${step}`,
+          ev.verifyFailures,
+          ev.examples,
+          ev.firstVerifyError,
+        );
       emit({
         phase: "eval",
         step,
@@ -542,6 +548,13 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   let failures = 0;
   let firstError: string | undefined;
   const verdictOf = new Map<readonly number[], { verdict: TaskVerdict; example: TaskExample }>();
+  const keep = (responseIds: readonly number[], verdict: TaskVerdict, example: TaskExample) => {
+    if (verdict.error) {
+      failures++;
+      firstError ??= verdict.error;
+    }
+    verdictOf.set(responseIds, { verdict, example });
+  };
   const judge = async (seqs: RolloutSequence[], examples: TaskExample[]) => {
     const t0 = performance.now();
     const verdicts = await guardedVerify(
@@ -554,13 +567,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       })),
       { timeoutMs: config.task.verifyTimeoutMs },
     );
-    verdicts.forEach((v, i) => {
-      if (v.error) {
-        failures++;
-        firstError ??= v.error;
-      }
-      verdictOf.set(seqs[i]!.responseIds, { verdict: v, example: examples[Math.floor(i / G)]! });
-    });
+    verdicts.forEach((v, i) => keep(seqs[i]!.responseIds, v, examples[Math.floor(i / G)]!));
     rewardSeconds += (performance.now() - t0) / 1000;
     return verdicts;
   };
@@ -591,13 +598,7 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
       { timeoutMs: config.task.verifyTimeoutMs },
     );
     rewardSeconds += (performance.now() - t0) / 1000;
-    verdicts.forEach((v, i) => {
-      if (v.error) {
-        failures++;
-        firstError ??= v.error;
-      }
-      verdictOf.set(episodes[i]!.responseIds, { verdict: v, example: repeated[i]! });
-    });
+    verdicts.forEach((v, i) => keep(episodes[i]!.responseIds, v, repeated[i]!));
     const groups = examples.map((_, g) =>
       episodes.slice(g * G, (g + 1) * G).map((e, j) => ({ ...e, groupId: g, verdict: verdicts[g * G + j]! })),
     );
@@ -643,7 +644,8 @@ async function rlStep(c: StepContext): Promise<StepRecord> {
   }
   const genSeconds = (performance.now() - genStarted) / 1000 - rewardSeconds;
   const tasksAfterGen = c.pool?.taskStats();
-  if (firstError !== undefined) warnVerifyFailures(c.warnings, `step ${state.step + 1}`, failures, generated, firstError);
+  if (firstError !== undefined)
+    warnVerifyFailures(c.warnings, `step ${state.step + 1}`, failures, generated, firstError);
   const base: StepRecord = {
     accuracy: generated > 0 ? correctGenerated / generated : null,
     "reward/verify_failures": failures,

@@ -71,13 +71,15 @@ describe("train", () => {
     expect(readFileSync(join(out, "metrics.jsonl"), "utf8")).toBe(before);
   }, 240_000);
 
+  // A short run whose one RL step is not skipped (same seeds): the worker-pool tests share it.
+  const small = {
+    ...TINY,
+    sft: { ...TINY.sft, steps: 3 },
+    rl: { ...TINY.rl, steps: 1 },
+    eval: { examples: 4, every: 0 },
+  };
+
   it("workers: 2 runs the warm-up and RL in a worker pool: the SFT losses of 1 worker, the plan in summary.json", async () => {
-    const small = {
-      ...TINY,
-      sft: { ...TINY.sft, steps: 3 },
-      rl: { ...TINY.rl, steps: 1 },
-      eval: { examples: 4, every: 0 },
-    };
     const runs = [];
     for (const workers of [1, 2]) {
       const out = tmp(`workers${workers}`);
@@ -108,12 +110,6 @@ describe("train", () => {
   }, 240_000);
 
   it("exclusiveWorkers queues the pool's tasks (each phase lasts at least its tasks together) and says so; no pool is an error", async () => {
-    const small = {
-      ...TINY,
-      sft: { ...TINY.sft, steps: 3 },
-      rl: { ...TINY.rl, steps: 1 },
-      eval: { examples: 4, every: 0 },
-    };
     const out = tmp("exclusive");
     await train(resolveConfig({ ...small, workers: 2 }, { out }), { progress: false, exclusiveWorkers: true });
     const rl = records(out, "rl")[0]!;

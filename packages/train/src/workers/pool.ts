@@ -141,6 +141,10 @@ interface Slot {
   alive: boolean;
 }
 
+function closedError(): ConfigError {
+  return new ConfigError("pool", "the worker pool was closed");
+}
+
 /**
  * A pool of worker threads, each with its own tfjs backend instance and a copy
  * of the policy, for parallel rollout (`engine`), scoring (`score`) and
@@ -607,7 +611,7 @@ export class WorkerPool {
   async close(): Promise<void> {
     this.closing = true;
     // Tasks in flight end with the pool, not never: a caller (or an exclusive queue behind it) would wait forever.
-    const closed = new ConfigError("pool", "the worker pool was closed");
+    const closed = closedError();
     for (const s of this.slots) {
       for (const p of s.pending.values()) p.reject(closed);
       s.pending.clear();
@@ -640,16 +644,14 @@ export class WorkerPool {
     task: DistributiveOmit<Extract<WorkerTask, { op: O }>, "id" | "weightsVersion">,
     fan?: FanOut,
   ): Promise<TaskResults[O]> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.closing) return Promise.reject(new ConfigError("pool", "the worker pool was closed"));
     const slot = this.slots[w]!;
     const id = this.nextId++;
     const weightsVersion = this.version;
     const post = () =>
       new Promise<TaskResults[O]>((resolve, reject) => {
-        // A queued task meets a pool that failed or closed while it waited.
+        // Checked when posted, so a queued (exclusive) task meets a pool that failed or closed while it waited.
         if (this.failure) return reject(this.failure);
-        if (this.closing) return reject(new ConfigError("pool", "the worker pool was closed"));
+        if (this.closing) return reject(closedError());
         const posted = performance.now();
         const done = (v: unknown) => {
           fan?.push(performance.now() - posted);
