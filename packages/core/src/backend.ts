@@ -3,11 +3,17 @@ import * as wasmBackend from "@tensorflow/tfjs-backend-wasm";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { BackendUnavailableError, ConfigError } from "@tokenrl/base/errors";
+import { sliceInHeap } from "./heap-slice.js";
+import { reduceGradientsWithFill } from "./reduce-gradients.js";
 import { shareIdentityData } from "./shared-identity.js";
 import { tf } from "./tf.js";
 
 // Clones (every tensor the gradient tape saves) share their data on wasm instead of copying it.
 shareIdentityData("wasm");
+// Slices and splits copy inside the wasm heap instead of reading the whole input out of it once per output.
+sliceInHeap("wasm");
+// Sum's and Mean's gradients take their ones from the backend's Fill, not from a new JS array.
+reduceGradientsWithFill();
 
 /** The tensor backends tokenrl selects among, fastest first. */
 export const BACKEND_NAMES = ["tensorflow", "wasm", "cpu"] as const;

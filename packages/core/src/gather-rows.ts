@@ -1,5 +1,5 @@
 import { InvalidInputError } from "@tokenrl/base/errors";
-import { type HostArray, hostView, kernelPath } from "./placement.js";
+import { type HostArray, type HostDtype, hostView, kernelPath, writeTensor } from "./placement.js";
 import { tf } from "./tf.js";
 import type { Tensor } from "./tf.js";
 
@@ -35,16 +35,18 @@ export function gatherRows(t: Tensor, rows: RowIndices): Tensor {
       if (idx !== rows) idx.dispose();
     }
   }
-  const index = rows instanceof tf.Tensor ? (hostView(rows) as Int32Array) : (rows as ArrayLike<number>);
-  checkRange(index, n);
+  checkRange(rows instanceof tf.Tensor ? (hostView(rows) as Int32Array) : (rows as ArrayLike<number>), n);
   const per = tail.reduce((a, b) => a * b, 1);
+  return writeTensor([...idxShape, ...tail], t.dtype as HostDtype, copyRows, { t, rows, per });
+}
+
+function copyRows(out: HostArray, { t, rows, per }: { t: Tensor; rows: RowIndices; per: number }): void {
+  const index = rows instanceof tf.Tensor ? (hostView(rows) as Int32Array) : (rows as ArrayLike<number>);
   const src = hostView(t);
-  const out = new (src.constructor as new (length: number) => HostArray)(index.length * per);
   for (let i = 0; i < index.length; i++) {
     const r = index[i]!;
     out.set(src.subarray(r * per, (r + 1) * per), i * per);
   }
-  return tf.tensor(out, [...idxShape, ...tail], t.dtype);
 }
 
 function checkRange(index: ArrayLike<number>, n: number): void {

@@ -7,6 +7,8 @@ export * from "./aggregate.js";
 export * from "./accumulate.js";
 export * from "./slice.js";
 export * from "./placement.js";
+export { sliceInHeap } from "./heap-slice.js";
+export { reduceGradientsWithFill } from "./reduce-gradients.js";
 export { shareIdentityData } from "./shared-identity.js";
 export * from "./options.js";
 export * from "./sampling/index.js";

@@ -114,7 +114,7 @@ export interface WasmHeap {
 interface WasmBackendInternals {
   wasm: { asm?: { memory?: unknown } };
   dataIdMap: { has(dataId: object): boolean; get(dataId: object): { memoryOffset: number | null } | undefined };
-  makeOutput(shape: number[], dtype: "float32"): { dataId: object; shape: number[]; dtype: "float32" };
+  makeOutput<D extends HostDtype>(shape: number[], dtype: D): { dataId: object; shape: number[]; dtype: D };
 }
 
 export function wasmHeap(): WasmHeap | undefined {
@@ -139,4 +139,45 @@ export function wasmHeap(): WasmHeap | undefined {
       return tf.engine().makeTensorFromTensorInfo(b.makeOutput(shape, "float32")) as Tensor;
     },
   };
+}
+
+/** The dtypes whose values a host array holds. */
+export type HostDtype = "float32" | "int32" | "bool";
+
+const HOST_ARRAYS = { float32: Float32Array, int32: Int32Array, bool: Uint8Array } as const;
+
+/**
+ * A new tensor of `shape` whose values `write` fills, all of them. On wasm
+ * `write` gets a view of the new tensor's own heap memory (allocated first,
+ * not cleared), so the values are neither staged in a JS array nor copied
+ * into the heap; elsewhere a new host array that becomes the tensor. `write`
+ * takes its input views (`hostView`) itself, after the allocation, and makes
+ * no tensor (an allocation may grow the heap and detach the views). Why: a
+ * host kernel's output staged in a new JS array is memory outside V8's heap,
+ * and at the demo's 60 MB a step it started a full mark-compact in each
+ * worker every 100-200 ms. `write` gets `context` as its second argument, so
+ * that a hot caller can pass a module-level function rather than a closure
+ * made on each call (V8 recompiled such closures' loops on every RL step).
+ * If `write` throws, the tensor is disposed.
+ */
+export function writeTensor<C>(
+  shape: number[],
+  dtype: HostDtype,
+  write: (out: HostArray, context: C) => void,
+  context: C,
+): Tensor {
+  const backend = tf.backend() as unknown as Partial<WasmBackendInternals> & Partial<WasmHeapBackend>;
+  if (backendFamily() === "wasm" && typeof backend.makeOutput === "function" && isWasmHeap(backend)) {
+    const t = tf.engine().makeTensorFromTensorInfo(backend.makeOutput(shape, dtype)) as Tensor;
+    try {
+      write(backend.typedArrayFromHeap(t), context);
+    } catch (e) {
+      t.dispose();
+      throw e;
+    }
+    return t;
+  }
+  const out = new HOST_ARRAYS[dtype](tf.util.sizeFromShape(shape));
+  write(out, context);
+  return tf.tensor(out, shape, dtype);
 }

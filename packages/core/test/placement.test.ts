@@ -10,6 +10,7 @@ import {
   tf,
   useBackend,
   wasmHeap,
+  writeTensor,
 } from "../src/index.js";
 
 describe.each(TEST_BACKENDS)("kernel placement on %s", (backend) => {
@@ -36,6 +37,48 @@ describe.each(TEST_BACKENDS)("kernel placement on %s", (backend) => {
     expect(Array.from(hostView(t))).toEqual([1, 2, 3, 4]);
     expect(backendCopiesHostArrays()).toBe(backend === "wasm");
     t.dispose();
+  });
+});
+
+describe.each(TEST_BACKENDS)("writeTensor on %s", (backend) => {
+  it("makes a tensor of the values written, for every host dtype, with the context passed through", async () => {
+    await useBackend(backend);
+    tf.engine().startScope();
+    const t = writeTensor([2, 2], "float32", (out, c: number) => out.set([c, 2, 3, 4]), 1.5);
+    expect(t.shape).toEqual([2, 2]);
+    expect(Array.from(t.dataSync())).toEqual([1.5, 2, 3, 4]);
+    const i = writeTensor([3], "int32", (out) => out.set([-1, 0, 7]), null);
+    expect(i.dtype).toBe("int32");
+    expect(Array.from(i.dataSync())).toEqual([-1, 0, 7]);
+    const b = writeTensor([2], "bool", (out) => out.set([1, 0]), null);
+    expect(Array.from(b.dataSync())).toEqual([1, 0]);
+    tf.engine().endScope();
+  });
+
+  it("reads inputs through views taken in the writer, and a throwing writer leaks nothing", async () => {
+    await useBackend(backend);
+    const x = tf.tensor1d([1, 2, 3, 4]);
+    const before = tf.memory().numTensors;
+    const double = (out: Float32Array | Int32Array | Uint8Array, from: tf.Tensor) => {
+      const v = hostView(from);
+      for (let i = 0; i < out.length; i++) out[i] = v[i]! * 2;
+    };
+    const t = writeTensor([4], "float32", double, x);
+    expect(Array.from(t.dataSync())).toEqual([2, 4, 6, 8]);
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([t, x]);
+    const n = tf.memory().numTensors;
+    expect(() =>
+      writeTensor(
+        [4],
+        "float32",
+        () => {
+          throw new RangeError("bad row");
+        },
+        null,
+      ),
+    ).toThrow(RangeError);
+    expect(tf.memory().numTensors).toBe(n);
   });
 });
 

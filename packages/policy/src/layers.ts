@@ -1,4 +1,5 @@
-import { hostView, kernelPath, tf } from "@tokenrl/core";
+import { hostView, kernelPath, tf, writeTensor } from "@tokenrl/core";
+import type { HostArray } from "@tokenrl/core";
 import type { Tensor, Tensor1D, Tensor2D } from "@tokenrl/core";
 import type { RopeScaling } from "./config.js";
 import { matMul } from "./matmul.js";
@@ -97,11 +98,14 @@ function hostRopeTakes(x: Tensor, cos: Tensor, sin: Tensor): boolean {
  * each step's first prefill once this was hoisted.
  */
 function ropeRotate(t: Tensor, cos: Tensor, sin: Tensor): Tensor {
+  return writeTensor(t.shape, "float32", ropeWrite, { t, cos, sin });
+}
+
+/** ropeRotate's loop; its views are taken after the output's allocation (a growing wasm heap detaches views). */
+function ropeWrite(out: HostArray, { t, cos, sin }: { t: Tensor; cos: Tensor; sin: Tensor }): void {
   const [B, L, H, D] = t.shape as [number, number, number, number];
   const half = D / 2;
   const f = Math.fround;
-  const out = new Float32Array(B * L * H * D);
-  // Each view is read to the end before a tensor is made (a growing wasm heap detaches views).
   const xs = hostView(t);
   const cs = hostView(cos);
   const sn = hostView(sin);
@@ -119,7 +123,6 @@ function ropeRotate(t: Tensor, cos: Tensor, sin: Tensor): Tensor {
       }
     }
   }
-  return tf.tensor4d(out, [B, L, H, D]);
 }
 
 /**
