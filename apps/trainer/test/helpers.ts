@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { vi } from "vitest";
 
 /** A run small enough for a test: addition of 1-digit numbers, a 1-layer 16-wide model, 4 prompts x 4 samples. */
 export const TINY = {
@@ -69,4 +70,18 @@ export function runCli(args: string[], options: { killWhen?: () => boolean } = {
       });
     },
   );
+}
+
+/** Runs `run` with process.stderr captured (not printed); resolves with its result and every chunk written. */
+export async function withStderr<T>(run: () => Promise<T>): Promise<{ result: T; written: string[] }> {
+  const written: string[] = [];
+  const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
+    written.push(String(chunk));
+    return true;
+  });
+  try {
+    return { result: await run(), written };
+  } finally {
+    spy.mockRestore();
+  }
 }

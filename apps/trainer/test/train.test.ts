@@ -3,10 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTask } from "@tokenrl/tasks";
 import type { Task } from "@tokenrl/tasks";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { resolveConfig } from "../src/config.js";
 import { train } from "../src/train.js";
-import { TINY, deterministic, records, runCli } from "./helpers.js";
+import { TINY, deterministic, records, runCli, withStderr } from "./helpers.js";
 
 const tmp = (name: string) => mkdtempSync(join(tmpdir(), `trainer-${name}-`));
 
@@ -134,13 +134,8 @@ describe("train", () => {
       verify: () => Promise.reject(new Error(`verifier down #${++calls}`)),
       close: () => inner.close(),
     } as Task;
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
-    try {
-      await train(
+    const { written } = await withStderr(() =>
+      train(
         resolveConfig(TINY, {
           out: tmp("warn-cap"),
           sft: { steps: 0 },
@@ -148,10 +143,8 @@ describe("train", () => {
           rl: { ...TINY.rl, steps: 8 },
         }),
         { progress: false, task: broken },
-      );
-    } finally {
-      spy.mockRestore();
-    }
+      ),
+    );
     const warned = written.filter((l) => l.includes("verifications failed and scored 0"));
     expect(calls).toBeGreaterThan(5);
     expect(warned).toHaveLength(5);
@@ -187,14 +180,8 @@ describe("train", () => {
       },
       close: () => inner.close(),
     } as Task;
-    const written: string[] = [];
-    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk) => {
-      written.push(String(chunk));
-      return true;
-    });
-    let result: Awaited<ReturnType<typeof train>>;
-    try {
-      result = await train(
+    const { result, written } = await withStderr(() =>
+      train(
         resolveConfig(TINY, {
           out,
           sft: { steps: 2 },
@@ -203,10 +190,8 @@ describe("train", () => {
           task: { ...TINY.task, verifyTimeoutMs: 200 },
         }),
         { progress: false, task: flaky },
-      );
-    } finally {
-      spy.mockRestore();
-    }
+      ),
+    );
     expect(result.completed).toBe(true);
     const failures = records(out, "rl").reduce((a, r) => a + (r["reward/verify_failures"] ?? 0), 0);
     expect(failures).toBeGreaterThan(0);
