@@ -1,3 +1,4 @@
+import { overrideKernel } from "./kernel-override.js";
 import { tf } from "./tf.js";
 
 /** What the slice kernels need of tfjs-backend-wasm (4.22): its heap, its allocator and where each tensor lives. */
@@ -115,20 +116,11 @@ export function sliceInHeap(backendName: string): void {
     },
   ];
   for (const { name, run } of kernels) {
-    const own = tf.getKernel(name, backendName);
-    if (!own || (own as { inHeap?: boolean }).inHeap) continue;
-    const kernel: tf.KernelConfig & { inHeap: boolean } = {
-      kernelName: name,
-      backendName,
-      inHeap: true,
-      kernelFunc: (args) => {
-        const input = (args.inputs.x ?? args.inputs.value) as tf.TensorInfo;
-        if (!isWasmHeapBackend(args.backend) || BYTES[input.dtype] === undefined) return own.kernelFunc(args);
-        return run({ inputs: args.inputs, attrs: args.attrs ?? {} }, args.backend);
-      },
-    };
-    tf.unregisterKernel(name, backendName);
-    tf.registerKernel(kernel);
+    overrideKernel(name, backendName, "inHeap", (own) => (args) => {
+      const input = (args.inputs.x ?? args.inputs.value) as tf.TensorInfo;
+      if (!isWasmHeapBackend(args.backend) || BYTES[input.dtype] === undefined) return own.kernelFunc(args);
+      return run({ inputs: args.inputs, attrs: args.attrs ?? {} }, args.backend);
+    });
   }
 }
 

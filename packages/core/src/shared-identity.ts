@@ -1,4 +1,5 @@
-import { tf } from "./tf.js";
+import { overrideKernel } from "./kernel-override.js";
+import type { tf } from "./tf.js";
 
 interface RefCountingBackend {
   incRef(dataId: object): void;
@@ -18,20 +19,11 @@ interface RefCountingBackend {
  * left alone.
  */
 export function shareIdentityData(backendName: string): void {
-  const own = tf.getKernel("Identity", backendName);
-  if (!own || (own as { shared?: boolean }).shared) return;
-  const kernel: tf.KernelConfig & { shared: boolean } = {
-    kernelName: "Identity",
-    backendName,
-    shared: true,
-    kernelFunc: (args) => {
-      const x = args.inputs.x as tf.TensorInfo;
-      const backend = args.backend as unknown as Partial<RefCountingBackend>;
-      if (x.dtype === "string" || typeof backend.incRef !== "function") return own.kernelFunc(args);
-      backend.incRef(x.dataId);
-      return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-    },
-  };
-  tf.unregisterKernel("Identity", backendName);
-  tf.registerKernel(kernel);
+  overrideKernel("Identity", backendName, "shared", (own) => (args) => {
+    const x = args.inputs.x as tf.TensorInfo;
+    const backend = args.backend as unknown as Partial<RefCountingBackend>;
+    if (x.dtype === "string" || typeof backend.incRef !== "function") return own.kernelFunc(args);
+    backend.incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  });
 }

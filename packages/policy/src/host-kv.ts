@@ -6,7 +6,7 @@ export interface HostKVDims {
   numHeads: number;
   numKvHeads: number;
   headDim: number;
-  /** SwiGLU's width; with an even one the kernel memory also holds the gate's work arrays (`AttentionKernel.silu`). */
+  /** SwiGLU's width; with an even one the kernel memory also holds the gate's work arrays (`kernelSilu`). */
   intermediateSize?: number;
 }
 
@@ -14,14 +14,12 @@ export interface HostKVDims {
  * The kernels of kernels/attention.wat bound to one state's memory, where the
  * cache and the work arrays they read and write also live (`work`): `qkv`
  * `[rows, (nh + 2 nkv) D]`, `bias` `[rows, capacity]`, `out` `[rows, nh D]`,
- * and with `silu` also `gu` `[rows, 2I]` and `act` `[rows, I]`.
- */
-/**
- * A cache's kernel memory: where each region starts, and the shapes the
- * kernel needs. Plain data, called through the module-level `kernelAttend`
- * and `kernelSilu`: closures made per cache had their optimised code (with the
- * JS-to-wasm call inlined, 20-40 ms of compile each) thrown away with the
- * cache, and compiled again in every RL step.
+ * and with the silu kernel (`gu >= 0`) also `gu` `[rows, 2I]` and `act`
+ * `[rows, I]`. Plain data (where each region starts, the shapes the kernel
+ * needs), called through the module-level `kernelAttend` and `kernelSilu`:
+ * closures made per cache had their optimised code (with the JS-to-wasm call
+ * inlined, 20-40 ms of compile each) thrown away with the cache, and compiled
+ * again in every RL step.
  */
 export interface AttentionKernel {
   exports: KernelExports;
