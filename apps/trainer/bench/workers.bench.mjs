@@ -7,6 +7,11 @@
 // first RL step (checked below) and does the same work. Prints seconds per
 // phase from the runs' own `timing_s/*` metrics and the ratios.
 //
+// The configurations run in lockstep (`beforeStep`): step k of each, in turn,
+// then step k + 1, so that a shared machine's drift (tens of percent within a
+// minute here) falls on all of them alike instead of on whichever ran in a
+// slow minute.
+//
 // The first --warmup steps of each run are left out: a run's workers are new
 // threads that compile everything again (their first two RL steps ran 1.3-2x
 // the later ones), while the in-process configuration runs on this thread,
@@ -20,8 +25,7 @@
 // that one run, is an upper bound of the design's speed-up on N cores that do
 // not slow each other (the one running worker's V8 helper threads still have a
 // free core); the concurrent run's tasks, each slower than alone by the factor
-// printed, are what this machine gives. Each repeat runs 1 worker, N workers,
-// then N one task at a time; the medians are of ratios within a repeat.
+// printed, are what this machine gives. Each repeat is a fresh set of runs.
 //
 //   node apps/trainer/bench/workers.bench.mjs [--steps 10] [--warmup 2] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--repeats 2] [--out DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -52,8 +56,9 @@ if (args.help) {
       "  the first --warmup steps of each run (default 2; SFT: 1) are left out of the means (new worker threads compile\n" +
       "  everything again, this thread is already warm). A third run has the N workers take one task at a time: the\n" +
       "  speed-up on cores that do not slow each other, and how much slower each task ran concurrently here.\n" +
-      "  --repeats R runs the three in turn R times (default 2) and reports each one's best mean and the medians\n" +
-      "  of the ratios within a repeat, then a projection to 4-16 cores. --keep leaves the run folders.\n",
+      "  The configurations take turns step by step (the machine's drift falls on all alike). --repeats R (default 2)\n" +
+      "  runs fresh sets R times; the means and ratios are over every timed step, with the median of the same-step\n" +
+      "  ratios, then a projection to 4-16 cores. --keep leaves the run folders.\n",
   );
   process.exit(0);
 }
@@ -89,6 +94,48 @@ async function run(name, layers, options = {}) {
   return { out, wall: (performance.now() - t0) / 1000 };
 }
 
+/**
+ * Runs the given runs' steps in turn, one step at a time across all of them
+ * (run 0's step k, run 1's step k, ..., then step k + 1): `train()` awaits
+ * `beforeStep`, and a run's gate opens only when every other live run waits at
+ * its own. This machine's speed drifts by tens of percent within a minute (the
+ * same 200 ms decode unit ran 140-370 ms); run one after another, a
+ * configuration's 10 steps met a different minute from the next one's, and the
+ * ratios moved with it. Taking turns, step k of every configuration falls in
+ * the same few seconds, and each does the same work at step k (same seeds).
+ */
+async function lockstep(specs) {
+  const waiting = new Map();
+  const live = new Set(specs.map((_, i) => i));
+  let next = 0;
+  const release = () => {
+    if (live.size === 0 || [...live].some((i) => !waiting.has(i))) return;
+    let i = next;
+    while (!live.has(i)) i = (i + 1) % specs.length;
+    next = (i + 1) % specs.length;
+    const open = waiting.get(i);
+    waiting.delete(i);
+    open();
+  };
+  return Promise.all(
+    specs.map(async ({ name, layers, options }, i) => {
+      try {
+        return await run(name, layers, {
+          ...options,
+          beforeStep: () =>
+            new Promise((resolve) => {
+              waiting.set(i, resolve);
+              release();
+            }),
+        });
+      } finally {
+        live.delete(i);
+        release();
+      }
+    }),
+  );
+}
+
 const h0 = await headroom();
 const d0 = await decodeHeadroom();
 console.log(
@@ -111,124 +158,124 @@ const latest = readFileSync(join(ws.out, "checkpoints", "latest_checkpointed_ite
 const checkpoint = join(ws.out, "checkpoints", latest);
 console.log(`warm-start: ${wsSteps} SFT steps with ${N} workers in ${ws.wall.toFixed(1)} s`);
 
-// Repeats in turn (1, N, N one at a time, 1, ...): a shared machine's spare capacity drifts; the best mean
-// of each configuration is the least disturbed one, and ratios within a repeat compare neighbouring minutes.
-// Every repeat's numbers are printed too.
+// Each repeat runs the three RL configurations (1, N, N one task at a time) in lockstep, then the two SFT
+// ones, each from a fresh run (new worker threads). Means are over every timed step of every repeat; the
+// ratios are of those means, and the median of the ratios of the same step in neighbouring seconds.
 const PHASES = ["gen", "old_log_prob", "update"];
 const EXCLUSIVE = `${N}x1`;
-const all = { 1: [], [N]: [], [EXCLUSIVE]: [] };
+const KEYS = ["1", String(N), EXCLUSIVE];
 const label = (key) =>
   key === EXCLUSIVE ? `${N} workers, one task at a time` : `${key} worker${key === "1" ? "" : "s"}`;
+const workersOf = (key) => (key === EXCLUSIVE ? N : Number(key));
+// Per configuration: the timed RL step records of every repeat (tagged with it), the SFT step times, and
+// per repeat the exclusive run's means (its queued and overlapped phases).
+const steps = Object.fromEntries(KEYS.map((k) => [k, []]));
+const sftSteps = { 1: [], [N]: [] };
+const firsts = {};
+const alone = [];
 for (let rep = 0; rep < REPEATS; rep++) {
-  for (const key of ["1", String(N), EXCLUSIVE]) {
-    const exclusive = key === EXCLUSIVE;
-    const workers = exclusive ? N : Number(key);
-    const rl = await run(
-      `rl-w${key}-r${rep}`,
-      [{ model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers }],
-      { exclusiveWorkers: exclusive },
-    );
-    const steps = records(rl.out, "rl");
-    const timed = steps.slice(WARMUP).filter((r) => !r.skipped);
-    const metric = (name) => mean(timed.map((r) => r[name] ?? 0));
-    const phase = (k) => metric(`timing_s/${k}`);
-    const busy = (k) => metric(`workers/busy_s/${k}`);
-    const critical = (k) => metric(`workers/critical_s/${k}`);
-    // With the tasks of each fan-out overlapped instead of queued: only the slowest counts.
-    const overlapped = (k) => phase(k) - busy(k) + critical(k);
-    if (exclusive) {
-      const r = {
-        gen: overlapped("gen"),
-        oldLogProb: overlapped("old_log_prob"),
-        update: overlapped("update"),
-        // The step's other parts (rewards, advantages, bookkeeping) ran on the main thread either way.
-        step: phase("step") - PHASES.reduce((a, k) => a + phase(k) - overlapped(k), 0),
-        busy: Object.fromEntries(PHASES.map((k) => [k, busy(k)])),
-        critical: Object.fromEntries(PHASES.map((k) => [k, critical(k)])),
-        wall: Object.fromEntries(PHASES.map((k) => [k, phase(k)])),
-        stepWall: phase("step"),
-        first: steps[0],
-      };
-      all[key].push(r);
-      console.log(
-        `repeat ${rep + 1}, ${label(key)}: as if overlapped on cores that do not slow each other: rollout ${r.gen.toFixed(3)} s, old log-probs ${r.oldLogProb.toFixed(3)}, update ${r.update.toFixed(3)}, RL step ${r.step.toFixed(3)}`,
-      );
-      continue;
-    }
-    const sft = await run(`sft-w${key}-r${rep}`, [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers }]);
-    const r = {
-      sft: mean(
-        records(sft.out, "sft")
-          .slice(1)
-          .map((x) => x["timing_s/step"]),
-      ),
-      gen: phase("gen"),
-      reward: phase("reward"),
-      oldLogProb: phase("old_log_prob"),
-      update: phase("update"),
-      step: phase("step"),
-      tokens: mean(timed.map((x) => x["perf/total_num_tokens"] ?? 0)),
-      busy: Object.fromEntries(PHASES.map((k) => [k, busy(k)])),
-      first: steps[0],
-    };
-    all[key].push(r);
+  const rl = await lockstep(
+    KEYS.map((key) => ({
+      name: `rl-w${key}-r${rep}`,
+      layers: [
+        { model: { path: checkpoint }, sft: { steps: 0 }, rl: { steps: STEPS }, ...quiet, workers: workersOf(key) },
+      ],
+      options: { exclusiveWorkers: key === EXCLUSIVE },
+    })),
+  );
+  KEYS.forEach((key, i) => {
+    const rs = records(rl[i].out, "rl");
+    if (rep === 0) firsts[key] = rs[0];
+    for (const r of rs.slice(WARMUP)) if (!r.skipped) steps[key].push({ ...r, rep });
+  });
+  const sft = await lockstep(
+    ["1", String(N)].map((key) => ({
+      name: `sft-w${key}-r${rep}`,
+      layers: [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers: Number(key) }],
+    })),
+  );
+  ["1", String(N)].forEach((key, i) => {
+    for (const r of records(sft[i].out, "sft").slice(1))
+      sftSteps[key].push({ step: r.step, rep, s: r["timing_s/step"] });
+  });
+  const of = (key) => steps[key].filter((r) => r.rep === rep);
+  const m = (key, name) => mean(of(key).map((r) => r[name] ?? 0));
+  const sftOf = (key) => mean(sftSteps[key].filter((r) => r.rep === rep).map((r) => r.s));
+  for (const key of ["1", String(N)])
     console.log(
-      `repeat ${rep + 1}, ${label(key)}: rollout ${r.gen.toFixed(3)} s, old log-probs ${r.oldLogProb.toFixed(3)}, update ${r.update.toFixed(3)}, RL step ${r.step.toFixed(3)}, SFT step ${r.sft.toFixed(3)}`,
+      `repeat ${rep + 1}, ${label(key)}: rollout ${m(key, "timing_s/gen").toFixed(3)} s, old log-probs ${m(key, "timing_s/old_log_prob").toFixed(3)}, update ${m(key, "timing_s/update").toFixed(3)}, RL step ${m(key, "timing_s/step").toFixed(3)}, SFT step ${sftOf(key).toFixed(3)}`,
     );
-  }
+  // With the tasks of each fan-out overlapped instead of queued: only the slowest counts.
+  const phase = (k) => m(EXCLUSIVE, `timing_s/${k}`);
+  const busy = (k) => m(EXCLUSIVE, `workers/busy_s/${k}`);
+  const critical = (k) => m(EXCLUSIVE, `workers/critical_s/${k}`);
+  const overlapped = (k) => phase(k) - busy(k) + critical(k);
+  const r = {
+    ...Object.fromEntries(PHASES.map((k) => [k, overlapped(k)])),
+    // The step's other parts (rewards, advantages, bookkeeping) ran on the main thread either way.
+    step: phase("step") - PHASES.reduce((acc, k) => acc + phase(k) - overlapped(k), 0),
+    busy: Object.fromEntries(PHASES.map((k) => [k, busy(k)])),
+    critical: Object.fromEntries(PHASES.map((k) => [k, critical(k)])),
+    wall: Object.fromEntries(PHASES.map((k) => [k, phase(k)])),
+    stepWall: phase("step"),
+    concurrentBusy: Object.fromEntries(PHASES.map((k) => [k, m(String(N), `workers/busy_s/${k}`)])),
+  };
+  alone.push(r);
+  console.log(
+    `repeat ${rep + 1}, ${label(EXCLUSIVE)}: as if overlapped on cores that do not slow each other: rollout ${r.gen.toFixed(3)} s, old log-probs ${r.old_log_prob.toFixed(3)}, update ${r.update.toFixed(3)}, RL step ${r.step.toFixed(3)}`,
+  );
 }
-const best = (rs) => ({
-  ...Object.fromEntries(
-    ["sft", "gen", "reward", "oldLogProb", "update", "step"]
-      .filter((k) => rs[0][k] !== undefined)
-      .map((k) => [k, Math.min(...rs.map((r) => r[k]))]),
-  ),
-  busy: Object.fromEntries(PHASES.map((k) => [k, Math.min(...rs.map((r) => r.busy[k]))])),
-  tokens: rs[0].tokens,
-  first: rs[0].first,
-});
-const results = { 1: best(all[1]), [N]: best(all[N]) };
-const alone = all[EXCLUSIVE][0];
 
-const one = results[1];
-const many = results[N];
 // Same seed, same starting weights: the first RL step samples the same tokens with any worker count.
 const same = ["response_length/mean", "critic/score/mean", "perf/total_num_tokens"].every(
-  (k) => one.first[k] === many.first[k] && one.first[k] === alone.first[k],
+  (k) => firsts["1"][k] === firsts[String(N)][k] && firsts["1"][k] === firsts[EXCLUSIVE][k],
 );
 console.log(
   `first RL step, 1 vs ${N} workers (concurrent and one task at a time): ${same ? "the same tokens (length, score, token count)" : "DIFFERENT tokens"}`,
 );
-const f = (x) => x.toFixed(3).padStart(8);
+const COLUMNS = [
+  ["rollout", "timing_s/gen"],
+  ["old log-probs", "timing_s/old_log_prob"],
+  ["update", "timing_s/update"],
+  ["RL step", "timing_s/step"],
+];
+const meanOf = (key, name) => mean(steps[key].map((r) => r[name] ?? 0));
+const sftMean = (key) => mean(sftSteps[key].map((r) => r.s));
+const f = (v) => v.toFixed(3).padStart(8);
 console.log(
-  `\nseconds per step (best of ${REPEATS} repeats of the mean)   rollout  old-logp   update  RL step      SFT   tokens/step`,
+  `\nseconds per step (mean of ${steps["1"].length} RL and ${sftSteps["1"].length} SFT steps)   rollout  old-logp   update  RL step      SFT   tokens/step`,
 );
-for (const [w, r] of Object.entries(results))
+for (const key of ["1", String(N)])
   console.log(
-    `${`${w} worker${w === "1" ? "" : "s"}`.padEnd(50)}${f(r.gen)}${f(r.oldLogProb)}${f(r.update)}${f(r.step)}${f(r.sft)}   ${r.tokens.toFixed(0)}`,
+    `${label(key).padEnd(50)}${COLUMNS.map(([, name]) => f(meanOf(key, name))).join("")}${f(sftMean(key))}   ${meanOf(key, "perf/total_num_tokens").toFixed(0)}`,
   );
-const ratio = (k) => `${(one[k] / many[k]).toFixed(2)}x`;
-console.log(
-  `${N} workers / 1: rollout ${ratio("gen")}, old log-probs ${ratio("oldLogProb")}, update ${ratio("update")}, RL step ${ratio("step")}, SFT step ${ratio("sft")}`,
-);
-// Medians over the repeats of ratios within a repeat (runs minutes apart, not the bests of different minutes).
+const x = (v) => `${v.toFixed(2)}x`;
 const median = (xs) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
-const KEYS = { gen: "gen", old_log_prob: "oldLogProb", update: "update" };
-const x = (v) => `${v.toFixed(2)}x`;
-const paired = (k) => x(median(all[1].map((r, i) => r[k] / all[N][i][k])));
 console.log(
-  `${N} workers / 1, median of the ${REPEATS} repeats' ratios: rollout ${paired("gen")}, old log-probs ${paired("oldLogProb")}, update ${paired("update")}, RL step ${paired("step")}, SFT step ${paired("sft")}`,
+  `${N} workers / 1, ratio of the means: ${COLUMNS.map(([title, name]) => `${title} ${x(meanOf("1", name) / meanOf(String(N), name))}`).join(", ")}, SFT step ${x(sftMean("1") / sftMean(String(N)))}`,
+);
+// The same step of the same repeat, run seconds apart: the drift of the machine cancels in each ratio.
+const pairs = (key) => {
+  const byStep = new Map(steps[key].map((r) => [`${r.rep}/${r.step}`, r]));
+  return steps["1"].map((r) => [r, byStep.get(`${r.rep}/${r.step}`)]).filter(([, o]) => o !== undefined);
+};
+const sftPairs = () => {
+  const byStep = new Map(sftSteps[N].map((r) => [`${r.rep}/${r.step}`, r.s]));
+  return sftSteps["1"].map((r) => r.s / byStep.get(`${r.rep}/${r.step}`)).filter(Number.isFinite);
+};
+console.log(
+  `${N} workers / 1, median of the ${pairs(String(N)).length} same-step ratios: ${COLUMNS.map(([title, name]) => `${title} ${x(median(pairs(String(N)).map(([a, b]) => a[name] / b[name])))}`).join(", ")}, SFT step ${x(median(sftPairs()))}`,
 );
 // Within each exclusive run: the phase with its tasks queued (the work of 1 worker, plus the pool's own
 // costs) against the same run's tasks overlapped, so no other minute of the machine enters.
-const self = (k) => x(median(all[EXCLUSIVE].map((r) => (k === "step" ? r.stepWall / r.step : r.wall[k] / r[KEYS[k]]))));
+const self = (k) => x(median(alone.map((r) => (k === "step" ? r.stepWall / r.step : r.wall[k] / r[k]))));
 console.log(
   `${N} workers on cores that do not slow each other, an upper bound (one task at a time, overlapped against queued): rollout ${self("gen")}, old log-probs ${self("old_log_prob")}, update ${self("update")}, RL step ${self("step")}`,
 );
-const slower = (k) => x(median(all[N].map((r, i) => r.busy[k] / all[EXCLUSIVE][i].busy[k])));
+const slower = (k) => x(median(alone.map((r) => r.concurrentBusy[k] / r.busy[k])));
 console.log(
   `each worker task's time, ${N} at once / alone (this machine's cores slowing each other): rollout ${slower("gen")}, old log-probs ${slower("old_log_prob")}, update ${slower("update")}`,
 );
@@ -252,13 +299,13 @@ console.log(
   `${"".padEnd(16)}${NS.map((n) => `n=${n}`.padStart(8)).join("")}   main thread s, workers' work s, slowest task / mean`,
 );
 for (const k of [...PHASES, "step"]) {
-  const cells = NS.map((n) => x(median(all[EXCLUSIVE].map((r) => project(r, n)[k]))).padStart(8)).join("");
+  const cells = NS.map((n) => x(median(alone.map((r) => project(r, n)[k]))).padStart(8)).join("");
   const detail =
     k === "step"
       ? ""
-      : `   ${median(all[EXCLUSIVE].map((r) => r.wall[k] - r.busy[k])).toFixed(3)}, ${median(
-          all[EXCLUSIVE].map((r) => r.busy[k]),
-        ).toFixed(3)}, ${median(all[EXCLUSIVE].map((r) => (N * r.critical[k]) / r.busy[k])).toFixed(2)}`;
+      : `   ${median(alone.map((r) => r.wall[k] - r.busy[k])).toFixed(3)}, ${median(
+          alone.map((r) => r.busy[k]),
+        ).toFixed(3)}, ${median(alone.map((r) => (N * r.critical[k]) / r.busy[k])).toFixed(2)}`;
   console.log(`${(k === "step" ? "RL step" : k).padEnd(16)}${cells}${detail}`);
 }
 console.log(

@@ -58,6 +58,13 @@ export interface TrainOptions {
   exclusiveWorkers?: boolean;
   /** Use this task instead of building `config.task` (library users with their own Task; tests). */
   task?: Task;
+  /**
+   * Awaited before each SFT and RL step, with the step about to run (1-based): a caller paces the
+   * run without forking the loop (a UI's pause button; the workers bench, which runs several
+   * configurations' steps in turn so that a shared machine's drift falls on all of them alike).
+   * Nothing is open while it waits: no step, no tensor scope, no pending worker task.
+   */
+  beforeStep?: (phase: "sft" | "rl", step: number) => void | Promise<void>;
   /** Data-parallel gradients (a worker pool); default: in this thread. */
   computeGradients?: (model: CausalLM, recipe: Recipe) => ComputeGradients | Promise<ComputeGradients>;
 }
@@ -294,6 +301,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
           if (state.optimizerPhase === "sft" && loaded) optimizer.restore(loaded.optimizerState);
           const bar = showProgress ? new ProgressBar("sft", config.sft.steps) : undefined;
           while (state.step < config.sft.steps && budget > 0) {
+            await options.beforeStep?.("sft", state.step + 1);
             const t0 = performance.now();
             const examples = takeExamples(task, state, config.sft.batchSize);
             const batch = toTrainingBatch(sftSequences(tokenizer, task, examples), {
@@ -364,6 +372,7 @@ export async function train(config: TrainConfig, options: TrainOptions = {}): Pr
               : undefined;
           const bar = showProgress ? new ProgressBar("rl ", config.rl.steps) : undefined;
           while (state.step < config.rl.steps && budget > 0) {
+            await options.beforeStep?.("rl", state.step + 1);
             const record = await rlStep({
               config,
               recipe,

@@ -109,6 +109,32 @@ describe("train", () => {
     }
   }, 240_000);
 
+  it("beforeStep is awaited before each SFT and RL step with the step about to run, across a resume; a throw ends the run", async () => {
+    const out = tmp("before-step");
+    const calls: string[] = [];
+    const hook = async (phase: "sft" | "rl", step: number) => {
+      // Nothing of this step is written before the hook, nor while it waits (awaited, not just called).
+      const before = records(out, phase).length;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      calls.push(`${phase} ${step} ${before}/${records(out, phase).length}`);
+    };
+    const config = resolveConfig({ ...small, workers: 2 }, { out });
+    const first = await train(config, { progress: false, stopAfterSteps: 2, beforeStep: hook });
+    expect(first.completed).toBe(false);
+    await train(config, { progress: false, beforeStep: hook });
+    expect(calls).toEqual(["sft 1 0/0", "sft 2 1/1", "sft 3 2/2", "rl 1 0/0"]);
+    const failing = tmp("before-step-throws");
+    await expect(
+      train(resolveConfig({ ...small, workers: 2 }, { out: failing }), {
+        progress: false,
+        beforeStep: (phase, step) => {
+          if (phase === "sft" && step === 2) throw new Error("paused for good");
+        },
+      }),
+    ).rejects.toThrow("paused for good");
+    expect(records(failing, "sft")).toHaveLength(1);
+  }, 240_000);
+
   it("exclusiveWorkers queues the pool's tasks (each phase lasts at least its tasks together) and says so; no pool is an error", async () => {
     const out = tmp("exclusive");
     await train(resolveConfig({ ...small, workers: 2 }, { out }), { progress: false, exclusiveWorkers: true });
