@@ -99,15 +99,15 @@ async function run(name, layers, options = {}) {
  * (run 0's step k, run 1's step k, ..., then step k + 1): `train()` awaits
  * `beforeStep`, and a run's gate opens only when every other live run waits at
  * its own. This machine's speed drifts by tens of percent within a minute (the
- * same 200 ms decode unit ran 140-370 ms); run one after another, a
+ * same 200 ms decode unit ran 169-294 ms from one unit to the next); run one after another, a
  * configuration's 10 steps met a different minute from the next one's, and the
  * ratios moved with it. Taking turns, step k of every configuration falls in
  * the same few seconds, and each does the same work at step k (same seeds).
  */
-async function lockstep(specs) {
+async function lockstep(specs, first = 0) {
   const waiting = new Map();
   const live = new Set(specs.map((_, i) => i));
-  let next = 0;
+  let next = first % specs.length;
   const release = () => {
     if (live.size === 0 || [...live].some((i) => !waiting.has(i))) return;
     let i = next;
@@ -117,7 +117,8 @@ async function lockstep(specs) {
     waiting.delete(i);
     open();
   };
-  return Promise.all(
+  // Every run ends (and closes its pool) before a failure is thrown: a failed run leaves the turns to the rest.
+  const settled = await Promise.allSettled(
     specs.map(async ({ name, layers, options }, i) => {
       try {
         return await run(name, layers, {
@@ -134,6 +135,9 @@ async function lockstep(specs) {
       }
     }),
   );
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return settled.map((r) => r.value);
 }
 
 const h0 = await headroom();
@@ -174,6 +178,7 @@ const sftSteps = { 1: [], [N]: [] };
 const firsts = {};
 const alone = [];
 for (let rep = 0; rep < REPEATS; rep++) {
+  // Who goes first rotates with the repeat: no configuration always follows the same one.
   const rl = await lockstep(
     KEYS.map((key) => ({
       name: `rl-w${key}-r${rep}`,
@@ -182,6 +187,7 @@ for (let rep = 0; rep < REPEATS; rep++) {
       ],
       options: { exclusiveWorkers: key === EXCLUSIVE },
     })),
+    rep,
   );
   KEYS.forEach((key, i) => {
     const rs = records(rl[i].out, "rl");
@@ -193,6 +199,7 @@ for (let rep = 0; rep < REPEATS; rep++) {
       name: `sft-w${key}-r${rep}`,
       layers: [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers: Number(key) }],
     })),
+    rep,
   );
   ["1", String(N)].forEach((key, i) => {
     for (const r of records(sft[i].out, "sft").slice(1))
@@ -226,6 +233,13 @@ for (let rep = 0; rep < REPEATS; rep++) {
   );
 }
 
+for (const key of KEYS)
+  if (steps[key].length === 0) {
+    process.stderr.write(
+      `workers bench: no timed RL step for ${label(key)}: every step after --warmup ${WARMUP} was skipped (dynamic sampling found no group with both right and wrong answers; a longer warm-start, --warmstart-steps, or more --steps)\n`,
+    );
+    process.exit(1);
+  }
 // Same seed, same starting weights: the first RL step samples the same tokens with any worker count.
 const same = ["response_length/mean", "critic/score/mean", "perf/total_num_tokens"].every(
   (k) => firsts["1"][k] === firsts[String(N)][k] && firsts["1"][k] === firsts[EXCLUSIVE][k],
@@ -266,8 +280,12 @@ const sftPairs = () => {
   const byStep = new Map(sftSteps[N].map((r) => [`${r.rep}/${r.step}`, r.s]));
   return sftSteps["1"].map((r) => r.s / byStep.get(`${r.rep}/${r.step}`)).filter(Number.isFinite);
 };
+const ratios = (name) =>
+  pairs(String(N))
+    .map(([a, b]) => a[name] / b[name])
+    .filter(Number.isFinite);
 console.log(
-  `${N} workers / 1, median of the ${pairs(String(N)).length} same-step ratios: ${COLUMNS.map(([title, name]) => `${title} ${x(median(pairs(String(N)).map(([a, b]) => a[name] / b[name])))}`).join(", ")}, SFT step ${x(median(sftPairs()))}`,
+  `${N} workers / 1, median of the same-step ratios (${pairs(String(N)).length} RL, ${sftPairs().length} SFT): ${COLUMNS.map(([title, name]) => `${title} ${x(median(ratios(name)))}`).join(", ")}, SFT step ${x(median(sftPairs()))}`,
 );
 // Within each exclusive run: the phase with its tasks queued (the work of 1 worker, plus the pool's own
 // costs) against the same run's tasks overlapped, so no other minute of the machine enters.

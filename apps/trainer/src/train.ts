@@ -62,7 +62,9 @@ export interface TrainOptions {
    * Awaited before each SFT and RL step, with the step about to run (1-based): a caller paces the
    * run without forking the loop (a UI's pause button; the workers bench, which runs several
    * configurations' steps in turn so that a shared machine's drift falls on all of them alike).
-   * Nothing is open while it waits: no step, no tensor scope, no pending worker task.
+   * Nothing is open while it waits: no step, no tensor scope, no pending worker task. The run's
+   * set-up and its start-of-run eval come before the first call, its final eval and report after
+   * the last, unpaced.
    */
   beforeStep?: (phase: "sft" | "rl", step: number) => void | Promise<void>;
   /** Data-parallel gradients (a worker pool); default: in this thread. */

@@ -113,9 +113,10 @@ describe("train", () => {
     const out = tmp("before-step");
     const calls: string[] = [];
     const hook = async (phase: "sft" | "rl", step: number) => {
-      // Nothing of this step is written before the hook, nor while it waits (awaited, not just called).
+      // Nothing of this step is written before the hook, nor while it waits (awaited, not just called:
+      // a step of this model takes a few ms, so an unawaited hook would see its record after 500 ms).
       const before = records(out, phase).length;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await new Promise((resolve) => setTimeout(resolve, 500));
       calls.push(`${phase} ${step} ${before}/${records(out, phase).length}`);
     };
     const config = resolveConfig({ ...small, workers: 2 }, { out });
@@ -133,6 +134,10 @@ describe("train", () => {
       }),
     ).rejects.toThrow("paused for good");
     expect(records(failing, "sft")).toHaveLength(1);
+    // The pool and the run lock were let go: the same folder resumes from its checkpoint and finishes.
+    const resumed = await train(resolveConfig({ ...small, workers: 2 }, { out: failing }), { progress: false });
+    expect(resumed.completed).toBe(true);
+    expect(records(failing, "sft")).toHaveLength(3);
   }, 240_000);
 
   it("exclusiveWorkers queues the pool's tasks (each phase lasts at least its tasks together) and says so; no pool is an error", async () => {
