@@ -167,14 +167,16 @@ console.log(`warm-start: ${wsSteps} SFT steps with ${N} workers in ${ws.wall.toF
 // ratios are of those means, and the median of the ratios of the same step in neighbouring seconds.
 const PHASES = ["gen", "old_log_prob", "update"];
 const EXCLUSIVE = `${N}x1`;
-const KEYS = ["1", String(N), EXCLUSIVE];
+// The configurations that run their tasks concurrently (and take SFT steps), then all three.
+const CONCURRENT = ["1", String(N)];
+const KEYS = [...CONCURRENT, EXCLUSIVE];
 const label = (key) =>
   key === EXCLUSIVE ? `${N} workers, one task at a time` : `${key} worker${key === "1" ? "" : "s"}`;
 const workersOf = (key) => (key === EXCLUSIVE ? N : Number(key));
 // Per configuration: the timed RL step records of every repeat (tagged with it), the SFT step times, and
 // per repeat the exclusive run's means (its queued and overlapped phases).
 const steps = Object.fromEntries(KEYS.map((k) => [k, []]));
-const sftSteps = { 1: [], [N]: [] };
+const sftSteps = Object.fromEntries(CONCURRENT.map((k) => [k, []]));
 const firsts = {};
 const alone = [];
 for (let rep = 0; rep < REPEATS; rep++) {
@@ -194,21 +196,28 @@ for (let rep = 0; rep < REPEATS; rep++) {
     if (rep === 0) firsts[key] = rs[0];
     for (const r of rs.slice(WARMUP)) if (!r.skipped) steps[key].push({ ...r, rep });
   });
+  const of = (key) => steps[key].filter((r) => r.rep === rep);
+  for (const key of KEYS)
+    if (of(key).length === 0) {
+      process.stderr.write(
+        `workers bench: no timed RL step for ${label(key)}: every step after --warmup ${WARMUP} was skipped (dynamic sampling found no group with both right and wrong answers; a longer warm-start, --warmstart-steps, or more --steps)\n`,
+      );
+      process.exit(1);
+    }
   const sft = await lockstep(
-    ["1", String(N)].map((key) => ({
+    CONCURRENT.map((key) => ({
       name: `sft-w${key}-r${rep}`,
       layers: [{ sft: { steps: SFT_STEPS }, rl: { steps: 0 }, ...quiet, workers: Number(key) }],
     })),
     rep,
   );
-  ["1", String(N)].forEach((key, i) => {
+  CONCURRENT.forEach((key, i) => {
     for (const r of records(sft[i].out, "sft").slice(1))
       sftSteps[key].push({ step: r.step, rep, s: r["timing_s/step"] });
   });
-  const of = (key) => steps[key].filter((r) => r.rep === rep);
   const m = (key, name) => mean(of(key).map((r) => r[name] ?? 0));
   const sftOf = (key) => mean(sftSteps[key].filter((r) => r.rep === rep).map((r) => r.s));
-  for (const key of ["1", String(N)])
+  for (const key of CONCURRENT)
     console.log(
       `repeat ${rep + 1}, ${label(key)}: rollout ${m(key, "timing_s/gen").toFixed(3)} s, old log-probs ${m(key, "timing_s/old_log_prob").toFixed(3)}, update ${m(key, "timing_s/update").toFixed(3)}, RL step ${m(key, "timing_s/step").toFixed(3)}, SFT step ${sftOf(key).toFixed(3)}`,
     );
@@ -233,13 +242,6 @@ for (let rep = 0; rep < REPEATS; rep++) {
   );
 }
 
-for (const key of KEYS)
-  if (steps[key].length === 0) {
-    process.stderr.write(
-      `workers bench: no timed RL step for ${label(key)}: every step after --warmup ${WARMUP} was skipped (dynamic sampling found no group with both right and wrong answers; a longer warm-start, --warmstart-steps, or more --steps)\n`,
-    );
-    process.exit(1);
-  }
 // Same seed, same starting weights: the first RL step samples the same tokens with any worker count.
 const same = ["response_length/mean", "critic/score/mean", "perf/total_num_tokens"].every(
   (k) => firsts["1"][k] === firsts[String(N)][k] && firsts["1"][k] === firsts[EXCLUSIVE][k],
@@ -259,7 +261,7 @@ const f = (v) => v.toFixed(3).padStart(8);
 console.log(
   `\nseconds per step (mean of ${steps["1"].length} RL and ${sftSteps["1"].length} SFT steps)   rollout  old-logp   update  RL step      SFT   tokens/step`,
 );
-for (const key of ["1", String(N)])
+for (const key of CONCURRENT)
   console.log(
     `${label(key).padEnd(50)}${COLUMNS.map(([, name]) => f(meanOf(key, name))).join("")}${f(sftMean(key))}   ${meanOf(key, "perf/total_num_tokens").toFixed(0)}`,
   );
@@ -272,20 +274,19 @@ console.log(
   `${N} workers / 1, ratio of the means: ${COLUMNS.map(([title, name]) => `${title} ${x(meanOf("1", name) / meanOf(String(N), name))}`).join(", ")}, SFT step ${x(sftMean("1") / sftMean(String(N)))}`,
 );
 // The same step of the same repeat, run seconds apart: the drift of the machine cancels in each ratio.
-const pairs = (key) => {
-  const byStep = new Map(steps[key].map((r) => [`${r.rep}/${r.step}`, r]));
-  return steps["1"].map((r) => [r, byStep.get(`${r.rep}/${r.step}`)]).filter(([, o]) => o !== undefined);
-};
-const sftPairs = () => {
-  const byStep = new Map(sftSteps[N].map((r) => [`${r.rep}/${r.step}`, r.s]));
-  return sftSteps["1"].map((r) => r.s / byStep.get(`${r.rep}/${r.step}`)).filter(Number.isFinite);
-};
-const ratios = (name) =>
-  pairs(String(N))
-    .map(([a, b]) => a[name] / b[name])
+const sameStepRatios = (one, many, value) => {
+  const byStep = new Map(many.map((r) => [`${r.rep}/${r.step}`, r]));
+  return one
+    .flatMap((r) => {
+      const o = byStep.get(`${r.rep}/${r.step}`);
+      return o ? [value(r) / value(o)] : [];
+    })
     .filter(Number.isFinite);
+};
+const rlRatios = COLUMNS.map(([title, name]) => [title, sameStepRatios(steps["1"], steps[N], (r) => r[name])]);
+const sftRatios = sameStepRatios(sftSteps["1"], sftSteps[N], (r) => r.s);
 console.log(
-  `${N} workers / 1, median of the same-step ratios (${pairs(String(N)).length} RL, ${sftPairs().length} SFT): ${COLUMNS.map(([title, name]) => `${title} ${x(median(ratios(name)))}`).join(", ")}, SFT step ${x(median(sftPairs()))}`,
+  `${N} workers / 1, median of the same-step ratios (${rlRatios.at(-1)[1].length} RL, ${sftRatios.length} SFT): ${rlRatios.map(([title, rs]) => `${title} ${x(median(rs))}`).join(", ")}, SFT step ${x(median(sftRatios))}`,
 );
 // Within each exclusive run: the phase with its tasks queued (the work of 1 worker, plus the pool's own
 // costs) against the same run's tasks overlapped, so no other minute of the machine enters.
