@@ -3,6 +3,35 @@
 import { Worker } from "node:worker_threads";
 
 /**
+ * The worker's next message; rejects if it fails or exits first. Its listeners
+ * go when it settles, so a probe that asks many times does not pile them up.
+ */
+function reply(w) {
+  return new Promise((resolve, reject) => {
+    const off = () => {
+      w.off("message", onMessage);
+      w.off("error", onError);
+      w.off("exit", onExit);
+    };
+    const onMessage = (m) => {
+      off();
+      resolve(m);
+    };
+    const onError = (err) => {
+      off();
+      reject(err);
+    };
+    const onExit = (code) => {
+      off();
+      reject(new Error(`headroom probe exited (code ${code}) before answering`));
+    };
+    w.on("message", onMessage);
+    w.on("error", onError);
+    w.on("exit", onExit);
+  });
+}
+
+/**
  * The machine's parallel headroom right now: the same pure-JS work in 1 and
  * in 2 threads. On an idle 2-core machine 2 threads finish in about half the
  * time (~2x); when other processes fill the cores it drops toward 1x, and so
@@ -18,16 +47,11 @@ export async function headroom(total = 2e8, rounds = 3) {
     parentPort.postMessage("ready");
     parentPort.on("message", (n) => parentPort.postMessage(work(n)));`;
   const workers = [0, 1].map(() => new Worker(code, { eval: true }));
-  const next = (w) =>
-    new Promise((resolve, reject) => {
-      w.once("message", resolve);
-      w.once("error", reject);
-    });
   try {
-    await Promise.all(workers.map(next));
+    await Promise.all(workers.map(reply));
     const run = async (n) => {
       const t = performance.now();
-      const done = workers.slice(0, n).map(next);
+      const done = workers.slice(0, n).map(reply);
       for (const w of workers.slice(0, n)) w.postMessage(total / n);
       await Promise.all(done);
       return performance.now() - t;
@@ -57,14 +81,8 @@ export async function decodeHeadroom(units = 4) {
   const run = async (n) => {
     const workers = Array.from({ length: n }, () => new Worker(script, { workerData: { units: units / n } }));
     try {
-      const next = (w) =>
-        new Promise((resolve, reject) => {
-          w.once("message", resolve);
-          w.once("error", reject);
-          w.once("exit", (code) => reject(new Error(`decode probe exited (code ${code}) before answering`)));
-        });
-      await Promise.all(workers.map(next)); // warmed up
-      const done = workers.map(next);
+      await Promise.all(workers.map(reply)); // warmed up
+      const done = workers.map(reply);
       for (const w of workers) w.postMessage("go");
       return Math.max(...(await Promise.all(done)));
     } finally {
