@@ -1,7 +1,10 @@
-// Throughput of @tokenrl/reward-math on the Math-Verify fixture pairs: verifications
-// per second with a worker pool over all cores, and single-threaded verifySync for
-// reference. Needs a build (pnpm build); reads the vendored Math-Verify pairs.
-// Usage: pnpm bench [-- --rounds N]
+// Throughput of @tokenrl/reward-math: verifications per second with a worker
+// pool over all cores (pairs sent one at a time per worker, and pipelined as by
+// default), and single-threaded verifySync for reference, on two sets: the
+// vendored Math-Verify fixture pairs (MATH-style answers) and short answers as
+// the arith-chain task's responses give them (a derivation, then \boxed{n}),
+// where a verification costs about what a message round trip does.
+// Needs a build (pnpm build). Usage: pnpm bench [-- --rounds N]
 import { existsSync, readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join } from "node:path";
@@ -16,33 +19,54 @@ if (!existsSync(file)) {
 }
 const roundsArg = process.argv.indexOf("--rounds");
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 20;
-const pairs = readFileSync(file, "utf8")
+const fixture = readFileSync(file, "utf8")
   .split("\n")
   .filter((l) => l.trim())
   .map((l) => JSON.parse(l));
-const work = Array.from({ length: rounds }, () => pairs).flat();
-
-// Single thread, no timeout: the cost of the verifier itself.
-let t = performance.now();
-for (const p of pairs) verifySync(p.gold, p.prediction);
-const syncRate = pairs.length / ((performance.now() - t) / 1000);
+// 256 arith-chain-like answers (one RL step's verifications): "a:3+4=7 b:7-2=5 \boxed{5}" against a gold n.
+const short = Array.from({ length: 256 }, (_, i) => {
+  const a = i % 9;
+  const b = (i * 7) % 9;
+  const c = a + b;
+  const gold = i % 3 === 0 ? c : c + 1;
+  return { gold: `\\boxed{${gold}}`, prediction: `a:${a}+${b}=${c} b:${c}-1=${c - 1} \\boxed{${c}}` };
+});
 
 const cores = availableParallelism();
-const pool = new VerifierPool({ concurrency: cores, timeoutMs: 5000 });
-await pool.verifyBatch(pairs.slice(0, cores * 2)); // start and warm the workers
-t = performance.now();
-const results = await pool.verifyBatch(work);
-const secs = (performance.now() - t) / 1000;
-await pool.close();
-const timeouts = results.filter((r) => r.error === "timeout").length;
-console.log(
-  JSON.stringify({
-    pairs: work.length,
-    cores,
-    poolVerificationsPerSec: Math.round(work.length / secs),
-    poolSeconds: Number(secs.toFixed(3)),
-    syncVerificationsPerSec: Math.round(syncRate),
-    timeouts,
-    node: process.version,
-  }),
-);
+
+function syncRate(pairs) {
+  for (const p of pairs.slice(0, 32)) verifySync(p.gold, p.prediction); // warm
+  const t = performance.now();
+  for (const p of pairs) verifySync(p.gold, p.prediction);
+  return pairs.length / ((performance.now() - t) / 1000);
+}
+
+/** One batch of `pairs` x `rounds` through a warm pool; a short set is sent as `rounds` separate batches (one per RL step). */
+async function poolRate(pairs, pipelineDepth, batches) {
+  const pool = new VerifierPool({ concurrency: cores, timeoutMs: 5000, pipelineDepth });
+  try {
+    await pool.verifyBatch(pairs.slice(0, cores * 8)); // start and warm the workers
+    let timeouts = 0;
+    const t = performance.now();
+    for (const batch of batches) timeouts += (await pool.verifyBatch(batch)).filter((r) => r.error === "timeout").length;
+    const secs = (performance.now() - t) / 1000;
+    return { perSec: Math.round(batches.reduce((n, b) => n + b.length, 0) / secs), seconds: Number(secs.toFixed(3)), timeouts };
+  } finally {
+    await pool.close();
+  }
+}
+
+const sets = {
+  mathVerifyFixture: { pairs: fixture, batches: [Array.from({ length: rounds }, () => fixture).flat()] },
+  arithChainShort: { pairs: short, batches: Array.from({ length: rounds }, () => short) },
+};
+const out = { cores, node: process.version, rounds };
+for (const [name, { pairs, batches }] of Object.entries(sets)) {
+  out[name] = {
+    pairs: batches.reduce((n, b) => n + b.length, 0),
+    syncVerificationsPerSec: Math.round(syncRate(pairs)),
+    poolOneAtATime: await poolRate(pairs, 1, batches),
+    poolPipelined: await poolRate(pairs, undefined, batches),
+  };
+}
+console.log(JSON.stringify(out, null, 2));

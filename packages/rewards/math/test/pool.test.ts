@@ -41,6 +41,32 @@ describe("VerifierPool", () => {
     expect((await pool.verify("$2$", "\\boxed{2}")).equal).toBe(true);
   });
 
+  it("sends pairs ahead to a worker, and the ones behind a timed-out pair go to its replacement", async () => {
+    // One worker, 4 in flight: the pathological pair and the two behind it all sit on that worker.
+    const single = new VerifierPool({ concurrency: 1, timeoutMs: 400 });
+    try {
+      expect(single.pipelineDepth).toBe(4);
+      const started = performance.now();
+      const results = await single.verifyBatch([
+        { gold: "$5$", prediction: "\\boxed{5}" },
+        { gold: "$5$", prediction: PATHOLOGICAL },
+        { gold: "$x+1$", prediction: "\\boxed{1+x}" },
+        { gold: "$7$", prediction: "\\boxed{8}" },
+      ]);
+      expect(results.map((r) => [r.equal, r.error])).toEqual([
+        [true, undefined],
+        [false, "timeout"],
+        [true, undefined],
+        [false, undefined],
+      ]);
+      expect(single.timeouts).toBe(1);
+      expect(performance.now() - started).toBeLessThan(3000);
+    } finally {
+      await single.close();
+    }
+    expect(() => new VerifierPool({ pipelineDepth: 0 })).toThrow(/pipelineDepth: must be an integer from 1 to 64/);
+  });
+
   it("answers non-string input with invalid_input instead of throwing", async () => {
     const r = await pool.verify(42 as unknown as string, "1");
     expect(r).toMatchObject({ equal: false, error: "invalid_input" });
