@@ -48,9 +48,14 @@ async function poolRate(pairs, pipelineDepth, batches) {
     await pool.verifyBatch(pairs.slice(0, cores * 8)); // start and warm the workers
     let timeouts = 0;
     const t = performance.now();
-    for (const batch of batches) timeouts += (await pool.verifyBatch(batch)).filter((r) => r.error === "timeout").length;
+    for (const batch of batches)
+      timeouts += (await pool.verifyBatch(batch)).filter((r) => r.error === "timeout").length;
     const secs = (performance.now() - t) / 1000;
-    return { perSec: Math.round(batches.reduce((n, b) => n + b.length, 0) / secs), seconds: Number(secs.toFixed(3)), timeouts };
+    return {
+      perSec: Math.round(batches.reduce((n, b) => n + b.length, 0) / secs),
+      seconds: Number(secs.toFixed(3)),
+      timeouts,
+    };
   } finally {
     await pool.close();
   }
