@@ -44,9 +44,9 @@ describe("rollout in workers", () => {
       expect(other.map((s) => s.responseIds)).toEqual(a!.map((s) => s.responseIds));
       expect(other.map((s) => s.text)).toEqual(a!.map((s) => s.text));
       expect(other.map((s) => s.finishReason)).toEqual(a!.map((s) => s.finishReason));
-      other.forEach((s, i) => {
-        s.rolloutLogProbs.forEach((lp, t) => expect(lp).toBeCloseTo(a![i]!.rolloutLogProbs[t]!, 5));
-      });
+      // Bit for bit, not only the tokens: every worker pads to the call's longest prompt, as the
+      // in-process call does, and a row's arithmetic does not depend on its batch-mates.
+      expect(other.map((s) => s.rolloutLogProbs)).toEqual(a!.map((s) => s.rolloutLogProbs));
     }
     // Two workers prefilled each distinct prompt of the grouped call once between them; the second
     // call's prompts each sit on one worker, so it skipped the shared prefill. One worker prefills
