@@ -27,13 +27,19 @@
 // free core); the concurrent run's tasks, each slower than alone by the factor
 // printed, are what this machine gives. Each repeat is a fresh set of runs.
 //
+// Each repeat is bracketed by probes of the machine's own 2-core scaling of
+// the same kinds of work (`decodeHeadroom`, `trainHeadroom`: the demo model's
+// decode steps and 32-row training passes, split over 2 bare threads): on a
+// VM whose vCPUs share execution units and caches with neighbours these move
+// from 1.0x to 2.0x within minutes, and a phase's ratio is read against them.
+//
 //   node apps/trainer/bench/workers.bench.mjs [--steps 10] [--warmup 2] [--sft-steps 12] [--warmstart-steps 120] [--workers 2] [--repeats 2] [--out DIR]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 // The pool's own bench folder holds the headroom probe (as packages/train/bench reads policy's bench model).
-import { decodeHeadroom, headroom } from "../../../packages/train/bench/headroom.mjs";
+import { decodeHeadroom, headroom, trainHeadroom } from "../../../packages/train/bench/headroom.mjs";
 import { DEFAULT_CONFIG, resolveConfig, train } from "../dist/index.js";
 
 const { values: args } = parseArgs({
@@ -58,7 +64,9 @@ if (args.help) {
       "  speed-up on cores that do not slow each other, and how much slower each task ran concurrently here.\n" +
       "  The configurations take turns step by step (the machine's drift falls on all alike). --repeats R (default 2)\n" +
       "  runs fresh sets R times; the means and ratios are over every timed step, with the median of the same-step\n" +
-      "  ratios, then a projection to 4-16 cores. --keep leaves the run folders.\n",
+      "  ratios, then a projection to 4-16 cores. Before and after each repeat's RL runs it probes the machine's own\n" +
+      "  ceiling for the same kinds of work (decode steps and 32-row training passes of the demo's model, 2 threads\n" +
+      "  against 1), printed beside that repeat's ratios. --keep leaves the run folders.\n",
   );
   process.exit(0);
 }
@@ -84,6 +92,7 @@ const records = (out, phase) =>
     .map((l) => JSON.parse(l))
     .filter((r) => r.phase === phase);
 const mean = (xs) => xs.reduce((a, x) => a + x, 0) / xs.length;
+const x = (v) => `${v.toFixed(2)}x`;
 const quiet = { eval: { examples: 0, every: 0 }, checkpoint: { every: 0, keepLast: 1 } };
 
 async function run(name, layers, options = {}) {
@@ -142,11 +151,13 @@ async function lockstep(specs, first = 0) {
 
 const h0 = await headroom();
 const d0 = await decodeHeadroom();
+const t0 = await trainHeadroom();
 console.log(
   `load average ${loadavg()
     .map((l) => l.toFixed(2))
     .join(" ")}; parallel headroom ${h0.toFixed(2)}x (2 threads of pure JS vs 1; 2.0 = 2 idle cores), ` +
-    `${d0.toFixed(2)}x for decode work (batch-64 decode steps split over 2 threads: a split rollout's ceiling)`,
+    `${d0.toFixed(2)}x for decode work (batch-64 decode steps split over 2 threads: a split rollout's ceiling), ` +
+    `${t0.toFixed(2)}x for training work (32-row forward and backward passes: the data-parallel update's ceiling)`,
 );
 const d = DEFAULT_CONFIG;
 console.log(
@@ -179,7 +190,12 @@ const steps = Object.fromEntries(KEYS.map((k) => [k, []]));
 const sftSteps = Object.fromEntries(CONCURRENT.map((k) => [k, []]));
 const firsts = {};
 const alone = [];
+// Per repeat: the machine's ceilings for the rollout's and the update's work, probed just before and
+// just after its RL runs (this machine's 2-core scaling of the same kind of work moves from minute to minute).
+const ceilings = [];
+const probeCeilings = async () => ({ decode: await decodeHeadroom(), train: await trainHeadroom() });
 for (let rep = 0; rep < REPEATS; rep++) {
+  const before = await probeCeilings();
   // Who goes first rotates with the repeat: no configuration always follows the same one.
   const rl = await lockstep(
     KEYS.map((key) => ({
@@ -196,6 +212,8 @@ for (let rep = 0; rep < REPEATS; rep++) {
     if (rep === 0) firsts[key] = rs[0];
     for (const r of rs.slice(WARMUP)) if (!r.skipped) steps[key].push({ ...r, rep });
   });
+  const after = await probeCeilings();
+  ceilings.push({ decode: (before.decode + after.decode) / 2, train: (before.train + after.train) / 2, before, after });
   const of = (key) => steps[key].filter((r) => r.rep === rep);
   for (const key of KEYS)
     if (of(key).length === 0) {
@@ -221,6 +239,14 @@ for (let rep = 0; rep < REPEATS; rep++) {
     console.log(
       `repeat ${rep + 1}, ${label(key)}: rollout ${m(key, "timing_s/gen").toFixed(3)} s, old log-probs ${m(key, "timing_s/old_log_prob").toFixed(3)}, update ${m(key, "timing_s/update").toFixed(3)}, RL step ${m(key, "timing_s/step").toFixed(3)}, SFT step ${sftOf(key).toFixed(3)}`,
     );
+  const ratio = (name) => m("1", name) / m(String(N), name);
+  const c = ceilings[rep];
+  console.log(
+    `repeat ${rep + 1}, against the machine's ceiling in the same minutes (before / after the RL runs): ` +
+      `rollout ${x(ratio("timing_s/gen"))} of ${x(c.before.decode)} / ${x(c.after.decode)} for decode work, ` +
+      `update ${x(ratio("timing_s/update"))} of ${x(c.before.train)} / ${x(c.after.train)} for training work, ` +
+      `RL step ${x(ratio("timing_s/step"))}`,
+  );
   // With the tasks of each fan-out overlapped instead of queued: only the slowest counts.
   const phase = (k) => m(EXCLUSIVE, `timing_s/${k}`);
   const busy = (k) => m(EXCLUSIVE, `workers/busy_s/${k}`);
@@ -265,7 +291,6 @@ for (const key of CONCURRENT)
   console.log(
     `${label(key).padEnd(50)}${COLUMNS.map(([, name]) => f(meanOf(key, name))).join("")}${f(sftMean(key))}   ${meanOf(key, "perf/total_num_tokens").toFixed(0)}`,
   );
-const x = (v) => `${v.toFixed(2)}x`;
 const median = (xs) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
@@ -293,6 +318,11 @@ console.log(
 const self = (k) => x(median(alone.map((r) => (k === "step" ? r.stepWall / r.step : r.wall[k] / r[k]))));
 console.log(
   `${N} workers on cores that do not slow each other, an upper bound (one task at a time, overlapped against queued): rollout ${self("gen")}, old log-probs ${self("old_log_prob")}, update ${self("update")}, RL step ${self("step")}`,
+);
+console.log(
+  `the machine's ceiling for the same work in the same minutes (2 threads against 1, median over the repeats' probes): ` +
+    `decode work ${x(median(ceilings.flatMap((c) => [c.before.decode, c.after.decode])))}, ` +
+    `training work ${x(median(ceilings.flatMap((c) => [c.before.train, c.after.train])))}`,
 );
 const slower = (k) => x(median(alone.map((r) => r.concurrentBusy[k] / r.busy[k])));
 console.log(
@@ -328,7 +358,7 @@ for (const k of [...PHASES, "step"]) {
   console.log(`${(k === "step" ? "RL step" : k).padEnd(16)}${cells}${detail}`);
 }
 console.log(
-  `parallel headroom at the end ${(await headroom()).toFixed(2)}x, ${(await decodeHeadroom()).toFixed(2)}x for decode work`,
+  `parallel headroom at the end ${(await headroom()).toFixed(2)}x, ${(await decodeHeadroom()).toFixed(2)}x for decode work, ${(await trainHeadroom()).toFixed(2)}x for training work`,
 );
 if (!args.keep && !args.out) rmSync(root, { recursive: true, force: true });
 else console.log(`run folders: ${root}`);

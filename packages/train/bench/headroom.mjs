@@ -65,19 +65,12 @@ export async function headroom(total = 2e8, rounds = 3) {
 }
 
 /**
- * The same for the rollout's own work: batch-64 prefills and host-path decode
- * steps of the demo's model (wasm SIMD matmuls, attention over a KV cache
- * that outgrows L2), `units` of them in 1 thread and split over 2, started
- * together once both threads have warmed up. Pure JS can scale while this
- * does not: on a VM whose cores share caches and memory bandwidth with
- * neighbours, work that streams memory slows when both cores run it. This is
- * the ceiling of a rollout split over two workers at that moment; the
- * workers' own costs (the split's tails, the prefill) come on top.
+ * `units` of a probe script's work in 1 thread and split over 2, started
+ * together once both threads have warmed up: 1 thread's time over 2 threads'.
  */
-export async function decodeHeadroom(units = 4) {
+async function probeHeadroom(script, units) {
   if (!Number.isInteger(units) || units < 2 || units % 2 !== 0)
     throw new RangeError(`units: an even integer >= 2, got ${units}`);
-  const script = new URL("./decode-probe.mjs", import.meta.url);
   const run = async (n) => {
     const workers = Array.from({ length: n }, () => new Worker(script, { workerData: { units: units / n } }));
     try {
@@ -92,4 +85,26 @@ export async function decodeHeadroom(units = 4) {
   const one = await run(1);
   const two = await run(2);
   return one / two;
+}
+
+/**
+ * The same for the rollout's own work: batch-64 prefills and host-path decode
+ * steps of the demo's model (wasm SIMD matmuls, attention over a KV cache
+ * that outgrows L2), `units` of them in 1 thread and split over 2. Pure JS
+ * can scale while this does not: on a VM whose cores share caches and
+ * execution units with neighbours, this work slows when both cores run it.
+ * This is the ceiling of a rollout split over two workers at that moment;
+ * the workers' own costs (the split's tails, the prefill) come on top.
+ */
+export function decodeHeadroom(units = 4) {
+  return probeHeadroom(new URL("./decode-probe.mjs", import.meta.url), units);
+}
+
+/**
+ * The same for the update's work: the forward and backward of a 32-row shard
+ * of the demo's model (`train-probe.mjs`), `units` of them in 1 thread and
+ * split over 2: the ceiling of the data-parallel update at that moment.
+ */
+export function trainHeadroom(units = 4) {
+  return probeHeadroom(new URL("./train-probe.mjs", import.meta.url), units);
 }
