@@ -25,11 +25,12 @@ export interface PoolOptions {
    * Pairs in flight per worker (default 4): the next ones wait in the worker's
    * port while it checks the current one, so it never idles for a message
    * round trip. A short answer verifies in ~80 us, about what a round trip
-   * costs: one at a time, 256 arith-chain answers took 22-24 ms on 2 workers,
-   * 20 ms in one thread; 4 ahead, 12 ms. Each pair's deadline still counts only
-   * its own run (it starts when the pair before it answers), and the pairs
-   * behind one that times out or crashes its worker go back to the queue. Deeper
-   * gained little more (8: 11 ms) and lets more pairs wait behind a slow one.
+   * costs: one at a time, 256 arith-chain answers took 13-24 ms on 2 workers;
+   * 4 ahead, 10-12 ms. Pairs go ahead only into a backlog every worker is busy
+   * with, so none is sent behind a slow pair while another worker could take
+   * it. Each pair's deadline still counts only its own run (it starts when the
+   * pair before it answers), and the pairs behind one that times out or
+   * crashes its worker go back to the queue. 8 gained nothing more.
    */
   pipelineDepth?: number;
 }
@@ -55,6 +56,8 @@ interface Slot {
   tasks: Task[];
   /** The running task's deadline. */
   timer?: NodeJS.Timeout;
+  /** When the running task started (performance.now()). */
+  headSince: number;
 }
 
 function defaultWorkerUrl(): URL {
@@ -84,6 +87,7 @@ export class VerifierPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Task[] = [];
   private nextId = 1;
+  private dispatching = false;
   /** Set when a worker failed to start (e.g. dist/ missing or broken). */
   startupError: Error | undefined;
   private closed = false;
@@ -145,7 +149,7 @@ export class VerifierPool {
   private spawn(): Slot {
     // The parent's node options as a file worker takes them: V8 flags inherited, --input-type dropped.
     const worker = startWorker(this.workerUrl);
-    const slot: Slot = { worker, ready: false, tasks: [] };
+    const slot: Slot = { worker, ready: false, tasks: [], headSince: 0 };
     worker.on("message", (msg: { id: number; result: VerifyResult; ready?: boolean }) => {
       if (msg.ready) {
         slot.ready = true;
@@ -159,8 +163,15 @@ export class VerifierPool {
       if (!slot.ready) return this.failStartup(slot, err);
       this.replace(slot, "compare_error");
     });
-    worker.on("exit", () => {
-      if (slot.tasks.length > 0) this.replace(slot, "compare_error");
+    worker.on("exit", (code) => {
+      // The pool's own terminations come here too, for slots it has already dropped.
+      if (!this.slots.includes(slot)) return;
+      if (!slot.ready)
+        return this.failStartup(slot, new Error(`verifier worker exited (code ${code}) before it was ready`));
+      if (slot.tasks.length > 0) return this.replace(slot, "compare_error");
+      // An idle worker that died is dropped, so the next pair starts a new one instead of timing out on it.
+      this.slots.splice(this.slots.indexOf(slot), 1);
+      this.dispatch();
     });
     return slot;
   }
@@ -188,7 +199,9 @@ export class VerifierPool {
 
   private startDeadline(slot: Slot): void {
     const head = slot.tasks[0];
-    if (head) slot.timer = setTimeout(() => this.replace(slot, "timeout"), head.timeoutMs);
+    if (!head) return;
+    slot.headSince = performance.now();
+    slot.timer = setTimeout(() => this.replace(slot, "timeout"), head.timeoutMs);
   }
 
   private replace(slot: Slot, error: "timeout" | "compare_error"): void {
@@ -205,10 +218,20 @@ export class VerifierPool {
     this.dispatch();
   }
 
+  /**
+   * Hands out queued tasks in a microtask, so that a batch queued in one go
+   * (`verifyBatch`) is handed out whole: whether pairs go ahead depends on how
+   * many wait (`aheadSlot`).
+   */
   private dispatch(): void {
-    if (this.closed) return;
-    this.assign();
-    this.syncRefs();
+    if (this.closed || this.dispatching) return;
+    this.dispatching = true;
+    queueMicrotask(() => {
+      this.dispatching = false;
+      if (this.closed) return;
+      this.assign();
+      this.syncRefs();
+    });
   }
 
   /**
@@ -234,10 +257,7 @@ export class VerifierPool {
         const starting = this.slots.filter((s) => !s.ready).length;
         const wanted = Math.min(this.concurrency - this.slots.length, this.queue.length - starting);
         for (let k = 0; k < wanted; k++) this.slots.push(this.spawn());
-        // Meanwhile the busy ones take tasks ahead, the least loaded first.
-        slot = this.slots
-          .filter((s) => s.ready && s.tasks.length < this.pipelineDepth)
-          .sort((a, b) => a.tasks.length - b.tasks.length)[0];
+        slot = this.aheadSlot();
         if (!slot) return;
       }
       const task = this.queue.shift()!;
@@ -245,6 +265,29 @@ export class VerifierPool {
       if (slot.tasks.length === 1) this.startDeadline(slot);
       slot.worker.postMessage({ id: task.id, gold: task.gold, prediction: task.prediction, options: this.options });
     }
+  }
+
+  /**
+   * The busy worker to send the next pair ahead to, or none. Only into a
+   * backlog that every worker is busy with: with a worker still starting, or
+   * no more pairs waiting than there are workers, a pair sent ahead could sit
+   * behind a slow one while another worker idles (a pair once sent stays with
+   * its worker). The least loaded first; between equals, the one whose current
+   * pair started last (the one that has run longest is the likelier to be slow).
+   */
+  private aheadSlot(): Slot | undefined {
+    if (this.slots.some((s) => !s.ready) || this.queue.length <= this.slots.length) return undefined;
+    let best: Slot | undefined;
+    for (const s of this.slots) {
+      if (s.tasks.length >= this.pipelineDepth) continue;
+      if (
+        !best ||
+        s.tasks.length < best.tasks.length ||
+        (s.tasks.length === best.tasks.length && s.headSince > best.headSince)
+      )
+        best = s;
+    }
+    return best;
   }
 }
 

@@ -67,6 +67,41 @@ describe("VerifierPool", () => {
     expect(() => new VerifierPool({ pipelineDepth: 0 })).toThrow(/pipelineDepth: must be an integer from 1 to 64/);
   });
 
+  it("sends nothing ahead while a worker is free for it: short pairs do not wait behind a slow one", async () => {
+    const two = new VerifierPool({ concurrency: 2, timeoutMs: 1000 });
+    try {
+      await two.verifyBatch(Array.from({ length: 8 }, () => ({ gold: "$1$", prediction: "\\boxed{1}" }))); // both started
+      const started = performance.now();
+      const at = (p: Promise<unknown>) => p.then(() => performance.now() - started);
+      const [slow, ...fast] = await Promise.all([
+        at(two.verify("$5$", PATHOLOGICAL)),
+        ...["1", "2", "3"].map((n) => at(two.verify(`$${n}$`, `\\boxed{${n}}`))),
+      ]);
+      expect(slow).toBeGreaterThan(900);
+      // One at a time on the other worker, not queued behind the pathological pair until its deadline.
+      for (const ms of fast) expect(ms).toBeLessThan(500);
+    } finally {
+      await two.close();
+    }
+  });
+
+  it("replaces an idle worker that died instead of timing a pair out on it", async () => {
+    const one = new VerifierPool({ concurrency: 1, timeoutMs: 2000 });
+    try {
+      expect((await one.verify("$1$", "\\boxed{1}")).equal).toBe(true);
+      // As if the OS killed the idle thread (out of memory): the pool only sees it exit.
+      const slots = (one as unknown as { slots: { worker: { terminate(): Promise<number> } }[] }).slots;
+      await slots[0]!.worker.terminate();
+      await new Promise((r) => setTimeout(r, 20));
+      const started = performance.now();
+      expect(await one.verify("$2$", "\\boxed{2}")).toMatchObject({ equal: true });
+      expect(performance.now() - started).toBeLessThan(1500);
+      expect(one.timeouts).toBe(0);
+    } finally {
+      await one.close();
+    }
+  });
+
   it("answers non-string input with invalid_input instead of throwing", async () => {
     const r = await pool.verify(42 as unknown as string, "1");
     expect(r).toMatchObject({ equal: false, error: "invalid_input" });
