@@ -1,3 +1,7 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { VerifierPool } from "../src/pool.js";
 
@@ -99,6 +103,23 @@ describe("VerifierPool", () => {
       expect(one.timeouts).toBe(0);
     } finally {
       await one.close();
+    }
+  });
+
+  it("fails the queue when a worker exits before it is ready, instead of leaving it waiting", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "verifier-exit-"));
+    const script = join(dir, "worker.mjs");
+    writeFileSync(script, "process.exit(3);\n");
+    const broken = new VerifierPool({ concurrency: 1, workerUrl: pathToFileURL(script) });
+    try {
+      const result = await Promise.race([
+        broken.verify("$1$", "\\boxed{1}"),
+        new Promise((r) => setTimeout(() => r("still waiting"), 3000)),
+      ]);
+      expect(result).toMatchObject({ equal: false, error: "compare_error" });
+      expect(broken.startupError?.message).toMatch(/exited \(code 3\) before it was ready/);
+    } finally {
+      await broken.close();
     }
   });
 
