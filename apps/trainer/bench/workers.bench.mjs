@@ -213,7 +213,7 @@ for (let rep = 0; rep < REPEATS; rep++) {
     for (const r of rs.slice(WARMUP)) if (!r.skipped) steps[key].push({ ...r, rep });
   });
   const after = await probeCeilings();
-  ceilings.push({ decode: (before.decode + after.decode) / 2, train: (before.train + after.train) / 2, before, after });
+  ceilings.push({ before, after });
   const of = (key) => steps[key].filter((r) => r.rep === rep);
   for (const key of KEYS)
     if (of(key).length === 0) {

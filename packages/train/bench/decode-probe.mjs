@@ -1,11 +1,11 @@
 // One unit of the main job's rollout work, run by `decodeHeadroom` in a worker
 // thread: a batch-64 prefill and 60 host-path decode steps of the demo's model
 // shape (Qwen3, 64 wide, 2 layers). Posts "ready" after a warm-up, runs its
-// units on "go" and posts the milliseconds they took.
-import { parentPort, workerData } from "node:worker_threads";
+// units on "go" and posts the milliseconds they took (`serveUnits`).
 import { initBackend, tf } from "../../core/dist/index.js";
 import { DEMO_MODEL_CONFIG } from "../../policy/bench/demo-model.mjs";
 import { createPolicy } from "../../policy/dist/index.js";
+import { serveUnits } from "./probe-worker.mjs";
 
 await initBackend({ backend: "wasm", log: null });
 const model = createPolicy(DEMO_MODEL_CONFIG, { seed: 1 });
@@ -30,10 +30,4 @@ function unit() {
   }
   cache.dispose();
 }
-unit(); // warm-up: compile and first allocations
-parentPort.postMessage("ready");
-parentPort.once("message", () => {
-  const started = performance.now();
-  for (let i = 0; i < workerData.units; i++) unit();
-  parentPort.postMessage(performance.now() - started);
-});
+serveUnits(unit);

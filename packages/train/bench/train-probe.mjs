@@ -2,11 +2,12 @@
 // thread: the forward and backward of a 32-row shard (what each of 2 workers
 // takes of a 64-row mini-batch) of the demo's model shape, prompts of 10 and
 // responses of 65 tokens, the loss the mean response log-prob. Posts "ready"
-// after a warm-up, runs its units on "go" and posts the milliseconds they took.
-import { parentPort, workerData } from "node:worker_threads";
+// after a warm-up, runs its units on "go" and posts the milliseconds they took
+// (`serveUnits`).
 import { initBackend, tf } from "../../core/dist/index.js";
 import { DEMO_MODEL_CONFIG } from "../../policy/bench/demo-model.mjs";
 import { createPolicy } from "../../policy/dist/index.js";
+import { serveUnits } from "./probe-worker.mjs";
 
 await initBackend({ backend: "wasm", log: null });
 const model = createPolicy(DEMO_MODEL_CONFIG, { seed: 1 });
@@ -34,10 +35,4 @@ function unit() {
   value.dispose();
   tf.dispose(Object.values(grads));
 }
-unit(); // warm-up: compile and first allocations
-parentPort.postMessage("ready");
-parentPort.once("message", () => {
-  const started = performance.now();
-  for (let i = 0; i < workerData.units; i++) unit();
-  parentPort.postMessage(performance.now() - started);
-});
+serveUnits(unit);

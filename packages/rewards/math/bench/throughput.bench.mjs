@@ -41,7 +41,7 @@ function syncRate(pairs) {
   return pairs.length / ((performance.now() - t) / 1000);
 }
 
-/** One batch of `pairs` x `rounds` through a warm pool; a short set is sent as `rounds` separate batches (one per RL step). */
+/** `batches` one after another through a pool warmed on `pairs`: the fixture as one batch, the short set as one batch per RL step. */
 async function poolRate(pairs, pipelineDepth, batches) {
   const pool = new VerifierPool({ concurrency: cores, timeoutMs: 5000, pipelineDepth });
   try {

@@ -46,7 +46,7 @@ describe("VerifierPool", () => {
   });
 
   it("sends pairs ahead to a worker, and the ones behind a timed-out pair go to its replacement", async () => {
-    // One worker, 4 in flight: the pathological pair and the two behind it all sit on that worker.
+    // One worker: the pathological pair goes ahead behind the first one, a good pair behind it, the last waits in the queue.
     const single = new VerifierPool({ concurrency: 1, timeoutMs: 400 });
     try {
       expect(single.pipelineDepth).toBe(4);
